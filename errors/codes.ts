@@ -1,0 +1,62 @@
+/**
+ * Every error code the tool can report, and the exit status the CLI gives it.
+ * One table, so `README.md`'s exit-code section and the CLI cannot disagree.
+ */
+export const EXIT = {
+  OK: 0,
+  INTERNAL: 1,
+  USAGE: 2,
+  REFUSED: 3,
+  STEP_FAILED: 4,
+  RUN_LOCKED: 5,
+  DATABASE: 6,
+  NOT_FOUND: 7,
+} as const;
+
+export type ExitStatus = (typeof EXIT)[keyof typeof EXIT];
+
+export const ERROR_EXIT = {
+  INTERNAL: EXIT.INTERNAL,
+  USAGE: EXIT.USAGE,
+  // Refused before anything changed (preflight, bad input).
+  PATH_MISSING: EXIT.REFUSED,
+  PATH_NOT_DIRECTORY: EXIT.REFUSED,
+  PATH_UNSAFE: EXIT.REFUSED,
+  NOT_KMSDATA: EXIT.REFUSED,
+  BACKUP_INVALID: EXIT.REFUSED,
+  STARTUP_DISK_MISSING: EXIT.REFUSED,
+  STARTUP_DISK_INVALID: EXIT.REFUSED,
+  ALPHA_INVALID: EXIT.REFUSED,
+  CREDENTIAL_MISSING: EXIT.REFUSED,
+  SERVICE_MISSING: EXIT.REFUSED,
+  ADAPTER_UNSUPPORTED: EXIT.REFUSED,
+  SIM_INVALID: EXIT.REFUSED,
+  // A step failed: the run is kept at its last good state and can be resumed.
+  STEP_FAILED: EXIT.STEP_FAILED,
+  SERVICE_STOP_FAILED: EXIT.STEP_FAILED,
+  SERVICE_START_FAILED: EXIT.STEP_FAILED,
+  ALPHA_REJECTED: EXIT.STEP_FAILED,
+  FILE_IN_USE: EXIT.STEP_FAILED,
+  KMSDATA_NOT_EMPTY: EXIT.STEP_FAILED,
+  RESTORE_MISMATCH: EXIT.STEP_FAILED,
+  BACKUP_CHANGED: EXIT.STEP_FAILED,
+  GUARD_REJECTED: EXIT.STEP_FAILED,
+  // Another process drives the run.
+  RUN_LOCKED: EXIT.RUN_LOCKED,
+  // The database cannot be used.
+  DB_CORRUPT: EXIT.DATABASE,
+  DB_FOREIGN: EXIT.DATABASE,
+  DB_TOO_NEW: EXIT.DATABASE,
+  DB_BUSY: EXIT.DATABASE,
+  DEFINITION_MISMATCH: EXIT.DATABASE,
+  // Nothing to act on.
+  RUN_NOT_FOUND: EXIT.NOT_FOUND,
+  NOTHING_TO_RESUME: EXIT.NOT_FOUND,
+  RUN_FINISHED: EXIT.NOT_FOUND,
+} as const satisfies Record<string, ExitStatus>;
+
+export type ErrorCode = keyof typeof ERROR_EXIT;
+
+export function exitStatusFor(code: string): ExitStatus {
+  return (ERROR_EXIT as Record<string, ExitStatus>)[code] ?? EXIT.INTERNAL;
+}

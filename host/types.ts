@@ -1,0 +1,96 @@
+/**
+ * The one interface through which kms-recover touches a server. Every method re-checks the real
+ * world and is idempotent: stopping a stopped service, clearing an empty Kmsdata, or restoring
+ * over a Kmsdata that already matches the manifest all succeed and report what they found.
+ * Failures are thrown as KmsRecoverError with a stable code.
+ */
+
+/** The KMS service name on Exchange 5.5 ("Microsoft Exchange Key Manager"). */
+export const KMS_SERVICE_NAME = 'MSExchangeKMS';
+
+export type ServiceState = 'running' | 'stopped' | 'start-pending' | 'stop-pending' | 'paused' | 'missing';
+export type StartType = 'auto' | 'manual' | 'disabled';
+
+export interface ServiceStatus {
+  name: string;
+  state: ServiceState;
+  startType?: StartType;
+  /** Process id of the running service, where the host knows it. */
+  pid?: number;
+}
+
+/** One regular file of a Kmsdata tree; `path` is relative, with `/` separators, sorted order. */
+export interface ManifestFile {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+/**
+ * What a backup held when it was read before any change: the proof that the restore copied it
+ * whole, and that the backup itself was never changed.
+ */
+export interface Manifest {
+  files: ManifestFile[];
+  /** Sub-folders, relative, `/` separators, sorted (empty folders are restored too). */
+  dirs: string[];
+  fileCount: number;
+  totalBytes: number;
+  /** SHA-256 over the sorted (path, size, sha256) list and the folder list. */
+  digest: string;
+}
+
+export interface ClearReport {
+  /** Entries (files and folders, counted at the top level of Kmsdata) removed by this call. */
+  removed: number;
+  /** Entries left in Kmsdata after the call, re-read from disk: 0 on success. */
+  remaining: number;
+}
+
+export interface RestoreReport {
+  fileCount: number;
+  totalBytes: number;
+  /** The manifest digest of what now stands in Kmsdata, re-derived from the bytes copied. */
+  digest: string;
+  /** Relative paths that did not match the manifest (empty on success). */
+  mismatches: string[];
+  /** True when Kmsdata already matched the manifest and nothing was copied. */
+  alreadyRestored: boolean;
+}
+
+export interface VerifyReport {
+  matches: boolean;
+  /** Missing, extra or differing relative paths. */
+  differences: string[];
+}
+
+export interface ServiceControl {
+  queryService(name: string): Promise<ServiceStatus>;
+  /** Stop and wait until the service is verifiably stopped. A stopped service is left as is. */
+  stopService(name: string): Promise<ServiceStatus>;
+  /**
+   * Start with these start parameters (the KMS takes its alpha string here) and wait until it
+   * runs. A running service is left as is. The parameters never reach a command line or a log.
+   */
+  startService(name: string, startParameters: readonly string[]): Promise<ServiceStatus>;
+}
+
+export interface KmsdataOperations {
+  /** Read a backup (or any Kmsdata tree) and describe it. Read-only. */
+  manifest(dir: string): Promise<Manifest>;
+  /** Delete everything inside Kmsdata (never Kmsdata itself), after checking the path is one. */
+  clearKmsdata(kmsdata: string): Promise<ClearReport>;
+  /** Copy the backup into Kmsdata through a staging folder, verifying every file against `manifest`. */
+  restoreKmsdata(backup: string, kmsdata: string, manifest: Manifest): Promise<RestoreReport>;
+  /** Compare what is in Kmsdata now against `manifest`. Read-only. */
+  verifyKmsdata(kmsdata: string, manifest: Manifest): Promise<VerifyReport>;
+}
+
+export interface StartupDiskReader {
+  /** Read and strictly parse a `Kmspwd.ini`; returns the 14-character alpha string. */
+  readStartupDisk(file: string): Promise<string>;
+}
+
+export interface Host extends ServiceControl, KmsdataOperations, StartupDiskReader {
+  readonly kind: 'sim' | 'windows';
+}
