@@ -76,6 +76,10 @@ export interface ServiceControl {
 }
 
 export interface KmsdataOperations {
+  /** Check that `kmsdata` is a real `Exchsrvr\\Kmsdata` folder (no symlink, no root); returns it absolute. */
+  checkKmsdataPath(kmsdata: string): Promise<string>;
+  /** Check that `backup` is a readable, non-empty copy standing apart from `kmsdata`; returns it absolute. */
+  checkBackupPath(backup: string, kmsdata: string): Promise<string>;
   /** Read a backup (or any Kmsdata tree) and describe it. Read-only. */
   manifest(dir: string): Promise<Manifest>;
   /** Delete everything inside Kmsdata (never Kmsdata itself), after checking the path is one. */

@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { EXIT } from '../errors/index.js';
+import { handleError } from './handle-error.js';
+
+// Each command loads its own modules on use: `status` must not pay for pino or XState's runtime.
+const program = new Command()
+  .name('kms-recover')
+  .description('Recover an Exchange 5.5 Key Management Server after a complete rebuild (Microsoft KB Q198814), resumably.')
+  .version('0.1.0')
+  .showHelpAfterError()
+  .exitOverride((err) => {
+    process.exitCode = err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    throw err;
+  });
+
+const dbOption = () => new Option('--db <file>', 'the kms-recover database (default: $KMS_RECOVER_DB or ./kms-recover.db)');
+
+/** Runs an action; any failure goes to the one error handler. */
+function run<A extends unknown[]>(action: (...args: A) => Promise<void> | void, json = (args: A) => Boolean((args.at(-2) as { json?: boolean } | undefined)?.json)) {
+  return async (...args: A) => {
+    try {
+      await action(...args);
+    } catch (error) {
+      handleError(error, { json: json(args) });
+    }
+  };
+}
+
+program.command('start')
+  .description('check the prerequisites, create a run and drive the recovery as far as it can go')
+  .requiredOption('--kmsdata <dir>', 'the reinstalled server\'s Exchsrvr\\Kmsdata folder')
+  .requiredOption('--backup <dir>', 'the backup of the ORIGINAL Kmsdata folder (read only, never changed)')
+  .addOption(new Option('--adapter <name>', 'how to reach the server').choices(['sim']).default('sim'))
+  .option('--sim-root <dir>', 'root of the simulated host (default: the folder holding Exchsrvr)')
+  .option('--startup-disk <file>', 'the original startup disk, Kmspwd.ini (else KMS_ALPHA_STRING, else a hidden prompt)')
+  .addOption(dbOption())
+  .option('--json', 'print the final status as JSON on stdout')
+  .action(run(async (opts) => (await import('./commands/start.js')).startCommand(opts)));
+
+program.command('resume')
+  .description('continue the latest unfinished run, or the one named, from its last checkpoint')
+  .argument('[run-id]', 'run id or unique prefix (default: the latest unfinished run)')
+  .option('--startup-disk <file>', 'the original startup disk, Kmspwd.ini (else KMS_ALPHA_STRING, else a hidden prompt)')
+  .addOption(dbOption())
+  .option('--json', 'print the final status as JSON on stdout')
+  .action(run(async (runId: string | undefined, opts) => (await import('./commands/resume.js')).resumeCommand(runId, opts)));
+
+program.command('status')
+  .description('where a run stands: the six states with times, the last error, and the next step in the KB\'s words')
+  .argument('[run-id]', 'run id or unique prefix (default: the latest run)')
+  .addOption(dbOption())
+  .option('--json', 'print as JSON')
+  .action(run(async (runId: string | undefined, opts) => (await import('./commands/status.js')).statusCommand(runId, opts)));
+
+program.command('list')
+  .description('all runs in the database, newest first')
+  .addOption(dbOption())
+  .option('--json', 'print as JSON')
+  .action(run(async (opts) => (await import('./commands/list.js')).listCommand(opts)));
+
+program.command('demo')
+  .description('build a simulated server in a temporary folder and recover it end to end')
+  .option('--dir <dir>', 'build the simulated server here instead of a temporary folder')
+  .addOption(dbOption())
+  .option('--json', 'print the final status as JSON on stdout')
+  .action(run(async (opts) => (await import('./commands/demo.js')).demoCommand(opts)));
+
+const sim = program.command('sim').description('the process-level KMS simulator used by the demo and the tests');
+sim.command('init')
+  .description('build an original KMS, back it up, write its startup disk, then "reinstall" it with a new alpha string')
+  .argument('<dir>', 'an empty or new folder')
+  .option('--extra-files <n>', 'add n more files to the original Kmsdata')
+  .option('--extra-bytes <n>', 'spread n more bytes over those files')
+  .option('--json', 'print { root, kmsdata, backup, startupDisk }')
+  .action(run(async (dir: string, opts) => (await import('./commands/sim.js')).simInitCommand(dir, opts)));
+sim.command('status')
+  .description('the simulated MSExchangeKMS service')
+  .argument('<dir>', 'the simulated host')
+  .option('--json', 'print as JSON')
+  .action(run(async (dir: string, opts) => (await import('./commands/sim.js')).simStatusCommand(dir, opts)));
+sim.command('stop')
+  .description('stop the simulated MSExchangeKMS service')
+  .argument('<dir>', 'the simulated host')
+  .action(run(async (dir: string) => (await import('./commands/sim.js')).simStopCommand(dir)));
+sim.command('reboot')
+  .description('power loss and boot: kill the KMS daemon, then start the automatic services as Windows does')
+  .argument('<dir>', 'the simulated host')
+  .option('--json', 'print as JSON')
+  .action(run(async (dir: string, opts) => (await import('./commands/sim.js')).simRebootCommand(dir, opts)));
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  // commander already printed usage errors and --help; its exitOverride set the status.
+  if (!(error instanceof Error && 'exitCode' in error)) handleError(error);
+}

@@ -1,0 +1,16 @@
+import pino, { type Logger } from 'pino';
+
+/**
+ * JSON lines to the log file beside the database, written synchronously so the last lines
+ * before a crash are on disk. `redact` is a second fence: nothing passes the alpha string to
+ * the logger, and these paths would hide it if anything ever did.
+ */
+export function createFileLogger(file: string): Logger {
+  return pino({
+    level: process.env.KMS_RECOVER_LOG_LEVEL ?? 'info',
+    redact: {
+      paths: ['alpha', 'alphaString', 'password', 'pwd', 'startParameters', '*.alpha', '*.alphaString', '*.password', '*.pwd', '*.startParameters'],
+      censor: '[redacted]',
+    },
+  }, pino.destination({ dest: file, sync: true, mkdir: true }));
+}

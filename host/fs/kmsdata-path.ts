@@ -1,0 +1,114 @@
+import { constants, realpath as realpathCallback } from 'node:fs';
+import { access, lstat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { KmsRecoverError } from '../../errors/index.js';
+import { listTree } from './manifest.js';
+
+const isWindows = process.platform === 'win32';
+
+// The JavaScript realpath resolves links component by component; the native one (fs.promises)
+// would also turn mapped or SUBST drives into their targets and report a link that is not there.
+const realpath = promisify(realpathCallback);
+
+function errnoOf(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** Same path? Case-insensitive where the file system is (Windows). */
+export function samePath(a: string, b: string): boolean {
+  return isWindows ? a.toLowerCase() === b.toLowerCase() : a === b;
+}
+
+/** True when `child` lies strictly inside `parent` (both absolute). */
+export function isInside(child: string, parent: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
+}
+
+async function lstatOrThrow(resolved: string, what: string): Promise<Stats> {
+  try {
+    return await lstat(resolved);
+  } catch (error) {
+    const code = errnoOf(error);
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new KmsRecoverError('PATH_MISSING', `${what} ${resolved} does not exist`, { path: resolved }, { cause: error });
+    }
+    throw new KmsRecoverError('PATH_UNSAFE', `${what} ${resolved} cannot be examined: ${code ?? String(error)}`, { path: resolved, errno: code }, { cause: error });
+  }
+}
+
+/** Exists, is a real folder (not a link), and no link anywhere along its path. */
+async function assertPlainDirectory(resolved: string, what: string): Promise<void> {
+  const stats = await lstatOrThrow(resolved, what);
+  if (stats.isSymbolicLink()) {
+    throw new KmsRecoverError('PATH_UNSAFE', `${what} ${resolved} is a symbolic link; give the real folder`, { path: resolved });
+  }
+  if (!stats.isDirectory()) {
+    throw new KmsRecoverError('PATH_NOT_DIRECTORY', `${what} ${resolved} is a file, not a folder`, { path: resolved });
+  }
+  const real = await realpath(resolved);
+  if (!samePath(real, resolved)) {
+    throw new KmsRecoverError('PATH_UNSAFE', `${what} ${resolved} goes through a symbolic link (it is really ${real}); give the real path`, { path: resolved, realPath: real });
+  }
+}
+
+/** The lexical checks alone: `...\Exchsrvr\Kmsdata`, not a root. Works on a path that does not exist. */
+export function assertKmsdataName(resolved: string): void {
+  if (path.parse(resolved).root === resolved) {
+    throw new KmsRecoverError('NOT_KMSDATA', `${resolved} is a file system root, not a Kmsdata folder`, { path: resolved });
+  }
+  const parent = path.dirname(resolved);
+  if (path.basename(resolved).toLowerCase() !== 'kmsdata' || path.basename(parent).toLowerCase() !== 'exchsrvr') {
+    throw new KmsRecoverError('NOT_KMSDATA', `${resolved} is not a Kmsdata folder: expected ...\\Exchsrvr\\Kmsdata`, { path: resolved });
+  }
+}
+
+/** Returns the resolved absolute Kmsdata path, or throws if it is not plainly one. */
+export async function assertKmsdataPath(p: string): Promise<string> {
+  const resolved = path.resolve(p);
+  await assertPlainDirectory(resolved, 'Kmsdata folder');
+  assertKmsdataName(resolved);
+  return resolved;
+}
+
+/** Returns the resolved absolute backup path, or throws if it cannot safely be restored from. */
+export async function assertBackupPath(backup: string, kmsdata: string): Promise<string> {
+  const resolved = path.resolve(backup);
+  const stats = await lstatOrThrow(resolved, 'backup');
+  if (stats.isSymbolicLink()) {
+    throw new KmsRecoverError('PATH_UNSAFE', `backup ${resolved} is a symbolic link; give the real folder`, { path: resolved });
+  }
+  if (!stats.isDirectory()) {
+    throw new KmsRecoverError('PATH_NOT_DIRECTORY', `backup ${resolved} is a file, not a folder`, { path: resolved });
+  }
+  try {
+    await access(resolved, constants.R_OK | (isWindows ? 0 : constants.X_OK));
+  } catch (error) {
+    throw new KmsRecoverError('BACKUP_INVALID', `backup ${resolved} cannot be read: ${errnoOf(error) ?? String(error)}`, { path: resolved }, { cause: error });
+  }
+
+  const realBackup = await realpath(resolved);
+  const kmsResolved = path.resolve(kmsdata);
+  const realKms = await realpath(kmsResolved).catch(() => kmsResolved);
+  for (const [b, k] of [[resolved, kmsResolved], [realBackup, realKms]] as const) {
+    if (samePath(b, k) || isInside(b, k) || isInside(k, b)) {
+      throw new KmsRecoverError('PATH_UNSAFE', `backup ${resolved} overlaps Kmsdata ${kmsResolved}: the backup must be a separate copy`, { path: resolved, kmsdata: kmsResolved });
+    }
+  }
+
+  let files = 0;
+  for (const entry of await listTree(resolved)) {
+    if (entry.kind === 'file') files += 1;
+    if (entry.kind !== 'symlink') continue;
+    const target = await realpath(entry.fullPath).catch(() => undefined);
+    if (target === undefined || !isInside(target, realBackup)) {
+      throw new KmsRecoverError('PATH_UNSAFE', `backup ${resolved} holds a symbolic link ${entry.fullPath} that points outside it`, { path: resolved, link: entry.fullPath });
+    }
+  }
+  if (files === 0) {
+    throw new KmsRecoverError('BACKUP_INVALID', `backup ${resolved} is empty: it holds no files`, { path: resolved });
+  }
+  return resolved;
+}

@@ -1,0 +1,166 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { KmsRecoverError } from '../../errors/index.js';
+import type { Manifest, ManifestFile, VerifyReport } from '../types.js';
+
+export type TreeEntryKind = 'file' | 'dir' | 'symlink' | 'other';
+
+export interface TreeEntry {
+  /** Relative to the walked root, `/` separators. */
+  path: string;
+  /** Absolute path on this platform. */
+  fullPath: string;
+  kind: TreeEntryKind;
+  size: number;
+}
+
+function errnoOf(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** Plain code-unit order, so the sort never depends on the locale. */
+export function comparePaths(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function readError(error: unknown, file: string): KmsRecoverError {
+  const code = errnoOf(error);
+  if (code === 'ENOENT') return new KmsRecoverError('PATH_MISSING', `${file} does not exist`, { path: file }, { cause: error });
+  if (code === 'ENOTDIR') return new KmsRecoverError('PATH_NOT_DIRECTORY', `${file} is not a folder`, { path: file }, { cause: error });
+  if (code === 'EBUSY' || code === 'EPERM' || code === 'EACCES') {
+    return new KmsRecoverError('FILE_IN_USE', `cannot read ${file}: the file is in use or access is denied`, { file, errno: code }, { cause: error });
+  }
+  return new KmsRecoverError('STEP_FAILED', `cannot read ${file}: ${code ?? String(error)}`, { file, errno: code }, { cause: error });
+}
+
+/**
+ * Every entry under `root` (not `root` itself), sorted by relative path. Symlinks are reported,
+ * never followed, so a link cannot lead the walk outside the tree.
+ */
+export async function listTree(root: string): Promise<TreeEntry[]> {
+  const base = path.resolve(root);
+  const entries: TreeEntry[] = [];
+  const pending: string[] = [''];
+  while (pending.length > 0) {
+    const rel = pending.pop() as string;
+    const dir = rel === '' ? base : path.join(base, ...rel.split('/'));
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (error) {
+      throw readError(error, dir);
+    }
+    for (const name of names) {
+      const childRel = rel === '' ? name : `${rel}/${name}`;
+      const fullPath = path.join(dir, name);
+      let stats;
+      try {
+        stats = await lstat(fullPath);
+      } catch (error) {
+        throw readError(error, fullPath);
+      }
+      const kind: TreeEntryKind = stats.isSymbolicLink() ? 'symlink'
+        : stats.isDirectory() ? 'dir'
+        : stats.isFile() ? 'file'
+        : 'other';
+      entries.push({ path: childRel, fullPath, kind, size: kind === 'file' ? stats.size : 0 });
+      if (kind === 'dir') pending.push(childRel);
+    }
+  }
+  return entries.sort((a, b) => comparePaths(a.path, b.path));
+}
+
+/** Streams a file through SHA-256; the size is the number of bytes actually hashed. */
+export async function sha256File(file: string): Promise<{ size: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  try {
+    for await (const chunk of createReadStream(file)) {
+      const bytes = chunk as Buffer;
+      size += bytes.length;
+      hash.update(bytes);
+    }
+  } catch (error) {
+    throw readError(error, file);
+  }
+  return { size, sha256: hash.digest('hex') };
+}
+
+/** SHA-256 over `F <path> <size> <sha>` lines (sorted by path), then `D <path>` lines (sorted). */
+export function manifestDigest(files: readonly ManifestFile[], dirs: readonly string[]): string {
+  const hash = createHash('sha256');
+  for (const f of [...files].sort((a, b) => comparePaths(a.path, b.path))) hash.update(`F ${f.path} ${f.size} ${f.sha256}\n`);
+  for (const d of [...dirs].sort(comparePaths)) hash.update(`D ${d}\n`);
+  return hash.digest('hex');
+}
+
+function unsafeEntry(entry: TreeEntry): KmsRecoverError {
+  const what = entry.kind === 'symlink' ? 'a symbolic link' : 'neither a regular file nor a folder';
+  return new KmsRecoverError('PATH_UNSAFE', `${entry.fullPath} is ${what}; a Kmsdata tree holds only files and folders`, { path: entry.fullPath });
+}
+
+/** Read-only description of the tree at `dir`; refuses symlinks and special files inside it. */
+export async function buildManifest(dir: string): Promise<Manifest> {
+  const entries = await listTree(dir);
+  const files: ManifestFile[] = [];
+  const dirs: string[] = [];
+  for (const entry of entries) {
+    if (entry.kind === 'dir') {
+      dirs.push(entry.path);
+    } else if (entry.kind === 'file') {
+      const { size, sha256 } = await sha256File(entry.fullPath);
+      files.push({ path: entry.path, size, sha256 });
+    } else {
+      throw unsafeEntry(entry);
+    }
+  }
+  return {
+    files,
+    dirs,
+    fileCount: files.length,
+    totalBytes: files.reduce((sum, f) => sum + f.size, 0),
+    digest: manifestDigest(files, dirs),
+  };
+}
+
+/**
+ * Compares what is on disk at `dir` with `manifest`. Each difference starts with the relative path,
+ * then says what differs, e.g. `a/b.dat (missing)`; sorted by path. `contents: false` compares
+ * names, kinds and sizes only (for a tree whose bytes were just hashed while being written).
+ */
+export async function compareToManifest(
+  dir: string,
+  manifest: Manifest,
+  options: { contents?: boolean } = {},
+): Promise<VerifyReport> {
+  const hashContents = options.contents ?? true;
+  const entries = await listTree(dir);
+  const actual = new Map(entries.map((e) => [e.path, e]));
+  const differences: { path: string; text: string }[] = [];
+  const note = (p: string, reason: string): void => { differences.push({ path: p, text: `${p} (${reason})` }); };
+
+  for (const d of manifest.dirs) {
+    const found = actual.get(d);
+    actual.delete(d);
+    if (!found) note(d, 'missing folder');
+    else if (found.kind !== 'dir') note(d, `a ${found.kind === 'file' ? 'file' : found.kind}, expected a folder`);
+  }
+  for (const f of manifest.files) {
+    const found = actual.get(f.path);
+    actual.delete(f.path);
+    if (!found) { note(f.path, 'missing'); continue; }
+    if (found.kind !== 'file') { note(f.path, `a ${found.kind === 'dir' ? 'folder' : found.kind}, expected a file`); continue; }
+    if (found.size !== f.size) { note(f.path, `size ${found.size}, expected ${f.size}`); continue; }
+    if (!hashContents) continue;
+    const { size, sha256 } = await sha256File(found.fullPath);
+    if (size !== f.size) note(f.path, `size ${size}, expected ${f.size}`);
+    else if (sha256 !== f.sha256) note(f.path, 'content differs');
+  }
+  for (const extra of actual.values()) {
+    note(extra.path, extra.kind === 'dir' ? 'extra folder' : extra.kind === 'file' ? 'extra' : `extra ${extra.kind}`);
+  }
+  differences.sort((a, b) => comparePaths(a.path, b.path));
+  return { matches: differences.length === 0, differences: differences.map((d) => d.text) };
+}

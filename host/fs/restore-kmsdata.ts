@@ -1,0 +1,262 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { lstat, mkdir, open, readdir, rename, rm, rmdir, utimes } from 'node:fs/promises';
+import path from 'node:path';
+import { Transform } from 'node:stream';
+import type { TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { KmsRecoverError } from '../../errors/index.js';
+import type { Manifest, ManifestFile, RestoreReport } from '../types.js';
+import { assertBackupPath, assertKmsdataName, assertKmsdataPath } from './kmsdata-path.js';
+import { compareToManifest, manifestDigest } from './manifest.js';
+
+/** The copy is built here, beside Kmsdata, and renamed into place only once it is complete. */
+export const STAGING_NAME = 'Kmsdata.restore-staging';
+
+export interface RestoreOptions {
+  /** Called after each file is written to staging and verified (fault-injection hook). */
+  onFileCopied?: (relPath: string, index: number) => void | Promise<void>;
+}
+
+const isWindows = process.platform === 'win32';
+const IN_USE = new Set(['EBUSY', 'EPERM', 'EACCES']);
+
+function errnoOf(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+export function stagingPathFor(kmsdata: string): string {
+  return path.join(path.dirname(path.resolve(kmsdata)), STAGING_NAME);
+}
+
+function toNative(root: string, rel: string): string {
+  return path.join(root, ...rel.split('/'));
+}
+
+function invalidManifest(reason: string): KmsRecoverError {
+  return new KmsRecoverError('BACKUP_INVALID', `the backup manifest is inconsistent: ${reason}`, { reason });
+}
+
+/** The manifest drives every path written, so it must be self-consistent and stay inside the tree. */
+function validateManifest(manifest: Manifest): void {
+  const seen = new Set<string>();
+  const dirs = new Set(manifest.dirs);
+  const check = (rel: string): void => {
+    const parts = rel.split('/');
+    if (parts.some((s) => s === '' || s === '.' || s === '..' || s.includes('\\') || s.includes('\0') || (isWindows && s.includes(':')))) {
+      throw invalidManifest(`entry ${JSON.stringify(rel)} is not a plain relative path`);
+    }
+    const key = isWindows ? rel.toLowerCase() : rel;
+    if (seen.has(key)) throw invalidManifest(`entry ${rel} appears twice`);
+    seen.add(key);
+    const parent = parts.slice(0, -1).join('/');
+    if (parent !== '' && !dirs.has(parent)) throw invalidManifest(`the folder of ${rel} is not listed`);
+  };
+  manifest.dirs.forEach(check);
+  for (const f of manifest.files) {
+    check(f.path);
+    if (!Number.isSafeInteger(f.size) || f.size < 0 || !/^[0-9a-f]{64}$/.test(f.sha256)) throw invalidManifest(`entry ${f.path} has a bad size or hash`);
+  }
+  const totalBytes = manifest.files.reduce((sum, f) => sum + f.size, 0);
+  if (manifest.fileCount !== manifest.files.length || manifest.totalBytes !== totalBytes
+      || manifest.digest !== manifestDigest(manifest.files, manifest.dirs)) {
+    throw invalidManifest('its counts or digest do not match its entries');
+  }
+}
+
+/** Windows briefly refuses renames and deletes while a scanner or indexer holds a handle. */
+async function withRetry<T>(action: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await action();
+    } catch (error) {
+      const code = errnoOf(error);
+      if (attempt >= 5 || code === undefined || !IN_USE.has(code)) throw error;
+      await sleep(100 * (attempt + 1));
+    }
+  }
+}
+
+/** Makes a folder's entries durable; Windows cannot open a folder for this, and needs no call. */
+async function fsyncDir(dir: string): Promise<void> {
+  if (isWindows) return;
+  try {
+    const handle = await open(dir, 'r');
+    try { await handle.sync(); } finally { await handle.close(); }
+  } catch {
+    // Best effort: some file systems refuse fsync on a folder.
+  }
+}
+
+class HashingPassThrough extends Transform {
+  private readonly hash = createHash('sha256');
+  size = 0;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.hash.update(chunk);
+    this.size += chunk.length;
+    callback(null, chunk);
+  }
+
+  digest(): string {
+    return this.hash.digest('hex');
+  }
+}
+
+function backupChanged(file: string, reason: string, cause?: unknown): KmsRecoverError {
+  return new KmsRecoverError('BACKUP_CHANGED', `backup file ${file} changed since it was checked: ${reason}`, { file }, cause === undefined ? undefined : { cause });
+}
+
+function copyError(error: unknown, file: string, verb: 'read' | 'write'): KmsRecoverError {
+  if (error instanceof KmsRecoverError) return error;
+  const code = errnoOf(error);
+  if (code !== undefined && IN_USE.has(code)) {
+    return new KmsRecoverError('FILE_IN_USE', `cannot ${verb} ${file}: the file is in use`, { file, errno: code }, { cause: error });
+  }
+  return new KmsRecoverError('STEP_FAILED', `cannot ${verb} ${file}: ${code ?? String(error)}`, { file, errno: code }, { cause: error });
+}
+
+/** Flushes a written file to disk (an fsync through a fresh handle reaches the same file data). */
+async function fsyncFile(file: string): Promise<void> {
+  const handle = await open(file, 'r+');
+  try { await handle.sync(); } finally { await handle.close(); }
+}
+
+/** One read pass: the bytes go through SHA-256 on their way to the staging file. */
+async function copyFile(src: string, dst: string, expected: ManifestFile): Promise<ManifestFile> {
+  let srcStats;
+  try {
+    srcStats = await lstat(src);
+  } catch (error) {
+    const code = errnoOf(error);
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw backupChanged(src, 'it is missing', error);
+    throw copyError(error, src, 'read');
+  }
+  if (!srcStats.isFile()) throw backupChanged(src, 'it is no longer a regular file');
+
+  const hasher = new HashingPassThrough();
+  const reader = createReadStream(src);
+  let readFailed = false;
+  reader.once('error', () => { readFailed = true; });
+  try {
+    await pipeline(reader, hasher, createWriteStream(dst, { flags: 'wx' }));
+  } catch (error) {
+    if (readFailed && errnoOf(error) === 'ENOENT') throw backupChanged(src, 'it is missing', error);
+    throw readFailed ? copyError(error, src, 'read') : copyError(error, dst, 'write');
+  }
+  await fsyncFile(dst).catch((error: unknown) => { throw copyError(error, dst, 'write'); });
+
+  const copied: ManifestFile = { path: expected.path, size: hasher.size, sha256: hasher.digest() };
+  if (copied.size !== expected.size) throw backupChanged(src, `it now holds ${copied.size} bytes, not ${expected.size}`);
+  if (copied.sha256 !== expected.sha256) throw backupChanged(src, 'its content differs (SHA-256 mismatch)');
+  await utimes(dst, srcStats.atime, srcStats.mtime).catch(() => undefined);
+  return copied;
+}
+
+/** Replaces the empty Kmsdata with the complete staging folder. */
+async function promoteStaging(staging: string, kmsdata: string): Promise<void> {
+  try {
+    await withRetry(() => rmdir(kmsdata));
+  } catch (error) {
+    const code = errnoOf(error);
+    if (code === 'ENOTEMPTY' || code === 'EEXIST') {
+      throw new KmsRecoverError('KMSDATA_NOT_EMPTY', `Kmsdata is not empty: something wrote into ${kmsdata} during the restore; run the clear step first`, { path: kmsdata }, { cause: error });
+    }
+    if (code !== 'ENOENT') throw copyError(error, kmsdata, 'write');
+  }
+  try {
+    await withRetry(() => rename(staging, kmsdata));
+  } catch (error) {
+    const code = errnoOf(error);
+    const inUse = code !== undefined && IN_USE.has(code);
+    throw new KmsRecoverError(inUse ? 'FILE_IN_USE' : 'STEP_FAILED',
+      `cannot rename ${staging} to ${kmsdata}: ${inUse ? 'the folder is in use' : code ?? String(error)}; run the restore again to finish`,
+      { file: staging, kmsdata, errno: code }, { cause: error });
+  }
+  await fsyncDir(path.dirname(kmsdata));
+}
+
+function report(manifest: Manifest, files: readonly ManifestFile[], alreadyRestored: boolean): RestoreReport {
+  return {
+    fileCount: files.length,
+    totalBytes: files.reduce((sum, f) => sum + f.size, 0),
+    digest: manifestDigest(files, manifest.dirs),
+    mismatches: [],
+    alreadyRestored,
+  };
+}
+
+async function isPlainDirectory(p: string): Promise<boolean> {
+  const stats = await lstat(p).catch(() => undefined);
+  return stats !== undefined && stats.isDirectory() && !stats.isSymbolicLink();
+}
+
+/**
+ * Copies the backup into Kmsdata through a staging folder, checking every byte against `manifest`.
+ * Safe to run again after a crash at any point: it finishes an interrupted rename, recognises a
+ * Kmsdata that already matches, and otherwise starts the copy over.
+ */
+export async function restoreKmsdata(backup: string, kmsdata: string, manifest: Manifest, options: RestoreOptions = {}): Promise<RestoreReport> {
+  validateManifest(manifest);
+  const kmsResolved = path.resolve(kmsdata);
+  const staging = stagingPathFor(kmsResolved);
+
+  // A crash between "rmdir Kmsdata" and "rename staging" leaves no Kmsdata: put back an empty one.
+  if (await lstat(kmsResolved).then(() => false, (error: unknown) => errnoOf(error) === 'ENOENT')) {
+    assertKmsdataName(kmsResolved);
+    if (!(await isPlainDirectory(path.dirname(kmsResolved)))) await assertKmsdataPath(kmsResolved);
+    await mkdir(kmsResolved);
+  }
+  const dir = await assertKmsdataPath(kmsResolved);
+  const entries = await readdir(dir);
+  const manifestIsEmpty = manifest.files.length === 0 && manifest.dirs.length === 0;
+
+  if (entries.length > 0 || manifestIsEmpty) {
+    const current = await compareToManifest(dir, manifest);
+    if (!current.matches) {
+      throw new KmsRecoverError('KMSDATA_NOT_EMPTY',
+        `Kmsdata is not empty: ${dir} holds ${entries.length} entries that do not match the backup; run the clear step first`,
+        { path: dir, entries: entries.length, differences: current.differences.slice(0, 20) });
+    }
+    await rm(staging, { recursive: true, force: true });
+    return report(manifest, manifest.files, true);
+  }
+
+  // A staging folder that already holds exactly the manifest (hashes checked now) only needs the rename.
+  if (await isPlainDirectory(staging)) {
+    const staged = await compareToManifest(staging, manifest).catch(() => undefined);
+    if (staged?.matches) {
+      await promoteStaging(staging, dir);
+      return report(manifest, manifest.files, false);
+    }
+  }
+
+  const source = await assertBackupPath(backup, dir);
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(staging);
+  const copied: ManifestFile[] = [];
+  try {
+    for (const rel of manifest.dirs) await mkdir(toNative(staging, rel));
+    for (const [index, file] of manifest.files.entries()) {
+      copied.push(await copyFile(toNative(source, file.path), toNative(staging, file.path), file));
+      await options.onFileCopied?.(file.path, index);
+    }
+    const staged = await compareToManifest(staging, manifest, { contents: false });
+    if (!staged.matches) {
+      throw new KmsRecoverError('RESTORE_MISMATCH',
+        `staging folder ${staging} does not match the backup manifest: ${staged.differences.length} differences, first ${staged.differences[0] ?? ''}`,
+        { path: staging, mismatches: staged.differences });
+    }
+    if (manifestDigest(copied, manifest.dirs) !== manifest.digest) {
+      throw new KmsRecoverError('RESTORE_MISMATCH', `staging folder ${staging} does not match the backup manifest digest`, { path: staging });
+    }
+    for (const rel of [...manifest.dirs].reverse()) await fsyncDir(toNative(staging, rel));
+    await fsyncDir(staging);
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    throw error;
+  }
+  await promoteStaging(staging, dir);
+  return report(manifest, copied, false);
+}

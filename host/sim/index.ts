@@ -1,0 +1,14 @@
+export { simPaths, assertSimRoot, KMS_DATABASE_FILE, KMS_CHECK_FILE, STARTUP_DISK_FILE } from './sim-layout.js';
+export type { SimPaths } from './sim-layout.js';
+export { initSimHost, randomAlpha, startupDiskText, pseudoRandomBytes } from './sim-init.js';
+export type { SimInitOptions, SimInitResult } from './sim-init.js';
+export { daemonEntryPath, packageRoot } from './daemon-entry.js';
+export { SimServiceManager } from './sim-service-manager.js';
+export type { SimServiceManagerOptions } from './sim-service-manager.js';
+export { rebootSimHost } from './sim-reboot.js';
+export type { RebootResult } from './sim-reboot.js';
+export { createSimHost } from './sim-host.js';
+export { readServicesFile } from './sim-state.js';
+export type { SimServiceRecord, SimServicesFile } from './sim-state.js';
+export { parseKmsCheck, alphaMatches } from './kms-check.js';
+export type { KmsCheck } from './kms-check.js';

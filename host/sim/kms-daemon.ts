@@ -1,0 +1,148 @@
+/**
+ * The simulated Key Management Server: a real process the simulated service manager spawns
+ * from the compiled file `dist/host/sim/kms-daemon.js`.
+ *
+ *   node kms-daemon.js --kmsdata <dir> --log <file>
+ *
+ * The alpha string arrives as the first line of STDIN (never argv, never env) and is written
+ * nowhere. The daemon checks it against `kmscheck.dat`, opens `kmsdata.edb` and keeps that file
+ * descriptor open while it runs (the "lock" Windows would enforce), reports one JSON line on
+ * stdout, and lives until SIGTERM/SIGINT.
+ */
+import { appendFileSync, closeSync, openSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { alphaMatches, parseKmsCheck } from './kms-check.js';
+
+type FailCode = 'ALPHA_REJECTED' | 'SERVICE_START_FAILED';
+
+const MAX_STDIN_BYTES = 4096;
+
+function parseArgs(argv: readonly string[]): { kmsdata: string; log: string } | undefined {
+  let kmsdata: string | undefined;
+  let log: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = argv[i + 1];
+    if (arg === '--kmsdata' && value !== undefined) { kmsdata = value; i++; }
+    else if (arg === '--log' && value !== undefined) { log = value; i++; }
+    else return undefined;
+  }
+  return kmsdata && log ? { kmsdata: path.resolve(kmsdata), log: path.resolve(log) } : undefined;
+}
+
+function makeLogger(file: string | undefined): (message: string) => void {
+  return (message) => {
+    if (!file) return;
+    try {
+      appendFileSync(file, `${new Date().toISOString()} [${process.pid}] ${message}\n`, 'utf8');
+    } catch {
+      // A log that cannot be written must not take the KMS down.
+    }
+  };
+}
+
+/** Read the first line of stdin (up to MAX_STDIN_BYTES), then stop reading. */
+function readFirstLine(): Promise<string> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      process.stdin.removeAllListeners('data');
+      process.stdin.pause();
+      process.stdin.destroy();
+      const text = Buffer.concat(chunks).toString('utf8');
+      const newline = text.indexOf('\n');
+      resolve((newline >= 0 ? text.slice(0, newline) : text).replace(/\r$/, ''));
+    };
+    process.stdin.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (chunk.includes(0x0a) || size >= MAX_STDIN_BYTES) finish();
+    });
+    process.stdin.on('end', finish);
+    process.stdin.on('error', finish);
+  });
+}
+
+function report(line: object): Promise<void> {
+  return new Promise((resolve) => {
+    process.stdout.write(`${JSON.stringify(line)}\n`, () => resolve());
+  });
+}
+
+async function fail(log: (m: string) => void, code: FailCode, message: string): Promise<never> {
+  log(`start failed (${code}): ${message}`);
+  await report({ ok: false, code, message });
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  // The service manager drops our stdout once we reported; later writes must not crash us.
+  process.stdout.on('error', () => undefined);
+
+  const args = parseArgs(process.argv.slice(2));
+  const log = makeLogger(args?.log);
+  if (!args) {
+    await fail(log, 'SERVICE_START_FAILED', 'usage: kms-daemon --kmsdata <dir> --log <file>');
+    return;
+  }
+  const { kmsdata } = args;
+  log(`starting with Kmsdata ${kmsdata}`);
+
+  const alpha = await readFirstLine();
+  if (!alpha) {
+    await fail(log, 'SERVICE_START_FAILED', 'the KMS needs its alpha string as start parameter');
+    return;
+  }
+
+  let checkText: string;
+  try {
+    checkText = readFileSync(path.join(kmsdata, 'kmscheck.dat'), 'utf8');
+  } catch {
+    await fail(log, 'SERVICE_START_FAILED', `KMS database not found in ${kmsdata}`);
+    return;
+  }
+  const check = parseKmsCheck(checkText);
+  if (!check) {
+    await fail(log, 'SERVICE_START_FAILED', `KMS database not found in ${kmsdata}`);
+    return;
+  }
+  if (!alphaMatches(check, alpha)) {
+    await fail(log, 'ALPHA_REJECTED',
+      `the Key Management Server did not start: the alpha string does not match the KMS database in ${kmsdata}`);
+    return;
+  }
+
+  let fd: number;
+  try {
+    fd = openSync(path.join(kmsdata, 'kmsdata.edb'), 'r+');
+  } catch {
+    await fail(log, 'SERVICE_START_FAILED', `KMS database not found in ${kmsdata}`);
+    return;
+  }
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log(`stopping on ${signal}`);
+    try { closeSync(fd); } catch { /* already closed */ }
+    log('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  setInterval(() => undefined, 60_000);
+
+  log(`alpha string verified for KMS ${check.kmsId}; database open; running`);
+  await report({ ok: true, pid: process.pid });
+}
+
+main().catch((error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
+  makeLogger(parseArgs(process.argv.slice(2))?.log)(`internal error: ${message}`);
+  process.stdout.write(`${JSON.stringify({ ok: false, code: 'SERVICE_START_FAILED', message })}\n`, () => process.exit(1));
+});

@@ -1,0 +1,51 @@
+import { KmsRecoverError } from '../../errors/index.js';
+import type {
+  ClearReport, Host, KmsdataOperations, Manifest, RestoreReport, ServiceStatus, StartupDiskReader, VerifyReport,
+} from '../types.js';
+import { assertSimRoot } from './sim-layout.js';
+import { SimServiceManager, type SimServiceManagerOptions } from './sim-service-manager.js';
+
+/**
+ * A Host over a simulated server at `root`: services go to the simulated service manager, file
+ * work to `fsOps` (the real file operations), except that deleting or overwriting in a Kmsdata
+ * whose files the running KMS daemon holds open fails with FILE_IN_USE, as it would on Windows.
+ */
+export function createSimHost(
+  root: string,
+  fsOps: KmsdataOperations & StartupDiskReader,
+  options: SimServiceManagerOptions = {},
+): Host {
+  const paths = assertSimRoot(root);
+  const services = new SimServiceManager(paths.root, options);
+
+  async function refuseIfInUse(kmsdata: string, operation: 'clear' | 'restore'): Promise<void> {
+    const locked = await services.lockedFiles(kmsdata);
+    const file = locked[0];
+    if (file !== undefined) {
+      throw new KmsRecoverError('FILE_IN_USE',
+        `cannot delete ${file}: the file is in use (is the KMS service still running?)`,
+        { file, kmsdata, operation, lockedFiles: locked.length });
+    }
+  }
+
+  return {
+    kind: 'sim',
+    queryService: (name: string): Promise<ServiceStatus> => services.queryService(name),
+    stopService: (name: string): Promise<ServiceStatus> => services.stopService(name),
+    startService: (name: string, startParameters: readonly string[]): Promise<ServiceStatus> =>
+      services.startService(name, startParameters),
+    checkKmsdataPath: (kmsdata: string): Promise<string> => fsOps.checkKmsdataPath(kmsdata),
+    checkBackupPath: (backup: string, kmsdata: string): Promise<string> => fsOps.checkBackupPath(backup, kmsdata),
+    manifest: (dir: string): Promise<Manifest> => fsOps.manifest(dir),
+    async clearKmsdata(kmsdata: string): Promise<ClearReport> {
+      await refuseIfInUse(kmsdata, 'clear');
+      return fsOps.clearKmsdata(kmsdata);
+    },
+    async restoreKmsdata(backup: string, kmsdata: string, manifest: Manifest): Promise<RestoreReport> {
+      await refuseIfInUse(kmsdata, 'restore');
+      return fsOps.restoreKmsdata(backup, kmsdata, manifest);
+    },
+    verifyKmsdata: (kmsdata: string, manifest: Manifest): Promise<VerifyReport> => fsOps.verifyKmsdata(kmsdata, manifest),
+    readStartupDisk: (file: string): Promise<string> => fsOps.readStartupDisk(file),
+  };
+}

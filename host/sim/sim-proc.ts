@@ -1,0 +1,106 @@
+import { existsSync, promises as fsp } from 'node:fs';
+import path from 'node:path';
+
+/** The marker every simulator daemon has in its command line (its script name). */
+export const DAEMON_MARKER = 'kms-daemon';
+
+export function hasProcFs(): boolean {
+  return existsSync('/proc/self/fd');
+}
+
+/** The argv of a process from /proc, or undefined when it is gone (or a zombie: empty). */
+export async function procArgv(pid: number): Promise<string[] | undefined> {
+  try {
+    const raw = await fsp.readFile(`/proc/${pid}/cmdline`, 'utf8');
+    if (!raw) return undefined;
+    return raw.split('\0').filter((part, i, all) => part !== '' || i < all.length - 1);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `pid` is a live simulator daemon: it exists and, where /proc exists, runs kms-daemon. */
+export async function isDaemonAlive(pid: number): Promise<boolean> {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  if (!hasProcFs()) return true;
+  const argv = await procArgv(pid);
+  return !!argv && argv.some((part) => part.includes(DAEMON_MARKER));
+}
+
+/**
+ * Every live simulator daemon serving `kmsdata` (argv `--kmsdata <kmsdata>`), found in /proc.
+ * Catches daemons the state file does not know, such as one started by a CLI that died before
+ * it could record the pid. Empty where /proc does not exist.
+ */
+export async function findDaemonPids(kmsdata: string): Promise<number[]> {
+  if (!hasProcFs()) return [];
+  const wanted = path.resolve(kmsdata);
+  let entries: string[];
+  try {
+    entries = await fsp.readdir('/proc');
+  } catch {
+    return [];
+  }
+  const pids: number[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (pid === process.pid) continue;
+    const argv = await procArgv(pid);
+    if (!argv || !argv.some((part) => part.includes(DAEMON_MARKER))) continue;
+    const at = argv.indexOf('--kmsdata');
+    const dir = at >= 0 ? argv[at + 1] : undefined;
+    if (dir !== undefined && path.resolve(dir) === wanted) pids.push(pid);
+  }
+  return pids.sort((a, b) => a - b);
+}
+
+async function realpathOr(p: string): Promise<string> {
+  try {
+    return await fsp.realpath(p);
+  } catch {
+    return path.resolve(p);
+  }
+}
+
+/**
+ * Absolute paths of the files under `dir` that process `pid` holds open, read from
+ * /proc/<pid>/fd, spelled under `dir` as given (even if `dir` goes through a symlink).
+ */
+export async function openFilesUnder(pid: number, dir: string): Promise<string[]> {
+  const given = path.resolve(dir);
+  const real = await realpathOr(given);
+  let fds: string[];
+  try {
+    fds = await fsp.readdir(`/proc/${pid}/fd`);
+  } catch {
+    return [];
+  }
+  const files: string[] = [];
+  for (const fd of fds) {
+    let target: string;
+    try {
+      target = await fsp.readlink(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      continue;
+    }
+    // pipe:[…], socket:[…], anon_inode:… are not files; a deleted file is no longer in `dir`.
+    if (!path.isAbsolute(target) || target.endsWith(' (deleted)')) continue;
+    for (const base of new Set([real, given])) {
+      const rel = path.relative(base, target);
+      if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) {
+        files.push(path.join(given, rel));
+        break;
+      }
+    }
+  }
+  return files;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

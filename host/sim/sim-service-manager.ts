@@ -1,0 +1,284 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { KmsRecoverError } from '../../errors/index.js';
+import type { ServiceControl, ServiceStatus } from '../types.js';
+import { daemonEntryPath } from './daemon-entry.js';
+import { KMS_DATABASE_FILE, simPaths, type SimPaths } from './sim-layout.js';
+import { findDaemonPids, hasProcFs, isDaemonAlive, openFilesUnder, sleep } from './sim-proc.js';
+import {
+  findServiceKey, readServicesFile, writeServicesFile, type SimServiceRecord, type SimServicesFile,
+} from './sim-state.js';
+
+export interface SimServiceManagerOptions {
+  /** How long a started daemon may take to report (default 15 s). */
+  startTimeoutMs?: number;
+  /** How long a stopping daemon may take after SIGTERM before SIGKILL (default 10 s). */
+  stopTimeoutMs?: number;
+}
+
+const POLL_MS = 50;
+/** After SIGKILL, how long to wait for the process to go before giving up. */
+const KILL_GRACE_MS = 3000;
+
+type DaemonReply =
+  | { kind: 'line'; line: string }
+  | { kind: 'closed'; code: number | null; signal: NodeJS.Signals | null }
+  | { kind: 'error'; error: Error }
+  | { kind: 'timeout' };
+
+function serviceMissing(name: string): KmsRecoverError {
+  return new KmsRecoverError('SERVICE_MISSING', `the service ${name} is not installed on this host`, { service: name });
+}
+
+function toStatus(name: string, record: SimServiceRecord): ServiceStatus {
+  const status: ServiceStatus = { name, state: record.state, startType: record.startType };
+  if (record.state === 'running' && record.pid !== null) status.pid = record.pid;
+  return status;
+}
+
+function sameRecord(a: SimServiceRecord, b: SimServiceRecord): boolean {
+  return a.state === b.state && a.pid === b.pid && a.startedAt === b.startedAt;
+}
+
+/**
+ * The simulated Windows service manager of a simulated host. Its state lives in
+ * `<root>/scm/services.json` (so it survives the CLI process); the truth about a service is the
+ * process table: a recorded pid that is gone means the service died, and a daemon serving this
+ * host's Kmsdata that the state file does not know (its starter died before recording it) is
+ * adopted, as the real service manager, which never dies, would know it.
+ */
+export class SimServiceManager implements ServiceControl {
+  readonly paths: SimPaths;
+  private readonly startTimeoutMs: number;
+  private readonly stopTimeoutMs: number;
+
+  constructor(root: string, options: SimServiceManagerOptions = {}) {
+    this.paths = simPaths(root);
+    this.startTimeoutMs = options.startTimeoutMs ?? 15_000;
+    this.stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
+  }
+
+  async queryService(name: string): Promise<ServiceStatus> {
+    const state = await readServicesFile(this.paths.servicesFile);
+    const key = findServiceKey(state, name);
+    if (key === undefined) return { name, state: 'missing' };
+    return toStatus(key, await this.reconcile(key));
+  }
+
+  async stopService(name: string): Promise<ServiceStatus> {
+    const key = await this.requireService(name);
+    const record = await this.reconcile(key);
+    const pids = new Set<number>(await findDaemonPids(this.paths.kmsdata));
+    if (record.state === 'running' && record.pid !== null) pids.add(record.pid);
+    if (pids.size === 0) return toStatus(key, record);
+
+    for (const pid of pids) signal(pid, 'SIGTERM');
+    let alive = await waitDead([...pids], this.stopTimeoutMs);
+    if (alive.length) {
+      for (const pid of alive) signal(pid, 'SIGKILL');
+      alive = await waitDead(alive, KILL_GRACE_MS);
+    }
+    if (alive.length) {
+      throw new KmsRecoverError('SERVICE_STOP_FAILED',
+        `the service ${key} did not stop: process ${alive.join(', ')} is still running`, { service: key, pids: alive });
+    }
+    return toStatus(key, await this.record(key, { state: 'stopped', pid: null, startedAt: null }));
+  }
+
+  async startService(name: string, startParameters: readonly string[]): Promise<ServiceStatus> {
+    const key = await this.requireService(name);
+    const record = await this.reconcile(key);
+    if (record.state === 'running') return toStatus(key, record);
+    if (record.startType === 'disabled') {
+      throw new KmsRecoverError('SERVICE_START_FAILED', `the service ${key} is disabled`, { service: key });
+    }
+    const alpha = startParameters[0];
+    if (!alpha) {
+      throw new KmsRecoverError('SERVICE_START_FAILED', 'the KMS needs its alpha string as start parameter', { service: key });
+    }
+
+    const daemon = daemonEntryPath();
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS;
+    const child = spawn(process.execPath, [daemon, '--kmsdata', this.paths.kmsdata, '--log', this.paths.daemonLog], {
+      detached: true,
+      stdio: ['pipe', 'pipe', 'ignore'],
+      cwd: this.paths.scm,
+      env,
+    });
+    child.stdin.on('error', () => undefined); // the daemon may be gone before it read a byte
+    child.stdout.on('error', () => undefined);
+    child.stdin.end(`${alpha}\n`);
+
+    const reply = await new Promise<DaemonReply>((resolve) => {
+      let buffer = '';
+      let settled = false;
+      const settle = (value: DaemonReply): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(value);
+      };
+      const timer = setTimeout(() => settle({ kind: 'timeout' }), this.startTimeoutMs);
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (chunk: string) => {
+        buffer += chunk;
+        const newline = buffer.indexOf('\n');
+        if (newline >= 0) settle({ kind: 'line', line: buffer.slice(0, newline) });
+      });
+      child.on('error', (error) => settle({ kind: 'error', error }));
+      child.on('close', (code, sig) => settle({ kind: 'closed', code, signal: sig }));
+    });
+    child.stdout.destroy();
+    child.unref();
+
+    const detail = { service: key, kmsdata: this.paths.kmsdata };
+    if (reply.kind === 'timeout') {
+      signal(child.pid, 'SIGKILL');
+      throw new KmsRecoverError('SERVICE_START_FAILED',
+        `the service ${key} did not report running within ${Math.round(this.startTimeoutMs / 1000)} s`, detail);
+    }
+    if (reply.kind === 'error') {
+      throw new KmsRecoverError('SERVICE_START_FAILED', `the service ${key} could not be started: ${reply.error.message}`,
+        detail, { cause: reply.error });
+    }
+    if (reply.kind === 'closed') {
+      throw new KmsRecoverError('SERVICE_START_FAILED',
+        `the service ${key} exited during start (${reply.code ?? reply.signal}) without reporting`, detail);
+    }
+
+    let parsed: { ok?: unknown; pid?: unknown; code?: unknown; message?: unknown };
+    try {
+      parsed = JSON.parse(reply.line) as typeof parsed;
+    } catch {
+      signal(child.pid, 'SIGKILL');
+      throw new KmsRecoverError('SERVICE_START_FAILED', `the service ${key} reported something unreadable during start`, detail);
+    }
+    if (parsed.ok === true && typeof parsed.pid === 'number' && parsed.pid === child.pid) {
+      const running = await this.record(key, { state: 'running', pid: parsed.pid, startedAt: new Date().toISOString() });
+      return toStatus(key, running);
+    }
+    if (parsed.ok === true) {
+      signal(child.pid, 'SIGKILL');
+      throw new KmsRecoverError('SERVICE_START_FAILED', `the service ${key} reported a wrong process id`, detail);
+    }
+    const code = parsed.code === 'ALPHA_REJECTED' ? 'ALPHA_REJECTED' : 'SERVICE_START_FAILED';
+    const message = typeof parsed.message === 'string' && parsed.message
+      ? parsed.message
+      : `the service ${key} did not start`;
+    throw new KmsRecoverError(code, message, detail);
+  }
+
+  /**
+   * Files under `dir` that a running simulator daemon of this host holds open: what Windows
+   * would refuse to delete or overwrite with a sharing violation. Read from /proc/<pid>/fd;
+   * without /proc, `kmsdata.edb` counts as held while a daemon is alive.
+   */
+  async lockedFiles(dir: string): Promise<string[]> {
+    const pids = await this.livePids();
+    if (pids.length === 0) return [];
+    if (!hasProcFs()) {
+      const db = path.join(path.resolve(dir), KMS_DATABASE_FILE);
+      return existsSync(db) ? [db] : [];
+    }
+    const files = new Set<string>();
+    for (const pid of pids) for (const file of await openFilesUnder(pid, dir)) files.add(file);
+    return [...files].sort();
+  }
+
+  /**
+   * Power loss: SIGKILL every daemon of this host (no clean shutdown) and record every service
+   * as stopped. Returns the pid of the KMS daemon that was killed, if one ran.
+   */
+  async killAll(): Promise<number | null> {
+    const state = await readServicesFile(this.paths.servicesFile);
+    const pids = await this.livePids(state);
+    for (const pid of pids) signal(pid, 'SIGKILL');
+    const alive = await waitDead(pids, KILL_GRACE_MS);
+    if (alive.length) {
+      throw new KmsRecoverError('SERVICE_STOP_FAILED', `process ${alive.join(', ')} survived SIGKILL`, { pids: alive });
+    }
+    for (const key of Object.keys(state.services)) {
+      await this.record(key, { state: 'stopped', pid: null, startedAt: null });
+    }
+    return pids[0] ?? null;
+  }
+
+  // -- internals ---------------------------------------------------------------------------
+
+  private async requireService(name: string): Promise<string> {
+    const key = findServiceKey(await readServicesFile(this.paths.servicesFile), name);
+    if (key === undefined) throw serviceMissing(name);
+    return key;
+  }
+
+  /** Recorded live pids first, then any other daemon serving this host's Kmsdata. */
+  private async livePids(state?: SimServicesFile): Promise<number[]> {
+    const current = state ?? await readServicesFile(this.paths.servicesFile);
+    const pids: number[] = [];
+    for (const record of Object.values(current.services)) {
+      if (record.state === 'running' && record.pid !== null && await isDaemonAlive(record.pid)) pids.push(record.pid);
+    }
+    for (const pid of await findDaemonPids(this.paths.kmsdata)) if (!pids.includes(pid)) pids.push(pid);
+    return pids;
+  }
+
+  /** A daemon of this host that is running: alive and holding the KMS database open. */
+  private async servingDaemon(): Promise<number | undefined> {
+    const db = path.join(this.paths.kmsdata, KMS_DATABASE_FILE);
+    for (const pid of await findDaemonPids(this.paths.kmsdata)) {
+      if ((await openFilesUnder(pid, this.paths.kmsdata)).includes(db)) return pid;
+    }
+    return undefined;
+  }
+
+  /** Bring the recorded state of `key` in line with the process table, and return it. */
+  private async reconcile(key: string): Promise<SimServiceRecord> {
+    const state = await readServicesFile(this.paths.servicesFile);
+    const record = state.services[key];
+    if (!record) throw serviceMissing(key);
+    if (record.state === 'running' && record.pid !== null && await isDaemonAlive(record.pid)) return record;
+    const orphan = await this.servingDaemon();
+    if (orphan !== undefined) {
+      return this.record(key, { state: 'running', pid: orphan, startedAt: record.startedAt ?? new Date().toISOString() });
+    }
+    if (record.state === 'running') return this.record(key, { state: 'stopped', pid: null, startedAt: null });
+    return record;
+  }
+
+  /** Re-read the state file, change one service, write it atomically. */
+  private async record(key: string, change: Pick<SimServiceRecord, 'state' | 'pid' | 'startedAt'>): Promise<SimServiceRecord> {
+    const state = await readServicesFile(this.paths.servicesFile);
+    const record = state.services[key];
+    if (!record) throw serviceMissing(key);
+    const next: SimServiceRecord = { ...record, ...change };
+    if (!sameRecord(record, next)) {
+      state.services[key] = next;
+      await writeServicesFile(this.paths.servicesFile, state);
+    }
+    return next;
+  }
+}
+
+function signal(pid: number | undefined, sig: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // Gone already (ESRCH), or not ours (EPERM): waitDead tells which.
+  }
+}
+
+/** Poll until every pid is gone; returns those still alive after `timeoutMs`. */
+async function waitDead(pids: readonly number[], timeoutMs: number): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs;
+  let alive = [...pids];
+  for (;;) {
+    const still: number[] = [];
+    for (const pid of alive) if (await isDaemonAlive(pid)) still.push(pid);
+    alive = still;
+    if (alive.length === 0 || Date.now() >= deadline) return alive;
+    await sleep(POLL_MS);
+  }
+}

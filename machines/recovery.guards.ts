@@ -1,0 +1,34 @@
+import type { ClearFacts, CredentialFacts, ManifestSummary, RestoreFacts, ServiceFacts } from './recovery.types.js';
+
+/** The alpha string of an Exchange 5.5 KMS is 14 characters long. */
+export const ALPHA_STRING_LENGTH = 14;
+
+// Each guard looks only at the facts a step reported; the step itself re-checks the host.
+
+export function serviceIsStopped(facts: ServiceFacts): boolean {
+  return facts.serviceState === 'stopped';
+}
+
+export function kmsdataIsEmpty(facts: ClearFacts): boolean {
+  return facts.remaining === 0;
+}
+
+export function restoreMatchesBackup(facts: RestoreFacts, backup: ManifestSummary): boolean {
+  return facts.mismatches.length === 0
+    && facts.fileCount === backup.fileCount
+    && facts.totalBytes === backup.totalBytes
+    && facts.digest === backup.digest;
+}
+
+export function credentialIsWellFormed(facts: CredentialFacts): boolean {
+  return facts.length === ALPHA_STRING_LENGTH;
+}
+
+export function serviceIsRunning(facts: ServiceFacts): boolean {
+  return facts.serviceState === 'running';
+}
+
+/** The KMS refused the alpha string: the credential step must be redone, not the start alone. */
+export function alphaWasRejected(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'ALPHA_REJECTED';
+}

@@ -1,0 +1,80 @@
+import type { Manifest, ServiceState } from '../host/types.js';
+import type { ErrorRecord } from '../errors/index.js';
+
+/** The six states of KB Q198814, in order. `running` is final. */
+export const RECOVERY_STATES = ['reinstalled', 'stopped', 'cleared', 'restored', 'credential-set', 'running'] as const;
+export type RecoveryState = (typeof RECOVERY_STATES)[number];
+
+/** The named step invoked in each state; its success moves the run to the next state. */
+export const STEP_OF_STATE = {
+  reinstalled: 'stopService',
+  stopped: 'clearKmsdata',
+  cleared: 'restoreKmsdata',
+  restored: 'setCredential',
+  'credential-set': 'startService',
+} as const satisfies Record<Exclude<RecoveryState, 'running'>, string>;
+export type StepName = (typeof STEP_OF_STATE)[keyof typeof STEP_OF_STATE];
+
+/** What the backup held when preflight read it (the full file list lives in the store). */
+export type ManifestSummary = Pick<Manifest, 'fileCount' | 'totalBytes' | 'digest'>;
+
+export interface RecoveryInput {
+  serviceName: string;
+  kmsdata: string;
+  backup: string;
+  backupManifest: ManifestSummary;
+}
+
+// Facts each step reports about the real world; guards decide on these alone.
+export interface ServiceFacts {
+  serviceState: ServiceState;
+}
+export interface ClearFacts {
+  removed: number;
+  remaining: number;
+}
+export interface RestoreFacts {
+  fileCount: number;
+  totalBytes: number;
+  digest: string;
+  mismatches: string[];
+  alreadyRestored: boolean;
+}
+/** Where the alpha string came from and its length: never the string itself. */
+export interface CredentialFacts {
+  source: 'startup-disk' | 'environment' | 'prompt';
+  length: number;
+}
+
+export interface StepInputs {
+  stopService: { serviceName: string };
+  clearKmsdata: { serviceName: string; kmsdata: string };
+  restoreKmsdata: { serviceName: string; kmsdata: string; backup: string };
+  setCredential: { serviceName: string; kmsdata: string };
+  startService: { serviceName: string };
+}
+export interface StepOutputs {
+  stopService: ServiceFacts;
+  clearKmsdata: ClearFacts;
+  restoreKmsdata: RestoreFacts;
+  setCredential: CredentialFacts;
+  startService: ServiceFacts;
+}
+
+export interface StepError extends ErrorRecord {
+  step: StepName;
+}
+
+export interface RecoveryContext extends RecoveryInput {
+  facts: {
+    stopped?: ServiceFacts;
+    cleared?: ClearFacts;
+    restored?: RestoreFacts;
+    credential?: CredentialFacts;
+    running?: ServiceFacts;
+  };
+  /** The error of the most recent failed step; cleared when a step succeeds. */
+  lastError: StepError | null;
+}
+
+export type RecoveryEvent = { type: 'RETRY' };

@@ -1,0 +1,120 @@
+import fs from 'node:fs';
+import Database from 'better-sqlite3';
+import { KmsRecoverError } from '../errors/index.js';
+import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+
+export type Db = Database.Database;
+
+export interface MigrationSummary {
+  fromVersion: number;
+  toVersion: number;
+  applied: number;
+}
+
+export interface OpenOptions {
+  /** Read-only commands (status, list) must not create a database where there is none. */
+  mustExist?: boolean;
+  /** How long to wait for another writer before giving up (ms). */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * Opens (creating if allowed) the kms-recover database: WAL, synchronous=FULL so a committed
+ * checkpoint survives a power loss, integrity checked, schema migrated. Every way a file can be
+ * unusable becomes a one-line KmsRecoverError; the file itself is never modified in that case.
+ */
+export function openDatabase(file: string, options: OpenOptions = {}): { db: Db; migration: MigrationSummary } {
+  const exists = fs.existsSync(file);
+  if (!exists && options.mustExist) {
+    throw new KmsRecoverError('RUN_NOT_FOUND', `no kms-recover database at ${file} (nothing was started here; use --db or KMS_RECOVER_DB)`, { db: file });
+  }
+  if (exists && fs.statSync(file).isDirectory()) {
+    throw new KmsRecoverError('DB_FOREIGN', `${file} is a directory, not a kms-recover database`, { db: file });
+  }
+  if (exists) assertSqliteHeader(file);
+
+  let db: Db;
+  try {
+    db = new Database(file, { fileMustExist: exists });
+  } catch (error) {
+    throw databaseError(error, file);
+  }
+  try {
+    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    if (exists) assertOurs(db, file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    const migration = migrate(db, file);
+    return { db, migration };
+  } catch (error) {
+    db.close();
+    throw databaseError(error, file);
+  }
+}
+
+function assertSqliteHeader(file: string): void {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const header = Buffer.alloc(16);
+    const read = fs.readSync(fd, header, 0, 16, 0);
+    if (read === 0) return; // an empty file is a database SQLite will initialise
+    if (read < 16 || header.toString('latin1') !== 'SQLite format 3\u0000') {
+      throw new KmsRecoverError('DB_FOREIGN', `${file} is not a kms-recover database (not an SQLite file)`, { db: file });
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function assertOurs(db: Db, file: string): void {
+  const check = db.pragma('quick_check', { simple: true });
+  if (check !== 'ok') {
+    throw new KmsRecoverError('DB_CORRUPT', `${file} is damaged (integrity check: ${String(check)}); keep a copy and use another --db`, { db: file });
+  }
+  const appId = db.pragma('application_id', { simple: true }) as number;
+  const version = db.pragma('user_version', { simple: true }) as number;
+  const tables = (db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'").get() as { n: number }).n;
+  if (appId !== APPLICATION_ID && (tables > 0 || version !== 0)) {
+    throw new KmsRecoverError('DB_FOREIGN', `${file} is an SQLite database of another program, not of kms-recover`, { db: file });
+  }
+  if (version > SCHEMA_VERSION) {
+    throw new KmsRecoverError('DB_TOO_NEW', `${file} has schema version ${version}; this kms-recover knows up to ${SCHEMA_VERSION}: use a newer kms-recover`, { db: file, version });
+  }
+}
+
+function migrate(db: Db, file: string): MigrationSummary {
+  const fromVersion = db.pragma('user_version', { simple: true }) as number;
+  if (fromVersion > SCHEMA_VERSION) {
+    throw new KmsRecoverError('DB_TOO_NEW', `${file} has schema version ${fromVersion}; this kms-recover knows up to ${SCHEMA_VERSION}: use a newer kms-recover`, { db: file });
+  }
+  let version = fromVersion;
+  for (const sql of MIGRATIONS.slice(fromVersion)) {
+    db.transaction(() => {
+      db.exec(sql);
+      version += 1;
+      db.pragma(`user_version = ${version}`);
+      db.pragma(`application_id = ${APPLICATION_ID}`);
+    }).immediate();
+  }
+  return { fromVersion, toVersion: version, applied: version - fromVersion };
+}
+
+/** Maps driver errors to the tool's codes; our own errors pass through. */
+export function databaseError(error: unknown, file: string): Error {
+  if (error instanceof KmsRecoverError) return error;
+  const code = (error as { code?: string }).code ?? '';
+  if (code === 'SQLITE_NOTADB') {
+    return new KmsRecoverError('DB_FOREIGN', `${file} is not a kms-recover database (not an SQLite file)`, { db: file });
+  }
+  if (code.startsWith('SQLITE_CORRUPT')) {
+    return new KmsRecoverError('DB_CORRUPT', `${file} is damaged (${(error as Error).message}); keep a copy and use another --db`, { db: file });
+  }
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return new KmsRecoverError('DB_BUSY', `${file} is locked by another kms-recover process; try again when it has finished`, { db: file });
+  }
+  if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'SQLITE_PERM') {
+    return new KmsRecoverError('DB_FOREIGN', `cannot open ${file}: ${(error as Error).message}`, { db: file });
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}

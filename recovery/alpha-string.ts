@@ -1,0 +1,38 @@
+import { inspect } from 'node:util';
+
+export type AlphaSource = 'startup-disk' | 'environment' | 'prompt';
+
+/**
+ * The alpha string, held only in this process's memory. It prints, logs and serializes as a
+ * placeholder, so a stray `console.log`, pino call or JSON.stringify cannot leak it; only
+ * `reveal()` gives the value, and only the start step calls it.
+ */
+export class AlphaString {
+  readonly #value: string;
+  readonly source: AlphaSource;
+
+  constructor(value: string, source: AlphaSource) {
+    this.#value = value;
+    this.source = source;
+  }
+
+  get length(): number {
+    return this.#value.length;
+  }
+
+  reveal(): string {
+    return this.#value;
+  }
+
+  toJSON(): string {
+    return '[alpha string]';
+  }
+
+  toString(): string {
+    return '[alpha string]';
+  }
+
+  [inspect.custom](): string {
+    return `AlphaString(${this.source}, ${this.length} characters)`;
+  }
+}

@@ -1,0 +1,158 @@
+import { createActor, type InspectionEvent, type Snapshot } from 'xstate';
+import type { Logger } from 'pino';
+import { KmsRecoverError, toErrorRecord, type ErrorRecord } from '../errors/index.js';
+import { failPoint } from '../host/fail-point.js';
+import type { Host } from '../host/types.js';
+import {
+  MACHINE_VERSION, positionOf, recoveryMachine, type RecoveryPosition, type RecoverySnapshot, type RecoveryState,
+} from '../machines/index.js';
+import type { LeaseHolder, LeaseRecord, RunLeases, RunStore } from '../persistence/index.js';
+import type { AlphaString } from './alpha-string.js';
+import { definitionHash } from './definition-hash.js';
+import type { ProgressSink } from './progress.js';
+import { stepActors } from './step-actors.js';
+
+export interface DriveOptions {
+  store: RunStore;
+  leases: RunLeases;
+  runId: string;
+  host: Host;
+  alpha: AlphaString | null;
+  progress: ProgressSink;
+  logger: Logger;
+  me: LeaseHolder;
+  isAlive: (holder: LeaseRecord) => boolean;
+  heartbeatMs?: number;
+}
+
+export interface DriveOutcome extends RecoveryPosition {
+  runId: string;
+  lastError: ErrorRecord | null;
+}
+
+/**
+ * Drives a run from its last checkpoint until it is `running` or a step fails. Every snapshot
+ * change is committed (snapshot + event, one transaction) before the next step can touch the
+ * host. Restoring the snapshot restarts the step that was in flight at a crash (XState re-runs
+ * active promise actors), so steps are idempotent; a run resting in a failed step is retried.
+ */
+export async function driveRun(options: DriveOptions): Promise<DriveOutcome> {
+  const { store, leases, runId, logger, progress } = options;
+  const run = store.getRun(runId);
+  if (run.phase === 'done') {
+    throw new KmsRecoverError('RUN_FINISHED', `run ${run.id} is already finished (state ${run.state}); nothing to resume`, { runId: run.id });
+  }
+  if (run.machineVersion !== MACHINE_VERSION || run.definitionHash !== definitionHash()) {
+    throw new KmsRecoverError('DEFINITION_MISMATCH',
+      `run ${run.id} was made by definition v${run.machineVersion} (${run.definitionHash}); this is v${MACHINE_VERSION} (${definitionHash()}): finish it with the kms-recover version that started it`,
+      { runId: run.id });
+  }
+
+  const { tookOverFrom } = leases.acquire(run.id, options.me, options.isAlive);
+  if (tookOverFrom) {
+    store.note(run.id, 'lease.taken-over', { fromPid: tookOverFrom.pid, fromHost: tookOverFrom.host, since: tookOverFrom.acquiredAt });
+    progress.note(`took the run over from pid ${tookOverFrom.pid}, which is no longer running`);
+  }
+  const heartbeat = setInterval(() => leases.heartbeat(run.id, options.me), options.heartbeatMs ?? 2000);
+  heartbeat.unref();
+
+  const machine = recoveryMachine.provide({
+    actors: stepActors({ runId: run.id, store, host: options.host, alpha: options.alpha, progress, logger }),
+  });
+
+  let lastWritten = JSON.stringify(run.snapshot);
+  let stopping = false;
+  let settle!: { resolve: (outcome: DriveOutcome) => void; reject: (error: unknown) => void };
+  const settled = new Promise<DriveOutcome>((resolve, reject) => { settle = { resolve, reject }; });
+
+  const actor = restoreActor(() => createActor(machine, {
+    snapshot: run.snapshot as Snapshot<unknown>,
+    input: undefined as never, // the typings want it; XState ignores input when restoring a snapshot
+    inspect: (inspection: InspectionEvent) => {
+      if (inspection.type !== '@xstate.snapshot' || inspection.actorRef !== actor) return;
+      // Stopping the actor at the end of this process is not a state of the run: never persist it.
+      if (stopping || inspection.snapshot.status === 'stopped') return;
+      try {
+        const outcome = commit(inspection.snapshot as RecoverySnapshot, inspection.event);
+        if (outcome) settle.resolve(outcome);
+      } catch (error) {
+        settle.reject(error);
+      }
+    },
+  }), run.id);
+
+  /** Commits one snapshot change; returns the outcome when the run comes to rest. */
+  function commit(snapshot: RecoverySnapshot, event: { type: string; output?: unknown; error?: unknown }): DriveOutcome | null {
+    const persisted = actor.getPersistedSnapshot();
+    const json = JSON.stringify(persisted);
+    if (json === lastWritten) return null;
+    const position = positionOf(snapshot.value);
+    const previous = positionOf(JSON.parse(lastWritten).value);
+    store.checkpoint(run.id, {
+      snapshot: persisted, state: position.state, phase: position.phase, event: event.type,
+      detail: eventDetail(event, position, snapshot),
+    });
+    lastWritten = json;
+    failPoint(`after-checkpoint:${position.state}`);
+    logger.info({ runId: run.id, event: event.type, from: previous.state, to: position.state, phase: position.phase }, 'checkpoint');
+    if (position.state !== previous.state && position.phase !== 'failed') {
+      progress.reached(position.state, factsOf(snapshot, position.state));
+    }
+    if (position.phase === 'failed') {
+      const lastError = snapshot.context.lastError;
+      if (lastError) {
+        progress.stepFailed(position.state, lastError);
+        logger.error({ runId: run.id, state: position.state, code: lastError.code, err: lastError.message }, 'step failed');
+      }
+    }
+    if (position.phase === 'failed' || snapshot.status === 'done') {
+      return { runId: run.id, ...position, lastError: snapshot.context.lastError };
+    }
+    return null;
+  }
+
+  const subscription = actor.subscribe({ error: (error) => settle.reject(error) });
+  try {
+    actor.start();
+    if (positionOf(actor.getSnapshot().value).phase === 'failed') actor.send({ type: 'RETRY' });
+    return await settled;
+  } finally {
+    subscription.unsubscribe();
+    stopping = true;
+    actor.stop();
+    clearInterval(heartbeat);
+    leases.release(run.id, options.me);
+  }
+}
+
+/**
+ * XState resolves a stored snapshot against today's state nodes and throws deep inside on a
+ * name it does not know: turn that into a clear refusal.
+ */
+function restoreActor<T>(create: () => T, runId: string): T {
+  try {
+    return create();
+  } catch (error) {
+    throw new KmsRecoverError('DEFINITION_MISMATCH', `run ${runId} has a snapshot this definition cannot read (${(error as Error).message})`, { runId });
+  }
+}
+
+function eventDetail(event: { type: string; output?: unknown; error?: unknown }, position: RecoveryPosition, snapshot: RecoverySnapshot): Record<string, unknown> {
+  const detail: Record<string, unknown> = { phase: position.phase };
+  if (event.output !== undefined) detail.facts = event.output;
+  if (event.error !== undefined) detail.error = toErrorRecord(event.error);
+  else if (position.phase === 'failed' && snapshot.context.lastError) detail.error = snapshot.context.lastError;
+  return detail;
+}
+
+function factsOf(snapshot: RecoverySnapshot, state: RecoveryState): unknown {
+  const facts = snapshot.context.facts;
+  switch (state) {
+    case 'stopped': return facts.stopped;
+    case 'cleared': return facts.cleared;
+    case 'restored': return facts.restored;
+    case 'credential-set': return facts.credential;
+    case 'running': return facts.running;
+    default: return undefined;
+  }
+}

@@ -1,0 +1,40 @@
+import { KmsRecoverError } from '../errors/index.js';
+import type { Host, Manifest, ServiceStatus } from '../host/types.js';
+
+export interface PreflightRequest {
+  kmsdata: string;
+  backup: string;
+  serviceName: string;
+}
+
+export interface CheckedPaths {
+  kmsdata: string;
+  backup: string;
+  service: ServiceStatus;
+}
+
+/**
+ * KB step 1 and the prerequisites, checked before anything changes: the reinstall happened
+ * (service present, Exchsrvr\Kmsdata present) and the backup is a separate, non-empty copy.
+ * Reads only.
+ */
+export async function checkReinstall(host: Host, request: PreflightRequest): Promise<CheckedPaths> {
+  const kmsdata = await host.checkKmsdataPath(request.kmsdata);
+  const backup = await host.checkBackupPath(request.backup, kmsdata);
+  const service = await host.queryService(request.serviceName);
+  if (service.state === 'missing') {
+    throw new KmsRecoverError('SERVICE_MISSING',
+      `service ${request.serviceName} is not installed: reinstall Exchange Server, its service packs and Key Management Server first (KB step 1)`,
+      { service: request.serviceName });
+  }
+  return { kmsdata, backup, service };
+}
+
+/** Reads the whole backup once and keeps what it held: the proof the restore is checked against. */
+export async function readBackupManifest(host: Host, backup: string): Promise<Manifest> {
+  const manifest = await host.manifest(backup);
+  if (manifest.fileCount === 0) {
+    throw new KmsRecoverError('BACKUP_INVALID', `backup ${backup} holds no files`, { backup });
+  }
+  return manifest;
+}

@@ -1,0 +1,245 @@
+import { randomBytes } from 'node:crypto';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { KmsRecoverError } from '../../errors/index.js';
+import { clearKmsdata } from '../../host/fs/clear-kmsdata.js';
+import { buildManifest } from '../../host/fs/manifest.js';
+import { restoreKmsdata, STAGING_NAME } from '../../host/fs/restore-kmsdata.js';
+import type { Manifest } from '../../host/types.js';
+
+let tmp: string;
+let exchsrvr: string;
+let kmsdata: string;
+let staging: string;
+let backup: string;
+
+async function rejection(promise: Promise<unknown>): Promise<KmsRecoverError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(KmsRecoverError);
+    return error as KmsRecoverError;
+  }
+  throw new Error('expected a KmsRecoverError');
+}
+
+async function exists(p: string): Promise<boolean> {
+  return stat(p).then(() => true, () => false);
+}
+
+/** Every file and folder under `dir`, with the bytes of each file. */
+async function snapshot(dir: string): Promise<Map<string, Buffer | 'dir'>> {
+  const result = new Map<string, Buffer | 'dir'>();
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    const full = path.join(entry.parentPath, entry.name);
+    const rel = path.relative(dir, full).split(path.sep).join('/');
+    result.set(rel, entry.isDirectory() ? 'dir' : await readFile(full));
+  }
+  return result;
+}
+
+beforeEach(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'kms-restore-'));
+  exchsrvr = path.join(tmp, 'Exchsrvr');
+  kmsdata = path.join(exchsrvr, 'Kmsdata');
+  staging = path.join(exchsrvr, STAGING_NAME);
+  backup = path.join(tmp, 'backup', 'Kmsdata');
+  await mkdir(kmsdata, { recursive: true });
+  await mkdir(path.join(backup, 'empty'), { recursive: true });
+  await mkdir(path.join(backup, 'sub', 'nested'), { recursive: true });
+  await writeFile(path.join(backup, 'KMSMAIL.EDB'), randomBytes(3 * 1024 * 1024 + 17));
+  await writeFile(path.join(backup, 'KMSMAIL.CHK'), 'checkpoint');
+  await writeFile(path.join(backup, 'zero.dat'), '');
+  await writeFile(path.join(backup, 'sub', 'edb00001.log'), randomBytes(5000));
+  await writeFile(path.join(backup, 'sub', 'nested', 'mgrent.dat'), 'manager entries');
+  await utimes(path.join(backup, 'KMSMAIL.CHK'), new Date('1999-03-04T05:06:07Z'), new Date('1999-03-04T05:06:07Z'));
+});
+
+afterEach(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+describe('clearKmsdata', () => {
+  it('empties Kmsdata (files, nested folders, links) and keeps Kmsdata itself', async () => {
+    await cp(backup, kmsdata, { recursive: true });
+    const outside = path.join(tmp, 'outside.txt');
+    await writeFile(outside, 'keep me');
+    await symlink(outside, path.join(kmsdata, 'link.txt'), 'file');
+
+    const report = await clearKmsdata(kmsdata);
+    expect(report).toEqual({ removed: 6, remaining: 0 });
+    expect(await readdir(kmsdata)).toEqual([]);
+    expect(await readFile(outside, 'utf8')).toBe('keep me');
+  });
+
+  it('is idempotent: an empty Kmsdata gives {removed: 0, remaining: 0}', async () => {
+    await writeFile(path.join(kmsdata, 'a.dat'), 'a');
+    expect(await clearKmsdata(kmsdata)).toEqual({ removed: 1, remaining: 0 });
+    expect(await clearKmsdata(kmsdata)).toEqual({ removed: 0, remaining: 0 });
+    expect(await exists(kmsdata)).toBe(true);
+  });
+
+  it('refuses a folder that is not Kmsdata and deletes nothing', async () => {
+    const other = path.join(exchsrvr, 'Mdbdata');
+    await mkdir(other);
+    await writeFile(path.join(other, 'priv.edb'), 'mail');
+    const error = await rejection(clearKmsdata(other));
+    expect(error.code).toBe('NOT_KMSDATA');
+    expect(await readdir(other)).toEqual(['priv.edb']);
+  });
+});
+
+describe('restoreKmsdata', () => {
+  let manifest: Manifest;
+
+  beforeEach(async () => {
+    manifest = await buildManifest(backup);
+  });
+
+  afterEach(async () => {
+    // Whatever happened, the backup itself is never changed by a restore.
+    if (await exists(backup)) expect(await buildManifest(backup)).toEqual(manifest);
+  });
+
+  it('makes Kmsdata byte-identical to the backup, empty and nested folders included', async () => {
+    const report = await restoreKmsdata(backup, kmsdata, manifest);
+    expect(report).toEqual({
+      fileCount: 5,
+      totalBytes: manifest.totalBytes,
+      digest: manifest.digest,
+      mismatches: [],
+      alreadyRestored: false,
+    });
+    const restored = await snapshot(kmsdata);
+    const original = await snapshot(backup);
+    expect([...restored.keys()].sort()).toEqual([...original.keys()].sort());
+    for (const [rel, content] of original) {
+      const copy = restored.get(rel);
+      if (content === 'dir') expect(copy).toBe('dir');
+      else expect(Buffer.compare(copy as Buffer, content)).toBe(0);
+    }
+    expect(restored.get('empty')).toBe('dir');
+    expect(restored.get('sub/nested')).toBe('dir');
+    expect((await stat(path.join(kmsdata, 'KMSMAIL.CHK'))).mtime.toISOString()).toBe('1999-03-04T05:06:07.000Z');
+    expect(await exists(staging)).toBe(false);
+    expect(await buildManifest(kmsdata)).toEqual(manifest);
+  });
+
+  it('calls onFileCopied once per file, in manifest order', async () => {
+    const seen: [string, number][] = [];
+    await restoreKmsdata(backup, kmsdata, manifest, { onFileCopied: (rel, index) => { seen.push([rel, index]); } });
+    expect(seen).toEqual(manifest.files.map((f, i) => [f.path, i]));
+  });
+
+  it('reports alreadyRestored when Kmsdata already matches, and copies nothing', async () => {
+    await restoreKmsdata(backup, kmsdata, manifest);
+    let copies = 0;
+    const report = await restoreKmsdata(backup, kmsdata, manifest, { onFileCopied: () => { copies += 1; } });
+    expect(report).toEqual({ fileCount: 5, totalBytes: manifest.totalBytes, digest: manifest.digest, mismatches: [], alreadyRestored: true });
+    expect(copies).toBe(0);
+  });
+
+  it('refuses a Kmsdata that is not empty and does not match, leaving it untouched', async () => {
+    await writeFile(path.join(kmsdata, 'KMSMAIL.EDB'), 'the new, wrong database');
+    const error = await rejection(restoreKmsdata(backup, kmsdata, manifest));
+    expect(error.code).toBe('KMSDATA_NOT_EMPTY');
+    expect(error.message).toMatch(/^Kmsdata is not empty: .*run the clear step first$/);
+    expect(error.message).toContain(kmsdata);
+    expect(await readdir(kmsdata)).toEqual(['KMSMAIL.EDB']);
+    expect(await readFile(path.join(kmsdata, 'KMSMAIL.EDB'), 'utf8')).toBe('the new, wrong database');
+    expect(await exists(staging)).toBe(false);
+  });
+
+  it('fails with BACKUP_CHANGED when a backup file changed after the manifest, leaving Kmsdata empty and no staging', async () => {
+    const changed = path.join(backup, 'sub', 'nested', 'mgrent.dat');
+    await writeFile(changed, 'manager entrieZ');
+    const error = await rejection(restoreKmsdata(backup, kmsdata, manifest));
+    expect(error.code).toBe('BACKUP_CHANGED');
+    expect(error.message).toContain(`backup file ${changed} changed since it was checked`);
+    expect(error.detail).toEqual({ file: changed });
+    expect(await readdir(kmsdata)).toEqual([]);
+    expect(await exists(staging)).toBe(false);
+    await writeFile(changed, 'manager entries'); // put it back for the afterEach check
+  });
+
+  it('fails with BACKUP_CHANGED when a backup file disappeared', async () => {
+    const gone = path.join(backup, 'KMSMAIL.CHK');
+    const keep = await readFile(gone);
+    await rm(gone);
+    const error = await rejection(restoreKmsdata(backup, kmsdata, manifest));
+    expect(error.code).toBe('BACKUP_CHANGED');
+    expect(error.message).toContain(gone);
+    expect(await readdir(kmsdata)).toEqual([]);
+    expect(await exists(staging)).toBe(false);
+    await writeFile(gone, keep);
+    await utimes(gone, new Date('1999-03-04T05:06:07Z'), new Date('1999-03-04T05:06:07Z'));
+  });
+
+  it('cleans up staging when interrupted by an error mid-copy, and a second run succeeds', async () => {
+    const error = await restoreKmsdata(backup, kmsdata, manifest, {
+      onFileCopied: (_rel, index) => { if (index === 2) throw new Error('injected fault'); },
+    }).catch((e: unknown) => e);
+    expect((error as Error).message).toBe('injected fault');
+    expect(await readdir(kmsdata)).toEqual([]);
+    expect(await exists(staging)).toBe(false);
+    const report = await restoreKmsdata(backup, kmsdata, manifest);
+    expect(report.alreadyRestored).toBe(false);
+    expect(await buildManifest(kmsdata)).toEqual(manifest);
+  });
+
+  it('starts over after a crash mid-copy left a partial staging folder', async () => {
+    await mkdir(staging);
+    await writeFile(path.join(staging, 'KMSMAIL.CHK'), 'checkpoint');
+    await writeFile(path.join(staging, 'KMSMAIL.EDB'), 'half a datab');
+    const report = await restoreKmsdata(backup, kmsdata, manifest);
+    expect(report).toMatchObject({ fileCount: 5, digest: manifest.digest, alreadyRestored: false });
+    expect(await buildManifest(kmsdata)).toEqual(manifest);
+    expect(await exists(staging)).toBe(false);
+  });
+
+  it('finishes after a crash between removing Kmsdata and renaming a complete staging folder', async () => {
+    await cp(backup, staging, { recursive: true });
+    await rm(kmsdata, { recursive: true });
+    let copies = 0;
+    const report = await restoreKmsdata(backup, kmsdata, manifest, { onFileCopied: () => { copies += 1; } });
+    expect(report).toEqual({ fileCount: 5, totalBytes: manifest.totalBytes, digest: manifest.digest, mismatches: [], alreadyRestored: false });
+    expect(copies).toBe(0);
+    expect(await buildManifest(kmsdata)).toEqual(manifest);
+    expect(await exists(staging)).toBe(false);
+  });
+
+  it('recreates a missing Kmsdata when there is no staging folder, then restores', async () => {
+    await rm(kmsdata, { recursive: true });
+    const report = await restoreKmsdata(backup, kmsdata, manifest);
+    expect(report.alreadyRestored).toBe(false);
+    expect(await buildManifest(kmsdata)).toEqual(manifest);
+  });
+
+  it('does not trust an incomplete staging folder when Kmsdata is missing', async () => {
+    await cp(backup, staging, { recursive: true });
+    await writeFile(path.join(staging, 'sub', 'edb00001.log'), 'corrupted');
+    await rm(kmsdata, { recursive: true });
+    await restoreKmsdata(backup, kmsdata, manifest);
+    expect(await buildManifest(kmsdata)).toEqual(manifest);
+    expect(await exists(staging)).toBe(false);
+  });
+
+  it('refuses a manifest whose digest does not match its entries', async () => {
+    const tampered = { ...manifest, files: manifest.files.map((f) => (f.path === 'KMSMAIL.CHK' ? { ...f, path: '../escape' } : f)) };
+    const error = await rejection(restoreKmsdata(backup, kmsdata, tampered));
+    expect(error.code).toBe('BACKUP_INVALID');
+    expect(await readdir(kmsdata)).toEqual([]);
+    expect(await exists(path.join(exchsrvr, 'escape'))).toBe(false);
+  });
+
+  it('refuses a backup that contains Kmsdata', async () => {
+    await writeFile(path.join(exchsrvr, 'notes.txt'), 'not a backup');
+    const wide = await buildManifest(exchsrvr);
+    const error = await rejection(restoreKmsdata(exchsrvr, kmsdata, wide));
+    expect(error.code).toBe('PATH_UNSAFE');
+    expect(error.message).toContain('the backup must be a separate copy');
+    expect(await readdir(kmsdata)).toEqual([]);
+  });
+});

@@ -1,0 +1,171 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createActor, fromPromise, waitFor } from 'xstate';
+import { KmsRecoverError } from '../../errors/index.js';
+import type { Manifest } from '../../host/types.js';
+import { MACHINE_VERSION, positionOf, recoveryMachine, type RestoreFacts, type ServiceFacts } from '../../machines/index.js';
+import { openDatabase, RunLeases, RunStore, SCHEMA_VERSION, type Db } from '../../persistence/index.js';
+
+const manifest: Manifest = {
+  files: [{ path: 'a.edb', size: 3, sha256: 'a'.repeat(64) }, { path: 'certs/ca.cer', size: 2, sha256: 'b'.repeat(64) }],
+  dirs: ['certs'], fileCount: 2, totalBytes: 5, digest: 'd'.repeat(64),
+};
+const input = {
+  serviceName: 'MSExchangeKMS', kmsdata: '/x/Exchsrvr/Kmsdata', backup: '/b/Kmsdata',
+  backupManifest: { fileCount: 2, totalBytes: 5, digest: 'd'.repeat(64) },
+};
+
+let dir: string;
+let file: string;
+let db: Db;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kms-store-'));
+  file = path.join(dir, 'runs.db');
+  db = openDatabase(file).db;
+});
+afterEach(() => {
+  if (db.open) db.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function createRun(store: RunStore, id = 'r1') {
+  const snapshot = createActor(recoveryMachine, { input }).getPersistedSnapshot();
+  store.createRun({ id, host: 'h', machineVersion: MACHINE_VERSION, definitionHash: 'x', adapter: 'sim', adapterConfig: {},
+    state: 'reinstalled', phase: 'working', snapshot, manifest });
+  return snapshot;
+}
+
+describe('database', () => {
+  it('is created in WAL mode with the current schema version', () => {
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+  });
+
+  it('refuses a file that is not SQLite, and leaves it as it was', () => {
+    db.close();
+    const junk = path.join(dir, 'junk.db');
+    fs.writeFileSync(junk, 'this is not a database, just some text that is long enough');
+    const before = fs.readFileSync(junk);
+    expect(() => openDatabase(junk)).toThrow(expect.objectContaining({ code: 'DB_FOREIGN' }));
+    expect(fs.readFileSync(junk)).toEqual(before);
+  });
+
+  it('refuses an SQLite database of another program', () => {
+    db.close();
+    const other = path.join(dir, 'other.db');
+    const foreign = new Database(other);
+    foreign.exec('CREATE TABLE people (name TEXT)');
+    foreign.close();
+    expect(() => openDatabase(other)).toThrow(expect.objectContaining({ code: 'DB_FOREIGN' }));
+  });
+
+  it('refuses a database from a newer schema', () => {
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    expect(() => openDatabase(file)).toThrow(expect.objectContaining({ code: 'DB_TOO_NEW' }));
+  });
+
+  it('refuses to create a database for a read-only command', () => {
+    expect(() => openDatabase(path.join(dir, 'none.db'), { mustExist: true })).toThrow(expect.objectContaining({ code: 'RUN_NOT_FOUND' }));
+    expect(fs.existsSync(path.join(dir, 'none.db'))).toBe(false);
+  });
+});
+
+describe('run store', () => {
+  it('reopening the database restores the exact actor state', async () => {
+    const store = new RunStore(db);
+    createRun(store);
+    const machine = recoveryMachine.provide({
+      actors: {
+        stopService: fromPromise(async (): Promise<ServiceFacts> => ({ serviceState: 'stopped' })),
+        clearKmsdata: fromPromise(async () => ({ removed: 1, remaining: 0 })),
+        restoreKmsdata: fromPromise(() => new Promise<RestoreFacts>(() => {})), // stays in flight
+      },
+    });
+    const actor = createActor(machine, { snapshot: store.getRun('r1').snapshot as never, input: undefined as never });
+    actor.subscribe((s) => {
+      const p = positionOf(s.value);
+      store.checkpoint('r1', { snapshot: actor.getPersistedSnapshot(), state: p.state, phase: p.phase, event: 'test' });
+    });
+    actor.start();
+    await waitFor(actor, (s) => positionOf(s.value).state === 'cleared');
+    const expected = actor.getPersistedSnapshot();
+    actor.stop();
+    db.close();
+
+    db = openDatabase(file).db;
+    const reopened = new RunStore(db).getRun('r1');
+    expect(reopened.snapshot).toEqual(JSON.parse(JSON.stringify(expected)));
+    expect(reopened.state).toBe('cleared');
+    const restored = createActor(recoveryMachine, { snapshot: reopened.snapshot as never, input: undefined as never });
+    expect(restored.getSnapshot().value).toEqual({ cleared: 'working' });
+    expect(restored.getSnapshot().context.facts.cleared).toEqual({ removed: 1, remaining: 0 });
+  });
+
+  it('keeps a gap-free, append-only event log with from and to states', () => {
+    const store = new RunStore(db);
+    createRun(store);
+    store.beginStep('r1', 'reinstalled', 'stopService');
+    store.checkpoint('r1', { snapshot: {}, state: 'stopped', phase: 'working', event: 'done' });
+    store.beginStep('r1', 'stopped', 'clearKmsdata');
+    const events = store.events('r1');
+    expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    expect(events.map((e) => [e.event, e.from, e.to])).toEqual([
+      ['run.created', null, 'reinstalled'], ['step.started', 'reinstalled', 'reinstalled'],
+      ['done', 'reinstalled', 'stopped'], ['step.started', 'stopped', 'stopped'],
+    ]);
+    expect(() => db.prepare('DELETE FROM events').run()).toThrow(/append-only/);
+    expect(() => db.prepare("UPDATE events SET event = 'x'").run()).toThrow(/append-only/);
+  });
+
+  it('counts attempts and refuses a step that runs ahead of its checkpoint', () => {
+    const store = new RunStore(db);
+    createRun(store);
+    expect(store.beginStep('r1', 'reinstalled', 'stopService')).toBe(1);
+    expect(store.beginStep('r1', 'reinstalled', 'stopService')).toBe(2);
+    expect(() => store.beginStep('r1', 'stopped', 'clearKmsdata')).toThrow(KmsRecoverError);
+  });
+
+  it('gives back the manifest stored before any change', () => {
+    const store = new RunStore(db);
+    createRun(store);
+    expect(store.manifest('r1')).toEqual(manifest);
+  });
+
+  it('finds runs by unique prefix and says clearly when none matches', () => {
+    const store = new RunStore(db);
+    createRun(store, 'abc12345');
+    createRun(store, 'abd00000');
+    expect(store.getRun('abc').id).toBe('abc12345');
+    expect(() => store.getRun('ab')).toThrow(/ambiguous/);
+    expect(() => store.getRun('zzz')).toThrow(expect.objectContaining({ code: 'RUN_NOT_FOUND' }));
+  });
+
+  it('redacts secret-looking keys in event details', () => {
+    const store = new RunStore(db);
+    createRun(store);
+    store.note('r1', 'test', { alpha: 'ABCDEFGHIJKLMN', nested: { startParameters: ['x'] }, ok: 1 });
+    const detail = store.events('r1').at(-1)!.detail!;
+    expect(detail).toEqual({ alpha: '[redacted]', nested: { startParameters: '[redacted]' }, ok: 1 });
+  });
+});
+
+describe('run leases', () => {
+  it('refuses a second live driver and takes over from a dead one', () => {
+    const store = new RunStore(db);
+    createRun(store);
+    const leases = new RunLeases(db);
+    leases.acquire('r1', { host: 'h', pid: 100 }, () => true);
+    expect(() => leases.acquire('r1', { host: 'h', pid: 200 }, () => true))
+      .toThrow(/run r1 is being driven by pid 100 on h since /);
+    const taken = leases.acquire('r1', { host: 'h', pid: 200 }, () => false);
+    expect(taken.tookOverFrom?.pid).toBe(100);
+    expect(leases.holder('r1')?.pid).toBe(200);
+    leases.release('r1', { host: 'h', pid: 200 });
+    expect(leases.holder('r1')).toBeNull();
+  });
+});
