@@ -41,10 +41,17 @@ export interface Manifest {
 }
 
 export interface ClearReport {
-  /** Entries (files and folders, counted at the top level of Kmsdata) removed by this call. */
+  /** Entries (files and folders, counted at the top level of Kmsdata) moved out by this call. */
   removed: number;
   /** Entries left in Kmsdata after the call, re-read from disk: 0 on success. */
   remaining: number;
+  /** The run's quarantine folder beside Kmsdata, holding what was moved out. */
+  quarantine: string;
+}
+
+export interface RestoreOptions {
+  /** Called after each file is written to staging and verified (used by the crash tests). */
+  onFileCopied?: (relPath: string, index: number) => void | Promise<void>;
 }
 
 export interface RestoreReport {
@@ -82,10 +89,15 @@ export interface KmsdataOperations {
   checkBackupPath(backup: string, kmsdata: string): Promise<string>;
   /** Read a backup (or any Kmsdata tree) and describe it. Read-only. */
   manifest(dir: string): Promise<Manifest>;
-  /** Delete everything inside Kmsdata (never Kmsdata itself), after checking the path is one. */
-  clearKmsdata(kmsdata: string): Promise<ClearReport>;
+  /**
+   * Empty Kmsdata (never Kmsdata itself), after checking the path is one, by moving its entries
+   * into the run's quarantine folder beside it: nothing is destroyed until the run succeeds.
+   */
+  clearKmsdata(kmsdata: string, runId: string): Promise<ClearReport>;
+  /** Delete the run's quarantine folder; true if there was one. Called once the KMS runs. */
+  removeQuarantine(kmsdata: string, runId: string): Promise<boolean>;
   /** Copy the backup into Kmsdata through a staging folder, verifying every file against `manifest`. */
-  restoreKmsdata(backup: string, kmsdata: string, manifest: Manifest): Promise<RestoreReport>;
+  restoreKmsdata(backup: string, kmsdata: string, manifest: Manifest, options?: RestoreOptions): Promise<RestoreReport>;
   /** Compare what is in Kmsdata now against `manifest`. Read-only. */
   verifyKmsdata(kmsdata: string, manifest: Manifest): Promise<VerifyReport>;
 }

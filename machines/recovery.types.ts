@@ -32,6 +32,8 @@ export interface ServiceFacts {
 export interface ClearFacts {
   removed: number;
   remaining: number;
+  /** Where the reinstall's Kmsdata files were moved; deleted once the run is `running`. */
+  quarantine?: string;
 }
 export interface RestoreFacts {
   fileCount: number;

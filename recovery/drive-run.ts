@@ -115,13 +115,27 @@ export async function driveRun(options: DriveOptions): Promise<DriveOutcome> {
   try {
     actor.start();
     if (positionOf(actor.getSnapshot().value).phase === 'failed') actor.send({ type: 'RETRY' });
-    return await settled;
+    const outcome = await settled;
+    if (outcome.phase === 'done') await removeQuarantine(options, actor.getSnapshot().context.kmsdata);
+    return outcome;
   } finally {
     subscription.unsubscribe();
     stopping = true;
     actor.stop();
     clearInterval(heartbeat);
     leases.release(run.id, options.me);
+  }
+}
+
+/**
+ * The reinstall's Kmsdata files were kept aside until the original KMS runs again; now they go.
+ * A crash before this leaves the folder, which a later look at the server shows by its name.
+ */
+async function removeQuarantine(options: DriveOptions, kmsdata: string): Promise<void> {
+  const removed = await options.host.removeQuarantine(kmsdata, options.runId);
+  if (removed) {
+    options.store.note(options.runId, 'quarantine.removed', { kmsdata });
+    options.progress.note('the reinstall\'s Kmsdata files, kept aside until now, are deleted');
   }
 }
 

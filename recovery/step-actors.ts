@@ -62,6 +62,12 @@ export function stepActors(env: StepEnvironment) {
     return true;
   }
 
+  function assertManifestStored(manifest: Manifest): void {
+    if (manifest.fileCount === 0 || !/^[0-9a-f]{64}$/.test(manifest.digest)) {
+      throw new KmsRecoverError('BACKUP_INVALID', `run ${env.runId} has no verified backup manifest: refusing to clear Kmsdata`, { runId: env.runId });
+    }
+  }
+
   function requireAlpha(): AlphaString {
     if (!env.alpha) {
       throw new KmsRecoverError('CREDENTIAL_MISSING',
@@ -78,14 +84,18 @@ export function stepActors(env: StepEnvironment) {
     }),
 
     clearKmsdata: step('clearKmsdata', 'stopped', async ({ serviceName, kmsdata }) => {
+      // The only destructive step: only with this run's backup manifest in hand, and the service stopped now.
+      assertManifestStored(backupManifest());
       await ensureStopped(serviceName, 'clearKmsdata');
-      const report = await env.host.clearKmsdata(kmsdata);
-      return { removed: report.removed, remaining: report.remaining };
+      const report = await env.host.clearKmsdata(kmsdata, env.runId);
+      return { removed: report.removed, remaining: report.remaining, quarantine: report.quarantine };
     }),
 
     restoreKmsdata: step('restoreKmsdata', 'cleared', async ({ serviceName, kmsdata, backup }) => {
       await ensureStopped(serviceName, 'restoreKmsdata');
-      const report = await env.host.restoreKmsdata(backup, kmsdata, backupManifest());
+      const report = await env.host.restoreKmsdata(backup, kmsdata, backupManifest(), {
+        onFileCopied: (_path, index) => failPoint(`restore-after-file:${index + 1}`),
+      });
       return { ...report };
     }),
 

@@ -1,5 +1,5 @@
 import type { KmsdataOperations, StartupDiskReader } from '../types.js';
-import { clearKmsdata } from './clear-kmsdata.js';
+import { clearKmsdata, removeQuarantine } from './clear-kmsdata.js';
 import { assertBackupPath, assertKmsdataPath } from './kmsdata-path.js';
 import { buildManifest, compareToManifest } from './manifest.js';
 import { restoreKmsdata } from './restore-kmsdata.js';
@@ -10,8 +10,9 @@ export const fsKmsdataOperations: KmsdataOperations & StartupDiskReader = {
   checkKmsdataPath: (kmsdata) => assertKmsdataPath(kmsdata),
   checkBackupPath: (backup, kmsdata) => assertBackupPath(backup, kmsdata),
   manifest: (dir) => buildManifest(dir),
-  clearKmsdata: (kmsdata) => clearKmsdata(kmsdata),
-  restoreKmsdata: (backup, kmsdata, manifest) => restoreKmsdata(backup, kmsdata, manifest),
+  clearKmsdata: (kmsdata, runId) => clearKmsdata(kmsdata, runId),
+  removeQuarantine: (kmsdata, runId) => removeQuarantine(kmsdata, runId),
+  restoreKmsdata: (backup, kmsdata, manifest, options) => restoreKmsdata(backup, kmsdata, manifest, options),
   verifyKmsdata: async (kmsdata, manifest) => compareToManifest(await assertKmsdataPath(kmsdata), manifest),
   readStartupDisk: (file) => readStartupDisk(file),
 };
@@ -19,9 +20,8 @@ export const fsKmsdataOperations: KmsdataOperations & StartupDiskReader = {
 export { assertBackupPath, assertKmsdataName, assertKmsdataPath, isInside, samePath } from './kmsdata-path.js';
 export { buildManifest, compareToManifest, comparePaths, listTree, manifestDigest, sha256File } from './manifest.js';
 export type { TreeEntry, TreeEntryKind } from './manifest.js';
-export { clearKmsdata } from './clear-kmsdata.js';
+export { clearKmsdata, quarantinePathFor, removeQuarantine } from './clear-kmsdata.js';
 export { restoreKmsdata, stagingPathFor, STAGING_NAME } from './restore-kmsdata.js';
-export type { RestoreOptions } from './restore-kmsdata.js';
 export { ALPHA_STRING_LENGTH, parseStartupDisk, readStartupDisk, validateAlphaString } from './startup-disk.js';
 export { ALPHA_ENV_VAR, promptHidden, readAlphaString } from './credential-input.js';
 export type { AlphaSource, ReadAlphaOptions } from './credential-input.js';

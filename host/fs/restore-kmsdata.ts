@@ -7,17 +7,13 @@ import type { TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KmsRecoverError } from '../../errors/index.js';
-import type { Manifest, ManifestFile, RestoreReport } from '../types.js';
+import type { Manifest, ManifestFile, RestoreOptions, RestoreReport } from '../types.js';
 import { assertBackupPath, assertKmsdataName, assertKmsdataPath } from './kmsdata-path.js';
 import { compareToManifest, manifestDigest } from './manifest.js';
 
 /** The copy is built here, beside Kmsdata, and renamed into place only once it is complete. */
 export const STAGING_NAME = 'Kmsdata.restore-staging';
 
-export interface RestoreOptions {
-  /** Called after each file is written to staging and verified (fault-injection hook). */
-  onFileCopied?: (relPath: string, index: number) => void | Promise<void>;
-}
 
 const isWindows = process.platform === 'win32';
 const IN_USE = new Set(['EBUSY', 'EPERM', 'EACCES']);

@@ -1,6 +1,6 @@
 import { KmsRecoverError } from '../../errors/index.js';
 import type {
-  ClearReport, Host, KmsdataOperations, Manifest, RestoreReport, ServiceStatus, StartupDiskReader, VerifyReport,
+  ClearReport, Host, KmsdataOperations, Manifest, RestoreOptions, RestoreReport, ServiceStatus, StartupDiskReader, VerifyReport,
 } from '../types.js';
 import { assertSimRoot } from './sim-layout.js';
 import { SimServiceManager, type SimServiceManagerOptions } from './sim-service-manager.js';
@@ -37,13 +37,14 @@ export function createSimHost(
     checkKmsdataPath: (kmsdata: string): Promise<string> => fsOps.checkKmsdataPath(kmsdata),
     checkBackupPath: (backup: string, kmsdata: string): Promise<string> => fsOps.checkBackupPath(backup, kmsdata),
     manifest: (dir: string): Promise<Manifest> => fsOps.manifest(dir),
-    async clearKmsdata(kmsdata: string): Promise<ClearReport> {
+    async clearKmsdata(kmsdata: string, runId: string): Promise<ClearReport> {
       await refuseIfInUse(kmsdata, 'clear');
-      return fsOps.clearKmsdata(kmsdata);
+      return fsOps.clearKmsdata(kmsdata, runId);
     },
-    async restoreKmsdata(backup: string, kmsdata: string, manifest: Manifest): Promise<RestoreReport> {
+    removeQuarantine: (kmsdata: string, runId: string): Promise<boolean> => fsOps.removeQuarantine(kmsdata, runId),
+    async restoreKmsdata(backup: string, kmsdata: string, manifest: Manifest, restoreOptions?: RestoreOptions): Promise<RestoreReport> {
       await refuseIfInUse(kmsdata, 'restore');
-      return fsOps.restoreKmsdata(backup, kmsdata, manifest);
+      return fsOps.restoreKmsdata(backup, kmsdata, manifest, restoreOptions);
     },
     verifyKmsdata: (kmsdata: string, manifest: Manifest): Promise<VerifyReport> => fsOps.verifyKmsdata(kmsdata, manifest),
     readStartupDisk: (file: string): Promise<string> => fsOps.readStartupDisk(file),

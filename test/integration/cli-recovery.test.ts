@@ -36,6 +36,8 @@ describe('kms-recover on the simulator', () => {
 
     expect(treeBytes(sim.kmsdata)).toEqual(backupBefore);
     expect(treeBytes(sim.backup)).toEqual(backupBefore);
+    // The reinstall's files were kept aside until the KMS ran, then deleted; no staging is left.
+    expect(fs.readdirSync(path.dirname(sim.kmsdata))).toEqual(['Kmsdata']);
     const status = await statusOf(sim);
     expect(status).toMatchObject({ state: 'running', phase: 'done', done: true, lastError: null });
     expect(status.history.map((h) => h.to)).toEqual(SIX_STATES);
@@ -60,6 +62,8 @@ describe('kms-recover on the simulator', () => {
     expect(stuck.lastError?.code).toBe('ALPHA_REJECTED');
     expect(stuck.next).toMatch(/startup disk/);
     expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup)); // the restore stands
+    const quarantine = fs.readdirSync(path.dirname(sim.kmsdata)).filter((n) => n.startsWith('Kmsdata.quarantine-'));
+    expect(quarantine).toHaveLength(1); // the reinstall's files are kept while the run is unfinished
     expect(filesContaining(secretFiles(sim), wrong)).toEqual([]);
 
     const second = await runCli(['resume', '--startup-disk', sim.startupDisk, '--db', sim.db]);

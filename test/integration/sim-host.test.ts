@@ -286,7 +286,8 @@ describe('process-level KMS simulator', { timeout: 60_000 }, () => {
       checkKmsdataPath: async (kmsdata) => kmsdata,
       checkBackupPath: async (backup) => backup,
       manifest: async () => ({ files: [], dirs: [], fileCount: 0, totalBytes: 0, digest: '' }),
-      clearKmsdata: async (): Promise<ClearReport> => { calls.push('clear'); return { removed: 1, remaining: 0 }; },
+      clearKmsdata: async (): Promise<ClearReport> => { calls.push('clear'); return { removed: 1, remaining: 0, quarantine: 'q' }; },
+      removeQuarantine: async () => false,
       restoreKmsdata: async (): Promise<RestoreReport> => {
         calls.push('restore');
         return { fileCount: 0, totalBytes: 0, digest: '', mismatches: [], alreadyRestored: false };
@@ -298,7 +299,7 @@ describe('process-level KMS simulator', { timeout: 60_000 }, () => {
     expect(host.kind).toBe('sim');
     const manifest: Manifest = { files: [], dirs: [], fileCount: 0, totalBytes: 0, digest: '' };
 
-    const inUse = await caught(host.clearKmsdata(sim.kmsdata));
+    const inUse = await caught(host.clearKmsdata(sim.kmsdata, 'run1'));
     expect(inUse.code).toBe('FILE_IN_USE');
     expect(inUse.message).toBe(
       `cannot delete ${path.join(sim.kmsdata, 'kmsdata.edb')}: the file is in use (is the KMS service still running?)`);
@@ -306,7 +307,7 @@ describe('process-level KMS simulator', { timeout: 60_000 }, () => {
     expect(calls).toEqual([]);
 
     expect((await host.stopService(KMS_SERVICE_NAME)).state).toBe('stopped');
-    await host.clearKmsdata(sim.kmsdata);
+    await host.clearKmsdata(sim.kmsdata, 'run1');
     await host.restoreKmsdata(sim.backup, sim.kmsdata, manifest);
     expect(calls).toEqual(['clear', 'restore']);
     expect(() => createSimHost(tmp, fsOps)).toThrow(/not a simulated host/);

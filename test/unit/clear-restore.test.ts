@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KmsRecoverError } from '../../errors/index.js';
-import { clearKmsdata } from '../../host/fs/clear-kmsdata.js';
+import { clearKmsdata, removeQuarantine } from '../../host/fs/clear-kmsdata.js';
 import { buildManifest } from '../../host/fs/manifest.js';
 import { restoreKmsdata, STAGING_NAME } from '../../host/fs/restore-kmsdata.js';
 import type { Manifest } from '../../host/types.js';
@@ -68,16 +68,34 @@ describe('clearKmsdata', () => {
     await writeFile(outside, 'keep me');
     await symlink(outside, path.join(kmsdata, 'link.txt'), 'file');
 
-    const report = await clearKmsdata(kmsdata);
-    expect(report).toEqual({ removed: 6, remaining: 0 });
+    const before = await readdir(kmsdata);
+    const report = await clearKmsdata(kmsdata, 'run1');
+    expect(report).toEqual({ removed: 6, remaining: 0, quarantine: path.join(exchsrvr, 'Kmsdata.quarantine-run1') });
     expect(await readdir(kmsdata)).toEqual([]);
     expect(await readFile(outside, 'utf8')).toBe('keep me');
+    // Nothing is destroyed: the reinstall's files wait in the quarantine until the run succeeds.
+    expect((await readdir(report.quarantine)).sort()).toEqual(before.sort());
+    expect(await removeQuarantine(kmsdata, 'run1')).toBe(true);
+    expect(await exists(report.quarantine)).toBe(false);
+    expect(await removeQuarantine(kmsdata, 'run1')).toBe(false);
+  });
+
+  it('after an interruption moves what is left into the same quarantine', async () => {
+    await writeFile(path.join(kmsdata, 'a.dat'), 'first');
+    const quarantine = path.join(exchsrvr, 'Kmsdata.quarantine-run1');
+    await mkdir(quarantine);
+    await writeFile(path.join(quarantine, 'a.dat'), 'moved before the crash');
+    await writeFile(path.join(kmsdata, 'b.dat'), 'b');
+    expect(await clearKmsdata(kmsdata, 'run1')).toEqual({ removed: 2, remaining: 0, quarantine });
+    expect((await readdir(quarantine)).sort()).toEqual(['a.dat', 'a.dat.1', 'b.dat']);
+    expect(await readFile(path.join(quarantine, 'a.dat.1'), 'utf8')).toBe('first');
   });
 
   it('is idempotent: an empty Kmsdata gives {removed: 0, remaining: 0}', async () => {
     await writeFile(path.join(kmsdata, 'a.dat'), 'a');
-    expect(await clearKmsdata(kmsdata)).toEqual({ removed: 1, remaining: 0 });
-    expect(await clearKmsdata(kmsdata)).toEqual({ removed: 0, remaining: 0 });
+    const quarantine = path.join(exchsrvr, 'Kmsdata.quarantine-run1');
+    expect(await clearKmsdata(kmsdata, 'run1')).toEqual({ removed: 1, remaining: 0, quarantine });
+    expect(await clearKmsdata(kmsdata, 'run1')).toEqual({ removed: 0, remaining: 0, quarantine });
     expect(await exists(kmsdata)).toBe(true);
   });
 
@@ -85,7 +103,7 @@ describe('clearKmsdata', () => {
     const other = path.join(exchsrvr, 'Mdbdata');
     await mkdir(other);
     await writeFile(path.join(other, 'priv.edb'), 'mail');
-    const error = await rejection(clearKmsdata(other));
+    const error = await rejection(clearKmsdata(other, 'run1'));
     expect(error.code).toBe('NOT_KMSDATA');
     expect(await readdir(other)).toEqual(['priv.edb']);
   });
