@@ -1,10 +1,16 @@
 /**
- * Crash injection for the crash tests: when KMS_RECOVER_FAIL_AT names this point, the process
- * kills itself with SIGKILL right here, as a power loss would. Off unless the variable is set.
+ * Crash injection for the crash tests, off unless the variables are set:
+ * - KMS_RECOVER_FAIL_AT=<point>: the process kills itself with SIGKILL right there, as a power
+ *   loss would;
+ * - KMS_RECOVER_DELAY_AT=<point>:<ms>: the process blocks there for ms (to hold a run while
+ *   another process tries to drive it).
  * Points: `after-checkpoint:<state>`, `before-step:<step>`, `after-step:<step>` (side effect
- * done, its checkpoint not yet written).
+ * done, its checkpoint not yet written), `restore-after-file:<n>`.
  */
 export function failPoint(name: string): void {
-  const target = process.env.KMS_RECOVER_FAIL_AT;
-  if (target && target === name) process.kill(process.pid, 'SIGKILL');
+  if (process.env.KMS_RECOVER_FAIL_AT === name) process.kill(process.pid, 'SIGKILL');
+  const delay = process.env.KMS_RECOVER_DELAY_AT;
+  if (delay && delay.slice(0, delay.lastIndexOf(':')) === name) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(delay.slice(delay.lastIndexOf(':') + 1)));
+  }
 }
