@@ -17,14 +17,23 @@ const program = new Command()
 const dbOption = () => new Option('--db <file>', 'the kms-recover database (default: $KMS_RECOVER_DB or ./kms-recover.db)');
 
 /** Runs an action; any failure goes to the one error handler. */
-function run<A extends unknown[]>(action: (...args: A) => Promise<void> | void, json = (args: A) => Boolean((args.at(-2) as { json?: boolean } | undefined)?.json)) {
+function run<A extends unknown[]>(action: (...args: A) => Promise<void> | void) {
   return async (...args: A) => {
+    // commander passes the command's options just before the Command itself.
+    const opts = (args.at(-2) ?? {}) as { json?: boolean; db?: string };
     try {
       await action(...args);
     } catch (error) {
-      handleError(error, { json: json(args) });
+      handleError(await asToolError(error, opts.db), { json: Boolean(opts.json) });
     }
   };
+}
+
+/** SQLite errors met after opening (busy, damaged pages) get the database's codes too. */
+async function asToolError(error: unknown, db: string | undefined): Promise<unknown> {
+  if (!String((error as { code?: unknown })?.code ?? '').startsWith('SQLITE_')) return error;
+  const [{ databaseError }, { databasePath }] = await Promise.all([import('../persistence/open-database.js'), import('./database-location.js')]);
+  return databaseError(error, databasePath(db));
 }
 
 program.command('start')

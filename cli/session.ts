@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { Logger } from 'pino';
 import { currentProcess } from '../host/process-identity.js';
 import type { LeaseHolder } from '../persistence/index.js';
@@ -14,13 +15,18 @@ export interface Session {
 }
 
 /** Opens the database a command works on. Read-only commands refuse to create one. */
-export function openSession(dbOption: string | undefined, options: { mustExist?: boolean } = {}): Session {
+export function openSession(dbOption: string | undefined, options: { mustExist?: boolean; forWriting?: boolean } = {}): Session {
   const dbPath = databasePath(dbOption);
-  const { db } = openDatabase(dbPath, { mustExist: options.mustExist });
+  const busy = Number(process.env.KMS_RECOVER_BUSY_TIMEOUT_MS);
+  const { db } = openDatabase(dbPath, { mustExist: options.mustExist, forWriting: options.forWriting, busyTimeoutMs: Number.isFinite(busy) && busy >= 0 ? busy : undefined });
   return {
     dbPath, db, store: new RunStore(db), leases: new RunLeases(db), me: currentProcess(),
     close: () => db.close(),
   };
+}
+
+export function databaseExists(dbOption: string | undefined): boolean {
+  return fs.existsSync(databasePath(dbOption));
 }
 
 /** The JSON-lines logger beside the database; loaded only by commands that change things. */

@@ -98,6 +98,11 @@ export interface KmsdataOperations {
   removeQuarantine(kmsdata: string, runId: string): Promise<boolean>;
   /** Copy the backup into Kmsdata through a staging folder, verifying every file against `manifest`. */
   restoreKmsdata(backup: string, kmsdata: string, manifest: Manifest, options?: RestoreOptions): Promise<RestoreReport>;
+  /**
+   * Cheap re-check of the backup against the manifest read at preflight: every listed file still
+   * there with its size (contents are verified, hash by hash, while the restore copies them).
+   */
+  checkBackupAgainstManifest(backup: string, manifest: Manifest): Promise<VerifyReport>;
   /** Compare what is in Kmsdata now against `manifest`. Read-only. */
   verifyKmsdata(kmsdata: string, manifest: Manifest): Promise<VerifyReport>;
 }

@@ -102,7 +102,7 @@ export const recoveryMachine = setup({
           invoke: {
             id: 'clearKmsdata',
             src: 'clearKmsdata',
-            input: ({ context }) => ({ serviceName: context.serviceName, kmsdata: context.kmsdata }),
+            input: ({ context }) => ({ serviceName: context.serviceName, kmsdata: context.kmsdata, backup: context.backup }),
             onDone: [
               {
                 guard: { type: 'kmsdataIsEmpty', params: ({ event }) => event.output },

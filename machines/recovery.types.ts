@@ -50,7 +50,7 @@ export interface CredentialFacts {
 
 export interface StepInputs {
   stopService: { serviceName: string };
-  clearKmsdata: { serviceName: string; kmsdata: string };
+  clearKmsdata: { serviceName: string; kmsdata: string; backup: string };
   restoreKmsdata: { serviceName: string; kmsdata: string; backup: string };
   setCredential: { serviceName: string; kmsdata: string };
   startService: { serviceName: string };

@@ -16,6 +16,8 @@ export interface OpenOptions {
   mustExist?: boolean;
   /** How long to wait for another writer before giving up (ms). */
   busyTimeoutMs?: number;
+  /** Commands that will write check now that they can, so a locked database is refused up front. */
+  forWriting?: boolean;
 }
 
 /**
@@ -46,6 +48,10 @@ export function openDatabase(file: string, options: OpenOptions = {}): { db: Db;
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     const migration = migrate(db, file);
+    if (options.forWriting) {
+      db.exec('BEGIN IMMEDIATE');
+      db.exec('ROLLBACK');
+    }
     return { db, migration };
   } catch (error) {
     db.close();
@@ -111,7 +117,7 @@ export function databaseError(error: unknown, file: string): Error {
     return new KmsRecoverError('DB_CORRUPT', `${file} is damaged (${(error as Error).message}); keep a copy and use another --db`, { db: file });
   }
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-    return new KmsRecoverError('DB_BUSY', `${file} is locked by another kms-recover process; try again when it has finished`, { db: file });
+    return new KmsRecoverError('DB_BUSY', `${file} is locked by another process writing to it; try again when it has finished`, { db: file });
   }
   if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'SQLITE_PERM') {
     return new KmsRecoverError('DB_FOREIGN', `cannot open ${file}: ${(error as Error).message}`, { db: file });

@@ -4,15 +4,30 @@ import { MACHINE_VERSION, recoveryMachine } from '../machines/index.js';
 import type { AlphaString } from './alpha-string.js';
 import { definitionHash } from './definition-hash.js';
 import { driveRun, type DriveOptions, type DriveOutcome } from './drive-run.js';
-import { checkReinstall, readBackupManifest } from './preflight.js';
+import { checkReinstall, readBackupManifest, type CheckedPaths } from './preflight.js';
+import type { Host, Manifest } from '../host/types.js';
+import type { ProgressSink } from './progress.js';
 
-export interface StartOptions extends Omit<DriveOptions, 'runId' | 'alpha'> {
+export interface PrepareOptions {
+  host: Host;
   kmsdata: string;
   backup: string;
   serviceName: string;
-  adapter: { name: string; config: Record<string, unknown> };
   /** Obtains the alpha string (startup disk, environment or prompt); called after the path checks. */
   readAlpha: () => Promise<AlphaString>;
+  progress: ProgressSink;
+}
+
+/** Everything checked and read before a run exists: nothing on the server has changed yet. */
+export interface PreparedRun {
+  serviceName: string;
+  checked: CheckedPaths;
+  alpha: AlphaString;
+  manifest: Manifest;
+}
+
+export interface StartOptions extends Omit<DriveOptions, 'runId' | 'alpha'> {
+  adapter: { name: string; config: Record<string, unknown> };
 }
 
 /** Short, unique, easy to type: 8 hex characters. */
@@ -20,20 +35,22 @@ export function newRunId(): string {
   return randomBytes(4).toString('hex');
 }
 
-/**
- * Preflight, then the run is created at `reinstalled` with the backup manifest, then driven.
- * Any refusal happens before the run exists and before anything on the server changes.
- */
-export async function startRun(options: StartOptions): Promise<DriveOutcome> {
-  const { host, store, progress, logger } = options;
-  const checked = await checkReinstall(host, options);
+/** KB step 1 and the prerequisites: paths, service, alpha string, the backup read once. Reads only. */
+export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> {
+  const checked = await checkReinstall(options.host, options);
   const alpha = await options.readAlpha();
-  progress.note(`reading the backup ${checked.backup} ...`);
-  const manifest = await readBackupManifest(host, checked.backup);
+  options.progress.note(`reading the backup ${checked.backup} ...`);
+  const manifest = await readBackupManifest(options.host, checked.backup);
+  return { serviceName: options.serviceName, checked, alpha, manifest };
+}
 
+/** Creates the run at `reinstalled` with the backup manifest, then drives it. */
+export async function startRun(prepared: PreparedRun, options: StartOptions): Promise<DriveOutcome> {
+  const { store, progress, logger } = options;
+  const { checked, manifest, alpha } = prepared;
   const runId = newRunId();
   const input = {
-    serviceName: options.serviceName,
+    serviceName: prepared.serviceName,
     kmsdata: checked.kmsdata,
     backup: checked.backup,
     backupManifest: { fileCount: manifest.fileCount, totalBytes: manifest.totalBytes, digest: manifest.digest },

@@ -83,9 +83,16 @@ export function stepActors(env: StepEnvironment) {
       return { serviceState: status.state };
     }),
 
-    clearKmsdata: step('clearKmsdata', 'stopped', async ({ serviceName, kmsdata }) => {
-      // The only destructive step: only with this run's backup manifest in hand, and the service stopped now.
+    clearKmsdata: step('clearKmsdata', 'stopped', async ({ serviceName, kmsdata, backup }) => {
+      // The only destructive step: only with this run's backup manifest in hand, the backup
+      // still holding every file it listed, and the service stopped now.
       assertManifestStored(backupManifest());
+      const check = await env.host.checkBackupAgainstManifest(backup, backupManifest());
+      if (!check.matches) {
+        throw new KmsRecoverError('BACKUP_CHANGED',
+          `backup ${backup} changed since it was checked (${check.differences.length} differences, e.g. ${check.differences[0]}): Kmsdata was not touched`,
+          { backup, differences: check.differences.slice(0, 20) });
+      }
       await ensureStopped(serviceName, 'clearKmsdata');
       const report = await env.host.clearKmsdata(kmsdata, env.runId);
       return { removed: report.removed, remaining: report.remaining, quarantine: report.quarantine };

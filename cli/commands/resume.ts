@@ -14,7 +14,7 @@ export interface ResumeCommandOptions {
 }
 
 export async function resumeCommand(runId: string | undefined, options: ResumeCommandOptions): Promise<void> {
-  const session = openSession(options.db, { mustExist: true });
+  const session = openSession(options.db, { mustExist: true, forWriting: true });
   try {
     const run = runId ? session.store.getRun(runId) : session.store.latestUnfinishedRun();
     if (!run) throw new KmsRecoverError('NOTHING_TO_RESUME', `no unfinished run in ${session.dbPath} (kms-recover list shows the runs)`);

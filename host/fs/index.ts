@@ -13,6 +13,7 @@ export const fsKmsdataOperations: KmsdataOperations & StartupDiskReader = {
   clearKmsdata: (kmsdata, runId) => clearKmsdata(kmsdata, runId),
   removeQuarantine: (kmsdata, runId) => removeQuarantine(kmsdata, runId),
   restoreKmsdata: (backup, kmsdata, manifest, options) => restoreKmsdata(backup, kmsdata, manifest, options),
+  checkBackupAgainstManifest: (backup, manifest) => compareToManifest(backup, manifest, { contents: false }),
   verifyKmsdata: async (kmsdata, manifest) => compareToManifest(await assertKmsdataPath(kmsdata), manifest),
   readStartupDisk: (file) => readStartupDisk(file),
 };

@@ -46,6 +46,7 @@ export function createSimHost(
       await refuseIfInUse(kmsdata, 'restore');
       return fsOps.restoreKmsdata(backup, kmsdata, manifest, restoreOptions);
     },
+    checkBackupAgainstManifest: (backup: string, manifest: Manifest): Promise<VerifyReport> => fsOps.checkBackupAgainstManifest(backup, manifest),
     verifyKmsdata: (kmsdata: string, manifest: Manifest): Promise<VerifyReport> => fsOps.verifyKmsdata(kmsdata, manifest),
     readStartupDisk: (file: string): Promise<string> => fsOps.readStartupDisk(file),
   };

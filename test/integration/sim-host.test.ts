@@ -292,6 +292,7 @@ describe('process-level KMS simulator', { timeout: 60_000 }, () => {
         calls.push('restore');
         return { fileCount: 0, totalBytes: 0, digest: '', mismatches: [], alreadyRestored: false };
       },
+      checkBackupAgainstManifest: async () => ({ matches: true, differences: [] }),
       verifyKmsdata: async () => ({ matches: true, differences: [] }),
       readStartupDisk: async () => 'X',
     };
