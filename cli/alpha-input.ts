@@ -1,8 +1,11 @@
 import { readAlphaString } from '../host/fs/index.js';
+import { startupDiskFile } from '../host/windows/startup-disk-path.js';
 import { AlphaString } from '../recovery/alpha-string.js';
 
 /** The alpha string from --startup-disk, KMS_ALPHA_STRING or a hidden prompt: never from an argument. */
 export async function readAlpha(startupDisk: string | undefined): Promise<AlphaString> {
-  const { alpha, source } = await readAlphaString({ startupDisk, env: process.env, stdin: process.stdin, stderr: process.stderr });
+  // `--startup-disk A:` means the Kmspwd.ini on that drive, as the KMS itself reads it.
+  const file = startupDisk === undefined ? undefined : startupDiskFile(startupDisk);
+  const { alpha, source } = await readAlphaString({ startupDisk: file, env: process.env, stdin: process.stdin, stderr: process.stderr });
   return new AlphaString(alpha, source);
 }

@@ -14,6 +14,7 @@ const program = new Command()
     throw err;
   });
 
+const collect = (value: string, previous: string[]) => [...previous, value];
 const dbOption = () => new Option('--db <file>', 'the kms-recover database (default: $KMS_RECOVER_DB or ./kms-recover.db)');
 
 /** Runs an action; any failure goes to the one error handler. */
@@ -40,9 +41,14 @@ program.command('start')
   .description('check the prerequisites, create a run and drive the recovery as far as it can go')
   .requiredOption('--kmsdata <dir>', 'the reinstalled server\'s Exchsrvr\\Kmsdata folder')
   .requiredOption('--backup <dir>', 'the backup of the ORIGINAL Kmsdata folder (read only, never changed)')
-  .addOption(new Option('--adapter <name>', 'how to reach the server').choices(['sim']).default('sim'))
+  .addOption(new Option('--adapter <name>', 'how to reach the server: windows (sc.exe and PowerShell on this server; the default on Windows) or sim (the simulator; the default elsewhere)').choices(['sim', 'windows']))
   .option('--sim-root <dir>', 'root of the simulated host (default: the folder holding Exchsrvr)')
   .option('--startup-disk <file>', 'the original startup disk, Kmspwd.ini (else KMS_ALPHA_STRING, else a hidden prompt)')
+  .option('--manual <step>', 'make a step an operator task: the run stops there until `kms-recover confirm` (repeatable)', collect, [])
+  .option('--timeout <step=seconds>', 'time limit of one attempt of a step (repeatable)', collect, [])
+  .option('--attempts <step=n>', 'attempts of a step, automatic retries included (repeatable)', collect, [])
+  .option('--backoff <step=seconds>', 'first wait before retrying a step; doubles per attempt, with jitter (repeatable)', collect, [])
+  .option('--dry-run', 'check the prerequisites and print the plan of every step; change nothing, write no run')
   .addOption(dbOption())
   .option('--json', 'print the final status as JSON on stdout')
   .action(run(async (opts) => (await import('./commands/start.js')).startCommand(opts)));
@@ -54,6 +60,23 @@ program.command('resume')
   .addOption(dbOption())
   .option('--json', 'print the final status as JSON on stdout')
   .action(run(async (runId: string | undefined, opts) => (await import('./commands/resume.js')).resumeCommand(runId, opts)));
+
+program.command('confirm')
+  .description('say a manual step is done; the run verifies what it can on the server and goes on')
+  .argument('<run-id>', 'run id or unique prefix')
+  .argument('<step>', 'the manual step: stopService, clearKmsdata, restoreKmsdata, setCredential, startService (or stop, clear, restore, credential, start)')
+  .option('--startup-disk <file>', 'the original startup disk, Kmspwd.ini (else KMS_ALPHA_STRING, else a hidden prompt)')
+  .addOption(dbOption())
+  .option('--json', 'print the final status as JSON on stdout')
+  .action(run(async (runId: string, step: string, opts) => (await import('./commands/confirm.js')).confirmCommand(runId, step, opts)));
+
+program.command('takeover')
+  .description('take a run\'s lease from a holder that died (another host: only with confirmation)')
+  .argument('<run-id>', 'run id or unique prefix')
+  .option('--yes', 'confirm without a terminal prompt')
+  .addOption(dbOption())
+  .option('--json', 'print as JSON')
+  .action(run(async (runId: string, opts) => (await import('./commands/takeover.js')).takeoverCommand(runId, opts)));
 
 program.command('status')
   .description('where a run stands: the six states with times, the last error, and the next step in the KB\'s words')
@@ -67,6 +90,21 @@ program.command('list')
   .addOption(dbOption())
   .option('--json', 'print as JSON')
   .action(run(async (opts) => (await import('./commands/list.js')).listCommand(opts)));
+
+program.command('history')
+  .description('the full event log of a run, oldest first')
+  .argument('<run-id>', 'run id or unique prefix')
+  .addOption(dbOption())
+  .option('--json', 'print as JSON')
+  .action(run(async (runId: string, opts) => (await import('./commands/history.js')).historyCommand(runId, opts)));
+
+program.command('diagram')
+  .description('the state diagram, drawn from the machine itself; by default the state chain with the latest run\'s position')
+  .addOption(new Option('--format <format>', 'mermaid, dot or svg (default: a plain-text view for the terminal)').choices(['text', 'mermaid', 'dot', 'svg']))
+  .option('--run <id>', 'mark this run on the diagram: current state, visited states, a failed step (id or unique prefix)')
+  .option('-o, --output <file>', 'write the diagram to this file instead of stdout')
+  .addOption(dbOption())
+  .action(run(async (opts) => (await import('./commands/diagram.js')).diagramCommand(opts)));
 
 program.command('demo')
   .description('build a simulated server in a temporary folder and recover it end to end')
@@ -88,6 +126,11 @@ sim.command('status')
   .argument('<dir>', 'the simulated host')
   .option('--json', 'print as JSON')
   .action(run(async (dir: string, opts) => (await import('./commands/sim.js')).simStatusCommand(dir, opts)));
+sim.command('start')
+  .description('start the simulated MSExchangeKMS service as an operator would, with an alpha string')
+  .argument('<dir>', 'the simulated host')
+  .option('--startup-disk <file>', 'the startup disk, Kmspwd.ini (else KMS_ALPHA_STRING, else a hidden prompt)')
+  .action(run(async (dir: string, opts) => (await import('./commands/sim.js')).simStartCommand(dir, opts)));
 sim.command('stop')
   .description('stop the simulated MSExchangeKMS service')
   .argument('<dir>', 'the simulated host')

@@ -6,8 +6,8 @@ import { printJson, printLine } from './output.js';
 
 /** After start/resume: the result on stdout, and the exit status of the run's outcome. */
 export function reportOutcome(session: Session, outcome: DriveOutcome, json: boolean): void {
-  const status = runStatus(session.store.getRun(outcome.runId), session.store.events(outcome.runId), null);
-  if (json) printJson(status);
+  const view = runStatus(session.store.getRun(outcome.runId), session.store.events(outcome.runId), null);
+  if (json) printJson(view);
   if (outcome.phase === 'done') {
     if (!json) printLine(`Run ${outcome.runId} is ${outcome.state}: recovery complete.`);
     process.exitCode = EXIT.OK;
@@ -15,8 +15,14 @@ export function reportOutcome(session: Session, outcome: DriveOutcome, json: boo
   }
   if (!json) {
     printLine(`Run ${outcome.runId} stopped at ${outcome.state}: ${outcome.lastError?.message ?? 'step failed'}`);
-    if (status.next) printLine(`Next: ${status.next}`);
+    if (view.next) printLine(`Next: ${view.next}`);
   }
-  process.exitCode = outcome.lastError ? exitStatusFor(outcome.lastError.code) : EXIT.STEP_FAILED;
-  if (process.exitCode === EXIT.OK || process.exitCode === EXIT.INTERNAL) process.exitCode = EXIT.STEP_FAILED;
+  const status = outcome.lastError ? exitStatusFor(outcome.lastError.code) : EXIT.STEP_FAILED;
+  process.exitCode = status === EXIT.OK || status === EXIT.INTERNAL ? EXIT.STEP_FAILED : status;
+  if (outcome.lastError?.code === 'STEP_TIMEOUT') {
+    // The timed-out effect cannot be cancelled and may hold the event loop open (a hung child
+    // process): the checkpoint is committed and the log is written synchronously, so end here.
+    session.close();
+    process.exit(process.exitCode);
+  }
 }

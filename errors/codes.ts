@@ -11,6 +11,7 @@ export const EXIT = {
   RUN_LOCKED: 5,
   DATABASE: 6,
   NOT_FOUND: 7,
+  WAITING: 8,
 } as const;
 
 export type ExitStatus = (typeof EXIT)[keyof typeof EXIT];
@@ -29,6 +30,8 @@ export const ERROR_EXIT = {
   ALPHA_INVALID: EXIT.REFUSED,
   CREDENTIAL_MISSING: EXIT.REFUSED,
   SERVICE_MISSING: EXIT.REFUSED,
+  // Windows: not allowed to query the service control manager (not an elevated administrator).
+  SERVICE_ACCESS_DENIED: EXIT.REFUSED,
   ADAPTER_UNSUPPORTED: EXIT.REFUSED,
   SIM_INVALID: EXIT.REFUSED,
   // A step failed: the run is kept at its last good state and can be resumed.
@@ -41,6 +44,15 @@ export const ERROR_EXIT = {
   RESTORE_MISMATCH: EXIT.STEP_FAILED,
   BACKUP_CHANGED: EXIT.STEP_FAILED,
   GUARD_REJECTED: EXIT.STEP_FAILED,
+  STEP_TIMEOUT: EXIT.STEP_FAILED,
+  INJECTED_FAULT: EXIT.STEP_FAILED,
+  MANUAL_STEP_UNVERIFIED: EXIT.STEP_FAILED,
+  // The run waits for the operator to do a manual step and confirm it.
+  MANUAL_STEP_PENDING: EXIT.WAITING,
+  // Refused: a request the run cannot honour as asked.
+  REWIND_REFUSED: EXIT.REFUSED,
+  CONFIRMATION_REQUIRED: EXIT.REFUSED,
+  MANUAL_STEP_INVALID: EXIT.REFUSED,
   // Another process drives the run.
   RUN_LOCKED: EXIT.RUN_LOCKED,
   // The database cannot be used.

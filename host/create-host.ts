@@ -4,8 +4,9 @@ import { fsKmsdataOperations } from './fs/index.js';
 import { createSimHost } from './sim/sim-host.js';
 import { assertSimRoot } from './sim/sim-layout.js';
 import type { Host } from './types.js';
+import { createWindowsHost } from './windows/windows-host.js';
 
-export const ADAPTERS = ['sim'] as const;
+export const ADAPTERS = ['sim', 'windows'] as const;
 export type AdapterName = (typeof ADAPTERS)[number];
 
 export interface AdapterChoice {
@@ -14,15 +15,39 @@ export interface AdapterChoice {
   config: { simRoot?: string };
 }
 
-/**
- * Picks the adapter for `start`. The simulator's root defaults to the folder holding
- * `Exchsrvr`, as `kms-recover sim init` lays it out.
- */
-export function chooseAdapter(name: string | undefined, options: { kmsdata: string; simRoot?: string }): AdapterChoice {
-  const adapter = name ?? 'sim';
-  if (adapter !== 'sim') {
-    throw new KmsRecoverError('ADAPTER_UNSUPPORTED', `unknown adapter "${adapter}" (available: ${ADAPTERS.join(', ')})`, { adapter });
+/** `windows` on a Windows server, the simulator anywhere else. */
+export function defaultAdapter(platform: NodeJS.Platform = process.platform): AdapterName {
+  return platform === 'win32' ? 'windows' : 'sim';
+}
+
+function unknownAdapter(name: string): KmsRecoverError {
+  return new KmsRecoverError('ADAPTER_UNSUPPORTED', `unknown adapter "${name}" (available: ${ADAPTERS.join(', ')})`, { adapter: name });
+}
+
+/** The Windows adapter drives the real service manager: only on Windows itself. */
+export function assertAdapterSupported(name: AdapterName, platform: NodeJS.Platform = process.platform): void {
+  if (name === 'windows' && platform !== 'win32') {
+    throw new KmsRecoverError('ADAPTER_UNSUPPORTED',
+      `the windows adapter drives sc.exe and PowerShell on the Exchange server itself; this is ${platform}: use --adapter sim to practise`,
+      { adapter: name, platform });
   }
+}
+
+/**
+ * Picks the adapter for `start` (default: `windows` on win32, else `sim`). The simulator's root
+ * defaults to the folder holding `Exchsrvr`, as `kms-recover sim init` lays it out.
+ */
+export function chooseAdapter(
+  name: string | undefined,
+  options: { kmsdata: string; simRoot?: string },
+  platform: NodeJS.Platform = process.platform,
+): AdapterChoice {
+  const adapter = name ?? defaultAdapter(platform);
+  if (adapter === 'windows') {
+    assertAdapterSupported('windows', platform);
+    return { name: 'windows', config: {} };
+  }
+  if (adapter !== 'sim') throw unknownAdapter(adapter);
   const simRoot = path.resolve(options.simRoot ?? path.dirname(path.dirname(path.resolve(options.kmsdata))));
   return { name: 'sim', config: { simRoot } };
 }
@@ -33,5 +58,10 @@ export async function createHost(choice: { name: string; config: Record<string, 
     await assertSimRoot(root);
     return createSimHost(root, fsKmsdataOperations);
   }
-  throw new KmsRecoverError('ADAPTER_UNSUPPORTED', `unknown adapter "${choice.name}" (available: ${ADAPTERS.join(', ')})`, { adapter: choice.name });
+  if (choice.name === 'windows') {
+    // Also on resume: a run started on Windows is not continued from elsewhere.
+    assertAdapterSupported('windows');
+    return createWindowsHost();
+  }
+  throw unknownAdapter(choice.name);
 }

@@ -42,10 +42,13 @@ export interface RestoreFacts {
   mismatches: string[];
   alreadyRestored: boolean;
 }
-/** Where the alpha string came from and its length: never the string itself. */
+/**
+ * Where the alpha string came from and its length: never the string itself. `operator`: the
+ * operator typed it into the service's start parameters (a manual step); its length is unknown.
+ */
 export interface CredentialFacts {
-  source: 'startup-disk' | 'environment' | 'prompt';
-  length: number;
+  source: 'startup-disk' | 'environment' | 'prompt' | 'operator';
+  length: number | null;
 }
 
 export interface StepInputs {

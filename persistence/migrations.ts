@@ -54,6 +54,25 @@ export const MIGRATIONS: readonly string[] = [
     heartbeat_at  TEXT NOT NULL
   );
   `,
+  // v2: per-run options (step policies, manual steps) and durable timers: the current attempt's
+  // deadline and the next automatic retry, as absolute times that survive a restart.
+  `
+  ALTER TABLE runs ADD COLUMN options TEXT NOT NULL DEFAULT '{}';
+
+  -- "latest run" and "latest unfinished run" must not scan and sort every run.
+  DROP INDEX runs_by_creation;
+  DROP INDEX runs_unfinished;
+  CREATE INDEX runs_by_creation_id ON runs (created_at, id);
+  CREATE INDEX runs_unfinished_by_creation_id ON runs (created_at, id) WHERE phase <> 'done';
+
+  CREATE TABLE run_timers (
+    run_id           TEXT PRIMARY KEY REFERENCES runs (id),
+    step             TEXT NOT NULL,
+    attempt          INTEGER NOT NULL,
+    deadline_at      TEXT,
+    next_attempt_at  TEXT
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

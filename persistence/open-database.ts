@@ -18,6 +18,12 @@ export interface OpenOptions {
   busyTimeoutMs?: number;
   /** Commands that will write check now that they can, so a locked database is refused up front. */
   forWriting?: boolean;
+  /**
+   * `full` checks every table on open (commands that change things); `runs` only the runs table
+   * and its indexes, so `status` stays fast on a large store. Damage elsewhere is still reported
+   * (SQLITE_CORRUPT) by the query that meets it.
+   */
+  integrity?: 'full' | 'runs';
 }
 
 /**
@@ -43,7 +49,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): { db: Db;
   }
   try {
     db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
-    if (exists) assertOurs(db, file);
+    if (exists) assertOurs(db, file, options.integrity ?? 'full');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
@@ -73,8 +79,9 @@ function assertSqliteHeader(file: string): void {
   }
 }
 
-function assertOurs(db: Db, file: string): void {
-  const check = db.pragma('quick_check', { simple: true });
+function assertOurs(db: Db, file: string, integrity: 'full' | 'runs'): void {
+  const hasRuns = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'runs'").get() !== undefined;
+  const check = db.pragma(integrity === 'runs' && hasRuns ? 'quick_check(runs)' : 'quick_check', { simple: true });
   if (check !== 'ok') {
     throw new KmsRecoverError('DB_CORRUPT', `${file} is damaged (integrity check: ${String(check)}); keep a copy and use another --db`, { db: file });
   }

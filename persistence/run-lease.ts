@@ -1,6 +1,9 @@
 import { KmsRecoverError } from '../errors/index.js';
 import type { Db } from './open-database.js';
 
+/** A lease whose heartbeat is older than this is stale: its holder stopped beating (every 2 s). */
+export const LEASE_STALE_AFTER_MS = 60_000;
+
 export interface LeaseHolder {
   host: string;
   pid: number;
@@ -52,6 +55,12 @@ export class RunLeases {
   heartbeat(runId: string, me: LeaseHolder): void {
     this.db.prepare('UPDATE leases SET heartbeat_at = ? WHERE run_id = ? AND host = ? AND pid = ?')
       .run(new Date().toISOString(), runId, me.host, me.pid);
+  }
+
+  /** Removes a lease whatever its holder (takeover after the operator's decision). */
+  breakLease(runId: string, expected: LeaseRecord): boolean {
+    return this.db.prepare('DELETE FROM leases WHERE run_id = ? AND host = ? AND pid = ? AND acquired_at = ?')
+      .run(runId, expected.host, expected.pid, expected.acquiredAt).changes === 1;
   }
 
   release(runId: string, me: LeaseHolder): void {

@@ -1,6 +1,8 @@
 import { KmsRecoverError } from '../errors/index.js';
 import type { Manifest, ManifestFile } from '../host/types.js';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './open-database.js';
+import type { LeaseRecord } from './run-lease.js';
 import { redactDetail } from './redact-detail.js';
 
 export interface NewRun {
@@ -14,6 +16,8 @@ export interface NewRun {
   phase: string;
   snapshot: unknown;
   manifest: Manifest;
+  /** Step policies and manual steps chosen at start. */
+  options?: Record<string, unknown>;
 }
 
 export interface RunRecord {
@@ -26,8 +30,17 @@ export interface RunRecord {
   state: string;
   phase: string;
   snapshot: unknown;
+  options: Record<string, unknown>;
   createdAt: string;
   updatedAt: string;
+}
+
+/** The durable timers of a run's current step: absolute ISO times, so they survive a restart. */
+export interface RunTimer {
+  step: string;
+  attempt: number;
+  deadlineAt: string | null;
+  nextAttemptAt: string | null;
 }
 
 export interface EventRecord {
@@ -49,14 +62,17 @@ export interface Checkpoint {
 
 interface RunRow {
   id: string; host: string; machine_version: number; definition_hash: string; adapter: string;
-  adapter_config: string; state: string; phase: string; snapshot: string; created_at: string; updated_at: string;
+  adapter_config: string; state: string; phase: string; snapshot: string; options: string; created_at: string; updated_at: string;
 }
+interface LeaseColumns { lease_host: string | null; lease_pid: number | null; lease_acquired_at: string | null; lease_heartbeat_at: string | null }
 interface EventRow { seq: number; event: string; from_state: string | null; to_state: string; at: string; detail: string | null }
 
 const now = () => new Date().toISOString();
 
 /** All reads and writes of runs, their event log and their backup manifest. */
 export class RunStore {
+  private readonly statements = new Map<string, Statement>();
+
   constructor(private readonly db: Db) {}
 
   /** Creates the run, its manifest and its first event in one transaction. */
@@ -65,9 +81,9 @@ export class RunStore {
     const insertManifest = this.db.prepare(
       'INSERT INTO backup_manifest (run_id, path, kind, size, sha256) VALUES (?, ?, ?, ?, ?)');
     this.db.transaction(() => {
-      this.db.prepare(`INSERT INTO runs (id, host, machine_version, definition_hash, adapter, adapter_config, state, phase, snapshot, created_at, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(run.id, run.host, run.machineVersion, run.definitionHash, run.adapter,
-        JSON.stringify(run.adapterConfig), run.state, run.phase, JSON.stringify(run.snapshot), at, at);
+      this.db.prepare(`INSERT INTO runs (id, host, machine_version, definition_hash, adapter, adapter_config, state, phase, snapshot, options, created_at, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(run.id, run.host, run.machineVersion, run.definitionHash, run.adapter,
+        JSON.stringify(run.adapterConfig), run.state, run.phase, JSON.stringify(run.snapshot), JSON.stringify(run.options ?? {}), at, at);
       for (const dir of run.manifest.dirs) insertManifest.run(run.id, dir, 'dir', null, null);
       for (const file of run.manifest.files) insertManifest.run(run.id, file.path, 'file', file.size, file.sha256);
       this.insertEvent(run.id, 'run.created', null, run.state, at, {
@@ -97,13 +113,17 @@ export class RunStore {
     return row ? toRun(row) : null;
   }
 
-  /** Every run, newest first, without their snapshots. */
-  *listRuns(): Generator<Omit<RunRecord, 'snapshot'>> {
-    const rows = this.db.prepare(`SELECT id, host, machine_version, definition_hash, adapter, adapter_config, state, phase, '""' AS snapshot, created_at, updated_at
-      FROM runs ORDER BY created_at DESC, id DESC`).iterate() as IterableIterator<RunRow>;
+  /** Every run, newest first, without their snapshots, with its lease holder if any. */
+  *listRuns(): Generator<Omit<RunRecord, 'snapshot'> & { lease: LeaseRecord | null }> {
+    const rows = this.db.prepare(`SELECT r.id, r.host, r.machine_version, r.definition_hash, r.adapter, r.adapter_config, r.state, r.phase,
+        '""' AS snapshot, r.options, r.created_at, r.updated_at,
+        l.host AS lease_host, l.pid AS lease_pid, l.acquired_at AS lease_acquired_at, l.heartbeat_at AS lease_heartbeat_at
+      FROM runs r LEFT JOIN leases l ON l.run_id = r.id ORDER BY r.created_at DESC, r.id DESC`).iterate() as IterableIterator<RunRow & LeaseColumns>;
     for (const row of rows) {
       const { snapshot: _unused, ...rest } = toRun(row);
-      yield rest;
+      const lease = row.lease_host === null ? null
+        : { host: row.lease_host, pid: row.lease_pid!, acquiredAt: row.lease_acquired_at!, heartbeatAt: row.lease_heartbeat_at! };
+      yield { ...rest, lease };
     }
   }
 
@@ -114,9 +134,9 @@ export class RunStore {
   checkpoint(runId: string, checkpoint: Checkpoint): number {
     const at = now();
     return this.db.transaction(() => {
-      const previous = this.db.prepare('SELECT state FROM runs WHERE id = ?').get(runId) as { state: string } | undefined;
+      const previous = this.cached('SELECT state FROM runs WHERE id = ?').get(runId) as { state: string } | undefined;
       if (!previous) throw new KmsRecoverError('RUN_NOT_FOUND', `no run "${runId}" in this database`, { runId });
-      this.db.prepare('UPDATE runs SET snapshot = ?, state = ?, phase = ?, updated_at = ? WHERE id = ?')
+      this.cached('UPDATE runs SET snapshot = ?, state = ?, phase = ?, updated_at = ? WHERE id = ?')
         .run(JSON.stringify(checkpoint.snapshot), checkpoint.state, checkpoint.phase, at, runId);
       return this.insertEvent(runId, checkpoint.event, previous.state, checkpoint.state, at, checkpoint.detail);
     }).immediate();
@@ -127,7 +147,7 @@ export class RunStore {
    * Refuses if the run's committed state is not `state`, so no side effect can run ahead of the
    * checkpoint that allows it.
    */
-  beginStep(runId: string, state: string, step: string): number {
+  beginStep(runId: string, state: string, step: string, timeoutMs?: number): number {
     return this.db.transaction(() => {
       const run = this.db.prepare('SELECT state FROM runs WHERE id = ?').get(runId) as { state: string } | undefined;
       if (!run || run.state !== state) {
@@ -136,7 +156,12 @@ export class RunStore {
       const { n } = this.db.prepare("SELECT count(*) AS n FROM events WHERE run_id = ? AND event = 'step.started' AND json_extract(detail, '$.step') = ?")
         .get(runId, step) as { n: number };
       const attempt = n + 1;
-      this.insertEvent(runId, 'step.started', state, state, now(), { step, attempt });
+      const at = now();
+      const deadlineAt = timeoutMs === undefined ? null : new Date(Date.parse(at) + timeoutMs).toISOString();
+      this.insertEvent(runId, 'step.started', state, state, at, deadlineAt ? { step, attempt, deadlineAt } : { step, attempt });
+      this.db.prepare(`INSERT INTO run_timers (run_id, step, attempt, deadline_at, next_attempt_at) VALUES (?, ?, ?, ?, NULL)
+        ON CONFLICT (run_id) DO UPDATE SET step = excluded.step, attempt = excluded.attempt, deadline_at = excluded.deadline_at, next_attempt_at = NULL`)
+        .run(runId, step, attempt, deadlineAt);
       return attempt;
     }).immediate();
   }
@@ -147,6 +172,48 @@ export class RunStore {
       const run = this.db.prepare('SELECT state FROM runs WHERE id = ?').get(runId) as { state: string } | undefined;
       if (!run) throw new KmsRecoverError('RUN_NOT_FOUND', `no run "${runId}" in this database`, { runId });
       return this.insertEvent(runId, event, run.state, run.state, now(), detail);
+    }).immediate();
+  }
+
+  /** How many times `step` has started in this run. */
+  attempts(runId: string, step: string): number {
+    return (this.db.prepare("SELECT count(*) AS n FROM events WHERE run_id = ? AND event = 'step.started' AND json_extract(detail, '$.step') = ?")
+      .get(runId, step) as { n: number }).n;
+  }
+
+  timer(runId: string): RunTimer | null {
+    const row = this.db.prepare('SELECT step, attempt, deadline_at, next_attempt_at FROM run_timers WHERE run_id = ?').get(runId) as
+      { step: string; attempt: number; deadline_at: string | null; next_attempt_at: string | null } | undefined;
+    return row ? { step: row.step, attempt: row.attempt, deadlineAt: row.deadline_at, nextAttemptAt: row.next_attempt_at } : null;
+  }
+
+  /** Records when the next automatic attempt of `step` is due, with its event, in one transaction. */
+  scheduleRetry(runId: string, step: string, attempt: number, nextAttemptAt: string, detail: Record<string, unknown>): void {
+    this.db.transaction(() => {
+      this.db.prepare(`INSERT INTO run_timers (run_id, step, attempt, deadline_at, next_attempt_at) VALUES (?, ?, ?, NULL, ?)
+        ON CONFLICT (run_id) DO UPDATE SET step = excluded.step, attempt = excluded.attempt, next_attempt_at = excluded.next_attempt_at`)
+        .run(runId, step, attempt, nextAttemptAt);
+      const run = this.db.prepare('SELECT state FROM runs WHERE id = ?').get(runId) as { state: string };
+      this.insertEvent(runId, 'retry.scheduled', run.state, run.state, now(), { step, attempt, nextAttemptAt, ...detail });
+    }).immediate();
+  }
+
+  /** True when the operator confirmed `step` after its previous attempt (manual steps). */
+  confirmedSinceLastAttempt(runId: string, step: string): boolean {
+    const row = this.db.prepare(`SELECT
+        (SELECT max(seq) FROM events WHERE run_id = @runId AND event = 'manual.confirmed' AND json_extract(detail, '$.step') = @step) AS confirmed,
+        (SELECT seq FROM events WHERE run_id = @runId AND event = 'step.started' AND json_extract(detail, '$.step') = @step ORDER BY seq DESC LIMIT 1 OFFSET 1) AS previous`)
+      .get({ runId, step }) as { confirmed: number | null; previous: number | null };
+    return row.confirmed !== null && (row.previous === null || row.confirmed > row.previous);
+  }
+
+  /** Replaces a run's snapshot after an explicit definition migration, with its event. */
+  migrateDefinition(runId: string, to: { machineVersion: number; definitionHash: string; snapshot: unknown }, detail: Record<string, unknown>): void {
+    this.db.transaction(() => {
+      const run = this.db.prepare('SELECT state FROM runs WHERE id = ?').get(runId) as { state: string };
+      this.db.prepare('UPDATE runs SET machine_version = ?, definition_hash = ?, snapshot = ?, updated_at = ? WHERE id = ?')
+        .run(to.machineVersion, to.definitionHash, JSON.stringify(to.snapshot), now(), runId);
+      this.insertEvent(runId, 'definition.migrated', run.state, run.state, now(), detail);
     }).immediate();
   }
 
@@ -170,10 +237,23 @@ export class RunStore {
   }
 
   private insertEvent(runId: string, event: string, from: string | null, to: string, at: string, detail?: Record<string, unknown>): number {
-    const { next } = this.db.prepare('SELECT coalesce(max(seq), 0) + 1 AS next FROM events WHERE run_id = ?').get(runId) as { next: number };
-    this.db.prepare('INSERT INTO events (run_id, seq, event, from_state, to_state, at, detail) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    const { next } = this.cached('SELECT coalesce(max(seq), 0) + 1 AS next FROM events WHERE run_id = ?').get(runId) as { next: number };
+    this.cached('INSERT INTO events (run_id, seq, event, from_state, to_state, at, detail) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(runId, next, event, from, to, at, detail ? JSON.stringify(redactDetail(detail)) : null);
     return next;
+  }
+
+  /**
+   * The statements of every transition, compiled once per store: compiling them on each call
+   * cost about as much CPU as the rest of a checkpoint (bench/checkpoint.mjs).
+   */
+  private cached(sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
   }
 }
 
@@ -182,6 +262,7 @@ function toRun(row: RunRow): RunRecord {
     id: row.id, host: row.host, machineVersion: row.machine_version, definitionHash: row.definition_hash,
     adapter: row.adapter, adapterConfig: JSON.parse(row.adapter_config) as Record<string, unknown>,
     state: row.state, phase: row.phase, snapshot: JSON.parse(row.snapshot) as unknown,
+    options: JSON.parse(row.options ?? '{}') as Record<string, unknown>,
     createdAt: row.created_at, updatedAt: row.updated_at,
   };
 }

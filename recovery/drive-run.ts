@@ -4,13 +4,15 @@ import { KmsRecoverError, toErrorRecord, type ErrorRecord } from '../errors/inde
 import { failPoint } from '../host/fail-point.js';
 import type { Host } from '../host/types.js';
 import {
-  MACHINE_VERSION, positionOf, recoveryMachine, type RecoveryPosition, type RecoverySnapshot, type RecoveryState,
+  MACHINE_VERSION, positionOf, recoveryMachine, STEP_OF_STATE, type RecoveryPosition, type RecoverySnapshot, type RecoveryState,
 } from '../machines/index.js';
 import type { LeaseHolder, LeaseRecord, RunLeases, RunStore } from '../persistence/index.js';
 import type { AlphaString } from './alpha-string.js';
 import { definitionHash } from './definition-hash.js';
+import { finishRun } from './finish-run.js';
 import type { ProgressSink } from './progress.js';
 import { stepActors } from './step-actors.js';
+import { backoffDelay, isRetryable, policyFor, type RunOptions } from './step-policy.js';
 
 export interface DriveOptions {
   store: RunStore;
@@ -56,8 +58,10 @@ export async function driveRun(options: DriveOptions): Promise<DriveOutcome> {
   const heartbeat = setInterval(() => leases.heartbeat(run.id, options.me), options.heartbeatMs ?? 2000);
   heartbeat.unref();
 
+  const runOptions = run.options as RunOptions;
+  let retryTimer: NodeJS.Timeout | undefined;
   const machine = recoveryMachine.provide({
-    actors: stepActors({ runId: run.id, store, host: options.host, alpha: options.alpha, progress, logger }),
+    actors: stepActors({ runId: run.id, store, host: options.host, alpha: options.alpha, progress, logger, options: runOptions }),
   });
 
   let lastWritten = JSON.stringify(run.snapshot);
@@ -105,37 +109,65 @@ export async function driveRun(options: DriveOptions): Promise<DriveOutcome> {
         logger.error({ runId: run.id, state: position.state, code: lastError.code, err: lastError.message }, 'step failed');
       }
     }
+    if (position.phase === 'failed' && snapshot.context.lastError && scheduleRetry(position.state, snapshot.context.lastError.code)) {
+      return null;
+    }
     if (position.phase === 'failed' || snapshot.status === 'done') {
       return { runId: run.id, ...position, lastError: snapshot.context.lastError };
     }
     return null;
   }
 
+  /**
+   * A transient failure with attempts left: the next attempt's time is committed to SQLite
+   * before the wait starts, so a process killed during the back-off resumes with what remains.
+   */
+  function scheduleRetry(state: RecoveryState, code: string): boolean {
+    if (state === 'running') return false;
+    const step = STEP_OF_STATE[state];
+    const policy = policyFor(runOptions, step);
+    const attempts = store.attempts(run.id, step);
+    if (!isRetryable(code) || attempts >= policy.attempts) return false;
+    const delayMs = backoffDelay(policy, attempts);
+    const nextAttemptAt = new Date(Date.now() + delayMs).toISOString();
+    store.scheduleRetry(run.id, step, attempts + 1, nextAttemptAt, { delayMs, after: code });
+    logger.warn({ runId: run.id, step, attempt: attempts + 1, nextAttemptAt }, 'retry scheduled');
+    progress.note(`retrying ${step} in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempts + 1} of ${policy.attempts})`);
+    failPoint(`backoff-wait:${step}`);
+    retryAt(nextAttemptAt);
+    return true;
+  }
+
+  function retryAt(iso: string): void {
+    retryTimer = setTimeout(() => actor.send({ type: 'RETRY' }), Math.max(0, Date.parse(iso) - Date.now()));
+  }
+
   const subscription = actor.subscribe({ error: (error) => settle.reject(error) });
   try {
     actor.start();
-    if (positionOf(actor.getSnapshot().value).phase === 'failed') actor.send({ type: 'RETRY' });
+    const resumedAt = positionOf(actor.getSnapshot().value);
+    if (resumedAt.phase === 'failed') {
+      // A back-off that was under way when the process stopped goes on with what remains of it.
+      const timer = store.timer(run.id);
+      const due = timer?.nextAttemptAt && resumedAt.state !== 'running' && timer.step === STEP_OF_STATE[resumedAt.state]
+        ? timer.nextAttemptAt : null;
+      if (due && Date.parse(due) > Date.now()) {
+        progress.note(`waiting ${((Date.parse(due) - Date.now()) / 1000).toFixed(1)} s before retrying ${timer!.step} (attempt ${timer!.attempt}), as scheduled`);
+        retryAt(due);
+      } else {
+        actor.send({ type: 'RETRY' });
+      }
+    }
     const outcome = await settled;
-    if (outcome.phase === 'done') await removeQuarantine(options, actor.getSnapshot().context.kmsdata);
+    if (outcome.phase === 'done') await finishRun({ ...options, run: store.getRun(run.id) });
     return outcome;
   } finally {
+    clearTimeout(retryTimer);
     subscription.unsubscribe();
     stopping = true;
     actor.stop();
     clearInterval(heartbeat);
     leases.release(run.id, options.me);
-  }
-}
-
-/**
- * The reinstall's Kmsdata files were kept aside until the original KMS runs again; now they go.
- * A crash before this leaves the folder, which a later look at the server shows by its name.
- */
-async function removeQuarantine(options: DriveOptions, kmsdata: string): Promise<void> {
-  const removed = await options.host.removeQuarantine(kmsdata, options.runId);
-  if (removed) {
-    options.store.note(options.runId, 'quarantine.removed', { kmsdata });
-    options.progress.note('the reinstall\'s Kmsdata files, kept aside until now, are deleted');
   }
 }
 

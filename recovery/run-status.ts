@@ -1,6 +1,50 @@
 import type { ErrorRecord } from '../errors/index.js';
-import { KB_STEPS, RECOVERY_STATES, type RecoveryState } from '../machines/index.js';
+// The plain data modules, not machines/index.js: that one loads the machine and XState's runtime,
+// which `status` never uses (bench/cold-start.mjs).
+import { KB_STEPS } from '../machines/recovery.kb-steps.js';
+import { RECOVERY_STATES, STEP_OF_STATE, type RecoveryState, type StepName } from '../machines/recovery.types.js';
 import type { EventRecord, LeaseRecord, RunRecord } from '../persistence/index.js';
+
+/** Where one of the six states stands in a run. */
+export type StepProgress = 'done' | 'working' | 'failed' | 'pending';
+
+export interface StepStatus {
+  state: RecoveryState;
+  kbSteps: string;
+  /** When the state was first reached (null: not yet). */
+  reachedAt: string | null;
+  /** What reaching the state means, in the KB's words. */
+  reached: string;
+  /** The step whose success brings the run into this state (null for `reinstalled`: the operator's reinstall). */
+  step: StepName | null;
+  /** `done`: reached and not gone back; `working`/`failed`: the step that leads here is the run's current one. */
+  status: StepProgress;
+  /** How many times the step was started (each `step.started`). */
+  attempts: number;
+  /** When the step was first started. */
+  startedAt: string | null;
+  /** When the run last entered this state (differs from reachedAt when it had to go back). */
+  lastReachedAt: string | null;
+  /** Time spent in the step's attempts that ended (started → done or error), in milliseconds. */
+  durationMs: number | null;
+}
+
+export interface DriftEvent {
+  seq: number;
+  at: string;
+  /** The step that found the service running although the run had stopped it. */
+  step: string | null;
+  service: string | null;
+  serviceState: string | null;
+}
+
+export interface LeaseTakeover {
+  seq: number;
+  at: string;
+  fromPid: number | null;
+  fromHost: string | null;
+  since: string | null;
+}
 
 export interface RunStatus {
   runId: string;
@@ -13,31 +57,72 @@ export interface RunStatus {
   phase: string;
   /** True once the run reached `running`: nothing is left to do. */
   done: boolean;
-  /** Each of the six states with the time it was first reached (null: not yet). */
-  steps: { state: RecoveryState; kbSteps: string; reachedAt: string | null }[];
+  /** Each of the six states with the time it was first reached (null: not yet), its step, attempts and duration. */
+  steps: StepStatus[];
+  /** Attempts per step name (only steps that were started). */
+  attempts: Partial<Record<StepName, number>>;
   /** State changes, oldest first: the run's creation (from null), then every transition. */
   history: { from: string | null; to: string; at: string; event: string }[];
-  lastError: ErrorRecord | null;
+  /** The service found running again between steps (after a reboot, say) and stopped again. */
+  drift: DriftEvent[];
+  /** Leases taken over from a driver that had died. */
+  takeovers: LeaseTakeover[];
+  /** The error of the failed step the run rests in (with the step's name), else null. */
+  lastError: (ErrorRecord & { step?: string }) | null;
+  /** When that step failed. */
+  lastErrorAt: string | null;
   /** What the operator does next, in the KB's words. */
   next: string | null;
   lease: LeaseRecord | null;
+  /** Milliseconds from the run's creation to its last change (to `running` once done). */
+  elapsedMs: number;
+  eventCount: number;
   createdAt: string;
   updatedAt: string;
 }
 
 interface SnapshotView {
-  context?: { kmsdata?: string; backup?: string; lastError?: ErrorRecord | null };
+  context?: { kmsdata?: string; backup?: string; lastError?: (ErrorRecord & { step?: string }) | null };
 }
+
+const STEP_INTO: Partial<Record<RecoveryState, StepName>> = Object.fromEntries(
+  RECOVERY_STATES.slice(1).map((state, i) => [state, STEP_OF_STATE[RECOVERY_STATES[i] as keyof typeof STEP_OF_STATE]]),
+);
 
 export function runStatus(run: RunRecord, events: EventRecord[], lease: LeaseRecord | null): RunStatus {
   const history = events
     .filter((e) => e.from === null || e.from !== e.to)
     .map((e) => ({ from: e.from, to: e.to, at: e.at, event: e.event }));
   const firstReached = new Map<string, string>();
-  for (const h of history) if (!firstReached.has(h.to)) firstReached.set(h.to, h.at);
+  const lastReached = new Map<string, string>();
+  for (const h of history) {
+    if (!firstReached.has(h.to)) firstReached.set(h.to, h.at);
+    lastReached.set(h.to, h.at);
+  }
   const context = (run.snapshot as SnapshotView).context ?? {};
   const lastError = context.lastError ?? null;
+  const failed = run.phase === 'failed';
   const done = run.phase === 'done';
+  const attempts = attemptsOf(events);
+  const current = RECOVERY_STATES.indexOf(run.state as RecoveryState);
+
+  const steps = RECOVERY_STATES.map((state, index): StepStatus => {
+    const step = STEP_INTO[state] ?? null;
+    const record = step ? attempts.get(step) : undefined;
+    return {
+      state,
+      kbSteps: KB_STEPS[state].kbSteps,
+      reachedAt: firstReached.get(state) ?? null,
+      reached: KB_STEPS[state].reached,
+      step,
+      status: index <= current ? 'done' : index === current + 1 ? (failed ? 'failed' : 'working') : 'pending',
+      attempts: record?.count ?? 0,
+      startedAt: record?.firstStartedAt ?? null,
+      lastReachedAt: lastReached.get(state) ?? null,
+      durationMs: record && record.endedAttempts > 0 ? record.durationMs : null,
+    };
+  });
+
   return {
     runId: run.id,
     host: run.host,
@@ -48,22 +133,100 @@ export function runStatus(run: RunRecord, events: EventRecord[], lease: LeaseRec
     state: run.state,
     phase: run.phase,
     done,
-    steps: RECOVERY_STATES.map((state) => ({ state, kbSteps: KB_STEPS[state].kbSteps, reachedAt: firstReached.get(state) ?? null })),
+    steps,
+    attempts: Object.fromEntries([...attempts].map(([step, a]) => [step, a.count])) as Partial<Record<StepName, number>>,
     history,
-    lastError: run.phase === 'failed' ? lastError : null,
-    next: nextAction(run, lastError),
+    drift: events.filter((e) => e.event.startsWith('drift.')).map((e) => ({
+      seq: e.seq, at: e.at, step: str(e.detail?.step), service: str(e.detail?.service), serviceState: str(e.detail?.serviceState),
+    })),
+    takeovers: events.filter((e) => e.event === 'lease.taken-over').map((e) => ({
+      seq: e.seq, at: e.at, fromPid: typeof e.detail?.fromPid === 'number' ? e.detail.fromPid : null,
+      fromHost: str(e.detail?.fromHost), since: str(e.detail?.since),
+    })),
+    lastError: failed ? lastError : null,
+    lastErrorAt: failed ? lastFailureAt(events) : null,
+    next: nextAction(run, lastError, lease),
     lease,
+    elapsedMs: Math.max(0, Date.parse(done ? lastReached.get('running') ?? run.updatedAt : run.updatedAt) - Date.parse(run.createdAt)),
+    eventCount: events.length,
     createdAt: run.createdAt,
     updatedAt: run.updatedAt,
   };
 }
 
-function nextAction(run: RunRecord, lastError: ErrorRecord | null): string | null {
+interface AttemptRecord { count: number; firstStartedAt: string; durationMs: number; endedAttempts: number }
+
+/**
+ * Attempts per step from the write-ahead `step.started` events; an attempt ends at the step's
+ * `xstate.done.actor.<step>` or `xstate.error.actor.<step>` checkpoint. An attempt cut off by a
+ * crash has no end and adds no time.
+ */
+function attemptsOf(events: EventRecord[]): Map<StepName, AttemptRecord> {
+  const out = new Map<StepName, AttemptRecord>();
+  const open = new Map<string, string>();
+  for (const e of events) {
+    if (e.event === 'step.started') {
+      const step = str(e.detail?.step) as StepName | null;
+      if (!step) continue;
+      const record = out.get(step) ?? { count: 0, firstStartedAt: e.at, durationMs: 0, endedAttempts: 0 };
+      record.count += 1;
+      out.set(step, record);
+      open.set(step, e.at);
+      continue;
+    }
+    const ended = /^xstate\.(?:done|error)\.actor\.(.+)$/.exec(e.event)?.[1];
+    const startedAt = ended ? open.get(ended) : undefined;
+    if (ended && startedAt) {
+      const record = out.get(ended as StepName)!;
+      record.durationMs += Math.max(0, Date.parse(e.at) - Date.parse(startedAt));
+      record.endedAttempts += 1;
+      open.delete(ended);
+    }
+  }
+  return out;
+}
+
+function lastFailureAt(events: EventRecord[]): string | null {
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i]!;
+    if (e.detail?.phase === 'failed') return e.at;
+  }
+  return null;
+}
+
+function str(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+const CREDENTIAL_CODES = ['ALPHA_REJECTED', 'CREDENTIAL_MISSING', 'ALPHA_INVALID', 'STARTUP_DISK_INVALID', 'STARTUP_DISK_MISSING'];
+
+/** The operator's next action: the KB's words for the step at hand, then the exact command. */
+function nextAction(run: RunRecord, lastError: ErrorRecord | null, lease: LeaseRecord | null): string | null {
   const kb = KB_STEPS[run.state as RecoveryState];
   if (!kb || kb.next === null) return null;
-  if (run.phase !== 'failed') return `${kb.next} Run: kms-recover resume ${run.id}`;
-  if (lastError && ['ALPHA_REJECTED', 'CREDENTIAL_MISSING', 'ALPHA_INVALID', 'STARTUP_DISK_INVALID', 'STARTUP_DISK_MISSING'].includes(lastError.code)) {
-    return `${kb.next} Insert the startup disk of the ORIGINAL Key Management Server or set KMS_ALPHA_STRING to its alpha string, then run: kms-recover resume ${run.id} --startup-disk <Kmspwd.ini>`;
+  const resume = `kms-recover resume ${run.id}`;
+  if (run.phase !== 'failed') {
+    const driver = lease ? `pid ${lease.pid} on ${lease.host} is driving this run (since ${lease.acquiredAt}): wait for it; if it is gone, ` : '';
+    return `${kb.next} ${driver ? `${driver}run` : 'Run'}: ${resume}`;
   }
-  return `Fix the cause above, then retry: kms-recover resume ${run.id} (${kb.next})`;
+  const code = lastError?.code ?? '';
+  if (CREDENTIAL_CODES.includes(code)) {
+    return `${kb.next} Insert the startup disk of the ORIGINAL Key Management Server or set KMS_ALPHA_STRING to its alpha string, then run: ${resume} --startup-disk <Kmspwd.ini> (or ${resume} with KMS_ALPHA_STRING set)`;
+  }
+  switch (code) {
+    case 'SERVICE_STOP_FAILED':
+      return `Stop the Exchange Key Management Server service (MSExchangeKMS) by hand (KB step 2), then run: ${resume}`;
+    case 'FILE_IN_USE':
+      return `A file in Exchsrvr\\Kmsdata is still open: make sure the Exchange Key Management Server service is stopped (KB step 2) and that no other program holds the folder open, then run: ${resume} (${kb.next})`;
+    case 'SERVICE_START_FAILED':
+      return `The Microsoft Key Management Server service did not start (KB step 7): read the service's error in the Windows event log and fix its cause, then run: ${resume}`;
+    case 'BACKUP_CHANGED':
+      return `The backup of Kmsdata changed after it was read: put the backup of the ORIGINAL Kmsdata back as it was (KB step 4 restores from it), then run: ${resume}`;
+    case 'RESTORE_MISMATCH':
+      return `The restored Kmsdata does not match the backup: check the backup's disk and that nothing writes into Exchsrvr\\Kmsdata, then run: ${resume} (${kb.next})`;
+    case 'SERVICE_MISSING':
+      return `The Exchange Key Management Server service is not installed: reinstall Key Management Server (KB step 1), then run: ${resume}`;
+    default:
+      return `Fix the cause above, then retry: ${resume} (${kb.next})`;
+  }
 }

@@ -7,6 +7,9 @@ import { driveRun, type DriveOptions, type DriveOutcome } from './drive-run.js';
 import { checkReinstall, readBackupManifest, type CheckedPaths } from './preflight.js';
 import type { Host, Manifest } from '../host/types.js';
 import type { ProgressSink } from './progress.js';
+import { KmsRecoverError } from '../errors/index.js';
+import { failPoint } from '../host/fail-point.js';
+import { STEP_NAMES, type RunOptions } from './step-policy.js';
 
 export interface PrepareOptions {
   host: Host;
@@ -16,14 +19,17 @@ export interface PrepareOptions {
   /** Obtains the alpha string (startup disk, environment or prompt); called after the path checks. */
   readAlpha: () => Promise<AlphaString>;
   progress: ProgressSink;
+  options: RunOptions;
 }
 
 /** Everything checked and read before a run exists: nothing on the server has changed yet. */
 export interface PreparedRun {
   serviceName: string;
   checked: CheckedPaths;
-  alpha: AlphaString;
+  /** Null when the operator gives the alpha string to the service by hand (manual start). */
+  alpha: AlphaString | null;
   manifest: Manifest;
+  options: RunOptions;
 }
 
 export interface StartOptions extends Omit<DriveOptions, 'runId' | 'alpha'> {
@@ -37,11 +43,26 @@ export function newRunId(): string {
 
 /** KB step 1 and the prerequisites: paths, service, alpha string, the backup read once. Reads only. */
 export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> {
+  const runOptions = normaliseManualSteps(options.options);
   const checked = await checkReinstall(options.host, options);
-  const alpha = await options.readAlpha();
+  const alpha = runOptions.manual?.includes('startService') ? null : await options.readAlpha();
   options.progress.note(`reading the backup ${checked.backup} ...`);
   const manifest = await readBackupManifest(options.host, checked.backup);
-  return { serviceName: options.serviceName, checked, alpha, manifest };
+  return { serviceName: options.serviceName, checked, alpha, manifest, options: runOptions };
+}
+
+/**
+ * The alpha string is typed into the service's start parameters when it is started by hand, so
+ * a manual start makes the credential step manual too; the reverse cannot work.
+ */
+export function normaliseManualSteps(options: RunOptions): RunOptions {
+  const manual = new Set(options.manual ?? []);
+  if (manual.has('setCredential') && !manual.has('startService')) {
+    throw new KmsRecoverError('MANUAL_STEP_INVALID',
+      'a manual setCredential needs a manual startService: the alpha string is typed into the service\'s start parameters when it is started by hand');
+  }
+  if (manual.has('startService')) manual.add('setCredential');
+  return { ...options, manual: STEP_NAMES.filter((step) => manual.has(step)) };
 }
 
 /** Creates the run at `reinstalled` with the backup manifest, then drives it. */
@@ -60,9 +81,10 @@ export async function startRun(prepared: PreparedRun, options: StartOptions): Pr
   store.createRun({
     id: runId, host: options.me.host, machineVersion: MACHINE_VERSION, definitionHash: definitionHash(),
     adapter: options.adapter.name, adapterConfig: options.adapter.config,
-    state: 'reinstalled', phase: 'working', snapshot: initial, manifest,
+    state: 'reinstalled', phase: 'working', snapshot: initial, manifest, options: { ...prepared.options },
   });
-  logger.info({ runId, kmsdata: checked.kmsdata, backup: checked.backup, files: manifest.fileCount, bytes: manifest.totalBytes, alphaSource: alpha.source }, 'run created');
+  failPoint('after-checkpoint:reinstalled');
+  logger.info({ runId, kmsdata: checked.kmsdata, backup: checked.backup, files: manifest.fileCount, bytes: manifest.totalBytes, alphaSource: alpha?.source ?? 'operator', manual: prepared.options.manual }, 'run created');
   progress.reached('reinstalled', { runId, service: checked.service, backupFiles: manifest.fileCount, backupBytes: manifest.totalBytes });
   return driveRun({ ...options, runId, alpha });
 }

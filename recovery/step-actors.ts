@@ -1,12 +1,13 @@
 import { fromPromise } from 'xstate';
 import type { Logger } from 'pino';
 import { KmsRecoverError } from '../errors/index.js';
-import { failPoint } from '../host/fail-point.js';
+import { failPoint, injectedFault } from '../host/fail-point.js';
 import type { Host, Manifest } from '../host/types.js';
-import type { RecoveryState, StepInputs, StepName, StepOutputs } from '../machines/index.js';
+import { KB_STEPS, type RecoveryState, type StepInputs, type StepName, type StepOutputs } from '../machines/index.js';
 import type { RunStore } from '../persistence/index.js';
 import type { AlphaString } from './alpha-string.js';
 import type { ProgressSink } from './progress.js';
+import { policyFor, type RunOptions } from './step-policy.js';
 
 export interface StepEnvironment {
   runId: string;
@@ -16,6 +17,7 @@ export interface StepEnvironment {
   alpha: AlphaString | null;
   progress: ProgressSink;
   logger: Logger;
+  options: RunOptions;
 }
 
 /**
@@ -25,21 +27,84 @@ export interface StepEnvironment {
  * 2. records write-ahead intent (`step.started`, attempt n), which also proves that checkpoint;
  * 3. re-checks the host before acting, so running it again after a crash is safe.
  */
+const EMPTY_MANIFEST: Manifest = { files: [], dirs: [], fileCount: 0, totalBytes: 0, digest: '' };
+
+/**
+ * One attempt may take at most `timeoutMs`. On expiry the attempt fails with STEP_TIMEOUT; the
+ * effect itself cannot be cancelled from here, so the driver ends the process rather than
+ * retrying beside it.
+ */
+function withTimeout<T>(work: Promise<T>, timeoutMs: number, step: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expiry = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new KmsRecoverError('STEP_TIMEOUT',
+      `step ${step} did not finish within ${Math.round(timeoutMs / 1000)} s; see the log, then run kms-recover resume`, { step, timeoutMs })), timeoutMs);
+  });
+  return Promise.race([work, expiry]).finally(() => clearTimeout(timer));
+}
+
 export function stepActors(env: StepEnvironment) {
   let manifest: Manifest | undefined;
   const backupManifest = () => (manifest ??= env.store.manifest(env.runId));
 
+  const manualSteps = new Set(env.options.manual ?? []);
+
   function step<K extends StepName>(name: K, state: RecoveryState, effect: (input: StepInputs[K]) => Promise<StepOutputs[K]>) {
     return fromPromise<StepOutputs[K], StepInputs[K]>(async ({ input }) => {
       await Promise.resolve();
-      const attempt = env.store.beginStep(env.runId, state, name);
+      const policy = policyFor(env.options, name);
+      const attempt = env.store.beginStep(env.runId, state, name, policy.timeoutMs);
       env.logger.info({ runId: env.runId, state, step: name, attempt }, 'step started');
       env.progress.stepStarted(state, name, attempt);
       failPoint(`before-step:${name}`);
-      const output = await effect(input);
+      injectedFault(name, attempt);
+      const work = manualSteps.has(name) ? manualStep(name, state, input as StepInputs[StepName]) as Promise<StepOutputs[K]> : effect(input);
+      const output = await withTimeout(work, policy.timeoutMs, name);
       failPoint(`after-step:${name}`);
       return output;
     });
+  }
+
+  /**
+   * A manual step: the run stops until the operator has done it and said so (`confirm`), then
+   * the tool verifies on the server what can be verified before the run goes on.
+   */
+  async function manualStep(name: StepName, state: RecoveryState, input: StepInputs[StepName]): Promise<StepOutputs[StepName]> {
+    if (!env.store.confirmedSinceLastAttempt(env.runId, name)) {
+      throw new KmsRecoverError('MANUAL_STEP_PENDING',
+        `${KB_STEPS[state].next} This step is manual: do it, then run: kms-recover confirm ${env.runId} ${name}`,
+        { step: name, runId: env.runId });
+    }
+    const unverified = (what: string) => new KmsRecoverError('MANUAL_STEP_UNVERIFIED',
+      `${what}: finish the step, then run kms-recover confirm ${env.runId} ${name} again`, { step: name });
+    switch (name) {
+      case 'stopService': {
+        const status = await env.host.queryService(input.serviceName);
+        if (status.state !== 'stopped') throw unverified(`${input.serviceName} is still ${status.state}`);
+        return { serviceState: status.state };
+      }
+      case 'clearKmsdata': {
+        const { kmsdata } = input as StepInputs['clearKmsdata'];
+        const left = await env.host.verifyKmsdata(kmsdata, EMPTY_MANIFEST);
+        if (!left.matches) throw unverified(`${left.differences.length} entries are still in ${kmsdata}`);
+        return { removed: 0, remaining: 0 };
+      }
+      case 'restoreKmsdata': {
+        const { kmsdata } = input as StepInputs['restoreKmsdata'];
+        const manifest = backupManifest();
+        const check = await env.host.verifyKmsdata(kmsdata, manifest);
+        if (!check.matches) throw unverified(`${kmsdata} does not match the backup (${check.differences.length} differences, e.g. ${check.differences[0]})`);
+        return { fileCount: manifest.fileCount, totalBytes: manifest.totalBytes, digest: manifest.digest, mismatches: [], alreadyRestored: true };
+      }
+      case 'setCredential':
+        // Typed by the operator into the service's start parameters: nothing here can read it back.
+        return { source: 'operator', length: null };
+      case 'startService': {
+        const status = await env.host.queryService(input.serviceName);
+        if (status.state !== 'running') throw unverified(`${input.serviceName} is ${status.state}, not running`);
+        return { serviceState: status.state };
+      }
+    }
   }
 
   /**

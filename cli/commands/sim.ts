@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { KMS_SERVICE_NAME } from '../../host/types.js';
 import { assertSimRoot, initSimHost, rebootSimHost, SimServiceManager } from '../../host/sim/index.js';
+import { readAlpha } from '../alpha-input.js';
 import { printJson, printLine } from '../output.js';
 
 export interface SimInitCommandOptions {
@@ -29,6 +30,14 @@ export async function simStatusCommand(dir: string, options: { json?: boolean })
   const status = await new SimServiceManager(path.resolve(dir)).queryService(KMS_SERVICE_NAME);
   if (options.json) printJson(status);
   else printLine(`${status.name}: ${status.state}${status.pid ? ` (pid ${status.pid})` : ''}${status.startType ? `, start type ${status.startType}` : ''}`);
+}
+
+/** What an operator does in the Services dialog for a manual start: the alpha string as start parameter. */
+export async function simStartCommand(dir: string, options: { startupDisk?: string }): Promise<void> {
+  assertSimRoot(path.resolve(dir));
+  const alpha = await readAlpha(options.startupDisk);
+  const status = await new SimServiceManager(path.resolve(dir)).startService(KMS_SERVICE_NAME, [alpha.reveal()]);
+  printLine(`${status.name}: ${status.state}${status.pid ? ` (pid ${status.pid})` : ''}`);
 }
 
 export async function simStopCommand(dir: string): Promise<void> {

@@ -2,6 +2,8 @@ import { chooseAdapter, createHost } from '../../host/create-host.js';
 import { isLeaseHolderAlive } from '../../host/process-identity.js';
 import { KMS_SERVICE_NAME } from '../../host/types.js';
 import { prepareRun, startRun } from '../../recovery/start-run.js';
+import { parseStepName, parseStepSetting, type RunOptions } from '../../recovery/step-policy.js';
+import { printPlan } from '../plan-printer.js';
 import { readAlpha } from '../alpha-input.js';
 import { progressPrinter } from '../progress-printer.js';
 import { reportOutcome } from '../report-outcome.js';
@@ -15,6 +17,11 @@ export interface StartCommandOptions {
   startupDisk?: string;
   db?: string;
   json?: boolean;
+  dryRun?: boolean;
+  manual?: string[];
+  timeout?: string[];
+  attempts?: string[];
+  backoff?: string[];
 }
 
 export async function startCommand(options: StartCommandOptions): Promise<void> {
@@ -23,12 +30,17 @@ export async function startCommand(options: StartCommandOptions): Promise<void> 
   const progress = progressPrinter(KMS_SERVICE_NAME, () => options.kmsdata);
   // An existing database is checked first (a foreign or damaged one is refused at once); a new
   // one is only created once the preflight has passed, so a refused start leaves no trace.
-  let session = databaseExists(options.db) ? openSession(options.db, { forWriting: true }) : null;
+  const runOptions = runOptionsFrom(options);
+  let session = !options.dryRun && databaseExists(options.db) ? openSession(options.db, { forWriting: true }) : null;
   try {
     const prepared = await prepareRun({
       host, kmsdata: options.kmsdata, backup: options.backup, serviceName: KMS_SERVICE_NAME,
-      readAlpha: () => readAlpha(options.startupDisk), progress,
+      readAlpha: () => readAlpha(options.startupDisk), progress, options: runOptions,
     });
+    if (options.dryRun) {
+      await printPlan(host, prepared, Boolean(options.json));
+      return;
+    }
     session ??= openSession(options.db);
     const logger = await openLogger(session.dbPath);
     const outcome = await startRun(prepared, {
@@ -38,4 +50,22 @@ export async function startCommand(options: StartCommandOptions): Promise<void> 
   } finally {
     session?.close();
   }
+}
+
+/** --manual, --timeout, --attempts and --backoff, each repeatable, into the run's stored options. */
+function runOptionsFrom(options: StartCommandOptions): RunOptions {
+  const policies: NonNullable<RunOptions['policies']> = {};
+  for (const value of options.timeout ?? []) {
+    const [step, ms] = parseStepSetting(value, 'timeout');
+    policies[step] = { ...policies[step], timeoutMs: ms };
+  }
+  for (const value of options.attempts ?? []) {
+    const [step, n] = parseStepSetting(value, 'attempts');
+    policies[step] = { ...policies[step], attempts: n };
+  }
+  for (const value of options.backoff ?? []) {
+    const [step, ms] = parseStepSetting(value, 'backoff');
+    policies[step] = { ...policies[step], backoffMs: ms, backoffMaxMs: Math.max(ms, 8 * ms) };
+  }
+  return { policies, manual: (options.manual ?? []).map(parseStepName) };
 }

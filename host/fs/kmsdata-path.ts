@@ -16,15 +16,21 @@ function errnoOf(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
 }
 
+/**
+ * The path rules of the platform the tool runs on: `path.win32` on Windows (drive letters,
+ * `\\` separators, case-insensitive names). A parameter so the Windows rules are tested anywhere.
+ */
+type PathApi = path.PlatformPath;
+
 /** Same path? Case-insensitive where the file system is (Windows). */
-export function samePath(a: string, b: string): boolean {
-  return isWindows ? a.toLowerCase() === b.toLowerCase() : a === b;
+export function samePath(a: string, b: string, p: PathApi = path): boolean {
+  return p.sep === '\\' ? a.toLowerCase() === b.toLowerCase() : a === b;
 }
 
-/** True when `child` lies strictly inside `parent` (both absolute). */
-export function isInside(child: string, parent: string): boolean {
-  const rel = path.relative(parent, child);
-  return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
+/** True when `child` lies strictly inside `parent` (both absolute). path.win32.relative ignores case. */
+export function isInside(child: string, parent: string, p: PathApi = path): boolean {
+  const rel = p.relative(parent, child);
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${p.sep}`) && !p.isAbsolute(rel);
 }
 
 async function lstatOrThrow(resolved: string, what: string): Promise<Stats> {
@@ -55,12 +61,12 @@ async function assertPlainDirectory(resolved: string, what: string): Promise<voi
 }
 
 /** The lexical checks alone: `...\Exchsrvr\Kmsdata`, not a root. Works on a path that does not exist. */
-export function assertKmsdataName(resolved: string): void {
-  if (path.parse(resolved).root === resolved) {
+export function assertKmsdataName(resolved: string, p: PathApi = path): void {
+  if (p.parse(resolved).root === resolved) {
     throw new KmsRecoverError('NOT_KMSDATA', `${resolved} is a file system root, not a Kmsdata folder`, { path: resolved });
   }
-  const parent = path.dirname(resolved);
-  if (path.basename(resolved).toLowerCase() !== 'kmsdata' || path.basename(parent).toLowerCase() !== 'exchsrvr') {
+  const parent = p.dirname(resolved);
+  if (p.basename(resolved).toLowerCase() !== 'kmsdata' || p.basename(parent).toLowerCase() !== 'exchsrvr') {
     throw new KmsRecoverError('NOT_KMSDATA', `${resolved} is not a Kmsdata folder: expected ...\\Exchsrvr\\Kmsdata`, { path: resolved });
   }
 }

@@ -7,7 +7,8 @@ import { createActor, fromPromise, waitFor } from 'xstate';
 import { KmsRecoverError } from '../../errors/index.js';
 import type { Manifest } from '../../host/types.js';
 import { MACHINE_VERSION, positionOf, recoveryMachine, type RestoreFacts, type ServiceFacts } from '../../machines/index.js';
-import { openDatabase, RunLeases, RunStore, SCHEMA_VERSION, type Db } from '../../persistence/index.js';
+import { APPLICATION_ID, openDatabase, RunLeases, RunStore, SCHEMA_VERSION, type Db } from '../../persistence/index.js';
+import { MIGRATIONS } from '../../persistence/migrations.js';
 
 const manifest: Manifest = {
   files: [{ path: 'a.edb', size: 3, sha256: 'a'.repeat(64) }, { path: 'certs/ca.cer', size: 2, sha256: 'b'.repeat(64) }],
@@ -67,6 +68,24 @@ describe('database', () => {
     db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     db.close();
     expect(() => openDatabase(file)).toThrow(expect.objectContaining({ code: 'DB_TOO_NEW' }));
+  });
+
+  it('upgrades a schema v1 database in place, keeping its runs', () => {
+    db.close();
+    const old = path.join(dir, 'v1.db');
+    const v1 = new Database(old);
+    v1.exec(MIGRATIONS[0]!);
+    v1.pragma('user_version = 1');
+    v1.pragma(`application_id = ${APPLICATION_ID}`);
+    v1.prepare(`INSERT INTO runs (id, host, machine_version, definition_hash, adapter, adapter_config, state, phase, snapshot, created_at, updated_at)
+      VALUES ('old1', 'h', 1, 'x', 'sim', '{}', 'cleared', 'working', '{}', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')`).run();
+    v1.close();
+    const opened = openDatabase(old);
+    db = opened.db;
+    expect(opened.migration).toEqual({ fromVersion: 1, toVersion: SCHEMA_VERSION, applied: SCHEMA_VERSION - 1 });
+    const run = new RunStore(db).getRun('old1');
+    expect(run).toMatchObject({ state: 'cleared', options: {} });
+    expect(new RunStore(db).timer('old1')).toBeNull();
   });
 
   it('refuses to create a database for a read-only command', () => {

@@ -1,0 +1,101 @@
+// 1. Checkpoint cost: RunStore.checkpoint() (snapshot + event in one transaction, WAL,
+// synchronous=FULL) against a raw better-sqlite3 write of the same bytes with the same durability.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
+import { createActor } from 'xstate';
+import { recoveryMachine, MACHINE_VERSION } from '../dist/machines/index.js';
+import { openDatabase, RunStore } from '../dist/persistence/index.js';
+import { interleave, row, table } from './measure.mjs';
+
+const SAMPLES = 9;
+const PER_SAMPLE = 200;
+
+/** A persisted snapshot as a run holds it at `restored`: made by the machine, facts of a real run. */
+export function realisticSnapshot() {
+  const digest = 'c7f1a0d2'.repeat(8);
+  const input = {
+    serviceName: 'MSExchangeKMS',
+    kmsdata: 'C:\\Exchsrvr\\Kmsdata',
+    backup: 'E:\\Backup\\2026-11-20\\Kmsdata',
+    backupManifest: { fileCount: 1000, totalBytes: 209715200, digest },
+  };
+  const snapshot = createActor(recoveryMachine, { input }).getPersistedSnapshot();
+  snapshot.value = { restored: 'working' };
+  snapshot.context.facts = {
+    stopped: { serviceState: 'stopped' },
+    cleared: { removed: 7, remaining: 0, quarantine: 'C:\\Exchsrvr\\Kmsdata.quarantine-5e0c2b91' },
+    restored: { fileCount: 1000, totalBytes: 209715200, digest, mismatches: [], alreadyRestored: false },
+  };
+  return snapshot;
+}
+
+export const realisticDetail = () => ({
+  phase: 'working',
+  facts: { fileCount: 1000, totalBytes: 209715200, digest: 'c7f1a0d2'.repeat(8), mismatches: [], alreadyRestored: false },
+});
+
+export async function bench() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kms-bench-ckpt-'));
+  try {
+    const snapshot = realisticSnapshot();
+    const detail = realisticDetail();
+    const event = 'xstate.done.actor.restoreKmsdata';
+
+    // The tool: the product's database and store.
+    const { db } = openDatabase(path.join(dir, 'tool.db'));
+    const store = new RunStore(db);
+    const runId = '5e0c2b91';
+    store.createRun({
+      id: runId, host: 'KMS01', machineVersion: MACHINE_VERSION, definitionHash: 'f'.repeat(64), adapter: 'sim',
+      adapterConfig: { simRoot: 'C:\\' }, state: 'cleared', phase: 'working', snapshot,
+      manifest: { files: [], dirs: [], fileCount: 0, totalBytes: 0, digest: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' },
+    });
+
+    // The baseline: same bytes, same pragmas, same disk, one transaction per transition.
+    const raw = new Database(path.join(dir, 'raw.db'));
+    raw.pragma('journal_mode = WAL');
+    raw.pragma('synchronous = FULL');
+    raw.exec(`CREATE TABLE snap (id TEXT PRIMARY KEY, snapshot TEXT NOT NULL);
+      CREATE TABLE ev (run_id TEXT NOT NULL, seq INTEGER NOT NULL, event TEXT NOT NULL, from_state TEXT, to_state TEXT NOT NULL,
+        at TEXT NOT NULL, detail TEXT, PRIMARY KEY (run_id, seq)) WITHOUT ROWID;`);
+    const snapshotJson = JSON.stringify(snapshot);
+    const detailJson = JSON.stringify(detail);
+    raw.prepare('INSERT INTO snap VALUES (?, ?)').run(runId, snapshotJson);
+    const updateSnap = raw.prepare('UPDATE snap SET snapshot = ? WHERE id = ?');
+    const insertEv = raw.prepare('INSERT INTO ev VALUES (?, ?, ?, ?, ?, ?, ?)');
+    let rawSeq = 0;
+    const rawTransition = raw.transaction(() => {
+      updateSnap.run(snapshotJson, runId);
+      rawSeq += 1;
+      insertEv.run(runId, rawSeq, event, 'cleared', 'restored', new Date().toISOString(), detailJson);
+    });
+
+    const times = await interleave({
+      samples: SAMPLES,
+      sides: {
+      tool: () => {
+        for (let i = 0; i < PER_SAMPLE; i += 1) store.checkpoint(runId, { snapshot, state: 'restored', phase: 'working', event, detail });
+      },
+      raw: () => {
+        for (let i = 0; i < PER_SAMPLE; i += 1) rawTransition.immediate();
+      },
+      },
+    });
+    db.close();
+    raw.close();
+    const perTransition = (list) => list.map((ms) => ms / PER_SAMPLE);
+    return table(`1. Checkpoint cost (one transition; ${PER_SAMPLE} per sample, snapshot ${snapshotJson.length} B + detail ${detailJson.length} B)`, [
+      row({
+        name: 'RunStore.checkpoint()', tool: perTransition(times.tool), baseline: perTransition(times.raw),
+        baselineName: 'raw UPDATE snapshot + INSERT event, 1 tx, WAL, synchronous=FULL', target: 1.3,
+      }),
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) console.log(await bench());

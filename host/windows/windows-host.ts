@@ -1,0 +1,67 @@
+import path from 'node:path';
+import { isKmsRecoverError, KmsRecoverError } from '../../errors/index.js';
+import { fsKmsdataOperations } from '../fs/index.js';
+import { KMS_SERVICE_NAME } from '../types.js';
+import type {
+  ClearReport, Host, KmsdataOperations, Manifest, RestoreOptions, RestoreReport, ServiceStatus, StartupDiskReader, VerifyReport,
+} from '../types.js';
+import { startupDiskFile } from './startup-disk-path.js';
+import { WindowsServiceControl, type WindowsServiceControlOptions } from './windows-service-control.js';
+
+export interface WindowsHostOptions extends WindowsServiceControlOptions {
+  /** The file operations (default: the real ones, `fsKmsdataOperations`). */
+  fsOps?: KmsdataOperations & StartupDiskReader;
+  /** The service whose state a FILE_IN_USE message reports (default MSExchangeKMS). */
+  serviceName?: string;
+}
+
+/**
+ * A Host for the Windows server itself: the service through sc.exe and PowerShell
+ * (WindowsServiceControl), the Kmsdata work through the same file operations every adapter uses.
+ * Node's `path` is `path.win32` there, so `C:\exchsrvr\KMSDATA` passes the Kmsdata checks
+ * (names compared case-insensitively), and a sharing violation (EBUSY, EPERM, EACCES) during the
+ * clear or the restore is already FILE_IN_USE naming the file; this host adds who holds it.
+ */
+export function createWindowsHost(options: WindowsHostOptions = {}): Host {
+  const services = new WindowsServiceControl(options);
+  const fsOps = options.fsOps ?? fsKmsdataOperations;
+  const serviceName = options.serviceName ?? KMS_SERVICE_NAME;
+
+  /** A locked file: say whether the KMS still runs, or which other programs usually hold Kmsdata files. */
+  async function explainInUse<T>(operation: 'clear' | 'restore', action: () => Promise<T>): Promise<T> {
+    try {
+      return await action();
+    } catch (error) {
+      if (!isKmsRecoverError(error) || error.code !== 'FILE_IN_USE') throw error;
+      const file = typeof error.detail.file === 'string' ? error.detail.file : undefined;
+      const state = await services.queryService(serviceName).then((s) => s.state, () => undefined);
+      const holder = state === undefined || state === 'missing' ? ''
+        : state === 'stopped'
+          ? `; ${serviceName} is stopped, so another program holds it (a backup agent, a virus scanner, an Explorer or command window open in that folder): close it, then run kms-recover resume`
+          : `; ${serviceName} is ${state}: stop it, then run kms-recover resume`;
+      const base = error.message.replace(/ \(is the KMS service still running\?\)$/, '');
+      throw new KmsRecoverError('FILE_IN_USE', `${base}${holder}`, { ...error.detail, file, operation, serviceState: state }, { cause: error });
+    }
+  }
+
+  return {
+    kind: 'windows',
+    queryService: (name: string): Promise<ServiceStatus> => services.queryService(name),
+    stopService: (name: string): Promise<ServiceStatus> => services.stopService(name),
+    startService: (name: string, startParameters: readonly string[]): Promise<ServiceStatus> =>
+      services.startService(name, startParameters),
+    checkKmsdataPath: (kmsdata: string): Promise<string> => fsOps.checkKmsdataPath(kmsdata),
+    checkBackupPath: (backup: string, kmsdata: string): Promise<string> => fsOps.checkBackupPath(backup, kmsdata),
+    manifest: (dir: string): Promise<Manifest> => fsOps.manifest(dir),
+    clearKmsdata: (kmsdata: string, runId: string): Promise<ClearReport> =>
+      explainInUse('clear', () => fsOps.clearKmsdata(kmsdata, runId)),
+    removeQuarantine: (kmsdata: string, runId: string): Promise<boolean> => fsOps.removeQuarantine(kmsdata, runId),
+    restoreKmsdata: (backup: string, kmsdata: string, manifest: Manifest, restoreOptions?: RestoreOptions): Promise<RestoreReport> =>
+      explainInUse('restore', () => fsOps.restoreKmsdata(backup, kmsdata, manifest, restoreOptions)),
+    checkBackupAgainstManifest: (backup: string, manifest: Manifest): Promise<VerifyReport> => fsOps.checkBackupAgainstManifest(backup, manifest),
+    verifyKmsdata: (kmsdata: string, manifest: Manifest): Promise<VerifyReport> => fsOps.verifyKmsdata(kmsdata, manifest),
+    // `A:` alone means the startup disk's Kmspwd.ini; on Windows `path` is path.win32.
+    readStartupDisk: (file: string): Promise<string> =>
+      fsOps.readStartupDisk(process.platform === 'win32' ? startupDiskFile(file, path) : file),
+  };
+}

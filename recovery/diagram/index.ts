@@ -1,0 +1,40 @@
+import { MACHINE_VERSION, recoveryMachine } from '../../machines/index.js';
+import { definitionHash } from '../definition-hash.js';
+import { machineGraph, type MachineGraph } from './machine-graph.js';
+import { toDot } from './dot.js';
+import { toMermaid } from './mermaid.js';
+import type { RunOverlay } from './overlay.js';
+import { provenance } from './style.js';
+import { toTerminal } from './terminal.js';
+
+export { machineGraph, edgeLabel, guardLabel, entryLeaf, topLevelOrder, topLevelOf, nodeById } from './machine-graph.js';
+export type { MachineGraph, GraphNode, GraphEdge, EdgeKind } from './machine-graph.js';
+export { runOverlay, nodeOfPosition, overlayTitle } from './overlay.js';
+export type { RunOverlay, OverlayRun } from './overlay.js';
+export { toMermaid, mermaidIds } from './mermaid.js';
+export { toDot } from './dot.js';
+export { toTerminal } from './terminal.js';
+
+export type DiagramFormat = 'text' | 'mermaid' | 'dot' | 'svg';
+
+/** The graph of the recovery machine this build runs. */
+export function recoveryGraph(): MachineGraph {
+  return machineGraph(recoveryMachine);
+}
+
+/**
+ * The diagram of the recovery machine in one format, deterministic for a given definition
+ * and overlay (no timestamps, definition order throughout): `npm run diagrams` commits these.
+ */
+export async function renderDiagram(format: DiagramFormat, overlay: RunOverlay | null = null, graph: MachineGraph = recoveryGraph()): Promise<string> {
+  const comment = provenance(graph.machineId, MACHINE_VERSION, definitionHash());
+  switch (format) {
+    case 'text': return toTerminal(graph, { overlay, version: `machine v${MACHINE_VERSION}, definition ${definitionHash()}` });
+    case 'mermaid': return toMermaid(graph, { overlay, comment });
+    case 'dot': return toDot(graph, { overlay, comment });
+    case 'svg': {
+      const { dotToSvg } = await import('./svg.js');
+      return dotToSvg(toDot(graph, { overlay, comment }));
+    }
+  }
+}

@@ -1,0 +1,184 @@
+import fs from 'node:fs';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { eventRows } from '../helpers/event-rows.js';
+import { parseJson, runCli } from '../helpers/run-cli.js';
+import { cleanupSimFixtures, simFixture, treeBytes, type SimFixture } from '../helpers/sim-fixture.js';
+
+afterEach(cleanupSimFixtures);
+
+const start = (sim: SimFixture, extra: string[], env: Record<string, string> = {}) =>
+  runCli(['start', '--kmsdata', sim.kmsdata, '--backup', sim.backup, '--db', sim.db, ...extra], { env });
+const statusOf = async (sim: SimFixture) => parseJson<{ runId: string; state: string; phase: string; lastError: { code: string; message: string } | null }>(
+  await runCli(['status', '--json', '--db', sim.db]));
+const serviceState = async (sim: SimFixture) => parseJson<{ state: string }>(await runCli(['sim', 'status', sim.root, '--json'])).state;
+
+describe('durable retries and timeouts', () => {
+  it('retries a transient failure with back-off, recorded in the event log', async () => {
+    const sim = await simFixture();
+    const result = await start(sim, ['--startup-disk', sim.startupDisk, '--attempts', 'clearKmsdata=3', '--backoff', 'clearKmsdata=0.2'],
+      { KMS_RECOVER_FAULT: 'clearKmsdata:2' });
+    expect(result.stderr).toMatch(/retrying clearKmsdata in \d+\.\d s \(attempt 2 of 3\)/);
+    expect(result.stderr).toMatch(/retrying clearKmsdata in \d+\.\d s \(attempt 3 of 3\)/);
+    expect(result.code).toBe(0);
+    const events = eventRows(sim.db);
+    const retries = events.filter((e) => e.event === 'retry.scheduled');
+    expect(retries.map((e) => e.detail?.attempt)).toEqual([2, 3]);
+    expect(events.filter((e) => e.event === 'step.started' && e.detail?.step === 'clearKmsdata').map((e) => e.detail?.attempt)).toEqual([1, 2, 3]);
+    expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup));
+  });
+
+  it('rests after the last attempt, and resume tries once more', async () => {
+    const sim = await simFixture();
+    const first = await start(sim, ['--startup-disk', sim.startupDisk, '--attempts', 'stopService=2', '--backoff', 'stopService=0.1'],
+      { KMS_RECOVER_FAULT: 'stopService:2' });
+    expect(first.code).toBe(4);
+    expect(await statusOf(sim)).toMatchObject({ state: 'reinstalled', phase: 'failed', lastError: { code: 'INJECTED_FAULT' } });
+    const resumed = await runCli(['resume', '--db', sim.db, '--startup-disk', sim.startupDisk]);
+    expect(resumed.code).toBe(0);
+  });
+
+  it('a run killed during a back-off resumes with the remaining wait: not a fresh one, and not none', async () => {
+    const sim = await simFixture();
+    const killed = await start(sim, ['--startup-disk', sim.startupDisk, '--attempts', 'clearKmsdata=3', '--backoff', 'clearKmsdata=3'],
+      { KMS_RECOVER_FAULT: 'clearKmsdata:1', KMS_RECOVER_FAIL_AT: 'backoff-wait:clearKmsdata' });
+    expect(killed.signal).toBe('SIGKILL');
+    const scheduled = eventRows(sim.db).find((e) => e.event === 'retry.scheduled')!;
+    const due = Date.parse(String(scheduled.detail?.nextAttemptAt));
+    expect(Number(scheduled.detail?.delayMs)).toBeGreaterThanOrEqual(1500);
+
+    const resumed = await runCli(['resume', '--db', sim.db, '--startup-disk', sim.startupDisk]);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toMatch(/waiting \d+\.\d s before retrying clearKmsdata \(attempt 2\), as scheduled/);
+    const events = eventRows(sim.db);
+    expect(events.filter((e) => e.event === 'retry.scheduled')).toHaveLength(1);
+    const retry = events.find((e) => e.event === 'RETRY')!;
+    const retriedAt = Date.parse(retry.at);
+    expect(retriedAt).toBeGreaterThanOrEqual(due - 5); // not none
+    expect(retriedAt - due).toBeLessThan(1000); // not a fresh wait (that would be at least 3 s from the resume)
+  });
+
+  it('an attempt over its time limit fails with STEP_TIMEOUT and its deadline recorded', async () => {
+    const sim = await simFixture();
+    const result = await start(sim, ['--startup-disk', sim.startupDisk, '--timeout', 'stopService=0.001']);
+    expect(result.code).toBe(4);
+    expect(result.stdout).toMatch(/step stopService did not finish within 0 s/);
+    const status = await statusOf(sim);
+    expect(status).toMatchObject({ state: 'reinstalled', phase: 'failed', lastError: { code: 'STEP_TIMEOUT' } });
+    const started = eventRows(sim.db).find((e) => e.event === 'step.started')!;
+    expect(Date.parse(String(started.detail?.deadlineAt)) - Date.parse(started.at)).toBe(1);
+  });
+});
+
+describe('manual steps', () => {
+  it('stops at a manual step, verifies after confirm, and goes on', async () => {
+    const sim = await simFixture();
+    const first = await start(sim, ['--startup-disk', sim.startupDisk, '--manual', 'stop']);
+    expect(first.code).toBe(8);
+    expect(first.stdout).toMatch(/KB step 2: stop the Exchange Key Management Server service\. This step is manual: do it, then run: kms-recover confirm \w+ stopService/);
+    expect(await serviceState(sim)).toBe('running');
+    const { runId } = await statusOf(sim);
+
+    const early = await runCli(['confirm', runId, 'stopService', '--db', sim.db, '--startup-disk', sim.startupDisk]);
+    expect(early.code).toBe(4);
+    expect(early.stdout).toMatch(/MSExchangeKMS is still running: finish the step, then run kms-recover confirm/);
+
+    await runCli(['sim', 'stop', sim.root]);
+    const done = await runCli(['confirm', runId, 'stopService', '--db', sim.db, '--startup-disk', sim.startupDisk]);
+    expect(done.code).toBe(0);
+    expect(eventRows(sim.db).filter((e) => e.event === 'manual.confirmed')).toHaveLength(2);
+    expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup));
+  });
+
+  it('a manual start needs no alpha string from the tool: the operator gives it to the service', async () => {
+    const sim = await simFixture();
+    const first = await start(sim, ['--manual', 'startService']); // no disk, no variable, no terminal
+    expect(first.code).toBe(8);
+    const { runId, state } = await statusOf(sim);
+    expect(state).toBe('restored');
+    const credential = await runCli(['confirm', runId, 'credential', '--db', sim.db]);
+    expect(credential.code).toBe(8);
+    expect(credential.stdout).toMatch(/KB step 7: start the Microsoft Key Management Server service/);
+    await runCli(['sim', 'start', sim.root, '--startup-disk', sim.startupDisk]);
+    const started = await runCli(['confirm', runId, 'start', '--db', sim.db]);
+    expect(started.code).toBe(0);
+    expect(await statusOf(sim)).toMatchObject({ state: 'running' });
+  });
+
+  it('refuses to confirm a step that is not manual or not the current one', async () => {
+    const sim = await simFixture();
+    await start(sim, ['--startup-disk', sim.startupDisk, '--manual', 'restore']);
+    const { runId, state } = await statusOf(sim);
+    expect(state).toBe('cleared');
+    const notManual = await runCli(['confirm', runId, 'stop', '--db', sim.db]);
+    expect(notManual.code).toBe(3);
+    expect(notManual.stderr).toMatch(/step stopService of run \w+ is not manual/);
+    const bad = await start(sim, ['--startup-disk', sim.startupDisk, '--manual', 'credential']);
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toMatch(/a manual setCredential needs a manual startService/);
+  });
+});
+
+describe('stale runs and takeover', () => {
+  function fakeLease(sim: SimFixture, runId: string, host: string, heartbeatAgoMs: number) {
+    const db = new Database(sim.db);
+    const at = new Date(Date.now() - heartbeatAgoMs).toISOString();
+    db.prepare('INSERT OR REPLACE INTO leases (run_id, host, pid, acquired_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)').run(runId, host, 4242, at, at);
+    db.close();
+  }
+
+  it('list marks a dead holder on this host; resume takes it over', async () => {
+    const sim = await simFixture();
+    const killed = await start(sim, ['--startup-disk', sim.startupDisk], { KMS_RECOVER_FAIL_AT: 'after-checkpoint:stopped' });
+    expect(killed.signal).toBe('SIGKILL');
+    const list = parseJson<{ stale: boolean; driver: string }[]>(await runCli(['list', '--json', '--db', sim.db]));
+    expect(list[0]).toMatchObject({ stale: true, driver: expect.stringMatching(/^STALE: pid \d+ on .+ is dead$/) });
+  });
+
+  it('a silent holder on another host is taken over only with confirmation, recorded', async () => {
+    const sim = await simFixture();
+    await start(sim, ['--startup-disk', sim.startupDisk], { KMS_RECOVER_FAIL_AT: 'after-checkpoint:cleared' });
+    const { runId } = await statusOf(sim);
+
+    fakeLease(sim, runId, 'kms-old-server', 1000);
+    const fresh = await runCli(['takeover', runId, '--yes', '--db', sim.db]);
+    expect(fresh.code).toBe(5);
+    expect(fresh.stderr).toMatch(/last heartbeat was \d+ s ago/);
+
+    fakeLease(sim, runId, 'kms-old-server', 10 * 60_000);
+    const list = parseJson<{ stale: boolean; driver: string }[]>(await runCli(['list', '--json', '--db', sim.db]));
+    expect(list[0]?.driver).toMatch(/^STALE: pid 4242 on kms-old-server, no heartbeat for \d+ s$/);
+    const locked = await runCli(['resume', runId, '--db', sim.db, '--startup-disk', sim.startupDisk]);
+    expect(locked.code).toBe(5);
+    expect(locked.stderr).toMatch(new RegExp(`run ${runId} is being driven by pid 4242 on kms-old-server since`));
+    const unconfirmed = await runCli(['takeover', runId, '--db', sim.db]);
+    expect(unconfirmed.code).toBe(3);
+    expect(unconfirmed.stderr).toMatch(/needs confirmation: run it on a terminal, or add --yes/);
+
+    const taken = await runCli(['takeover', runId, '--yes', '--db', sim.db]);
+    expect(taken.code).toBe(0);
+    const event = eventRows(sim.db).filter((e) => e.event === 'lease.taken-over').at(-1)!;
+    expect(event.detail).toMatchObject({ fromHost: 'kms-old-server', fromPid: 4242, by: 'takeover', confirmed: '--yes' });
+    const resumed = await runCli(['resume', runId, '--db', sim.db, '--startup-disk', sim.startupDisk]);
+    expect(resumed.code).toBe(0);
+  });
+});
+
+describe('start --dry-run', () => {
+  it('prints the plan of every step and changes nothing, writes no run', async () => {
+    const sim = await simFixture();
+    const before = treeBytes(sim.kmsdata);
+    const result = await start(sim, ['--startup-disk', sim.startupDisk, '--dry-run', '--json']);
+    expect(result.code).toBe(0);
+    const plan = parseJson<{ dryRun: boolean; restore: { files: number; bytes: number }; steps: { step: string; from: string; to: string; touches: string }[] }>(result);
+    expect(plan.dryRun).toBe(true);
+    expect(plan.steps.map((s) => `${s.from}>${s.to}`)).toEqual(['reinstalled>stopped', 'stopped>cleared', 'cleared>restored', 'restored>credential-set', 'credential-set>running']);
+    const backupFiles = [...treeBytes(sim.backup).entries()].filter(([k]) => !k.endsWith('/'));
+    expect(plan.restore.files).toBe(backupFiles.length);
+    expect(plan.restore.bytes).toBe(backupFiles.reduce((n, [, b]) => n + b.length, 0));
+    expect(plan.steps[2]?.touches).toContain(sim.backup);
+    expect(fs.existsSync(sim.db)).toBe(false);
+    expect(treeBytes(sim.kmsdata)).toEqual(before);
+    expect(await serviceState(sim)).toBe('running');
+  });
+});

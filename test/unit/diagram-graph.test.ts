@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { setup } from 'xstate';
+import { RECOVERY_STATES, STEP_OF_STATE, recoveryMachine } from '../../machines/index.js';
+import { edgeLabel, entryLeaf, machineGraph, topLevelOrder } from '../../recovery/diagram/index.js';
+
+const graph = machineGraph(recoveryMachine);
+const STEP_STATES = RECOVERY_STATES.filter((s) => s !== 'running');
+
+/** An independent reading of the same machine: the JSON definition XState serialises. */
+interface DefNode { key: string; type: string; states: Record<string, DefNode>; on: Record<string, { target?: string[]; guard?: { type: string } }[]> }
+function definitionEdges(): { source: string; event: string; target: string; guard: string | null }[] {
+  const out: { source: string; event: string; target: string; guard: string | null }[] = [];
+  const walk = (node: DefNode, path: string[]) => {
+    for (const [event, transitions] of Object.entries(node.on)) {
+      for (const t of transitions) {
+        for (const target of t.target ?? []) {
+          out.push({ source: path.join('.'), event, target: target.replace(/^#recovery\./, ''), guard: t.guard?.type ?? null });
+        }
+      }
+    }
+    for (const [key, child] of Object.entries(node.states)) walk(child, [...path, key]);
+  };
+  const definition = JSON.parse(JSON.stringify(recoveryMachine.definition)) as DefNode;
+  for (const [key, child] of Object.entries(definition.states)) walk(child, [key]);
+  return out;
+}
+
+describe('machine graph (walked from the XState definition)', () => {
+  it('finds exactly the six states, each step state with working and failed, and running as the only final state', () => {
+    expect(graph.machineId).toBe('recovery');
+    expect(graph.initial).toBe('reinstalled');
+    expect(graph.nodes.filter((n) => n.parent === null).map((n) => n.id)).toEqual([...RECOVERY_STATES]);
+    expect(graph.nodes.map((n) => n.id).sort()).toEqual([
+      ...RECOVERY_STATES, ...STEP_STATES.flatMap((s) => [`${s}.working`, `${s}.failed`]),
+    ].sort());
+    expect(graph.finals).toEqual(['running']);
+    for (const s of STEP_STATES) {
+      const node = graph.nodes.find((n) => n.id === s)!;
+      expect(node).toMatchObject({ type: 'compound', initial: `${s}.working`, children: [`${s}.working`, `${s}.failed`] });
+      expect(graph.nodes.find((n) => n.id === `${s}.working`)!.invoke).toEqual([{ id: STEP_OF_STATE[s], src: STEP_OF_STATE[s] }]);
+    }
+    expect(topLevelOrder(graph).map((n) => n.id)).toEqual([...RECOVERY_STATES]);
+    expect(graph.nodes.filter((n) => n.parent === null).map((n) => n.kbSteps)).toEqual(['1', '2', '3', '4', '5-6', '7']);
+  });
+
+  it('finds exactly the transitions of the definition, with their events, guards and targets', () => {
+    const fromGraph = graph.edges.map(({ source, event, target, guard }) => ({ source, event, target, guard }));
+    expect(fromGraph).toEqual(definitionEdges());
+    expect(graph.edges).toHaveLength(5 * 4 + 1); // per step: done ok, done rejected, error, RETRY; plus the alpha back edge
+  });
+
+  it('names every guard of the machine, and only those', () => {
+    expect([...graph.guards].sort()).toEqual(Object.keys(recoveryMachine.implementations.guards).sort());
+    expect(graph.guards).toEqual(['serviceIsStopped', 'kmsdataIsEmpty', 'restoreMatchesBackup', 'credentialIsWellFormed', 'serviceIsRunning', 'alphaWasRejected']);
+  });
+
+  it('reads done/error events of each invoked step, RETRY from each failed state, and the fallbacks after a guard', () => {
+    expect(graph.events).toEqual(expect.arrayContaining(['RETRY', ...Object.values(STEP_OF_STATE).flatMap((s) => [`xstate.done.actor.${s}`, `xstate.error.actor.${s}`])]));
+    expect(graph.events).toHaveLength(11);
+    for (const s of STEP_STATES) {
+      expect(graph.edges).toContainEqual(expect.objectContaining({ source: `${s}.failed`, event: 'RETRY', target: `${s}.working`, kind: 'event', guard: null }));
+    }
+    const stop = graph.edges.filter((e) => e.source === 'reinstalled.working');
+    expect(stop.map((e) => [e.kind, e.actor, e.guard, e.otherwise, e.target])).toEqual([
+      ['done', 'stopService', 'serviceIsStopped', [], 'stopped'],
+      ['done', 'stopService', null, ['serviceIsStopped'], 'reinstalled.failed'],
+      ['error', 'stopService', null, [], 'reinstalled.failed'],
+    ]);
+    const back = graph.edges.find((e) => e.guard === 'alphaWasRejected')!;
+    expect(back).toMatchObject({ source: 'credential-set.working', target: 'restored.failed', kind: 'error', actor: 'startService' });
+    expect(edgeLabel(back)).toBe('xstate.error.actor.startService [alphaWasRejected]');
+    expect(edgeLabel(graph.edges.find((e) => e.source === 'credential-set.working' && e.kind === 'error' && !e.guard)!))
+      .toBe('xstate.error.actor.startService [!alphaWasRejected]');
+    expect(entryLeaf(graph, 'stopped')).toBe('stopped.working');
+    expect(entryLeaf(graph, 'running')).toBe('running');
+  });
+
+  it('walks any machine: string, object and inline guards, eventless transitions, a final state', () => {
+    const small = setup({ guards: { ready: () => true } }).createMachine({
+      id: 'small',
+      initial: 'a',
+      states: {
+        a: { on: { GO: [{ guard: 'ready', target: 'b' }, { guard: function isLate() { return false; }, target: 'c' }, { target: 'a' }] } },
+        b: { always: { target: 'c' } },
+        c: { type: 'final' },
+      },
+    });
+    const g = machineGraph(small);
+    expect(g.edges.map((e) => [e.source, e.event, e.guard, e.otherwise, e.target])).toEqual([
+      ['a', 'GO', 'ready', [], 'b'],
+      ['a', 'GO', 'isLate', [], 'c'],
+      ['a', 'GO', null, ['ready', 'isLate'], 'a'],
+      ['b', 'always', null, [], 'c'],
+    ]);
+    expect(g.finals).toEqual(['c']);
+  });
+});

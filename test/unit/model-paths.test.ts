@@ -1,0 +1,192 @@
+import { getSimplePaths } from '@xstate/graph';
+import { describe, expect, it } from 'vitest';
+import { initialTransition, transition, type AnyEventObject, type SnapshotFrom } from 'xstate';
+import { KmsRecoverError } from '../../errors/index.js';
+import {
+  alphaWasRejected, credentialIsWellFormed, kmsdataIsEmpty, positionOf, recoveryMachine, restoreMatchesBackup,
+  serviceIsRunning, serviceIsStopped, RECOVERY_STATES, STEP_OF_STATE, type RecoveryContext, type RecoveryInput,
+  type StepName, type StepOutputs,
+} from '../../machines/index.js';
+import { machineGraph, nodeOfPosition, type GraphEdge } from '../../recovery/diagram/index.js';
+
+/**
+ * Model-based tests: @xstate/graph enumerates every simple path through the recovery machine
+ * from `reinstalled`, with each step able to succeed, report facts its guard rejects, or throw
+ * (startService also with ALPHA_REJECTED), and RETRY from every failed state. Each path is then
+ * replayed on the pure machine (xstate's `transition`, no actors run) and checked event by event.
+ */
+
+type Snapshot = SnapshotFrom<typeof recoveryMachine>;
+
+const input: RecoveryInput = {
+  serviceName: 'MSExchangeKMS',
+  kmsdata: 'C:\\exchsrvr\\Kmsdata',
+  backup: 'D:\\backup\\Kmsdata',
+  backupManifest: { fileCount: 2, totalBytes: 10, digest: 'a'.repeat(64) },
+};
+
+/** For each step: facts its guard accepts, facts its guard rejects. */
+const outcomes: { [K in StepName]: { accepted: StepOutputs[K]; rejected: StepOutputs[K] } } = {
+  stopService: { accepted: { serviceState: 'stopped' }, rejected: { serviceState: 'running' } },
+  clearKmsdata: { accepted: { removed: 5, remaining: 0 }, rejected: { removed: 3, remaining: 2 } },
+  restoreKmsdata: {
+    accepted: { fileCount: 2, totalBytes: 10, digest: 'a'.repeat(64), mismatches: [], alreadyRestored: false },
+    rejected: { fileCount: 2, totalBytes: 10, digest: 'b'.repeat(64), mismatches: ['kms.edb'], alreadyRestored: false },
+  },
+  setCredential: { accepted: { source: 'startup-disk', length: 14 }, rejected: { source: 'environment', length: 12 } },
+  startService: { accepted: { serviceState: 'running' }, rejected: { serviceState: 'stopped' } },
+};
+
+const STEPS = Object.values(STEP_OF_STATE) as StepName[];
+const plainError = (step: StepName) => ({ code: 'FILE_IN_USE', message: `${step} failed` });
+const EVENTS: AnyEventObject[] = [
+  ...STEPS.flatMap((step) => [
+    { type: `xstate.done.actor.${step}`, output: outcomes[step].accepted },
+    { type: `xstate.done.actor.${step}`, output: outcomes[step].rejected },
+    { type: `xstate.error.actor.${step}`, error: plainError(step) },
+  ]),
+  { type: 'xstate.error.actor.startService', error: new KmsRecoverError('ALPHA_REJECTED', 'the alpha string does not match') },
+  { type: 'RETRY' },
+];
+
+/** The guards, evaluated independently of the machine on what each event carries. */
+const GUARDS: Record<string, (event: AnyEventObject, context: RecoveryContext) => boolean> = {
+  serviceIsStopped: (e) => serviceIsStopped(e.output),
+  kmsdataIsEmpty: (e) => kmsdataIsEmpty(e.output),
+  restoreMatchesBackup: (e, c) => restoreMatchesBackup(e.output, c.backupManifest),
+  credentialIsWellFormed: (e) => credentialIsWellFormed(e.output),
+  serviceIsRunning: (e) => serviceIsRunning(e.output),
+  alphaWasRejected: (e) => alphaWasRejected(e.error),
+};
+
+const graph = machineGraph(recoveryMachine);
+const nodeOf = (s: Snapshot) => {
+  const p = positionOf(s.value);
+  return nodeOfPosition(graph, p.state, p.phase);
+};
+const topOf = (s: Snapshot) => positionOf(s.value).state;
+
+const paths = getSimplePaths(recoveryMachine, {
+  input,
+  events: EVENTS as never,
+  // A state is its value and the code of the error it holds: so a retried step (back in
+  // `working`, its last error still recorded) is a new vertex, and paths go through RETRY.
+  serializeState: (s) => JSON.stringify([s.value, s.context.lastError?.code ?? null]),
+});
+
+describe('model-based: every simple path through the recovery machine', () => {
+  it('generates the paths from reinstalled and reaches every state node', () => {
+    const [initial] = initialTransition(recoveryMachine, input);
+    expect(initial.value).toEqual({ reinstalled: 'working' });
+    expect(paths.every((p) => p.steps.length === 0 || JSON.stringify(p.steps[0]!.state.value) === JSON.stringify(initial.value))).toBe(true);
+    const reached = new Set(paths.map((p) => nodeOf(p.state)));
+    expect([...reached].sort()).toEqual(graph.nodes.filter((n) => n.children.length === 0).map((n) => n.id).sort());
+    expect(Object.keys(GUARDS).sort()).toEqual([...graph.guards].sort());
+    console.log(`model-based test: ${paths.length} simple paths from reinstalled (${paths.reduce((n, p) => n + p.steps.length - 1, 0)} transitions; ${paths.filter((p) => p.state.status === 'done').length} of the paths end in running)`);
+  });
+
+  it('replays each path on the pure machine: every transition is one of the graph\'s, and its guard holds', () => {
+    const { covered, transitions } = replayAll();
+    expect(graph.edges.filter((e) => !covered.has(e))).toEqual([]);
+    console.log(`model-based test: ${paths.length} paths replayed (${transitions} distinct transitions checked); all ${graph.edges.length} transitions of the machine taken, each guard checked`);
+  }, 120_000);
+
+  it('never reaches cleared without passing stopped with a verified backup, nor running without credential-set', () => {
+    let toCleared = 0;
+    let toRunning = 0;
+    for (const trail of replayAll().trails) {
+      const tops = trail.map(topOf);
+      const cleared = tops.indexOf('cleared');
+      if (cleared !== -1) {
+        toCleared += 1;
+        expect(tops[cleared - 1]).toBe('stopped');
+        const at = trail[cleared]!.context;
+        expect(at.facts.stopped?.serviceState).toBe('stopped');
+        expect(at.backupManifest.fileCount).toBeGreaterThan(0);
+        expect(at.backupManifest.digest).toMatch(/^[0-9a-f]{64}$/);
+        expect(at.facts.cleared?.remaining).toBe(0);
+      }
+      const running = tops.indexOf('running');
+      if (running !== -1) {
+        toRunning += 1;
+        expect(tops[running - 1]).toBe('credential-set');
+        const at = trail[running]!.context;
+        expect(at.facts.credential && credentialIsWellFormed(at.facts.credential)).toBe(true);
+        expect(at.facts.restored && restoreMatchesBackup(at.facts.restored, at.backupManifest)).toBe(true);
+        expect(at.facts.running?.serviceState).toBe('running');
+        expect(trail.at(-1)!.status).toBe('done');
+      }
+    }
+    expect(toCleared).toBeGreaterThan(0);
+    expect(toRunning).toBe(paths.filter((p) => p.state.status === 'done').length);
+  }, 120_000);
+});
+
+let replay: { trails: Snapshot[][]; covered: Set<GraphEdge>; transitions: number } | undefined;
+
+/**
+ * Replays every path from the initial snapshot with xstate's pure `transition`, checking each
+ * transition. Paths share prefixes and `transition` is pure, so each distinct prefix is computed
+ * and checked once.
+ */
+function replayAll(): NonNullable<typeof replay> {
+  if (replay) return replay;
+  const covered = new Set<GraphEdge>();
+  const known = new Map<string, Snapshot>();
+  const [initial] = initialTransition(recoveryMachine, input);
+  let transitions = 0;
+  const trails = paths.map((path) => {
+    let snapshot = initial;
+    const trail: Snapshot[] = [initial];
+    let key = '';
+    for (const step of path.steps.slice(1)) { // steps[0] is the initial state (event xstate.init)
+      const event = step.event as AnyEventObject;
+      key += `|${JSON.stringify(event)}`;
+      const seen = known.get(key);
+      if (seen) snapshot = seen;
+      else {
+        const before = snapshot;
+        [snapshot] = transition(recoveryMachine, before, event as never);
+        known.set(key, snapshot);
+        transitions += 1;
+        covered.add(checkTransition(before, event, snapshot));
+      }
+      trail.push(snapshot);
+    }
+    // The path ends where @xstate/graph says (its vertex: the value and the error held).
+    expect(snapshot.value).toEqual(path.state.value);
+    expect(snapshot.context.lastError?.code ?? null).toBe(path.state.context.lastError?.code ?? null);
+    return trail;
+  });
+  replay = { trails, covered, transitions };
+  return replay;
+}
+
+/**
+ * One transition of a path: it is one the diagram shows (same source, event and target), its
+ * guard holds and every guard it is the fallback for does not; the KB order is kept (the only
+ * way back is a rejected alpha string); a failed state always holds its error.
+ */
+function checkTransition(before: Snapshot, event: AnyEventObject, after: Snapshot): GraphEdge {
+  const from = nodeOf(before);
+  const to = nodeOf(after);
+  const candidates = graph.edges.filter((e) => e.source === from && e.event === event.type);
+  const taken = candidates.find((e) => e.guard === null || GUARDS[e.guard]!(event, before.context));
+  expect(taken, `${from} on ${event.type}`).toBeDefined();
+  const target = graph.nodes.find((n) => n.id === taken!.target)!;
+  expect(to, `${from} on ${event.type}`).toBe(target.initial ?? target.id);
+  if (taken!.guard) expect(GUARDS[taken!.guard]!(event, before.context), `${taken!.guard} on ${event.type}`).toBe(true);
+  for (const g of taken!.otherwise) expect(GUARDS[g]!(event, before.context), `!${g} on ${event.type}`).toBe(false);
+
+  const i = RECOVERY_STATES.indexOf(topOf(before));
+  const j = RECOVERY_STATES.indexOf(topOf(after));
+  if (j < i) {
+    expect([topOf(before), JSON.stringify(after.value)]).toEqual(['credential-set', '{"restored":"failed"}']);
+    expect(after.context.lastError?.code).toBe('ALPHA_REJECTED');
+  } else if (j > i) {
+    expect(j).toBe(i + 1);
+    expect(after.context.lastError).toBeNull();
+  }
+  if (positionOf(after.value).phase === 'failed') expect(after.context.lastError).not.toBeNull();
+  return taken!;
+}
