@@ -57,6 +57,8 @@ program.command('resume')
   .description('continue the latest unfinished run, or the one named, from its last checkpoint')
   .argument('[run-id]', 'run id or unique prefix (default: the latest unfinished run)')
   .option('--startup-disk <file>', 'the original startup disk, Kmspwd.ini (else KMS_ALPHA_STRING, else a hidden prompt)')
+  .option('--from <state>', 'go back to an earlier state and redo the steps from there (asks first)')
+  .option('--yes', 'confirm --from without a terminal prompt')
   .addOption(dbOption())
   .option('--json', 'print the final status as JSON on stdout')
   .action(run(async (runId: string | undefined, opts) => (await import('./commands/resume.js')).resumeCommand(runId, opts)));

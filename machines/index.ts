@@ -6,3 +6,4 @@ export { KB_STEPS } from './recovery.kb-steps.js';
 export type { KbStep } from './recovery.kb-steps.js';
 export { positionOf, isRecoveryState, nextStateOf } from './recovery.snapshot.js';
 export type { RecoverySnapshot, RecoveryPosition } from './recovery.snapshot.js';
+export { DEFINITION_MIGRATIONS, migrateSnapshot } from './definition-migrations.js';

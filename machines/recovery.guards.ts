@@ -33,3 +33,8 @@ export function serviceIsRunning(facts: ServiceFacts): boolean {
 export function alphaWasRejected(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'ALPHA_REJECTED';
 }
+
+/** REWIND is taken only to the state it names; each state lists only the states before it. */
+export function rewindTargetIs(requested: string, target: string): boolean {
+  return requested === target;
+}

@@ -1,19 +1,20 @@
 import { assign, fromPromise, setup } from 'xstate';
 import { toErrorRecord } from '../errors/index.js';
 import {
-  alphaWasRejected, credentialIsWellFormed, kmsdataIsEmpty, restoreMatchesBackup, serviceIsRunning, serviceIsStopped,
+  alphaWasRejected, credentialIsWellFormed, kmsdataIsEmpty, restoreMatchesBackup, rewindTargetIs, serviceIsRunning, serviceIsStopped,
 } from './recovery.guards.js';
 import { KB_STEPS } from './recovery.kb-steps.js';
-import type {
-  ClearFacts, CredentialFacts, RecoveryContext, RecoveryEvent, RecoveryInput, RestoreFacts, ServiceFacts, StepError,
-  StepInputs, StepName, StepOutputs,
+import {
+  RECOVERY_STATES,
+  type ClearFacts, type CredentialFacts, type RecoveryContext, type RecoveryEvent, type RecoveryInput, type RecoveryState,
+  type RestoreFacts, type ServiceFacts, type StepError, type StepInputs, type StepName, type StepOutputs,
 } from './recovery.types.js';
 
 /**
  * Stored with every run. Bump it whenever a state, step name or context shape changes, so a
  * run made by another definition is refused (or migrated) instead of failing inside XState.
  */
-export const MACHINE_VERSION = 1;
+export const MACHINE_VERSION = 2;
 
 /**
  * Declares a step's input/output types. The real effect is injected with `machine.provide()`
@@ -26,6 +27,25 @@ function declaredStep<K extends StepName>(name: K) {
 }
 
 type FactsKey = keyof RecoveryContext['facts'];
+
+/** The facts key each state's arrival records. */
+const FACTS_OF_STATE: Partial<Record<RecoveryState, FactsKey>> = {
+  stopped: 'stopped', cleared: 'cleared', restored: 'restored', 'credential-set': 'credential', running: 'running',
+};
+
+function factsBefore(facts: RecoveryContext['facts'], target: RecoveryState): RecoveryContext['facts'] {
+  const kept = RECOVERY_STATES.slice(0, RECOVERY_STATES.indexOf(target) + 1).map((state) => FACTS_OF_STATE[state]);
+  return Object.fromEntries(Object.entries(facts).filter(([key]) => kept.includes(key as FactsKey)));
+}
+
+/** One guarded REWIND transition per earlier state a state may go back to. */
+function rewindTo(...targets: RecoveryState[]) {
+  return targets.map((target) => ({
+    guard: { type: 'rewindTargetIs' as const, params: { target } },
+    target: `#recovery.${target}`,
+    actions: { type: 'recordRewind' as const, params: { target } },
+  }));
+}
 
 export const recoveryMachine = setup({
   types: {} as { context: RecoveryContext; input: RecoveryInput; events: RecoveryEvent },
@@ -43,6 +63,7 @@ export const recoveryMachine = setup({
     credentialIsWellFormed: (_, facts: CredentialFacts) => credentialIsWellFormed(facts),
     serviceIsRunning: (_, facts: ServiceFacts) => serviceIsRunning(facts),
     alphaWasRejected: (_, params: { error: unknown }) => alphaWasRejected(params.error),
+    rewindTargetIs: ({ event }, params: { target: RecoveryState }) => event.type === 'REWIND' && rewindTargetIs(event.to, params.target),
   },
   actions: {
     recordFacts: assign(({ context }, params: { key: FactsKey; facts: RecoveryContext['facts'][FactsKey] }) => ({
@@ -53,11 +74,17 @@ export const recoveryMachine = setup({
       lastError: { step: params.step, ...toErrorRecord(params.error) } satisfies StepError,
     })),
     recordGuardRejection: assign((_, params: StepError) => ({ lastError: params })),
+    // Facts of the re-entered state and later ones are no longer true of the server.
+    recordRewind: assign(({ context }, params: { target: RecoveryState }) => ({
+      facts: factsBefore(context.facts, params.target),
+      lastError: null,
+      rewinds: context.rewinds + 1,
+    })),
   },
 }).createMachine({
   id: 'recovery',
   initial: 'reinstalled',
-  context: ({ input }) => ({ ...input, facts: {}, lastError: null }),
+  context: ({ input }) => ({ ...input, facts: {}, lastError: null, rewinds: 0 }),
   states: {
     reinstalled: {
       meta: KB_STEPS.reinstalled,
@@ -96,6 +123,7 @@ export const recoveryMachine = setup({
     },
     stopped: {
       meta: KB_STEPS.stopped,
+      on: { REWIND: rewindTo('reinstalled') },
       initial: 'working',
       states: {
         working: {
@@ -131,6 +159,7 @@ export const recoveryMachine = setup({
     },
     cleared: {
       meta: KB_STEPS.cleared,
+      on: { REWIND: rewindTo('reinstalled', 'stopped') },
       initial: 'working',
       states: {
         working: {
@@ -166,6 +195,7 @@ export const recoveryMachine = setup({
     },
     restored: {
       meta: KB_STEPS.restored,
+      on: { REWIND: rewindTo('reinstalled', 'stopped', 'cleared') },
       initial: 'working',
       states: {
         working: {
@@ -201,6 +231,7 @@ export const recoveryMachine = setup({
     },
     'credential-set': {
       meta: KB_STEPS['credential-set'],
+      on: { REWIND: rewindTo('reinstalled', 'stopped', 'cleared', 'restored') },
       initial: 'working',
       states: {
         working: {

@@ -80,6 +80,12 @@ export interface RecoveryContext extends RecoveryInput {
   };
   /** The error of the most recent failed step; cleared when a step succeeds. */
   lastError: StepError | null;
+  /** How many times the operator sent the run back to an earlier state (`resume --from`). */
+  rewinds: number;
 }
 
-export type RecoveryEvent = { type: 'RETRY' };
+/**
+ * RETRY runs a failed step again. REWIND re-enters an earlier state, whose step and every later
+ * one then run again through their guards: the machine only goes back, never forward.
+ */
+export type RecoveryEvent = { type: 'RETRY' } | { type: 'REWIND'; to: RecoveryState };

@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
 import { recoveryMachine } from '../machines/index.js';
+import { machineGraph } from './diagram/machine-graph.js';
 
-/** SHA-256 of the machine definition (states, transitions, guard and actor names, meta). */
+let cached: string | undefined;
+
+/**
+ * SHA-256 of the machine's structure (states, transitions, events, guard and actor names), as
+ * walked for the diagrams: a change of wording in a state's KB text does not change it, a
+ * change of a state or a transition does.
+ */
 export function definitionHash(): string {
-  return createHash('sha256').update(JSON.stringify(recoveryMachine.definition)).digest('hex').slice(0, 16);
+  cached ??= createHash('sha256').update(JSON.stringify(machineGraph(recoveryMachine))).digest('hex').slice(0, 16);
+  return cached;
 }

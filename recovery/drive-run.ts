@@ -1,12 +1,12 @@
-import { createActor, type InspectionEvent, type Snapshot } from 'xstate';
+import { createActor, transition, type InspectionEvent, type Snapshot } from 'xstate';
 import type { Logger } from 'pino';
 import { KmsRecoverError, toErrorRecord, type ErrorRecord } from '../errors/index.js';
 import { failPoint } from '../host/fail-point.js';
 import type { Host } from '../host/types.js';
 import {
-  MACHINE_VERSION, positionOf, recoveryMachine, STEP_OF_STATE, type RecoveryPosition, type RecoverySnapshot, type RecoveryState,
+  MACHINE_VERSION, migrateSnapshot, positionOf, recoveryMachine, STEP_OF_STATE, type RecoveryPosition, type RecoverySnapshot, type RecoveryState,
 } from '../machines/index.js';
-import type { LeaseHolder, LeaseRecord, RunLeases, RunStore } from '../persistence/index.js';
+import type { LeaseHolder, LeaseRecord, RunLeases, RunRecord, RunStore } from '../persistence/index.js';
 import type { AlphaString } from './alpha-string.js';
 import { definitionHash } from './definition-hash.js';
 import { finishRun } from './finish-run.js';
@@ -25,6 +25,9 @@ export interface DriveOptions {
   me: LeaseHolder;
   isAlive: (holder: LeaseRecord) => boolean;
   heartbeatMs?: number;
+  /** `resume --from`: re-enter this earlier state (already confirmed by the operator) first. */
+  rewindTo?: RecoveryState;
+  rewindDetail?: Record<string, unknown>;
 }
 
 export interface DriveOutcome extends RecoveryPosition {
@@ -39,16 +42,12 @@ export interface DriveOutcome extends RecoveryPosition {
  * active promise actors), so steps are idempotent; a run resting in a failed step is retried.
  */
 export async function driveRun(options: DriveOptions): Promise<DriveOutcome> {
-  const { store, leases, runId, logger, progress } = options;
+  const { store, leases, runId, progress } = options;
   const run = store.getRun(runId);
   if (run.phase === 'done') {
     throw new KmsRecoverError('RUN_FINISHED', `run ${run.id} is already finished (state ${run.state}); nothing to resume`, { runId: run.id });
   }
-  if (run.machineVersion !== MACHINE_VERSION || run.definitionHash !== definitionHash()) {
-    throw new KmsRecoverError('DEFINITION_MISMATCH',
-      `run ${run.id} was made by definition v${run.machineVersion} (${run.definitionHash}); this is v${MACHINE_VERSION} (${definitionHash()}): finish it with the kms-recover version that started it`,
-      { runId: run.id });
-  }
+  assertDefinitionUsable(run);
 
   const { tookOverFrom } = leases.acquire(run.id, options.me, options.isAlive);
   if (tookOverFrom) {
@@ -57,7 +56,21 @@ export async function driveRun(options: DriveOptions): Promise<DriveOutcome> {
   }
   const heartbeat = setInterval(() => leases.heartbeat(run.id, options.me), options.heartbeatMs ?? 2000);
   heartbeat.unref();
+  try {
+    if (run.machineVersion < MACHINE_VERSION) migrateDefinition(store, run);
+    if (options.rewindTo) rewind(store, run, options.rewindTo, options.rewindDetail ?? {});
+    const outcome = await driveActor(options, run);
+    if (outcome.phase === 'done') await finishRun({ ...options, run: store.getRun(run.id) });
+    return outcome;
+  } finally {
+    clearInterval(heartbeat);
+    leases.release(run.id, options.me);
+  }
+}
 
+/** Restores the actor from the run's snapshot and runs it until it rests, committing every change. */
+async function driveActor(options: DriveOptions, run: RunRecord): Promise<DriveOutcome> {
+  const { store, logger, progress } = options;
   const runOptions = run.options as RunOptions;
   let retryTimer: NodeJS.Timeout | undefined;
   const machine = recoveryMachine.provide({
@@ -158,17 +171,62 @@ export async function driveRun(options: DriveOptions): Promise<DriveOutcome> {
         actor.send({ type: 'RETRY' });
       }
     }
-    const outcome = await settled;
-    if (outcome.phase === 'done') await finishRun({ ...options, run: store.getRun(run.id) });
-    return outcome;
+    return await settled;
   } finally {
     clearTimeout(retryTimer);
     subscription.unsubscribe();
     stopping = true;
     actor.stop();
-    clearInterval(heartbeat);
-    leases.release(run.id, options.me);
   }
+}
+
+/**
+ * A run made by an older definition is migrated through the explicit steps in machines/; a
+ * newer one, or the same version with another structure, is refused with what to do.
+ */
+function assertDefinitionUsable(run: RunRecord): void {
+  if (run.machineVersion > MACHINE_VERSION) {
+    throw new KmsRecoverError('DEFINITION_MISMATCH',
+      `run ${run.id} was made by definition v${run.machineVersion}; this is v${MACHINE_VERSION}; finish it with the kms-recover that started it (or a newer one)`,
+      { runId: run.id });
+  }
+  if (run.machineVersion < MACHINE_VERSION && migrateSnapshot(run.snapshot, run.machineVersion, MACHINE_VERSION) === null) {
+    throw new KmsRecoverError('DEFINITION_MISMATCH',
+      `run ${run.id} was made by definition v${run.machineVersion}; this is v${MACHINE_VERSION}; no migration exists between them: finish it with the kms-recover that started it`,
+      { runId: run.id });
+  }
+  if (run.machineVersion === MACHINE_VERSION && run.definitionHash !== definitionHash()) {
+    throw new KmsRecoverError('DEFINITION_MISMATCH',
+      `run ${run.id} was made by definition v${run.machineVersion} (${run.definitionHash}); this is v${MACHINE_VERSION} (${definitionHash()}), changed without a version bump; finish it with the kms-recover that started it`,
+      { runId: run.id });
+  }
+}
+
+function migrateDefinition(store: RunStore, run: RunRecord): void {
+  const snapshot = migrateSnapshot(run.snapshot, run.machineVersion, MACHINE_VERSION);
+  store.migrateDefinition(run.id, { machineVersion: MACHINE_VERSION, definitionHash: definitionHash(), snapshot },
+    { fromVersion: run.machineVersion, toVersion: MACHINE_VERSION, fromHash: run.definitionHash });
+  run.snapshot = snapshot;
+  run.machineVersion = MACHINE_VERSION;
+}
+
+/**
+ * `resume --from`: the REWIND is applied with XState's pure transition function, so the step
+ * that was in flight is never started again here; the re-entered state's step starts when the
+ * run is driven. The machine's guards only allow going back.
+ */
+function rewind(store: RunStore, run: RunRecord, to: RecoveryState, detail: Record<string, unknown>): void {
+  // Creating an actor from the snapshot (not starting it) only rebuilds the snapshot object.
+  const current = restoreActor(() => createActor(recoveryMachine, { snapshot: run.snapshot as Snapshot<unknown>, input: undefined as never }), run.id).getSnapshot();
+  const from = positionOf(current.value);
+  const [next] = transition(recoveryMachine, current, { type: 'REWIND', to });
+  const position = positionOf(next.value);
+  if (position.state !== to) {
+    throw new KmsRecoverError('REWIND_REFUSED', `run ${run.id} cannot go back from ${from.state} to ${to}: kms-recover only goes back to an earlier state, never forward past a guard`, { runId: run.id });
+  }
+  const persisted = recoveryMachine.getPersistedSnapshot(next);
+  store.checkpoint(run.id, { snapshot: persisted, state: position.state, phase: position.phase, event: 'REWIND', detail: { from: from.state, to, ...detail } });
+  run.snapshot = persisted;
 }
 
 /**

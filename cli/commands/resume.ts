@@ -5,6 +5,10 @@ import type { RunRecord } from '../../persistence/index.js';
 import { driveRun } from '../../recovery/drive-run.js';
 import { finishRun } from '../../recovery/finish-run.js';
 import type { RunOptions } from '../../recovery/step-policy.js';
+import { isRecoveryState } from '../../machines/recovery.snapshot.js';
+import { KB_STEPS } from '../../machines/recovery.kb-steps.js';
+import { RECOVERY_STATES, type RecoveryState } from '../../machines/recovery.types.js';
+import { confirmOrRefuse } from '../confirm-prompt.js';
 import { readAlpha } from '../alpha-input.js';
 import { progressPrinter } from '../progress-printer.js';
 import { reportOutcome } from '../report-outcome.js';
@@ -15,6 +19,9 @@ export interface ResumeCommandOptions {
   startupDisk?: string;
   db?: string;
   json?: boolean;
+  /** `--from <state>`: go back to this earlier state first (after confirmation). */
+  from?: string;
+  yes?: boolean;
 }
 
 export async function resumeCommand(runId: string | undefined, options: ResumeCommandOptions): Promise<void> {
@@ -54,6 +61,7 @@ export async function continueRun(session: Session, run: RunRecord, options: Res
     return;
   }
   assertDrivable(session, run);
+  const rewindTo = options.from === undefined ? undefined : await confirmRewind(run, options.from, options.yes);
   const host = await createHost({ name: run.adapter, config: run.adapterConfig });
   // A manual start means the operator types the alpha string into the service: none is needed here.
   const manualStart = (run.options as RunOptions).manual?.includes('startService') ?? false;
@@ -65,8 +73,30 @@ export async function continueRun(session: Session, run: RunRecord, options: Res
   const outcome = await driveRun({
     store: session.store, leases: session.leases, runId: run.id, host, alpha, logger,
     me: session.me, isAlive: isLeaseHolderAlive, progress: progressPrinter(context.serviceName, () => context.kmsdata),
+    rewindTo, rewindDetail: { confirmed: options.yes ? '--yes' : 'on the terminal', host: session.me.host, pid: session.me.pid },
   });
   reportOutcome(session, outcome, Boolean(options.json));
+}
+
+/**
+ * `resume --from`: only back to an earlier state, never forward past a guard. Says what will be
+ * done again and asks before anything is written.
+ */
+async function confirmRewind(run: RunRecord, from: string, yes: boolean | undefined): Promise<RecoveryState> {
+  if (!isRecoveryState(from)) {
+    throw new KmsRecoverError('REWIND_REFUSED', `--from takes a state: ${RECOVERY_STATES.join(', ')}; not "${from}"`, { runId: run.id });
+  }
+  const current = RECOVERY_STATES.indexOf(run.state as RecoveryState);
+  const target = RECOVERY_STATES.indexOf(from);
+  if (target >= current) {
+    throw new KmsRecoverError('REWIND_REFUSED',
+      `run ${run.id} is at ${run.state}; --from ${from} would not go back: kms-recover only re-enters an earlier state, never jumps forward past a guard`,
+      { runId: run.id });
+  }
+  const redo = RECOVERY_STATES.slice(target, -1).map((state) => `  - ${KB_STEPS[state].next}`);
+  process.stderr.write(`Run ${run.id} goes back from ${run.state} to ${from}. These steps will be done again:\n${redo.join('\n')}\n`);
+  await confirmOrRefuse(`Go back to ${from} and redo them?`, yes);
+  return from;
 }
 
 /**

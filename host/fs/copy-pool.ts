@@ -1,12 +1,13 @@
 /**
  * Copies a list of files with SHA-256 in one read pass each, on several cores: a small pool of
  * worker threads (copy-hash-worker.ts) each copies and hashes whole files, while the main thread
- * hands out files in list order and passes the outcomes to `handle` strictly in list order.
+ * hands out files in list order and passes the outcomes to `handle` strictly in list order
+ * (CopyPool: started early, `copy()` once, `close()` always).
  *
  * - Until a worker is running (a worker takes ~40 ms to start) and whenever none is left (a worker
  *   that died, or no compiled worker), the main thread copies files itself with the same loop
  *   (copyAndHash), so the workers never cost a restore time and never make it fail.
- * - `handle(index, outcome)` is awaited before the next index is handed over; when it throws (a
+ * - `handle(index, outcome)` is awaited before the next outcome is handled; when it throws (a
  *   mismatch, a failed hook), or a copy fails, no further file is started, the files being copied
  *   are finished (so that no thread still writes into the destination when the caller cleans up)
  *   and the error is rethrown.
@@ -51,137 +52,176 @@ export function defaultCopyThreads(totalBytes: number): number {
 }
 
 export interface CopyFilesOptions {
-  /** Worker threads to start (0: copy on the main thread only). */
-  threads: number;
   /** Called with every outcome, in list order, one at a time; a throw stops the copy. */
   handle: (index: number, outcome: CopyOutcome) => void | Promise<void>;
-  /** Told how many workers actually ran files (for tests). */
-  onWorkersUsed?: (count: number) => void;
 }
 
 type Reply = CopyOutcome & { index: number };
 
-/** Copies `files[i].src` to `files[i].dst` for every i; resolves once every outcome was handled. */
-export async function copyFiles(files: readonly Omit<CopyTask, 'index'>[], options: CopyFilesOptions): Promise<void> {
-  const count = files.length;
-  const outcomes: (CopyOutcome | undefined)[] = new Array<CopyOutcome | undefined>(count);
-  let next = 0; // next file to hand out
-  let halted = false; // no new file is started (a failure, or done)
-  const retries: number[] = []; // files a dead worker left half done, for the main thread
-  let online = 0; // workers running and taking files
-  let starting = 0; // workers not yet running
-  const workersUsed = new Set<Worker>();
+interface PoolWorker {
+  worker: Worker;
+  /** Indexes handed to it and not answered yet, oldest first (it answers in order). */
+  inflight: number[];
+  running: boolean;
+  exited: Promise<void>;
+  gone: boolean;
+}
 
-  let wake: () => void = () => undefined;
-  let event = new Promise<void>((resolve) => { wake = resolve; });
-  const notify = (): void => {
-    const resolve = wake;
-    event = new Promise<void>((r) => { wake = r; });
+/** One copy at a time: the files, their outcomes, and what is handed out. */
+interface Job {
+  files: readonly Omit<CopyTask, 'index'>[];
+  outcomes: (CopyOutcome | undefined)[];
+  next: number;
+  /** No new file is started (a failure, or the end). */
+  halted: boolean;
+  /** Files a dead worker left half done, for the main thread to redo. */
+  retries: number[];
+}
+
+/**
+ * The copy workers. Started (`CopyPool.start`) before the checks that precede a copy, so that they
+ * are running by the time it begins; `copy()` then hands them the files; `close()` (always, in a
+ * finally) stops them once they are idle.
+ */
+export class CopyPool {
+  private readonly workers: PoolWorker[] = [];
+  private job: Job | undefined;
+  private wake: () => void = () => undefined;
+  private event: Promise<void> = new Promise<void>((resolve) => { this.wake = resolve; });
+  private readonly used = new Set<Worker>();
+
+  private constructor(workerFile: string | undefined, threads: number) {
+    if (workerFile === undefined) return;
+    for (let i = 0; i < threads; i += 1) this.spawn(workerFile);
+  }
+
+  /** Starts `threads` workers (none when 0, or when the compiled worker is missing). */
+  static start(threads: number): CopyPool {
+    return new CopyPool(threads > 0 ? copyWorkerPath() : undefined, threads);
+  }
+
+  /** How many workers copied at least one file. */
+  get workersUsed(): number {
+    return this.used.size;
+  }
+
+  private notify(): void {
+    const resolve = this.wake;
+    this.event = new Promise<void>((r) => { this.wake = r; });
     resolve();
-  };
+  }
 
-  const record = (index: number, outcome: CopyOutcome): void => {
-    outcomes[index] = outcome;
-    if (!outcome.ok) halted = true;
-    notify();
-  };
+  private get online(): number {
+    return this.workers.filter((w) => w.running && !w.gone).length;
+  }
 
-  // Workers: each keeps up to WORKER_DEPTH files queued and answers them in order.
-  const workerFile = options.threads > 0 && count > 1 ? copyWorkerPath() : undefined;
-  const workers: { worker: Worker; inflight: number[]; exited: Promise<void> }[] = [];
-  if (workerFile !== undefined) {
-    for (let i = 0; i < Math.min(options.threads, count); i += 1) {
-      const worker = new Worker(workerFile);
-      starting += 1;
-      const inflight: number[] = [];
-      const fill = (): void => {
-        while (!halted && inflight.length < WORKER_DEPTH && next < count) {
-          const index = next++;
-          inflight.push(index);
-          workersUsed.add(worker);
-          worker.postMessage({ index, ...files[index]! } satisfies CopyTask);
-        }
-      };
-      const exited = new Promise<void>((resolve) => {
-        let running = false;
-        worker.once('online', () => {
-          running = true;
-          starting -= 1;
-          online += 1;
-          fill();
-          notify();
-        });
-        worker.on('message', (reply: Reply) => {
-          inflight.shift();
-          record(reply.index, reply);
-          fill();
-        });
-        worker.on('error', () => { /* followed by 'exit': its files go to the main thread */ });
-        worker.once('exit', () => {
-          if (running) online -= 1; else starting -= 1;
-          retries.push(...inflight.splice(0));
-          notify();
-          resolve();
-        });
+  private record(index: number, outcome: CopyOutcome): void {
+    const job = this.job;
+    if (job === undefined) return;
+    job.outcomes[index] = outcome;
+    if (!outcome.ok) job.halted = true;
+    this.notify();
+  }
+
+  private fill(w: PoolWorker): void {
+    const job = this.job;
+    if (job === undefined || !w.running || w.gone) return;
+    while (!job.halted && w.inflight.length < WORKER_DEPTH && job.next < job.files.length) {
+      const index = job.next++;
+      w.inflight.push(index);
+      this.used.add(w.worker);
+      w.worker.postMessage({ index, ...job.files[index]! } satisfies CopyTask);
+    }
+  }
+
+  private spawn(workerFile: string): void {
+    const worker = new Worker(workerFile);
+    const w: PoolWorker = { worker, inflight: [], running: false, gone: false, exited: Promise.resolve() };
+    w.exited = new Promise<void>((resolve) => {
+      worker.once('online', () => {
+        w.running = true;
+        this.fill(w);
+        this.notify();
       });
-      workers.push({ worker, inflight, exited });
-    }
+      worker.on('message', (reply: Reply) => {
+        w.inflight.shift();
+        this.record(reply.index, reply);
+        this.fill(w);
+      });
+      worker.on('error', () => { /* followed by 'exit': its files go to the main thread */ });
+      worker.once('exit', () => {
+        w.gone = true;
+        this.job?.retries.push(...w.inflight.splice(0));
+        this.notify();
+        resolve();
+      });
+    });
+    this.workers.push(w);
   }
 
-  // The main thread copies while no worker is running (before they start, or if none is left),
-  // and redoes the files of a worker that died.
-  let finished = false;
-  const mainThread = (async (): Promise<void> => {
-    const buf = Buffer.allocUnsafe(COPY_BUFFER_BYTES);
-    while (!finished) {
-      let index: number | undefined;
-      let retry = false;
-      if (retries.length > 0) {
-        index = retries.shift()!;
-        retry = true;
-      } else if (!halted && online === 0 && next < count) {
-        index = next++;
-      }
-      if (index === undefined) {
-        await event;
-        continue;
-      }
-      const file = files[index]!;
-      if (retry) await rm(file.dst, { force: true }).catch(() => undefined);
-      let outcome: CopyOutcome;
-      try {
-        outcome = await copyAndHash(file.src, file.dst, buf);
-      } catch (error) {
-        outcome = { ok: false, kind: 'write', message: String(error) };
-      }
-      record(index, outcome);
-    }
-  })();
+  /** Copies `files[i].src` to `files[i].dst` for every i; resolves once every outcome was handled. */
+  async copy(files: readonly Omit<CopyTask, 'index'>[], options: CopyFilesOptions): Promise<void> {
+    if (this.job !== undefined) throw new Error('CopyPool.copy: one copy at a time');
+    const job: Job = { files, outcomes: new Array<CopyOutcome | undefined>(files.length), next: 0, halted: false, retries: [] };
+    this.job = job;
+    for (const w of this.workers) this.fill(w);
 
-  let failure: { error: unknown } | undefined;
-  try {
-    for (let index = 0; index < count; index += 1) {
-      while (outcomes[index] === undefined) await event;
-      await options.handle(index, outcomes[index]!);
-      outcomes[index] = undefined; // nothing more to keep
+    // The main thread copies while no worker is running (before they start, or if none is left),
+    // and redoes the files of a worker that died.
+    let finished = false;
+    const mainThread = (async (): Promise<void> => {
+      const buf = Buffer.allocUnsafe(COPY_BUFFER_BYTES);
+      while (!finished) {
+        let index: number | undefined;
+        let retry = false;
+        if (job.retries.length > 0) {
+          index = job.retries.shift()!;
+          retry = true;
+        } else if (!job.halted && this.online === 0 && job.next < files.length) {
+          index = job.next++;
+        }
+        if (index === undefined) {
+          await this.event;
+          continue;
+        }
+        const file = files[index]!;
+        if (retry) await rm(file.dst, { force: true }).catch(() => undefined);
+        let outcome: CopyOutcome;
+        try {
+          outcome = await copyAndHash(file.src, file.dst, buf);
+        } catch (error) {
+          outcome = { ok: false, kind: 'write', message: String(error) };
+        }
+        this.record(index, outcome);
+      }
+    })();
+
+    let failure: { error: unknown } | undefined;
+    try {
+      for (let index = 0; index < files.length; index += 1) {
+        while (job.outcomes[index] === undefined) await this.event;
+        await options.handle(index, job.outcomes[index]!);
+        job.outcomes[index] = undefined; // nothing more to keep
+      }
+    } catch (error) {
+      failure = { error };
     }
-  } catch (error) {
-    failure = { error };
+
+    // Stop handing out files and let the files in progress finish: when copy() returns, no thread
+    // writes into the destination any more.
+    job.halted = true;
+    finished = true;
+    this.notify();
+    await mainThread;
+    await Promise.all(this.workers.map(async (w) => {
+      while (w.inflight.length > 0 && !w.gone) await Promise.race([this.event, w.exited]);
+    }));
+    this.job = undefined;
+    if (failure) throw failure.error;
   }
 
-  // Stop handing out files, let the files in progress finish, then stop the workers.
-  halted = true;
-  finished = true;
-  notify();
-  await mainThread;
-  // A worker is idle once it has answered every file handed to it (or has exited): only then is
-  // it terminated, so that no write into the destination is cut short.
-  await Promise.all(workers.map(async ({ worker, inflight, exited }) => {
-    let gone = false;
-    void exited.then(() => { gone = true; });
-    while (inflight.length > 0 && !gone) await Promise.race([event, exited]);
-    await worker.terminate();
-  }));
-  options.onWorkersUsed?.(workersUsed.size);
-  if (failure) throw failure.error;
+  /** Stops the workers (idle ones; call it after copy() has returned, or instead of it). */
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+  }
 }

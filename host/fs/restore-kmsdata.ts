@@ -6,7 +6,7 @@ import type { Manifest, ManifestFile, RestoreOptions, RestoreReport } from '../t
 import { assertBackupPath, assertKmsdataName, assertKmsdataPath } from './kmsdata-path.js';
 import { compareToManifest, manifestDigest } from './manifest.js';
 import type { CopyOutcome } from './copy-hash.js';
-import { copyFiles, defaultCopyThreads } from './copy-pool.js';
+import { CopyPool, defaultCopyThreads } from './copy-pool.js';
 
 /** The copy is built here, beside Kmsdata, and renamed into place only once it is complete. */
 export const STAGING_NAME = 'Kmsdata.restore-staging';
@@ -105,32 +105,69 @@ async function fsyncFile(file: string): Promise<void> {
 const SYNC_CONCURRENCY = 8;
 
 /**
- * Flushes every staged file, then every staged folder (deepest first, the staging root last), to
- * disk before the staging folder may be renamed into place. Taken one by one, right after each
- * file, the fsyncs were most of a restore's time (one journal commit each, bench/restore.mjs);
- * issued together at the end they share commits. Durability is unchanged: nothing is promoted
- * before all of them have succeeded.
+ * Flushes staged files to disk in the background, SYNC_CONCURRENCY at a time, while the copy goes
+ * on: a file is added as soon as it is written and verified, so the disk writes it back while
+ * later files are copied and hashed. Taken one by one inside the copy loop, the fsyncs were most
+ * of a restore's time (one journal commit each, bench/restore.mjs); concurrent ones share commits.
+ * `drain()` waits for every fsync and throws the first failure; `settle()` waits and ignores them
+ * (before the staging folder is removed after an error).
+ */
+class FsyncQueue {
+  private readonly queue: string[] = [];
+  private readonly running = new Set<Promise<void>>();
+  private failure: { error: unknown } | undefined;
+  private stopped = false;
+
+  add(file: string): void {
+    this.queue.push(file);
+    this.pump();
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.failure === undefined && this.running.size < SYNC_CONCURRENCY && this.queue.length > 0) {
+      const file = this.queue.shift()!;
+      const task: Promise<void> = fsyncFile(file).then(
+        () => { this.running.delete(task); this.pump(); },
+        (error: unknown) => { this.running.delete(task); this.failure ??= { error: copyError(error, file, 'write') }; },
+      );
+      this.running.add(task);
+    }
+  }
+
+  async drain(): Promise<void> {
+    while (this.running.size > 0) await Promise.all(this.running);
+    if (this.failure) throw this.failure.error;
+  }
+
+  async settle(): Promise<void> {
+    this.stopped = true;
+    while (this.running.size > 0) await Promise.all(this.running);
+  }
+}
+
+/** Flushes every staged folder (the staging root last) once all their files are flushed. */
+async function fsyncStagingDirs(staging: string, manifest: Manifest): Promise<void> {
+  const dirs = [...manifest.dirs].reverse();
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(SYNC_CONCURRENCY, dirs.length) }, async () => {
+    while (next < dirs.length) await fsyncDir(toNative(staging, dirs[next++]!));
+  }));
+  await fsyncDir(staging);
+}
+
+/**
+ * Flushes every staged file, then every staged folder, to disk before the staging folder may be
+ * renamed into place: nothing is promoted before all of them have succeeded.
  */
 async function fsyncStaging(staging: string, manifest: Manifest): Promise<void> {
-  const files = manifest.files.map((f) => toNative(staging, f.path));
-  let next = 0;
-  let failed = false;
-  const worker = async (): Promise<void> => {
-    while (!failed && next < files.length) {
-      const file = files[next++]!;
-      try {
-        await fsyncFile(file);
-      } catch (error) {
-        failed = true;
-        throw copyError(error, file, 'write');
-      }
-    }
-  };
-  const results = await Promise.allSettled(Array.from({ length: Math.min(SYNC_CONCURRENCY, files.length) }, worker));
-  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (rejected) throw rejected.reason;
-  for (const rel of [...manifest.dirs].reverse()) await fsyncDir(toNative(staging, rel));
-  await fsyncDir(staging);
+  const syncs = new FsyncQueue();
+  for (const f of manifest.files) syncs.add(toNative(staging, f.path));
+  try {
+    await syncs.drain();
+  } finally {
+    await syncs.settle();
+  }
+  await fsyncStagingDirs(staging, manifest);
 }
 
 /**
@@ -150,6 +187,19 @@ function verifyCopy(src: string, dst: string, expected: ManifestFile, outcome: C
   if (outcome.size !== expected.size) throw backupChanged(src, `it now holds ${outcome.size} bytes, not ${expected.size}`);
   if (outcome.sha256 !== expected.sha256) throw backupChanged(src, 'its content differs (SHA-256 mismatch)');
   return { path: expected.path, size: outcome.size, sha256: outcome.sha256 };
+}
+
+/** Makes the staging folders, parents before children, the folders of one depth together. */
+async function makeDirs(staging: string, dirs: readonly string[]): Promise<void> {
+  const byDepth: string[][] = [];
+  for (const rel of dirs) (byDepth[rel.split('/').length - 1] ??= []).push(rel);
+  for (const level of byDepth) {
+    if (level === undefined) continue;
+    let next = 0;
+    await Promise.all(Array.from({ length: Math.min(SYNC_CONCURRENCY, level.length) }, async () => {
+      while (next < level.length) await mkdir(toNative(staging, level[next++]!));
+    }));
+  }
 }
 
 /** Replaces the empty Kmsdata with the complete staging folder. */
@@ -239,36 +289,46 @@ export async function restoreKmsdata(backup: string, kmsdata: string, manifest: 
     }
   }
 
-  const source = await assertBackupPath(backup, dir);
-  await rm(staging, { recursive: true, force: true });
-  await mkdir(staging);
+  // The copy workers boot (~40 ms) while the backup is checked and the staging folders are made.
+  const threads = Math.min(options.copyThreads ?? defaultCopyThreads(manifest.totalBytes), manifest.files.length);
+  const pool = CopyPool.start(threads);
   const copied: ManifestFile[] = [];
+  const syncs = new FsyncQueue();
   try {
-    for (const rel of manifest.dirs) await mkdir(toNative(staging, rel));
-    const files = manifest.files.map((f) => ({ src: toNative(source, f.path), dst: toNative(staging, f.path) }));
-    // Copied on every core (copy-pool.ts); outcomes come back, and the hook runs, in manifest order.
-    await copyFiles(files, {
-      threads: options.copyThreads ?? defaultCopyThreads(manifest.totalBytes),
-      handle: async (index, outcome) => {
-        const file = manifest.files[index]!;
-        copied.push(verifyCopy(files[index]!.src, files[index]!.dst, file, outcome));
-        await options.onFileCopied?.(file.path, index);
-      },
-      onWorkersUsed: options.onCopyWorkers,
-    });
-    const staged = await compareToManifest(staging, manifest, { contents: false });
-    if (!staged.matches) {
-      throw new KmsRecoverError('RESTORE_MISMATCH',
-        `staging folder ${staging} does not match the backup manifest: ${staged.differences.length} differences, first ${staged.differences[0] ?? ''}`,
-        { path: staging, mismatches: staged.differences });
+    const source = await assertBackupPath(backup, dir);
+    await rm(staging, { recursive: true, force: true });
+    await mkdir(staging);
+    try {
+      await makeDirs(staging, manifest.dirs);
+      const files = manifest.files.map((f) => ({ src: toNative(source, f.path), dst: toNative(staging, f.path) }));
+      // Copied on every core (copy-pool.ts); outcomes come back, and the hook runs, in manifest order.
+      await pool.copy(files, {
+        handle: async (index, outcome) => {
+          const file = manifest.files[index]!;
+          copied.push(verifyCopy(files[index]!.src, files[index]!.dst, file, outcome));
+          syncs.add(files[index]!.dst);
+          await options.onFileCopied?.(file.path, index);
+        },
+      });
+      const staged = await compareToManifest(staging, manifest, { contents: false });
+      if (!staged.matches) {
+        throw new KmsRecoverError('RESTORE_MISMATCH',
+          `staging folder ${staging} does not match the backup manifest: ${staged.differences.length} differences, first ${staged.differences[0] ?? ''}`,
+          { path: staging, mismatches: staged.differences });
+      }
+      if (manifestDigest(copied, manifest.dirs) !== manifest.digest) {
+        throw new KmsRecoverError('RESTORE_MISMATCH', `staging folder ${staging} does not match the backup manifest digest`, { path: staging });
+      }
+      await syncs.drain();
+      await fsyncStagingDirs(staging, manifest);
+    } catch (error) {
+      await syncs.settle();
+      await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+      throw error;
     }
-    if (manifestDigest(copied, manifest.dirs) !== manifest.digest) {
-      throw new KmsRecoverError('RESTORE_MISMATCH', `staging folder ${staging} does not match the backup manifest digest`, { path: staging });
-    }
-    await fsyncStaging(staging, manifest);
-  } catch (error) {
-    await rm(staging, { recursive: true, force: true }).catch(() => undefined);
-    throw error;
+  } finally {
+    options.onCopyWorkers?.(pool.workersUsed);
+    await pool.close();
   }
   await promoteStaging(staging, dir);
   return report(manifest, copied, false);

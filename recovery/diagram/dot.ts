@@ -53,16 +53,21 @@ export function toDot(graph: MachineGraph, options: DotOptions = {}): string {
   lines.push(`  ${quote('__initial')} -> ${quote(initialEntry)}${initialLeaf !== graph.initial ? ` [lhead=${clusterOf(graph.initial)}]` : ''};`);
   for (const e of graph.edges) {
     const target = entryLeaf(graph, e.target);
+    // A transition declared on a compound state (REWIND) leaves from its cluster's border.
+    const source = entryLeaf(graph, e.source);
     const attributes = [`label=${quote(edgeLabel(e))}`];
     if (target !== e.target) attributes.push(`lhead=${clusterOf(e.target)}`);
+    if (source !== e.source) attributes.push(`ltail=${clusterOf(e.source)}`);
     const from = rankOf.get(topLevelOf(e.source)) ?? 0;
     const to = rankOf.get(topLevelOf(e.target)) ?? 0;
     if (to > from) attributes.push('minlen=3');
     if (to < from) attributes.push('constraint=false');
     if (e.kind === 'error') attributes.push('style=dashed');
     if (e.event === 'RETRY') attributes.push('color="#1565c0"', 'fontcolor="#1565c0"');
+    // The operator's way back (`resume --from`): drawn light, so the KB's forward path stands out.
+    if (e.event === 'REWIND') attributes.push('style=dotted', 'color="#9e9e9e"', 'fontcolor="#757575"');
     if (o && o.taken.some((t) => t.from === e.source && t.to === target && t.event === e.event)) attributes.push('penwidth=2.2');
-    lines.push(`  ${quote(e.source)} -> ${quote(target)} [${attributes.join(', ')}];`);
+    lines.push(`  ${quote(source)} -> ${quote(target)} [${attributes.join(', ')}];`);
   }
   lines.push('}');
   return `${lines.join('\n')}\n`;

@@ -37,6 +37,8 @@ export interface GraphEdge {
   actor: string | null;
   /** The guard's name (`serviceIsStopped`), or null for an unguarded transition. */
   guard: string | null;
+  /** The guard's parameters when the definition states them as data (`{ target: 'stopped' }`). */
+  guardParams: Record<string, unknown> | null;
   /**
    * For an unguarded transition listed after guarded ones on the same event: the guards that
    * must all have failed for it to be taken (XState takes the first enabled candidate).
@@ -95,6 +97,7 @@ export function machineGraph(machine: AnyStateMachine): MachineGraph {
             event: event || 'always',
             ...kindOf(event),
             guard,
+            guardParams: staticParams(t.guard),
             otherwise: guard === null ? [...guardsBefore] : [],
             actions: (t.actions ?? []).map(actionName),
           });
@@ -139,6 +142,12 @@ function guardName(guard: unknown): string | null {
   if (typeof guard === 'object' && typeof (guard as { type?: unknown }).type === 'string') return (guard as { type: string }).type;
   if (typeof guard === 'function') return guard.name || 'inline guard';
   return String(guard);
+}
+
+/** `{ type, params: { … } }` with plain data params; params computed from the event are not data. */
+function staticParams(guard: unknown): Record<string, unknown> | null {
+  const params = (guard as { params?: unknown } | null | undefined)?.params;
+  return params && typeof params === 'object' ? { ...(params as Record<string, unknown>) } : null;
 }
 
 function actionName(action: unknown): string {
@@ -193,6 +202,7 @@ export function entryLeaf(graph: MachineGraph, id: string): string {
 
 /** `[serviceIsStopped]`, `[!serviceIsStopped]` for the fallback, or nothing. */
 export function guardLabel(edge: GraphEdge): string {
+  if (edge.guard && edge.guardParams) return `[${edge.guard} ${Object.values(edge.guardParams).join(' ')}]`;
   if (edge.guard) return `[${edge.guard}]`;
   if (edge.otherwise.length) return `[${edge.otherwise.map((g) => `!${g}`).join(' && ')}]`;
   return '';

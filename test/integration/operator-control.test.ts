@@ -182,3 +182,80 @@ describe('start --dry-run', () => {
     expect(await serviceState(sim)).toBe('running');
   });
 });
+
+describe('rerun from a step (resume --from)', () => {
+  it('goes back only after confirmation, redoes the steps from there, and records it', async () => {
+    const sim = await simFixture();
+    const wrong = sim.alpha === 'ABCDEFGHIJKLMN' ? 'NMLKJIHGFEDCBA' : 'ABCDEFGHIJKLMN';
+    expect((await start(sim, [], { KMS_ALPHA_STRING: wrong })).code).toBe(4);
+    const { runId } = await statusOf(sim);
+    const eventsBefore = eventRows(sim.db).length;
+
+    const unconfirmed = await runCli(['resume', runId, '--from', 'stopped', '--db', sim.db, '--startup-disk', sim.startupDisk]);
+    expect(unconfirmed.code).toBe(3);
+    expect(unconfirmed.stderr).toMatch(/These steps will be done again:\n {2}- KB step 3: go to the <path>\\Exchsrvr\\Kmsdata directory, and delete all files\./);
+    expect(unconfirmed.stderr).toMatch(/needs confirmation: run it on a terminal, or add --yes/);
+    const forward = await runCli(['resume', runId, '--from', 'running', '--yes', '--db', sim.db, '--startup-disk', sim.startupDisk]);
+    expect(forward.code).toBe(3);
+    expect(forward.stderr).toMatch(/only re-enters an earlier state, never jumps forward past a guard/);
+    expect(eventRows(sim.db)).toHaveLength(eventsBefore); // nothing written
+
+    const redone = await runCli(['resume', runId, '--from', 'stopped', '--yes', '--db', sim.db, '--startup-disk', sim.startupDisk]);
+    expect(redone.code).toBe(0);
+    const events = eventRows(sim.db);
+    const rewind = events.find((e) => e.event === 'REWIND')!;
+    expect(rewind).toMatchObject({ from_state: 'restored', to_state: 'stopped', detail: { from: 'restored', to: 'stopped', confirmed: '--yes' } });
+    expect(events.filter((e) => e.event === 'step.started' && e.detail?.step === 'clearKmsdata')).toHaveLength(2);
+    expect(events.filter((e) => e.event === 'step.started' && e.detail?.step === 'restoreKmsdata')).toHaveLength(2);
+    expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup));
+    expect(await statusOf(sim)).toMatchObject({ state: 'running' });
+  });
+});
+
+describe('versioned definitions', () => {
+  /** Makes the run in `sim.db` look as definition v1 left it, from a real v1 snapshot (test/fixtures). */
+  function persistAsV1(sim: SimFixture, runId: string) {
+    const fixture = JSON.parse(fs.readFileSync(new URL('../fixtures/definition-v1/snapshot-cleared.json', import.meta.url), 'utf8')) as
+      { machineVersion: number; definitionHash: string; snapshot: { context: Record<string, unknown>; children: Record<string, { snapshot: { input: Record<string, unknown> } }> } };
+    const db = new Database(sim.db);
+    const current = JSON.parse((db.prepare('SELECT snapshot FROM runs WHERE id = ?').get(runId) as { snapshot: string }).snapshot) as { context: Record<string, unknown> };
+    const snapshot = fixture.snapshot;
+    for (const key of ['kmsdata', 'backup', 'backupManifest']) snapshot.context[key] = current.context[key];
+    snapshot.children.restoreKmsdata!.snapshot.input = { serviceName: 'MSExchangeKMS', kmsdata: current.context.kmsdata, backup: current.context.backup };
+    expect(snapshot.context).not.toHaveProperty('rewinds');
+    db.prepare('UPDATE runs SET machine_version = ?, definition_hash = ?, snapshot = ? WHERE id = ?')
+      .run(fixture.machineVersion, fixture.definitionHash, JSON.stringify(snapshot), runId);
+    db.close();
+  }
+
+  it('resumes a run persisted by definition v1 through the explicit v1 -> v2 migration', async () => {
+    const sim = await simFixture();
+    await start(sim, ['--startup-disk', sim.startupDisk], { KMS_RECOVER_FAIL_AT: 'after-checkpoint:cleared' });
+    const { runId } = await statusOf(sim);
+    persistAsV1(sim, runId);
+    const resumed = await runCli(['resume', runId, '--db', sim.db, '--startup-disk', sim.startupDisk]);
+    expect(resumed.code).toBe(0);
+    const migrated = eventRows(sim.db).find((e) => e.event === 'definition.migrated')!;
+    expect(migrated.detail).toMatchObject({ fromVersion: 1, toVersion: 2 });
+    expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup));
+    const db = new Database(sim.db, { readonly: true });
+    const row = db.prepare('SELECT machine_version, snapshot FROM runs WHERE id = ?').get(runId) as { machine_version: number; snapshot: string };
+    db.close();
+    expect(row.machine_version).toBe(2);
+    expect(JSON.parse(row.snapshot).context.rewinds).toBe(0);
+  });
+
+  it('refuses a run made by a newer definition, with what to do, and changes nothing', async () => {
+    const sim = await simFixture();
+    await start(sim, ['--startup-disk', sim.startupDisk], { KMS_RECOVER_FAIL_AT: 'after-checkpoint:stopped' });
+    const { runId } = await statusOf(sim);
+    const db = new Database(sim.db);
+    db.prepare('UPDATE runs SET machine_version = 9 WHERE id = ?').run(runId);
+    db.close();
+    const before = treeBytes(sim.kmsdata);
+    const result = await runCli(['resume', runId, '--db', sim.db, '--startup-disk', sim.startupDisk]);
+    expect(result.code).toBe(6);
+    expect(result.stderr).toMatch(new RegExp(`run ${runId} was made by definition v9; this is v2; finish it with the kms-recover that started it`));
+    expect(treeBytes(sim.kmsdata)).toEqual(before);
+  });
+});

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KmsRecoverError } from '../../errors/index.js';
 import { clearKmsdata, removeQuarantine } from '../../host/fs/clear-kmsdata.js';
 import { buildManifest } from '../../host/fs/manifest.js';
+import { copyWorkerPath } from '../../host/fs/copy-pool.js';
 import { restoreKmsdata, STAGING_NAME } from '../../host/fs/restore-kmsdata.js';
 import type { Manifest } from '../../host/types.js';
 
@@ -250,6 +251,75 @@ describe('restoreKmsdata', () => {
     expect(error.code).toBe('BACKUP_INVALID');
     expect(await readdir(kmsdata)).toEqual([]);
     expect(await exists(path.join(exchsrvr, 'escape'))).toBe(false);
+  });
+
+  describe('parallel copy (worker threads)', () => {
+    beforeEach(async () => {
+      // Enough files that every worker gets several, of sizes around the read buffer (1 MiB).
+      for (let i = 0; i < 40; i += 1) {
+        await writeFile(path.join(backup, 'sub', `user-${String(i).padStart(2, '0')}.key`), randomBytes([0, 1, 4096, 1024 * 1024, 1024 * 1024 + 1, 200_000][i % 6]!));
+      }
+      manifest = await buildManifest(backup);
+    });
+
+    it('needs the compiled worker (npm run build)', () => {
+      expect(copyWorkerPath(), 'dist/host/fs/copy-hash-worker.js is missing: run npm run build').toBeDefined();
+    });
+
+    it('produces the same staging tree and digests as the in-thread copy, hook in manifest order', async () => {
+      const other = path.join(tmp, 'other', 'Exchsrvr', 'Kmsdata');
+      await mkdir(other, { recursive: true });
+      let workers = -1;
+      const seen: number[] = [];
+      const parallel = await restoreKmsdata(backup, kmsdata, manifest, {
+        copyThreads: 3, onCopyWorkers: (n) => { workers = n; }, onFileCopied: (_rel, index) => { seen.push(index); },
+      });
+      expect(workers).toBeGreaterThan(1);
+      expect(seen).toEqual(manifest.files.map((_f, i) => i));
+      let threadWorkers = -1;
+      const inThread = await restoreKmsdata(backup, other, manifest, { copyThreads: 0, onCopyWorkers: (n) => { threadWorkers = n; } });
+      expect(threadWorkers).toBe(0);
+      expect(parallel).toEqual(inThread);
+      expect(parallel.digest).toBe(manifest.digest);
+      const a = await snapshot(kmsdata);
+      const b = await snapshot(other);
+      expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
+      for (const [rel, content] of b) {
+        if (content === 'dir') expect(a.get(rel)).toBe('dir');
+        else expect(Buffer.compare(a.get(rel) as Buffer, content), rel).toBe(0);
+      }
+      expect(await buildManifest(kmsdata)).toEqual(manifest);
+      expect(await buildManifest(other)).toEqual(manifest);
+      expect((await stat(path.join(kmsdata, 'KMSMAIL.CHK'))).mtime.toISOString()).toBe('1999-03-04T05:06:07.000Z');
+    });
+
+    it('still fails with BACKUP_CHANGED naming the file when a backup file changed, leaving no staging', async () => {
+      const changed = path.join(backup, 'sub', 'user-27.key');
+      const keep = await readFile(changed);
+      const altered = Buffer.from(keep);
+      altered[altered.length - 1] = altered[altered.length - 1]! ^ 0xff; // same size, one byte differs
+      await writeFile(changed, altered);
+      let workers = -1;
+      const error = await rejection(restoreKmsdata(backup, kmsdata, manifest, { copyThreads: 2, onCopyWorkers: (n) => { workers = n; } }));
+      expect(error.code).toBe('BACKUP_CHANGED');
+      expect(error.message).toContain(`backup file ${changed} changed since it was checked: its content differs`);
+      expect(error.detail).toEqual({ file: changed });
+      expect(workers).toBeGreaterThan(0);
+      expect(await readdir(kmsdata)).toEqual([]);
+      expect(await exists(staging)).toBe(false);
+      await writeFile(changed, keep); // put it back for the afterEach check
+    });
+
+    it('stops cleanly when the hook fails mid-copy, and a second parallel run succeeds', async () => {
+      const error = await restoreKmsdata(backup, kmsdata, manifest, {
+        copyThreads: 2, onFileCopied: (_rel, index) => { if (index === 5) throw new Error('injected fault'); },
+      }).catch((e: unknown) => e);
+      expect((error as Error).message).toBe('injected fault');
+      expect(await readdir(kmsdata)).toEqual([]);
+      expect(await exists(staging)).toBe(false);
+      await restoreKmsdata(backup, kmsdata, manifest, { copyThreads: 2 });
+      expect(await buildManifest(kmsdata)).toEqual(manifest);
+    });
   });
 
   it('refuses a backup that contains Kmsdata', async () => {

@@ -46,17 +46,26 @@ describe('machine graph (walked from the XState definition)', () => {
   it('finds exactly the transitions of the definition, with their events, guards and targets', () => {
     const fromGraph = graph.edges.map(({ source, event, target, guard }) => ({ source, event, target, guard }));
     expect(fromGraph).toEqual(definitionEdges());
-    expect(graph.edges).toHaveLength(5 * 4 + 1); // per step: done ok, done rejected, error, RETRY; plus the alpha back edge
+    // Per step: done ok, done rejected, error, RETRY; the alpha back edge; REWIND from each state to each earlier one.
+    expect(graph.edges).toHaveLength(5 * 4 + 1 + (1 + 2 + 3 + 4));
   });
 
   it('names every guard of the machine, and only those', () => {
     expect([...graph.guards].sort()).toEqual(Object.keys(recoveryMachine.implementations.guards).sort());
-    expect(graph.guards).toEqual(['serviceIsStopped', 'kmsdataIsEmpty', 'restoreMatchesBackup', 'credentialIsWellFormed', 'serviceIsRunning', 'alphaWasRejected']);
+    expect([...graph.guards].sort()).toEqual(['alphaWasRejected', 'credentialIsWellFormed', 'kmsdataIsEmpty', 'restoreMatchesBackup', 'rewindTargetIs', 'serviceIsRunning', 'serviceIsStopped']);
   });
 
   it('reads done/error events of each invoked step, RETRY from each failed state, and the fallbacks after a guard', () => {
     expect(graph.events).toEqual(expect.arrayContaining(['RETRY', ...Object.values(STEP_OF_STATE).flatMap((s) => [`xstate.done.actor.${s}`, `xstate.error.actor.${s}`])]));
-    expect(graph.events).toHaveLength(11);
+    expect(graph.events).toHaveLength(12);
+    const rewinds = graph.edges.filter((e) => e.event === 'REWIND');
+    expect(rewinds.map((e) => `${e.source}>${e.target} ${JSON.stringify(e.guardParams)}`)).toEqual(expect.arrayContaining([
+      'stopped>reinstalled {"target":"reinstalled"}', 'credential-set>restored {"target":"restored"}',
+    ]));
+    for (const e of rewinds) {
+      expect(RECOVERY_STATES.indexOf(e.target.split('.')[0] as never)).toBeLessThan(RECOVERY_STATES.indexOf(e.source as never));
+      expect(e.guardParams).toEqual({ target: e.target.split('.')[0] });
+    }
     for (const s of STEP_STATES) {
       expect(graph.edges).toContainEqual(expect.objectContaining({ source: `${s}.failed`, event: 'RETRY', target: `${s}.working`, kind: 'event', guard: null }));
     }

@@ -98,9 +98,11 @@ describe('DOT', () => {
     expect(text).toMatch(/"running" \[label="running\\nKB step 7, final", peripheries=2\]/);
     for (const e of graph.edges) {
       const target = entryLeaf(graph, e.target);
-      const line = text.split('\n').find((l) => l.startsWith(`  "${e.source}" -> "${target}" [label="${edgeLabel(e)}"`));
+      const source = entryLeaf(graph, e.source);
+      const line = text.split('\n').find((l) => l.startsWith(`  "${source}" -> "${target}" [label="${edgeLabel(e)}"`));
       expect(line, edgeLabel(e)).toBeDefined();
       if (target !== e.target) expect(line).toContain(`lhead="cluster_${e.target}"`);
+      if (source !== e.source) expect(line).toContain(`ltail="cluster_${e.source}"`);
     }
     expect(text).toContain('"__initial" -> "reinstalled.__initial" [lhead="cluster_reinstalled"];');
   });

@@ -30,7 +30,7 @@ describe('SVG (rendered in-process by Graphviz compiled to WebAssembly)', () => 
     for (const state of RECOVERY_STATES) expect(words.some((t) => t.startsWith(state)), state).toBe(true);
     for (const sub of ['working', 'failed']) expect(words.filter((t) => t === sub || t.startsWith(`${sub} `)).length, sub).toBeGreaterThanOrEqual(5);
     for (const node of graph.nodes) for (const inv of node.invoke) expect(words).toContain(`invokes ${inv.src}`);
-    for (const guard of graph.guards) expect(words.some((t) => t.includes(`[${guard}]`)), guard).toBe(true);
+    for (const guard of graph.guards) expect(words.some((t) => t.includes(`[${guard}`)), guard).toBe(true);
     expect(words.filter((t) => t === 'RETRY')).toHaveLength(5);
     // One Graphviz node per atomic state and one edge per transition (plus the initial arrows).
     const titles = Array.from(doc.getElementsByTagName('g')).filter((g) => g.getAttribute('class') === 'node').length;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { initialTransition, transition, type AnyEventObject, type SnapshotFrom } from 'xstate';
 import { KmsRecoverError } from '../../errors/index.js';
 import {
-  alphaWasRejected, credentialIsWellFormed, kmsdataIsEmpty, positionOf, recoveryMachine, restoreMatchesBackup,
+  alphaWasRejected, credentialIsWellFormed, kmsdataIsEmpty, positionOf, recoveryMachine, restoreMatchesBackup, rewindTargetIs,
   serviceIsRunning, serviceIsStopped, RECOVERY_STATES, STEP_OF_STATE, type RecoveryContext, type RecoveryInput,
   type StepName, type StepOutputs,
 } from '../../machines/index.js';
@@ -49,14 +49,23 @@ const EVENTS: AnyEventObject[] = [
   { type: 'RETRY' },
 ];
 
+/**
+ * `resume --from`: back to each earlier state. A REWIND always lands on a vertex the path has
+ * already visited (the state's `working`, no error), so simple paths never take it; it is
+ * checked instead from every vertex those paths reach (the machine must refuse any direction
+ * but back).
+ */
+const REWINDS: AnyEventObject[] = RECOVERY_STATES.map((to) => ({ type: 'REWIND', to }));
+
 /** The guards, evaluated independently of the machine on what each event carries. */
-const GUARDS: Record<string, (event: AnyEventObject, context: RecoveryContext) => boolean> = {
+const GUARDS: Record<string, (event: AnyEventObject, context: RecoveryContext, params: Record<string, unknown> | null) => boolean> = {
   serviceIsStopped: (e) => serviceIsStopped(e.output),
   kmsdataIsEmpty: (e) => kmsdataIsEmpty(e.output),
   restoreMatchesBackup: (e, c) => restoreMatchesBackup(e.output, c.backupManifest),
   credentialIsWellFormed: (e) => credentialIsWellFormed(e.output),
   serviceIsRunning: (e) => serviceIsRunning(e.output),
   alphaWasRejected: (e) => alphaWasRejected(e.error),
+  rewindTargetIs: (e, _c, p) => e.type === 'REWIND' && rewindTargetIs(e.to, String(p?.target)),
 };
 
 const graph = machineGraph(recoveryMachine);
@@ -87,7 +96,10 @@ describe('model-based: every simple path through the recovery machine', () => {
 
   it('replays each path on the pure machine: every transition is one of the graph\'s, and its guard holds', () => {
     const { covered, transitions } = replayAll();
+    const rewinds = rewindFromEveryVertex();
+    for (const edge of rewinds.covered) covered.add(edge);
     expect(graph.edges.filter((e) => !covered.has(e))).toEqual([]);
+    console.log(`model-based test: REWIND tried to every state from ${rewinds.vertices} vertices: ${rewinds.taken} taken, ${rewinds.refused} refused`);
     console.log(`model-based test: ${paths.length} paths replayed (${transitions} distinct transitions checked); all ${graph.edges.length} transitions of the machine taken, each guard checked`);
   }, 120_000);
 
@@ -121,6 +133,32 @@ describe('model-based: every simple path through the recovery machine', () => {
     expect(toRunning).toBe(paths.filter((p) => p.state.status === 'done').length);
   }, 120_000);
 });
+
+function rewindFromEveryVertex() {
+  const vertices = new Map<string, Snapshot>();
+  for (const trail of replayAll().trails) {
+    for (const snapshot of trail) vertices.set(JSON.stringify([snapshot.value, snapshot.context.lastError?.code ?? null]), snapshot);
+  }
+  const covered = new Set<GraphEdge>();
+  let taken = 0;
+  let refused = 0;
+  for (const before of vertices.values()) {
+    for (const event of REWINDS) {
+      const [after] = transition(recoveryMachine, before, event as never);
+      const back = RECOVERY_STATES.indexOf(event.to) < RECOVERY_STATES.indexOf(topOf(before));
+      if (!back || before.status === 'done') {
+        // Not backwards (or the run is finished): nothing may change.
+        expect(after.value, `${JSON.stringify(before.value)} REWIND ${event.to}`).toEqual(before.value);
+        expect(after.context).toEqual(before.context);
+        refused += 1;
+        continue;
+      }
+      covered.add(checkTransition(before, event, after));
+      taken += 1;
+    }
+  }
+  return { covered, vertices: vertices.size, taken, refused };
+}
 
 let replay: { trails: Snapshot[][]; covered: Set<GraphEdge>; transitions: number } | undefined;
 
@@ -170,17 +208,30 @@ function replayAll(): NonNullable<typeof replay> {
 function checkTransition(before: Snapshot, event: AnyEventObject, after: Snapshot): GraphEdge {
   const from = nodeOf(before);
   const to = nodeOf(after);
-  const candidates = graph.edges.filter((e) => e.source === from && e.event === event.type);
-  const taken = candidates.find((e) => e.guard === null || GUARDS[e.guard]!(event, before.context));
+  // The deepest node's transitions first, then its ancestors' (REWIND is declared on the KB state).
+  const chain: string[] = [];
+  for (let id: string | null = from; id !== null; id = graph.nodes.find((n) => n.id === id)!.parent) chain.push(id);
+  const candidates = chain.flatMap((source) => graph.edges.filter((e) => e.source === source && e.event === event.type));
+  const taken = candidates.find((e) => e.guard === null || GUARDS[e.guard]!(event, before.context, e.guardParams));
   expect(taken, `${from} on ${event.type}`).toBeDefined();
   const target = graph.nodes.find((n) => n.id === taken!.target)!;
   expect(to, `${from} on ${event.type}`).toBe(target.initial ?? target.id);
-  if (taken!.guard) expect(GUARDS[taken!.guard]!(event, before.context), `${taken!.guard} on ${event.type}`).toBe(true);
-  for (const g of taken!.otherwise) expect(GUARDS[g]!(event, before.context), `!${g} on ${event.type}`).toBe(false);
+  if (taken!.guard) expect(GUARDS[taken!.guard]!(event, before.context, taken!.guardParams), `${taken!.guard} on ${event.type}`).toBe(true);
+  for (const g of taken!.otherwise) {
+    const rejected = candidates.filter((e) => e.guard === g);
+    for (const e of rejected) expect(GUARDS[g]!(event, before.context, e.guardParams), `!${g} on ${event.type}`).toBe(false);
+  }
 
   const i = RECOVERY_STATES.indexOf(topOf(before));
   const j = RECOVERY_STATES.indexOf(topOf(after));
-  if (j < i) {
+  if (j < i && event.type === 'REWIND') {
+    // The operator's way back: to exactly the state asked for, its step to be redone, facts of
+    // that state and later ones forgotten.
+    expect(topOf(after)).toBe(event.to);
+    expect(positionOf(after.value).phase).toBe('working');
+    expect(after.context.rewinds).toBe(before.context.rewinds + 1);
+    expect(after.context.lastError).toBeNull();
+  } else if (j < i) {
     expect([topOf(before), JSON.stringify(after.value)]).toEqual(['credential-set', '{"restored":"failed"}']);
     expect(after.context.lastError?.code).toBe('ALPHA_REJECTED');
   } else if (j > i) {

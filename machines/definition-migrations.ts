@@ -1,0 +1,27 @@
+/**
+ * Explicit migrations of persisted snapshots between machine definitions, one function per
+ * version step, keyed by the version it migrates FROM. XState has no versioning: a snapshot is
+ * resolved against today's state nodes as it stands, so every change of states, context or
+ * actor names gets a step here (or the run is refused with a clear message).
+ */
+type PersistedSnapshot = { value: unknown; context: Record<string, unknown>; [key: string]: unknown };
+
+/** v1 → v2: REWIND (`resume --from`) arrived, and the context counts rewinds. States are unchanged. */
+function v1ToV2(snapshot: PersistedSnapshot): PersistedSnapshot {
+  return { ...snapshot, context: { ...snapshot.context, rewinds: 0 } };
+}
+
+export const DEFINITION_MIGRATIONS: Readonly<Record<number, (snapshot: PersistedSnapshot) => PersistedSnapshot>> = {
+  1: v1ToV2,
+};
+
+/** Applies every step from `from` up to `to`; null when some step is missing. */
+export function migrateSnapshot(snapshot: unknown, from: number, to: number): unknown | null {
+  let current = snapshot as PersistedSnapshot;
+  for (let version = from; version < to; version += 1) {
+    const step = DEFINITION_MIGRATIONS[version];
+    if (!step) return null;
+    current = step(current);
+  }
+  return current;
+}
