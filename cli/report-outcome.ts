@@ -6,7 +6,7 @@ import { printJson, printLine } from './output.js';
 
 /** After start/resume: the result on stdout, and the exit status of the run's outcome. */
 export function reportOutcome(session: Session, outcome: DriveOutcome, json: boolean): void {
-  const view = runStatus(session.store.getRun(outcome.runId), session.store.events(outcome.runId), null);
+  const view = runStatus(session.store.getRun(outcome.runId), session.store.events(outcome.runId), null, session.store.timer(outcome.runId));
   if (json) printJson(view);
   if (outcome.phase === 'done') {
     if (!json) printLine(`Run ${outcome.runId} is ${outcome.state}: recovery complete.`);

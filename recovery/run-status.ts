@@ -3,7 +3,7 @@ import type { ErrorRecord } from '../errors/index.js';
 // which `status` never uses (bench/cold-start.mjs).
 import { KB_STEPS } from '../machines/recovery.kb-steps.js';
 import { RECOVERY_STATES, STEP_OF_STATE, type RecoveryState, type StepName } from '../machines/recovery.types.js';
-import type { EventRecord, LeaseRecord, RunRecord } from '../persistence/index.js';
+import type { EventRecord, LeaseRecord, RunRecord, RunTimer } from '../persistence/index.js';
 
 /** Where one of the six states stands in a run. */
 export type StepProgress = 'done' | 'working' | 'failed' | 'pending';
@@ -74,6 +74,10 @@ export interface RunStatus {
   /** What the operator does next, in the KB's words. */
   next: string | null;
   lease: LeaseRecord | null;
+  /** The current attempt's deadline and the next automatic retry, when one is scheduled (ISO times). */
+  timer: { step: string; attempt: number; deadlineAt: string | null; nextAttemptAt: string | null } | null;
+  /** Steps the operator does by hand (`start --manual`). */
+  manualSteps: string[];
   /** Milliseconds from the run's creation to its last change (to `running` once done). */
   elapsedMs: number;
   eventCount: number;
@@ -89,7 +93,7 @@ const STEP_INTO: Partial<Record<RecoveryState, StepName>> = Object.fromEntries(
   RECOVERY_STATES.slice(1).map((state, i) => [state, STEP_OF_STATE[RECOVERY_STATES[i] as keyof typeof STEP_OF_STATE]]),
 );
 
-export function runStatus(run: RunRecord, events: EventRecord[], lease: LeaseRecord | null): RunStatus {
+export function runStatus(run: RunRecord, events: EventRecord[], lease: LeaseRecord | null, timer: RunTimer | null = null): RunStatus {
   const history = events
     .filter((e) => e.from === null || e.from !== e.to)
     .map((e) => ({ from: e.from, to: e.to, at: e.at, event: e.event }));
@@ -145,8 +149,10 @@ export function runStatus(run: RunRecord, events: EventRecord[], lease: LeaseRec
     })),
     lastError: failed ? lastError : null,
     lastErrorAt: failed ? lastFailureAt(events) : null,
-    next: nextAction(run, lastError, lease),
+    next: nextAction(run, lastError, lease, timer),
     lease,
+    timer: timer && (timer.nextAttemptAt || timer.deadlineAt) ? { ...timer } : null,
+    manualSteps: ((run.options as { manual?: string[] }).manual ?? []).slice(),
     elapsedMs: Math.max(0, Date.parse(done ? lastReached.get('running') ?? run.updatedAt : run.updatedAt) - Date.parse(run.createdAt)),
     eventCount: events.length,
     createdAt: run.createdAt,
@@ -201,10 +207,13 @@ function str(value: unknown): string | null {
 const CREDENTIAL_CODES = ['ALPHA_REJECTED', 'CREDENTIAL_MISSING', 'ALPHA_INVALID', 'STARTUP_DISK_INVALID', 'STARTUP_DISK_MISSING'];
 
 /** The operator's next action: the KB's words for the step at hand, then the exact command. */
-function nextAction(run: RunRecord, lastError: ErrorRecord | null, lease: LeaseRecord | null): string | null {
+function nextAction(run: RunRecord, lastError: ErrorRecord | null, lease: LeaseRecord | null, timer: RunTimer | null): string | null {
   const kb = KB_STEPS[run.state as RecoveryState];
   if (!kb || kb.next === null) return null;
   const resume = `kms-recover resume ${run.id}`;
+  if (run.phase === 'failed' && timer?.nextAttemptAt && Date.parse(timer.nextAttemptAt) > Date.now()) {
+    return `Attempt ${timer.attempt} of ${timer.step} is scheduled at ${timer.nextAttemptAt}; if no kms-recover process is waiting for it, run: ${resume} (it keeps the remaining wait)`;
+  }
   if (run.phase !== 'failed') {
     const driver = lease ? `pid ${lease.pid} on ${lease.host} is driving this run (since ${lease.acquiredAt}): wait for it; if it is gone, ` : '';
     return `${kb.next} ${driver ? `${driver}run` : 'Run'}: ${resume}`;
@@ -214,6 +223,11 @@ function nextAction(run: RunRecord, lastError: ErrorRecord | null, lease: LeaseR
     return `${kb.next} Insert the startup disk of the ORIGINAL Key Management Server or set KMS_ALPHA_STRING to its alpha string, then run: ${resume} --startup-disk <Kmspwd.ini> (or ${resume} with KMS_ALPHA_STRING set)`;
   }
   switch (code) {
+    case 'MANUAL_STEP_PENDING':
+    case 'MANUAL_STEP_UNVERIFIED':
+      return lastError!.message;
+    case 'STEP_TIMEOUT':
+      return `${lastError!.message} (${kb.next})`;
     case 'SERVICE_STOP_FAILED':
       return `Stop the Exchange Key Management Server service (MSExchangeKMS) by hand (KB step 2), then run: ${resume}`;
     case 'FILE_IN_USE':

@@ -1,5 +1,6 @@
 import { KmsRecoverError } from '../../errors/index.js';
 import { runStatus, type RunStatus } from '../../recovery/run-status.js';
+import { isLeaseHolderAlive } from '../../host/process-identity.js';
 import { printJson, printLine } from '../output.js';
 import { openSession } from '../session.js';
 
@@ -13,7 +14,7 @@ export function statusCommand(runId: string | undefined, options: StatusCommandO
   try {
     const run = runId ? session.store.getRun(runId) : session.store.latestRun();
     if (!run) throw new KmsRecoverError('RUN_NOT_FOUND', `no runs in ${session.dbPath} yet (start one with kms-recover start)`);
-    const status = runStatus(run, session.store.events(run.id), session.leases.holder(run.id));
+    const status = runStatus(run, session.store.events(run.id), session.leases.holder(run.id), session.store.timer(run.id));
     if (options.json) printJson(status);
     else printStatus(status);
   } finally {
@@ -43,13 +44,17 @@ function printStatus(s: RunStatus): void {
   for (const t of s.takeovers) {
     printLine(`Lease:   ${t.at} taken over from pid ${t.fromPid ?? '?'} on ${t.fromHost ?? '?'} (driving since ${t.since ?? '?'}), which had died`);
   }
-  printLine(s.lease
-    ? `Driven by pid ${s.lease.pid} on ${s.lease.host} since ${s.lease.acquiredAt} (last heartbeat ${s.lease.heartbeatAt})`
-    : 'Driven by: nobody (no process holds this run now)');
+  printLine(!s.lease ? 'Driven by: nobody (no process holds this run now)'
+    : isLeaseHolderAlive(s.lease)
+      ? `Driven by pid ${s.lease.pid} on ${s.lease.host} since ${s.lease.acquiredAt} (last heartbeat ${s.lease.heartbeatAt})`
+      : `Driven by: nobody; pid ${s.lease.pid} on ${s.lease.host}, which held the run since ${s.lease.acquiredAt}, is gone (resume takes over)`);
   if (s.lastError) {
     const step = s.lastError.step ? ` in ${s.lastError.step}` : '';
     printLine(`Last error${step}${s.lastErrorAt ? ` at ${s.lastErrorAt}` : ''}: ${s.lastError.code}: ${s.lastError.message}`);
   }
+  if (s.manualSteps.length) printLine(`Manual:  ${s.manualSteps.join(', ')} (done by the operator, then kms-recover confirm)`);
+  if (s.timer?.nextAttemptAt && !s.done) printLine(`Retry:   attempt ${s.timer.attempt} of ${s.timer.step} at ${s.timer.nextAttemptAt}`);
+  else if (s.timer?.deadlineAt && s.phase === 'working') printLine(`Deadline: attempt ${s.timer.attempt} of ${s.timer.step} must finish by ${s.timer.deadlineAt}`);
   printLine(s.next ? `Next: ${s.next}` : 'Next: nothing; the original Key Management Server is running.');
   printLine(`(${plural(s.eventCount, 'event')} in the log: kms-recover history ${s.runId})`);
 }
