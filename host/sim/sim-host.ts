@@ -1,6 +1,6 @@
 import { KmsRecoverError } from '../../errors/index.js';
 import type {
-  ClearReport, Host, KmsdataOperations, Manifest, RestoreOptions, RestoreReport, ServiceStatus, StartupDiskReader, VerifyReport,
+  ClearReport, Host, KmsdataOperations, Manifest, RestoreOptions, RestoreReport, ServiceStatus, StartupDiskReader,
 } from '../types.js';
 import { assertSimRoot } from './sim-layout.js';
 import { SimServiceManager, type SimServiceManagerOptions } from './sim-service-manager.js';
@@ -29,25 +29,20 @@ export function createSimHost(
   }
 
   return {
+    // The file work is host/fs's as it is; only clearing and restoring get this host's checks.
+    ...fsOps,
     kind: 'sim',
     queryService: (name: string): Promise<ServiceStatus> => services.queryService(name),
     stopService: (name: string): Promise<ServiceStatus> => services.stopService(name),
     startService: (name: string, startParameters: readonly string[]): Promise<ServiceStatus> =>
       services.startService(name, startParameters),
-    checkKmsdataPath: (kmsdata: string): Promise<string> => fsOps.checkKmsdataPath(kmsdata),
-    checkBackupPath: (backup: string, kmsdata: string): Promise<string> => fsOps.checkBackupPath(backup, kmsdata),
-    manifest: (dir: string): Promise<Manifest> => fsOps.manifest(dir),
     async clearKmsdata(kmsdata: string, runId: string): Promise<ClearReport> {
       await refuseIfInUse(kmsdata, 'clear');
       return fsOps.clearKmsdata(kmsdata, runId);
     },
-    removeQuarantine: (kmsdata: string, runId: string): Promise<boolean> => fsOps.removeQuarantine(kmsdata, runId),
     async restoreKmsdata(backup: string, kmsdata: string, manifest: Manifest, restoreOptions?: RestoreOptions): Promise<RestoreReport> {
       await refuseIfInUse(kmsdata, 'restore');
       return fsOps.restoreKmsdata(backup, kmsdata, manifest, restoreOptions);
     },
-    checkBackupAgainstManifest: (backup: string, manifest: Manifest): Promise<VerifyReport> => fsOps.checkBackupAgainstManifest(backup, manifest),
-    verifyKmsdata: (kmsdata: string, manifest: Manifest): Promise<VerifyReport> => fsOps.verifyKmsdata(kmsdata, manifest),
-    readStartupDisk: (file: string): Promise<string> => fsOps.readStartupDisk(file),
   };
 }

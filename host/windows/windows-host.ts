@@ -3,7 +3,7 @@ import { isKmsRecoverError, KmsRecoverError } from '../../errors/index.js';
 import { fsKmsdataOperations } from '../fs/index.js';
 import { KMS_SERVICE_NAME } from '../types.js';
 import type {
-  ClearReport, Host, KmsdataOperations, Manifest, RestoreOptions, RestoreReport, ServiceStatus, StartupDiskReader, VerifyReport,
+  ClearReport, Host, KmsdataOperations, Manifest, RestoreOptions, RestoreReport, ServiceStatus, StartupDiskReader,
 } from '../types.js';
 import { startupDiskFile } from './startup-disk-path.js';
 import { WindowsServiceControl, type WindowsServiceControlOptions } from './windows-service-control.js';
@@ -45,21 +45,17 @@ export function createWindowsHost(options: WindowsHostOptions = {}): Host {
   }
 
   return {
+    // The file work is host/fs's as it is; only clearing and restoring get this host's checks.
+    ...fsOps,
     kind: 'windows',
     queryService: (name: string): Promise<ServiceStatus> => services.queryService(name),
     stopService: (name: string): Promise<ServiceStatus> => services.stopService(name),
     startService: (name: string, startParameters: readonly string[]): Promise<ServiceStatus> =>
       services.startService(name, startParameters),
-    checkKmsdataPath: (kmsdata: string): Promise<string> => fsOps.checkKmsdataPath(kmsdata),
-    checkBackupPath: (backup: string, kmsdata: string): Promise<string> => fsOps.checkBackupPath(backup, kmsdata),
-    manifest: (dir: string): Promise<Manifest> => fsOps.manifest(dir),
     clearKmsdata: (kmsdata: string, runId: string): Promise<ClearReport> =>
       explainInUse('clear', () => fsOps.clearKmsdata(kmsdata, runId)),
-    removeQuarantine: (kmsdata: string, runId: string): Promise<boolean> => fsOps.removeQuarantine(kmsdata, runId),
     restoreKmsdata: (backup: string, kmsdata: string, manifest: Manifest, restoreOptions?: RestoreOptions): Promise<RestoreReport> =>
       explainInUse('restore', () => fsOps.restoreKmsdata(backup, kmsdata, manifest, restoreOptions)),
-    checkBackupAgainstManifest: (backup: string, manifest: Manifest): Promise<VerifyReport> => fsOps.checkBackupAgainstManifest(backup, manifest),
-    verifyKmsdata: (kmsdata: string, manifest: Manifest): Promise<VerifyReport> => fsOps.verifyKmsdata(kmsdata, manifest),
     // `A:` alone means the startup disk's Kmspwd.ini; on Windows `path` is path.win32.
     readStartupDisk: (file: string): Promise<string> =>
       fsOps.readStartupDisk(process.platform === 'win32' ? startupDiskFile(file, path) : file),

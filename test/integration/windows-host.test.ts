@@ -5,6 +5,7 @@ import type { KmsdataOperations, StartupDiskReader } from '../../host/types.js';
 import { createWindowsHost, type WindowsHostOptions } from '../../host/windows/index.js';
 import { buildStartScript } from '../../host/windows/powershell-start.js';
 import { createStandIns, psResult, type StandIns } from '../helpers/windows-standins.js';
+import { rejection } from '../helpers/rejection.js';
 
 const KMS = 'MSExchangeKMS';
 const ALPHA = 'Q7#kv!pZ2m@Lx9';
@@ -27,15 +28,6 @@ function host(options: WindowsHostOptions = {}) {
   return createWindowsHost({ toolDirectory: standIns.dir, env: standIns.env, pollMs: 20, stopTimeoutMs: 2000, startTimeoutMs: 2000, ...options });
 }
 
-async function rejection(promise: Promise<unknown>): Promise<KmsRecoverError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(KmsRecoverError);
-    return error as KmsRecoverError;
-  }
-  throw new Error('expected a KmsRecoverError');
-}
 
 const q = (...fixtures: string[]) => fixtures.map((fixture) => ({ fixture }));
 

@@ -3,12 +3,12 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, write
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KmsRecoverError } from '../../errors/index.js';
 import { clearKmsdata, removeQuarantine } from '../../host/fs/clear-kmsdata.js';
 import { buildManifest } from '../../host/fs/manifest.js';
 import { copyWorkerPath } from '../../host/fs/copy-pool.js';
 import { restoreKmsdata, STAGING_NAME } from '../../host/fs/restore-kmsdata.js';
 import type { Manifest } from '../../host/types.js';
+import { rejection } from '../helpers/rejection.js';
 
 let tmp: string;
 let exchsrvr: string;
@@ -16,15 +16,6 @@ let kmsdata: string;
 let staging: string;
 let backup: string;
 
-async function rejection(promise: Promise<unknown>): Promise<KmsRecoverError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(KmsRecoverError);
-    return error as KmsRecoverError;
-  }
-  throw new Error('expected a KmsRecoverError');
-}
 
 async function exists(p: string): Promise<boolean> {
   return stat(p).then(() => true, () => false);

@@ -2,18 +2,9 @@ import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KmsRecoverError } from '../../errors/index.js';
 import { assertBackupPath, assertKmsdataPath } from '../../host/fs/kmsdata-path.js';
+import { rejection } from '../helpers/rejection.js';
 
-async function rejection(promise: Promise<unknown>): Promise<KmsRecoverError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(KmsRecoverError);
-    return error as KmsRecoverError;
-  }
-  throw new Error('expected a KmsRecoverError');
-}
 
 let tmp: string;
 

@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { KmsRecoverError } from '../../errors/index.js';
 import { createWindowsHost } from '../../host/windows/index.js';
 import { createStandIns, type StandIns } from '../helpers/windows-standins.js';
+import { rejection } from '../helpers/rejection.js';
 
 /*
  * The Windows host's clear and restore go through the real host/fs operations. A sharing
@@ -36,15 +36,6 @@ afterEach(() => {
   standIns.cleanup();
 });
 
-async function rejection(promise: Promise<unknown>): Promise<KmsRecoverError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(KmsRecoverError);
-    return error as KmsRecoverError;
-  }
-  throw new Error('expected a KmsRecoverError');
-}
 
 describe('a locked file during the clear and the restore (real file operations)', () => {
   it('clear: FILE_IN_USE naming the locked file; the entries before it are moved, the rest left', async () => {
