@@ -22,9 +22,9 @@ const roots: string[] = [];
 export async function simFixture(initArgs: string[] = []): Promise<SimFixture> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kms-it-'));
   const root = path.join(dir, 'server');
+  roots.push(dir); // cleaned up even if sim init fails half-way
   const result = await runCli(['sim', 'init', root, '--json', ...initArgs]);
   if (result.code !== 0) throw new Error(`sim init failed: ${result.stderr}`);
-  roots.push(dir);
   const paths = parseJson<{ root: string; kmsdata: string; backup: string; startupDisk: string }>(result);
   const alpha = /pwd=(.*)\r?\n/.exec(fs.readFileSync(paths.startupDisk, 'latin1'))![1]!;
   return { dir, ...paths, db: path.join(dir, 'runs.db'), log: path.join(dir, 'runs.log'), alpha };
