@@ -32,7 +32,7 @@ function describe(state: RecoveryState, facts: Record<string, unknown> = {}, ser
     case 'stopped':
       return `${service} is stopped`;
     case 'cleared':
-      return `deleted ${String(facts.removed)} entries from ${kmsdata}`;
+      return `emptied ${kmsdata}: its ${String(facts.removed)} entries are kept in a quarantine folder beside it until the KMS runs`;
     case 'restored':
       return facts.alreadyRestored
         ? `Kmsdata already matched the backup (${String(facts.fileCount)} files)`
