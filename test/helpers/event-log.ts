@@ -27,13 +27,14 @@ export interface DbView {
 }
 
 /**
- * Reads a kms-recover database READ-ONLY (the test must not be a writer of the file it checks):
+ * Reads a kms-recover database (reads only; the test writes nothing into the file it checks):
  * runs, the whole event log in (run, seq) order, and the leases. Null if there is no database,
  * or it has no schema yet (a process killed while creating it).
  */
 export function readDb(dbFile: string): DbView | null {
   if (!fs.existsSync(dbFile)) return null;
-  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+  // Not read-only: after a SIGKILL the WAL must be recovered, which a read-only connection cannot do.
+  const db = new Database(dbFile, { fileMustExist: true });
   try {
     const tables = (db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
     if (!tables.includes('runs')) return null;

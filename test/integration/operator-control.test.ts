@@ -238,7 +238,7 @@ describe('versioned definitions', () => {
     const migrated = eventRows(sim.db).find((e) => e.event === 'definition.migrated')!;
     expect(migrated.detail).toMatchObject({ fromVersion: 1, toVersion: 2 });
     expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup));
-    const db = new Database(sim.db, { readonly: true });
+    const db = new Database(sim.db, { fileMustExist: true });
     const row = db.prepare('SELECT machine_version, snapshot FROM runs WHERE id = ?').get(runId) as { machine_version: number; snapshot: string };
     db.close();
     expect(row.machine_version).toBe(2);
