@@ -5,7 +5,8 @@ import type { Db } from './open-database.js';
 import type { LeaseRecord } from './run-lease.js';
 import { redactDetail } from './redact-detail.js';
 
-export interface NewRun {
+/** What a run is, as stored in its row. */
+interface RunFields {
   id: string;
   host: string;
   machineVersion: number;
@@ -15,21 +16,15 @@ export interface NewRun {
   state: string;
   phase: string;
   snapshot: unknown;
+}
+
+export interface NewRun extends RunFields {
   manifest: Manifest;
   /** Step policies and manual steps chosen at start. */
   options?: Record<string, unknown>;
 }
 
-export interface RunRecord {
-  id: string;
-  host: string;
-  machineVersion: number;
-  definitionHash: string;
-  adapter: string;
-  adapterConfig: Record<string, unknown>;
-  state: string;
-  phase: string;
-  snapshot: unknown;
+export interface RunRecord extends RunFields {
   options: Record<string, unknown>;
   createdAt: string;
   updatedAt: string;
