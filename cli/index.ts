@@ -3,6 +3,12 @@ import { Command, Option } from 'commander';
 import { EXIT } from '../errors/index.js';
 import { handleError } from './handle-error.js';
 
+// `kms-recover list --json | head`: a reader that stops early is not an error of ours.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 // Each command loads its own modules on use: `status` must not pay for pino or XState's runtime.
 const program = new Command()
   .name('kms-recover')
