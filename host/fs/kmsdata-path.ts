@@ -105,7 +105,7 @@ export async function assertBackupPath(backup: string, kmsdata: string): Promise
   }
 
   let files = 0;
-  for (const entry of await listTree(resolved)) {
+  for (const entry of await listTree(resolved, { sizes: false })) {
     if (entry.kind === 'file') files += 1;
     if (entry.kind !== 'symlink') continue;
     const target = await realpath(entry.fullPath).catch(() => undefined);
