@@ -5,7 +5,7 @@ export type AlphaSource = 'startup-disk' | 'environment' | 'prompt';
 /**
  * The alpha string, held only in this process's memory. It prints, logs and serializes as a
  * placeholder, so a stray `console.log`, pino call or JSON.stringify cannot leak it; only
- * `reveal()` gives the value, and only the start step calls it.
+ * `reveal()` gives the value, and only a service start calls it (the start step, `sim start`).
  */
 export class AlphaString {
   readonly #value: string;
