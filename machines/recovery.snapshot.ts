@@ -23,8 +23,3 @@ export function positionOf(value: StateValue): RecoveryPosition {
 export function isRecoveryState(name: string): name is RecoveryState {
   return (RECOVERY_STATES as readonly string[]).includes(name);
 }
-
-export function nextStateOf(state: RecoveryState): RecoveryState | null {
-  const i = RECOVERY_STATES.indexOf(state);
-  return RECOVERY_STATES[i + 1] ?? null;
-}

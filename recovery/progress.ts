@@ -8,10 +8,3 @@ export interface ProgressSink {
   stepFailed(state: RecoveryState, error: ErrorRecord): void;
   note(message: string): void;
 }
-
-export const silentProgress: ProgressSink = {
-  stepStarted() {},
-  reached() {},
-  stepFailed() {},
-  note() {},
-};
