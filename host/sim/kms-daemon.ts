@@ -98,14 +98,7 @@ async function main(): Promise<void> {
     return;
   }
 
-  let checkText: string;
-  try {
-    checkText = readFileSync(path.join(kmsdata, 'kmscheck.dat'), 'utf8');
-  } catch {
-    await fail(log, 'SERVICE_START_FAILED', `KMS database not found in ${kmsdata}`);
-    return;
-  }
-  const check = parseKmsCheck(checkText);
+  const check = readKmsCheck(kmsdata);
   if (!check) {
     await fail(log, 'SERVICE_START_FAILED', `KMS database not found in ${kmsdata}`);
     return;
@@ -146,3 +139,12 @@ main().catch((error: unknown) => {
   makeLogger(parseArgs(process.argv.slice(2))?.log)(`internal error: ${message}`);
   process.stdout.write(`${JSON.stringify({ ok: false, code: 'SERVICE_START_FAILED', message })}\n`, () => process.exit(1));
 });
+
+/** The salted check of the alpha string in this Kmsdata; undefined if absent or unreadable. */
+function readKmsCheck(kmsdata: string): ReturnType<typeof parseKmsCheck> {
+  try {
+    return parseKmsCheck(readFileSync(path.join(kmsdata, 'kmscheck.dat'), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}

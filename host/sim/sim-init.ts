@@ -87,7 +87,7 @@ async function writeKmsdata(dir: string, generation: string, alpha: string, extr
 }
 
 /** Copy a tree byte for byte (regular files and folders only). */
-async function copyTree(from: string, to: string): Promise<void> {
+export async function copyTree(from: string, to: string): Promise<void> {
   await fsp.mkdir(to, { recursive: true });
   for (const entry of await fsp.readdir(from, { withFileTypes: true })) {
     const source = path.join(from, entry.name);

@@ -7,6 +7,7 @@ import {
   alphaMatches, assertSimRoot, createSimHost, initSimHost, parseKmsCheck, readServicesFile, rebootSimHost,
   SimServiceManager, simPaths, type SimInitResult,
 } from '../../host/sim/index.js';
+import { copyTree } from '../../host/sim/sim-init.js';
 import { findDaemonPids } from '../../host/sim/sim-proc.js';
 import {
   KMS_SERVICE_NAME, type ClearReport, type KmsdataOperations, type Manifest, type RestoreReport, type StartupDiskReader,
@@ -30,15 +31,6 @@ async function readAlpha(file: string): Promise<string> {
   return match[1];
 }
 
-async function copyTree(from: string, to: string): Promise<void> {
-  await fsp.mkdir(to, { recursive: true });
-  for (const entry of await fsp.readdir(from, { withFileTypes: true })) {
-    const source = path.join(from, entry.name);
-    const target = path.join(to, entry.name);
-    if (entry.isDirectory()) await copyTree(source, target);
-    else await fsp.copyFile(source, target);
-  }
-}
 
 /** Swap the live Kmsdata for the administrator's backup, by hand (the service must be stopped). */
 async function putBackBackup(sim: SimInitResult): Promise<void> {
