@@ -1,8 +1,7 @@
-import fs from 'node:fs';
 import type { Logger } from 'pino';
 import { currentProcess } from '../host/process-identity.js';
 import type { LeaseHolder } from '../persistence/index.js';
-import { openDatabase, RunLeases, RunStore, type Db } from '../persistence/index.js';
+import { databaseExists as databaseFileExists, openDatabase, RunLeases, RunStore, type Db } from '../persistence/index.js';
 import { databasePath, logPathFor } from './database-location.js';
 
 export interface Session {
@@ -28,7 +27,7 @@ export function openSession(dbOption: string | undefined, options: { mustExist?:
 }
 
 export function databaseExists(dbOption: string | undefined): boolean {
-  return fs.existsSync(databasePath(dbOption));
+  return databaseFileExists(databasePath(dbOption));
 }
 
 /** The JSON-lines logger beside the database; loaded only by commands that change things. */

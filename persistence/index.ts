@@ -1,4 +1,4 @@
-export { openDatabase, databaseError } from './open-database.js';
+export { openDatabase, databaseError, databaseExists } from './open-database.js';
 export type { Db, MigrationSummary, OpenOptions } from './open-database.js';
 export { RunStore } from './run-store.js';
 export type { NewRun, RunRecord, RunTimer, EventRecord, Checkpoint } from './run-store.js';

@@ -131,3 +131,8 @@ export function databaseError(error: unknown, file: string): Error {
   }
   return error instanceof Error ? error : new Error(String(error));
 }
+
+/** Whether a database file is there at all (a new one is created only after the preflight). */
+export function databaseExists(file: string): boolean {
+  return fs.existsSync(file);
+}

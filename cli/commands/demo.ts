@@ -1,7 +1,5 @@
-import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { initSimHost } from '../../host/sim/index.js';
+import { initSimHost, temporarySimRoot } from '../../host/sim/index.js';
 import { printLine, progressLine } from '../output.js';
 import { startCommand } from './start.js';
 
@@ -13,7 +11,7 @@ export interface DemoCommandOptions {
 
 /** `sim init` in a temporary folder, then a full recovery on it with the original startup disk. */
 export async function demoCommand(options: DemoCommandOptions): Promise<void> {
-  const root = options.dir ? path.resolve(options.dir) : await fs.mkdtemp(path.join(os.tmpdir(), 'kms-recover-demo-'));
+  const root = options.dir ? path.resolve(options.dir) : await temporarySimRoot();
   const sim = await initSimHost(root);
   progressLine(`demo: simulated server at ${root}: original KMS backed up, Exchange and KMS reinstalled with a new alpha string`);
   await startCommand({

@@ -1,8 +1,6 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { KmsRecoverError } from '../../errors/index.js';
 import { recoveryGraph, renderDiagram, runOverlay, type DiagramFormat, type RunOverlay } from '../../recovery/diagram/index.js';
 import { openSession, databaseExists } from '../session.js';
+import { writeFileWhole } from '../../host/output-file.js';
 
 export interface DiagramCommandOptions {
   format?: DiagramFormat;
@@ -30,22 +28,7 @@ export async function diagramCommand(options: DiagramCommandOptions): Promise<vo
     }
   }
   const text = await renderDiagram(format, overlay, graph);
-  if (options.output) writeOutput(options.output, text);
+  if (options.output) writeFileWhole(options.output, text, 'the diagram');
   else process.stdout.write(text);
 }
 
-/** Writes the whole file or nothing (a temporary file renamed into place). */
-function writeOutput(file: string, text: string): void {
-  const target = path.resolve(file);
-  const temporary = `${target}.tmp-${process.pid}`;
-  try {
-    fs.mkdirSync(path.dirname(target), { recursive: true });
-    fs.writeFileSync(temporary, text);
-    fs.renameSync(temporary, target);
-  } catch (error) {
-    fs.rmSync(temporary, { force: true });
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new KmsRecoverError(code === 'ENOENT' ? 'PATH_MISSING' : code === 'EISDIR' ? 'PATH_NOT_DIRECTORY' : 'PATH_UNSAFE',
-      `cannot write the diagram to ${target}: ${(error as Error).message}`, { path: target });
-  }
-}

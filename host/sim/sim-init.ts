@@ -1,5 +1,6 @@
 import { createCipheriv, createHash, randomInt, randomUUID } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { KmsRecoverError } from '../../errors/index.js';
 import { KMS_SERVICE_NAME } from '../types.js';
@@ -160,4 +161,9 @@ export async function initSimHost(root: string, opts: SimInitOptions = {}): Prom
   await new SimServiceManager(paths.root).startService(KMS_SERVICE_NAME, [newAlpha]);
 
   return { root: paths.root, kmsdata: paths.kmsdata, backup: paths.backup, startupDisk: paths.startupDisk };
+}
+
+/** A new, empty folder under the system's temporary folder, for `kms-recover demo`. */
+export async function temporarySimRoot(): Promise<string> {
+  return fsp.mkdtemp(path.join(os.tmpdir(), 'kms-recover-demo-'));
 }
