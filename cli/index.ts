@@ -65,6 +65,9 @@ program.command('resume')
   .option('--startup-disk <file>', 'the original startup disk, Kmspwd.ini (else KMS_ALPHA_STRING, else a hidden prompt)')
   .option('--from <state>', 'go back to an earlier state and redo the steps from there (asks first)')
   .option('--yes', 'confirm --from without a terminal prompt')
+  .option('--timeout <step=seconds>', 'change the time limit of one attempt of a step (1 to 86400 s; repeatable; recorded)', collect, [])
+  .option('--attempts <step=n>', 'change the attempts of a step (1 to 100; repeatable; recorded)', collect, [])
+  .option('--backoff <step=seconds>', 'change the first wait before retrying a step (repeatable; recorded)', collect, [])
   .addOption(dbOption())
   .option('--json', 'print the final status as JSON on stdout')
   .action(run(async (runId: string | undefined, opts) => (await import('./commands/resume.js')).resumeCommand(runId, opts)));
@@ -77,6 +80,18 @@ program.command('confirm')
   .addOption(dbOption())
   .option('--json', 'print the final status as JSON on stdout')
   .action(run(async (runId: string, step: string, opts) => (await import('./commands/confirm.js')).confirmCommand(runId, step, opts)));
+
+program.command('abandon')
+  .description('end a run on purpose: it is never driven again, its server is released, nothing on the server is changed')
+  .argument('<run-id>', 'run id or unique prefix')
+  .option('--yes', 'confirm without a terminal prompt')
+  .option('--reason <text>', 'why, for the event log')
+  .option('--kmsdata <dir>', 'release the claim on this server of a run that its database no longer holds (the database was lost)')
+  .addOption(new Option('--adapter <name>', 'with --kmsdata: how to reach the server').choices(['sim', 'windows']))
+  .option('--sim-root <dir>', 'with --kmsdata and the simulator: its root')
+  .addOption(dbOption())
+  .option('--json', 'print as JSON')
+  .action(run(async (runId: string, opts) => (await import('./commands/abandon.js')).abandonCommand(runId, opts)));
 
 program.command('takeover')
   .description('take a run\'s lease from a holder that died (another host: only with confirmation)')

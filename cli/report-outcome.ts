@@ -9,7 +9,11 @@ export function reportOutcome(session: Session, outcome: DriveOutcome, json: boo
   const view = runStatus(session.store.getRun(outcome.runId), session.store.events(outcome.runId), null, session.store.timer(outcome.runId));
   if (json) printJson(view);
   if (outcome.phase === 'done') {
-    if (!json) printLine(`Run ${outcome.runId} is ${outcome.state}: recovery complete.`);
+    if (!json) {
+      printLine(outcome.finishCompleted
+        ? `Run ${outcome.runId} is ${outcome.state}: its interrupted finish is now complete.`
+        : `Run ${outcome.runId} is ${outcome.state}: recovery complete.`);
+    }
     process.exitCode = EXIT.OK;
     return;
   }
@@ -19,9 +23,9 @@ export function reportOutcome(session: Session, outcome: DriveOutcome, json: boo
   }
   const status = outcome.lastError ? exitStatusFor(outcome.lastError.code) : EXIT.STEP_FAILED;
   process.exitCode = status === EXIT.OK || status === EXIT.INTERNAL ? EXIT.STEP_FAILED : status;
-  if (outcome.lastError?.code === 'STEP_TIMEOUT') {
-    // The timed-out effect cannot be cancelled and may hold the event loop open (a hung child
-    // process): the checkpoint is committed and the log is written synchronously, so end here.
+  if (outcome.lastError?.detail?.stuck === true) {
+    // A timed-out OS call that could not be cancelled may hold the event loop open: the
+    // checkpoint is committed and the log is written synchronously, so end here.
     session.close();
     process.exit(process.exitCode);
   }

@@ -53,8 +53,11 @@ export const ERROR_EXIT = {
   REWIND_REFUSED: EXIT.REFUSED,
   CONFIRMATION_REQUIRED: EXIT.REFUSED,
   MANUAL_STEP_INVALID: EXIT.REFUSED,
-  // Another process drives the run.
+  // Another process drives the run, or another run holds the server.
   RUN_LOCKED: EXIT.RUN_LOCKED,
+  SERVER_CLAIMED: EXIT.RUN_LOCKED,
+  // This driver's lease was taken over: it stopped before touching the server again.
+  LEASE_LOST: EXIT.RUN_LOCKED,
   // The database cannot be used.
   DB_CORRUPT: EXIT.DATABASE,
   DB_FOREIGN: EXIT.DATABASE,

@@ -49,9 +49,47 @@ export interface ClearReport {
   quarantine: string;
 }
 
-export interface RestoreOptions {
+/**
+ * What every changing operation is given by the step that calls it: `signal` ends the work at its
+ * next file or poll (a step's time limit, a lost lease); `assertMayAct` throws when this process
+ * may no longer change the server (its lease was taken over) and is called before each change.
+ */
+export interface ChangeGuard {
+  signal?: AbortSignal;
+  assertMayAct?: () => void;
+}
+
+export interface RestoreOptions extends ChangeGuard {
   /** Called after each file is written to staging and verified (used by the crash tests). */
   onFileCopied?: (relPath: string, index: number) => void | Promise<void>;
+}
+
+/** The record beside Kmsdata that says which run is recovering this server. Never a secret. */
+export interface ServerClaim {
+  runId: string;
+  /** The database holding the run, absolute. */
+  db: string;
+  /** The machine the claiming kms-recover ran on, and its pid. */
+  host: string;
+  pid: number;
+  claimedAt: string;
+  kmsdata: string;
+  /** The server named by --server, when it is driven remotely. */
+  server?: string;
+}
+
+export type ClaimOutcome =
+  | { claimed: true; path: string }
+  /** `holder` null: a claim file is there but cannot be read as one. */
+  | { claimed: false; path: string; holder: ServerClaim | null };
+
+/** A per-run folder beside Kmsdata: a quarantine (the reinstall's files) or a restore staging copy. */
+export interface RunFolder {
+  kind: 'quarantine' | 'staging';
+  runId: string;
+  path: string;
+  /** Entries at its top level. */
+  entries: number;
 }
 
 export interface RestoreReport {
@@ -74,12 +112,12 @@ export interface VerifyReport {
 export interface ServiceControl {
   queryService(name: string): Promise<ServiceStatus>;
   /** Stop and wait until the service is verifiably stopped. A stopped service is left as is. */
-  stopService(name: string): Promise<ServiceStatus>;
+  stopService(name: string, guard?: ChangeGuard): Promise<ServiceStatus>;
   /**
    * Start with these start parameters (the KMS takes its alpha string here) and wait until it
    * runs. A running service is left as is. The parameters never reach a command line or a log.
    */
-  startService(name: string, startParameters: readonly string[]): Promise<ServiceStatus>;
+  startService(name: string, startParameters: readonly string[], guard?: ChangeGuard): Promise<ServiceStatus>;
 }
 
 export interface KmsdataOperations {
@@ -93,18 +131,29 @@ export interface KmsdataOperations {
    * Empty Kmsdata (never Kmsdata itself), after checking the path is one, by moving its entries
    * into the run's quarantine folder beside it: nothing is destroyed until the run succeeds.
    */
-  clearKmsdata(kmsdata: string, runId: string): Promise<ClearReport>;
-  /** Delete the run's quarantine folder; true if there was one. Called once the KMS runs. */
+  clearKmsdata(kmsdata: string, runId: string, guard?: ChangeGuard): Promise<ClearReport>;
+  /**
+   * Delete the run's quarantine and staging folders; true if there was one. Called once the KMS
+   * runs (for this run, and for the runs of this server that were abandoned before it).
+   */
   removeQuarantine(kmsdata: string, runId: string): Promise<boolean>;
+  /** The per-run folders (quarantines, staging copies) beside Kmsdata. Read-only. */
+  runFolders(kmsdata: string): Promise<RunFolder[]>;
+  /** Claim the server for a run (atomically, before its first change); the existing claim if there is one. */
+  claimServer(kmsdata: string, claim: ServerClaim): Promise<ClaimOutcome>;
+  /** The server's claim, if any (holder null: unreadable). Read-only. */
+  readServerClaim(kmsdata: string): Promise<{ path: string; holder: ServerClaim | null } | null>;
+  /** Remove the claim if it names `runId`. */
+  releaseServerClaim(kmsdata: string, runId: string): Promise<boolean>;
   /** Copy the backup into Kmsdata through a staging folder, verifying every file against `manifest`. */
-  restoreKmsdata(backup: string, kmsdata: string, manifest: Manifest, options?: RestoreOptions): Promise<RestoreReport>;
+  restoreKmsdata(backup: string, kmsdata: string, manifest: Manifest, runId: string, options?: RestoreOptions): Promise<RestoreReport>;
   /**
    * Cheap re-check of the backup against the manifest read at preflight: every listed file still
    * there with its size (contents are verified, hash by hash, while the restore copies them).
    */
   checkBackupAgainstManifest(backup: string, manifest: Manifest): Promise<VerifyReport>;
   /** Compare what is in Kmsdata now against `manifest`. Read-only. */
-  verifyKmsdata(kmsdata: string, manifest: Manifest): Promise<VerifyReport>;
+  verifyKmsdata(kmsdata: string, manifest: Manifest, guard?: ChangeGuard): Promise<VerifyReport>;
 }
 
 export interface StartupDiskReader {

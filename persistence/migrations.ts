@@ -73,6 +73,37 @@ export const MIGRATIONS: readonly string[] = [
     next_attempt_at  TEXT
   );
   `,
+  // v3: the server is the unit of safety. A run names the server it changes (server_key: its
+  // Kmsdata folder) and is open until it is closed (finished or abandoned): at most one open run
+  // per server, by the schema. Leases carry a fencing generation (runs.fence, raised by every
+  // acquire and takeover) and the holder's process start time, so a reused pid is not "alive".
+  `
+  ALTER TABLE runs ADD COLUMN server_key TEXT;
+  ALTER TABLE runs ADD COLUMN fence INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE runs ADD COLUMN closed_at TEXT;
+  ALTER TABLE leases ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE leases ADD COLUMN process_start TEXT;
+
+  UPDATE runs SET server_key = CASE WHEN adapter = 'windows'
+      THEN lower(json_extract(snapshot, '$.context.kmsdata')) ELSE json_extract(snapshot, '$.context.kmsdata') END;
+  UPDATE runs SET closed_at = updated_at WHERE phase = 'done';
+
+  -- Before v3 a second start on the same server was accepted. Of several open runs of one server
+  -- only the newest may go on: the older ones are closed as abandoned, and their logs say why.
+  CREATE TEMP TABLE superseded AS
+    SELECT r.id, r.state FROM runs r WHERE r.closed_at IS NULL AND EXISTS (
+      SELECT 1 FROM runs n WHERE n.server_key = r.server_key AND n.closed_at IS NULL AND (n.created_at, n.id) > (r.created_at, r.id));
+  INSERT INTO events (run_id, seq, event, from_state, to_state, at, detail)
+    SELECT s.id, (SELECT coalesce(max(seq), 0) + 1 FROM events WHERE run_id = s.id), 'run.abandoned', s.state, s.state,
+      strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), json_object('by', 'schema upgrade to v3', 'reason', 'a newer run of the same server exists')
+    FROM superseded s;
+  UPDATE runs SET phase = 'abandoned', closed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id IN (SELECT id FROM superseded);
+  DROP TABLE superseded;
+
+  CREATE UNIQUE INDEX runs_one_open_per_server ON runs (server_key) WHERE closed_at IS NULL;
+  DROP INDEX runs_unfinished_by_creation_id;
+  CREATE INDEX runs_open_by_creation_id ON runs (created_at, id) WHERE closed_at IS NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -96,21 +96,30 @@ function assertOurs(db: Db, file: string, integrity: 'full' | 'runs'): void {
   }
 }
 
+/**
+ * Applies the migrations this file lacks. The version is read inside each migration's IMMEDIATE
+ * transaction, so two processes creating the same new database at once never both apply one
+ * (the second waits for the first, then finds the version already raised).
+ */
 function migrate(db: Db, file: string): MigrationSummary {
   const fromVersion = db.pragma('user_version', { simple: true }) as number;
-  if (fromVersion > SCHEMA_VERSION) {
-    throw new KmsRecoverError('DB_TOO_NEW', `${file} has schema version ${fromVersion}; this kms-recover knows up to ${SCHEMA_VERSION}: use a newer kms-recover`, { db: file });
-  }
   let version = fromVersion;
-  for (const sql of MIGRATIONS.slice(fromVersion)) {
-    db.transaction(() => {
-      db.exec(sql);
+  for (;;) {
+    const applied = db.transaction((): boolean => {
+      version = db.pragma('user_version', { simple: true }) as number;
+      if (version > SCHEMA_VERSION) {
+        throw new KmsRecoverError('DB_TOO_NEW', `${file} has schema version ${version}; this kms-recover knows up to ${SCHEMA_VERSION}: use a newer kms-recover`, { db: file });
+      }
+      if (version === SCHEMA_VERSION) return false;
+      db.exec(MIGRATIONS[version]!);
       version += 1;
       db.pragma(`user_version = ${version}`);
       db.pragma(`application_id = ${APPLICATION_ID}`);
+      return true;
     }).immediate();
+    if (!applied) break;
   }
-  return { fromVersion, toVersion: version, applied: version - fromVersion };
+  return { fromVersion, toVersion: version, applied: Math.max(0, version - fromVersion) };
 }
 
 /** Maps driver errors to the tool's codes; our own errors pass through. */

@@ -2,7 +2,7 @@ import { KmsRecoverError } from '../errors/index.js';
 import type { Manifest, ManifestFile } from '../host/types.js';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './open-database.js';
-import type { LeaseRecord } from './run-lease.js';
+import { leaseLost, type LeaseRecord } from './run-lease.js';
 import { redactDetail } from './redact-detail.js';
 
 /** What a run is, as stored in its row. */
@@ -16,6 +16,8 @@ interface RunFields {
   state: string;
   phase: string;
   snapshot: unknown;
+  /** The server the run changes (its Kmsdata folder): at most one open run per server. */
+  serverKey: string | null;
 }
 
 export interface NewRun extends RunFields {
@@ -28,6 +30,10 @@ export interface RunRecord extends RunFields {
   options: Record<string, unknown>;
   createdAt: string;
   updatedAt: string;
+  /** When the run was closed: its finish completed, or it was abandoned. Null while open. */
+  closedAt: string | null;
+  /** The current fencing generation (raised by every lease acquire and takeover). */
+  fence: number;
 }
 
 /** The durable timers of a run's current step: absolute ISO times, so they survive a restart. */
@@ -58,8 +64,12 @@ export interface Checkpoint {
 interface RunRow {
   id: string; host: string; machine_version: number; definition_hash: string; adapter: string;
   adapter_config: string; state: string; phase: string; snapshot: string; options: string; created_at: string; updated_at: string;
+  server_key: string | null; closed_at: string | null; fence: number;
 }
-interface LeaseColumns { lease_host: string | null; lease_pid: number | null; lease_acquired_at: string | null; lease_heartbeat_at: string | null }
+interface LeaseColumns {
+  lease_host: string | null; lease_pid: number | null; lease_process_start: string | null; lease_acquired_at: string | null;
+  lease_heartbeat_at: string | null; lease_generation: number | null;
+}
 interface EventRow { seq: number; event: string; from_state: string | null; to_state: string; at: string; detail: string | null }
 
 const now = () => new Date().toISOString();
@@ -76,9 +86,15 @@ export class RunStore {
     const insertManifest = this.db.prepare(
       'INSERT INTO backup_manifest (run_id, path, kind, size, sha256) VALUES (?, ?, ?, ?, ?)');
     this.db.transaction(() => {
-      this.db.prepare(`INSERT INTO runs (id, host, machine_version, definition_hash, adapter, adapter_config, state, phase, snapshot, options, created_at, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(run.id, run.host, run.machineVersion, run.definitionHash, run.adapter,
-        JSON.stringify(run.adapterConfig), run.state, run.phase, JSON.stringify(run.snapshot), JSON.stringify(run.options ?? {}), at, at);
+      const open = run.serverKey === null ? undefined : this.openRunOfServer(run.serverKey);
+      if (open) {
+        throw new KmsRecoverError('SERVER_CLAIMED',
+          `this database already holds an open run of ${run.serverKey}: run ${open.id} (${open.state}); continue it with kms-recover resume ${open.id}, or end it with kms-recover abandon ${open.id}`,
+          { runId: open.id, state: open.state, serverKey: run.serverKey });
+      }
+      this.db.prepare(`INSERT INTO runs (id, host, machine_version, definition_hash, adapter, adapter_config, state, phase, snapshot, options, created_at, updated_at, server_key)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(run.id, run.host, run.machineVersion, run.definitionHash, run.adapter,
+        JSON.stringify(run.adapterConfig), run.state, run.phase, JSON.stringify(run.snapshot), JSON.stringify(run.options ?? {}), at, at, run.serverKey);
       for (const dir of run.manifest.dirs) insertManifest.run(run.id, dir, 'dir', null, null);
       for (const file of run.manifest.files) insertManifest.run(run.id, file.path, 'file', file.size, file.sha256);
       this.insertEvent(run.id, 'run.created', null, run.state, at, {
@@ -98,9 +114,21 @@ export class RunStore {
     throw new KmsRecoverError('RUN_NOT_FOUND', `no run "${idOrPrefix}" in this database (kms-recover list shows the runs)`, { runId: idOrPrefix });
   }
 
+  /** The newest run not yet closed: unfinished, or finished with its clean-up cut off. */
   latestUnfinishedRun(): RunRecord | null {
-    const row = this.db.prepare("SELECT * FROM runs WHERE phase <> 'done' ORDER BY created_at DESC, id DESC LIMIT 1").get() as RunRow | undefined;
+    const row = this.db.prepare('SELECT * FROM runs WHERE closed_at IS NULL ORDER BY created_at DESC, id DESC LIMIT 1').get() as RunRow | undefined;
     return row ? toRun(row) : null;
+  }
+
+  /** The open run of a server, if any (the schema allows one). */
+  openRunOfServer(serverKey: string): RunRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM runs WHERE server_key = ? AND closed_at IS NULL').get(serverKey) as RunRow | undefined;
+    return row ? toRun(row) : undefined;
+  }
+
+  /** Runs of a server that were abandoned: their per-run folders beside Kmsdata are known leftovers. */
+  abandonedRunsOfServer(serverKey: string): RunRecord[] {
+    return (this.db.prepare("SELECT * FROM runs WHERE server_key = ? AND phase = 'abandoned' ORDER BY created_at, id").all(serverKey) as RunRow[]).map(toRun);
   }
 
   latestRun(): RunRecord | null {
@@ -111,13 +139,17 @@ export class RunStore {
   /** Every run, newest first, without their snapshots, with its lease holder if any. */
   *listRuns(): Generator<Omit<RunRecord, 'snapshot'> & { lease: LeaseRecord | null }> {
     const rows = this.db.prepare(`SELECT r.id, r.host, r.machine_version, r.definition_hash, r.adapter, r.adapter_config, r.state, r.phase,
-        '""' AS snapshot, r.options, r.created_at, r.updated_at,
-        l.host AS lease_host, l.pid AS lease_pid, l.acquired_at AS lease_acquired_at, l.heartbeat_at AS lease_heartbeat_at
+        '""' AS snapshot, r.options, r.created_at, r.updated_at, r.server_key, r.closed_at, r.fence,
+        l.host AS lease_host, l.pid AS lease_pid, l.process_start AS lease_process_start, l.acquired_at AS lease_acquired_at,
+        l.heartbeat_at AS lease_heartbeat_at, l.generation AS lease_generation
       FROM runs r LEFT JOIN leases l ON l.run_id = r.id ORDER BY r.created_at DESC, r.id DESC`).iterate() as IterableIterator<RunRow & LeaseColumns>;
     for (const row of rows) {
       const { snapshot: _unused, ...rest } = toRun(row);
       const lease = row.lease_host === null ? null
-        : { host: row.lease_host, pid: row.lease_pid!, acquiredAt: row.lease_acquired_at!, heartbeatAt: row.lease_heartbeat_at! };
+        : {
+          host: row.lease_host, pid: row.lease_pid!, processStart: row.lease_process_start, acquiredAt: row.lease_acquired_at!,
+          heartbeatAt: row.lease_heartbeat_at!, generation: row.lease_generation!,
+        };
       yield { ...rest, lease };
     }
   }
@@ -126,11 +158,10 @@ export class RunStore {
    * Writes the snapshot and the event that produced it in ONE transaction: after a crash the
    * database holds either both or neither.
    */
-  checkpoint(runId: string, checkpoint: Checkpoint): number {
+  checkpoint(runId: string, checkpoint: Checkpoint, token?: number): number {
     const at = now();
     return this.db.transaction(() => {
-      const previous = this.cached('SELECT state FROM runs WHERE id = ?').get(runId) as { state: string } | undefined;
-      if (!previous) throw new KmsRecoverError('RUN_NOT_FOUND', `no run "${runId}" in this database`, { runId });
+      const previous = this.current(runId, token);
       this.cached('UPDATE runs SET snapshot = ?, state = ?, phase = ?, updated_at = ? WHERE id = ?')
         .run(JSON.stringify(checkpoint.snapshot), checkpoint.state, checkpoint.phase, at, runId);
       return this.insertEvent(runId, checkpoint.event, previous.state, checkpoint.state, at, checkpoint.detail);
@@ -142,10 +173,10 @@ export class RunStore {
    * Refuses if the run's committed state is not `state`, so no side effect can run ahead of the
    * checkpoint that allows it.
    */
-  beginStep(runId: string, state: string, step: string, timeoutMs?: number): number {
+  beginStep(runId: string, state: string, step: string, timeoutMs?: number, token?: number): number {
     return this.db.transaction(() => {
-      const run = this.db.prepare('SELECT state FROM runs WHERE id = ?').get(runId) as { state: string } | undefined;
-      if (!run || run.state !== state) {
+      const run = this.current(runId, token);
+      if (run.state !== state) {
         throw new KmsRecoverError('INTERNAL', `step ${step} was about to run in state ${state}, but run ${runId} is checkpointed at ${run?.state ?? 'nothing'}`, { runId, step });
       }
       const { n } = this.db.prepare("SELECT count(*) AS n FROM events WHERE run_id = ? AND event = 'step.started' AND json_extract(detail, '$.step') = ?")
@@ -162,10 +193,9 @@ export class RunStore {
   }
 
   /** An event that does not change the state (lease taken over, drift seen). */
-  note(runId: string, event: string, detail: Record<string, unknown>): number {
+  note(runId: string, event: string, detail: Record<string, unknown>, token?: number): number {
     return this.db.transaction(() => {
-      const run = this.db.prepare('SELECT state FROM runs WHERE id = ?').get(runId) as { state: string } | undefined;
-      if (!run) throw new KmsRecoverError('RUN_NOT_FOUND', `no run "${runId}" in this database`, { runId });
+      const run = this.current(runId, token);
       return this.insertEvent(runId, event, run.state, run.state, now(), detail);
     }).immediate();
   }
@@ -183,12 +213,12 @@ export class RunStore {
   }
 
   /** Records when the next automatic attempt of `step` is due, with its event, in one transaction. */
-  scheduleRetry(runId: string, step: string, attempt: number, nextAttemptAt: string, detail: Record<string, unknown>): void {
+  scheduleRetry(runId: string, step: string, attempt: number, nextAttemptAt: string, detail: Record<string, unknown>, token?: number): void {
     this.db.transaction(() => {
+      const run = this.current(runId, token);
       this.db.prepare(`INSERT INTO run_timers (run_id, step, attempt, deadline_at, next_attempt_at) VALUES (?, ?, ?, NULL, ?)
         ON CONFLICT (run_id) DO UPDATE SET step = excluded.step, attempt = excluded.attempt, next_attempt_at = excluded.next_attempt_at`)
         .run(runId, step, attempt, nextAttemptAt);
-      const run = this.db.prepare('SELECT state FROM runs WHERE id = ?').get(runId) as { state: string };
       this.insertEvent(runId, 'retry.scheduled', run.state, run.state, now(), { step, attempt, nextAttemptAt, ...detail });
     }).immediate();
   }
@@ -203,13 +233,41 @@ export class RunStore {
   }
 
   /** Replaces a run's snapshot after an explicit definition migration, with its event. */
-  migrateDefinition(runId: string, to: { machineVersion: number; definitionHash: string; snapshot: unknown }, detail: Record<string, unknown>): void {
+  migrateDefinition(runId: string, to: { machineVersion: number; definitionHash: string; snapshot: unknown }, detail: Record<string, unknown>, token?: number): void {
     this.db.transaction(() => {
-      const run = this.db.prepare('SELECT state FROM runs WHERE id = ?').get(runId) as { state: string };
+      const run = this.current(runId, token);
       this.db.prepare('UPDATE runs SET machine_version = ?, definition_hash = ?, snapshot = ?, updated_at = ? WHERE id = ?')
         .run(to.machineVersion, to.definitionHash, JSON.stringify(to.snapshot), now(), runId);
       this.insertEvent(runId, 'definition.migrated', run.state, run.state, now(), detail);
     }).immediate();
+  }
+
+  /** Replaces a run's step policies and manual steps (resume --timeout ...), with its event. */
+  updateOptions(runId: string, options: Record<string, unknown>, detail: Record<string, unknown>, token?: number): void {
+    this.db.transaction(() => {
+      const run = this.current(runId, token);
+      this.db.prepare('UPDATE runs SET options = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(options), now(), runId);
+      this.insertEvent(runId, 'policy.changed', run.state, run.state, now(), detail);
+    }).immediate();
+  }
+
+  /**
+   * Closes a run: `abandoned` by the operator, or finished (its clean-up after `running` done).
+   * A closed run is never driven again and no longer holds its server in this database.
+   */
+  close(runId: string, how: { abandoned: boolean; event: string; detail: Record<string, unknown> }, token?: number): void {
+    this.db.transaction(() => {
+      const run = this.current(runId, token);
+      const at = now();
+      this.db.prepare(`UPDATE runs SET closed_at = ?, updated_at = ?${how.abandoned ? ", phase = 'abandoned'" : ''} WHERE id = ? AND closed_at IS NULL`)
+        .run(at, at, runId);
+      this.insertEvent(runId, how.event, run.state, run.state, at, how.detail);
+    }).immediate();
+  }
+
+  /** Throws LEASE_LOST when `token` is no longer the run's fencing generation. Read-only. */
+  assertFence(runId: string, token: number): void {
+    this.current(runId, token);
   }
 
   events(runId: string): EventRecord[] {
@@ -229,6 +287,21 @@ export class RunStore {
     const dirs = rows.filter((r) => r.kind === 'dir').map((r) => r.path);
     const digest = created ? (JSON.parse(created.detail) as { backupDigest: string }).backupDigest : '';
     return { files, dirs, fileCount: files.length, totalBytes: files.reduce((sum, f) => sum + f.size, 0), digest };
+  }
+
+  /** The run's committed state, after checking a driver's fencing token when one is given. */
+  private current(runId: string, token: number | undefined): { state: string; fence: number } {
+    const row = this.cached('SELECT state, fence FROM runs WHERE id = ?').get(runId) as { state: string; fence: number } | undefined;
+    if (!row) throw new KmsRecoverError('RUN_NOT_FOUND', `no run "${runId}" in this database`, { runId });
+    if (token !== undefined && row.fence !== token) {
+      const holder = this.cached('SELECT host, pid, process_start, acquired_at, heartbeat_at, generation FROM leases WHERE run_id = ?').get(runId) as
+        { host: string; pid: number; process_start: string | null; acquired_at: string; heartbeat_at: string; generation: number } | undefined;
+      throw leaseLost(runId, token, row, holder ? {
+        host: holder.host, pid: holder.pid, processStart: holder.process_start, acquiredAt: holder.acquired_at,
+        heartbeatAt: holder.heartbeat_at, generation: holder.generation,
+      } : null);
+    }
+    return row;
   }
 
   private insertEvent(runId: string, event: string, from: string | null, to: string, at: string, detail?: Record<string, unknown>): number {
@@ -259,5 +332,6 @@ function toRun(row: RunRow): RunRecord {
     state: row.state, phase: row.phase, snapshot: JSON.parse(row.snapshot) as unknown,
     options: JSON.parse(row.options ?? '{}') as Record<string, unknown>,
     createdAt: row.created_at, updatedAt: row.updated_at,
+    serverKey: row.server_key, closedAt: row.closed_at, fence: row.fence,
   };
 }

@@ -6,13 +6,15 @@ import type { Host } from '../host/types.js';
 import {
   MACHINE_VERSION, migrateSnapshot, positionOf, recoveryMachine, STEP_OF_STATE, type RecoveryPosition, type RecoverySnapshot, type RecoveryState,
 } from '../machines/index.js';
-import type { LeaseHolder, LeaseRecord, RunLeases, RunRecord, RunStore } from '../persistence/index.js';
+import { FencedRun, type LeaseHolder, type LeaseRecord, type RunLeases, type RunRecord, type RunStore } from '../persistence/index.js';
+import { databaseError } from '../persistence/index.js';
 import type { AlphaString } from './alpha-string.js';
 import { definitionHash } from './definition-hash.js';
 import { finishRun } from './finish-run.js';
 import type { ProgressSink } from './progress.js';
 import { stepActors } from './step-actors.js';
 import { backoffDelay, isRetryable, policyFor, type RunOptions } from './step-policy.js';
+import { claimedBy } from './server-claim.js';
 
 export interface DriveOptions {
   store: RunStore;
@@ -24,7 +26,11 @@ export interface DriveOptions {
   logger: Logger;
   me: LeaseHolder;
   isAlive: (holder: LeaseRecord) => boolean;
+  /** The database file, named in the server's claim. */
+  dbPath: string;
   heartbeatMs?: number;
+  /** `resume --timeout/--attempts/--backoff`: new step policies, recorded before the drive. */
+  policyChange?: { policies: NonNullable<RunOptions['policies']>; detail: Record<string, unknown> };
   /** `resume --from`: re-enter this earlier state (already confirmed by the operator) first. */
   rewindTo?: RecoveryState;
   rewindDetail?: Record<string, unknown>;
@@ -33,6 +39,8 @@ export interface DriveOptions {
 export interface DriveOutcome extends RecoveryPosition {
   runId: string;
   lastError: ErrorRecord | null;
+  /** The run had already reached `running`; this drive only completed its interrupted finish. */
+  finishCompleted?: boolean;
 }
 
 /**
@@ -44,43 +52,110 @@ export interface DriveOutcome extends RecoveryPosition {
 export async function driveRun(options: DriveOptions): Promise<DriveOutcome> {
   const { store, leases, runId, progress } = options;
   const run = store.getRun(runId);
-  if (run.phase === 'done') {
-    throw new KmsRecoverError('RUN_FINISHED', `run ${run.id} is already finished (state ${run.state}); nothing to resume`, { runId: run.id });
-  }
-  assertDefinitionUsable(run);
+  assertOpen(run);
+  if (run.phase !== 'done') assertDefinitionUsable(run);
 
-  const { tookOverFrom } = leases.acquire(run.id, options.me, options.isAlive);
-  if (tookOverFrom) {
-    store.note(run.id, 'lease.taken-over', { fromPid: tookOverFrom.pid, fromHost: tookOverFrom.host, since: tookOverFrom.acquiredAt });
-    progress.note(`took the run over from pid ${tookOverFrom.pid}, which is no longer running`);
-  }
-  const heartbeat = setInterval(() => leases.heartbeat(run.id, options.me), options.heartbeatMs ?? 2000);
+  const { token, tookOverFrom } = leases.acquire(run.id, options.me, options.isAlive);
+  const fenced = new FencedRun(store, run.id, token);
+  // Ends the drive when the lease is lost (or the database fails): the steps' work stops at its
+  // next file or poll, and no write of this driver is accepted any more.
+  const lost = new AbortController();
+  const heartbeat = setInterval(() => {
+    try {
+      if (!leases.heartbeat(run.id, token)) {
+        fenced.assertCurrent(); // throws LEASE_LOST naming who took the run
+        throw new KmsRecoverError('LEASE_LOST', `the lease of run ${run.id} is gone: this process stops without touching the server`, { runId: run.id });
+      }
+    } catch (error) {
+      clearInterval(heartbeat);
+      lost.abort(databaseError(error, options.dbPath));
+    }
+  }, options.heartbeatMs ?? 2000);
   heartbeat.unref();
   try {
-    if (run.machineVersion < MACHINE_VERSION) migrateDefinition(store, run);
-    if (options.rewindTo) rewind(store, run, options.rewindTo, options.rewindDetail ?? {});
-    const outcome = await driveActor(options, run);
-    if (outcome.phase === 'done') await finishRun({ ...options, run: store.getRun(run.id) });
+    if (tookOverFrom) {
+      fenced.note('lease.taken-over', { fromPid: tookOverFrom.pid, fromHost: tookOverFrom.host, since: tookOverFrom.acquiredAt, generation: token });
+      progress.note(`took the run over from pid ${tookOverFrom.pid}, which is no longer running`);
+    }
+    if (run.phase === 'done') {
+      // `running` was checkpointed, but the finish after it was cut off: complete it.
+      await finishRun({ ...options, fenced, run });
+      return { runId: run.id, state: 'running', phase: 'done', lastError: null, finishCompleted: true };
+    }
+    await holdServerClaim(options, run, fenced);
+    if (run.machineVersion < MACHINE_VERSION) migrateDefinition(fenced, run);
+    if (options.policyChange) changePolicies(fenced, run, options.policyChange);
+    if (options.rewindTo) rewind(fenced, run, options.rewindTo, options.rewindDetail ?? {});
+    const outcome = await driveActor(options, run, fenced, lost.signal);
+    if (outcome.phase === 'done') await finishRun({ ...options, fenced, run: store.getRun(run.id) });
     return outcome;
   } finally {
     clearInterval(heartbeat);
-    leases.release(run.id, options.me);
+    try {
+      leases.release(run.id, token);
+    } catch {
+      // A database that failed under the heartbeat may fail here too; the lease then goes stale.
+    }
   }
 }
 
+/** A closed run (finished, or abandoned) is never driven again. */
+function assertOpen(run: RunRecord): void {
+  if (run.closedAt === null) return;
+  if (run.phase === 'abandoned') {
+    throw new KmsRecoverError('RUN_FINISHED', `run ${run.id} was abandoned at ${run.closedAt} (at ${run.state}); start a new run to recover this server`, { runId: run.id });
+  }
+  throw new KmsRecoverError('RUN_FINISHED', `run ${run.id} is already finished (state ${run.state}); nothing to resume`, { runId: run.id });
+}
+
+/**
+ * The server must be claimed by this run before any step acts. A run from before claims existed
+ * (or whose claim file was removed by hand) claims it again, atomically; a claim of another run
+ * refuses the drive.
+ */
+async function holdServerClaim(options: DriveOptions, run: RunRecord, fenced: FencedRun): Promise<void> {
+  const kmsdata = contextOf(run).kmsdata;
+  const existing = await options.host.readServerClaim(kmsdata);
+  if (existing?.holder?.runId === run.id) return;
+  if (existing) throw claimedBy(existing.holder, existing.path, { store: options.store, dbPath: options.dbPath });
+  fenced.assertCurrent();
+  const claim = await options.host.claimServer(kmsdata, {
+    runId: run.id, db: options.dbPath, host: options.me.host, pid: options.me.pid, claimedAt: new Date().toISOString(), kmsdata,
+    ...(typeof run.adapterConfig.server === 'string' ? { server: run.adapterConfig.server } : {}),
+  });
+  if (!claim.claimed) throw claimedBy(claim.holder, claim.path, { store: options.store, dbPath: options.dbPath });
+  fenced.note('claim.renewed', { claim: claim.path });
+}
+
+function contextOf(run: RunRecord): { kmsdata: string; serviceName: string } {
+  return (run.snapshot as { context: { kmsdata: string; serviceName: string } }).context;
+}
+
+function changePolicies(fenced: FencedRun, run: RunRecord, change: NonNullable<DriveOptions['policyChange']>): void {
+  const before = (run.options as RunOptions).policies ?? {};
+  const after: NonNullable<RunOptions['policies']> = { ...before };
+  for (const [step, policy] of Object.entries(change.policies) as [keyof typeof after, NonNullable<typeof after[keyof typeof after]>][]) {
+    after[step] = { ...before[step], ...policy };
+  }
+  const options = { ...run.options, policies: after };
+  fenced.updateOptions(options, { before, after, ...change.detail });
+  run.options = options;
+}
+
 /** Restores the actor from the run's snapshot and runs it until it rests, committing every change. */
-async function driveActor(options: DriveOptions, run: RunRecord): Promise<DriveOutcome> {
+async function driveActor(options: DriveOptions, run: RunRecord, fenced: FencedRun, lost: AbortSignal): Promise<DriveOutcome> {
   const { store, logger, progress } = options;
   const runOptions = run.options as RunOptions;
   let retryTimer: NodeJS.Timeout | undefined;
   const machine = recoveryMachine.provide({
-    actors: stepActors({ runId: run.id, store, host: options.host, alpha: options.alpha, progress, logger, options: runOptions }),
+    actors: stepActors({ runId: run.id, store, fenced, lost, host: options.host, alpha: options.alpha, progress, logger, options: runOptions }),
   });
 
   let lastWritten = JSON.stringify(run.snapshot);
   let stopping = false;
   let settle!: { resolve: (outcome: DriveOutcome) => void; reject: (error: unknown) => void };
   const settled = new Promise<DriveOutcome>((resolve, reject) => { settle = { resolve, reject }; });
+  lost.addEventListener('abort', () => settle.reject(lost.reason), { once: true });
 
   const actor = restoreActor(() => createActor(machine, {
     snapshot: run.snapshot as Snapshot<unknown>,
@@ -105,7 +180,7 @@ async function driveActor(options: DriveOptions, run: RunRecord): Promise<DriveO
     if (json === lastWritten) return null;
     const position = positionOf(snapshot.value);
     const previous = positionOf(JSON.parse(lastWritten).value);
-    store.checkpoint(run.id, {
+    fenced.checkpoint({
       snapshot: persisted, state: position.state, phase: position.phase, event: event.type,
       detail: eventDetail(event, position, snapshot),
     });
@@ -122,7 +197,7 @@ async function driveActor(options: DriveOptions, run: RunRecord): Promise<DriveO
         logger.error({ runId: run.id, state: position.state, code: lastError.code, err: lastError.message }, 'step failed');
       }
     }
-    if (position.phase === 'failed' && snapshot.context.lastError && scheduleRetry(position.state, snapshot.context.lastError.code)) {
+    if (position.phase === 'failed' && snapshot.context.lastError && scheduleRetry(position.state, snapshot.context.lastError)) {
       return null;
     }
     if (position.phase === 'failed' || snapshot.status === 'done') {
@@ -135,15 +210,17 @@ async function driveActor(options: DriveOptions, run: RunRecord): Promise<DriveO
    * A transient failure with attempts left: the next attempt's time is committed to SQLite
    * before the wait starts, so a process killed during the back-off resumes with what remains.
    */
-  function scheduleRetry(state: RecoveryState, code: string): boolean {
-    if (state === 'running') return false;
+  function scheduleRetry(state: RecoveryState, error: ErrorRecord): boolean {
+    const code = error.code;
+    // Work that could not be stopped must not have a retry running beside it: the process ends.
+    if (state === 'running' || error.detail?.stuck === true) return false;
     const step = STEP_OF_STATE[state];
     const policy = policyFor(runOptions, step);
     const attempts = store.attempts(run.id, step);
     if (!isRetryable(code) || attempts >= policy.attempts) return false;
     const delayMs = backoffDelay(policy, attempts);
     const nextAttemptAt = new Date(Date.now() + delayMs).toISOString();
-    store.scheduleRetry(run.id, step, attempts + 1, nextAttemptAt, { delayMs, after: code });
+    fenced.scheduleRetry(step, attempts + 1, nextAttemptAt, { delayMs, after: code });
     logger.warn({ runId: run.id, step, attempt: attempts + 1, nextAttemptAt }, 'retry scheduled');
     progress.note(`retrying ${step} in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempts + 1} of ${policy.attempts})`);
     failPoint(`backoff-wait:${step}`);
@@ -202,9 +279,9 @@ function assertDefinitionUsable(run: RunRecord): void {
   }
 }
 
-function migrateDefinition(store: RunStore, run: RunRecord): void {
+function migrateDefinition(fenced: FencedRun, run: RunRecord): void {
   const snapshot = migrateSnapshot(run.snapshot, run.machineVersion, MACHINE_VERSION);
-  store.migrateDefinition(run.id, { machineVersion: MACHINE_VERSION, definitionHash: definitionHash(), snapshot },
+  fenced.migrateDefinition({ machineVersion: MACHINE_VERSION, definitionHash: definitionHash(), snapshot },
     { fromVersion: run.machineVersion, toVersion: MACHINE_VERSION, fromHash: run.definitionHash });
   run.snapshot = snapshot;
   run.machineVersion = MACHINE_VERSION;
@@ -215,7 +292,7 @@ function migrateDefinition(store: RunStore, run: RunRecord): void {
  * that was in flight is never started again here; the re-entered state's step starts when the
  * run is driven. The machine's guards only allow going back.
  */
-function rewind(store: RunStore, run: RunRecord, to: RecoveryState, detail: Record<string, unknown>): void {
+function rewind(fenced: FencedRun, run: RunRecord, to: RecoveryState, detail: Record<string, unknown>): void {
   // Creating an actor from the snapshot (not starting it) only rebuilds the snapshot object.
   const current = restoreActor(() => createActor(recoveryMachine, { snapshot: run.snapshot as Snapshot<unknown>, input: undefined as never }), run.id).getSnapshot();
   const from = positionOf(current.value);
@@ -225,7 +302,7 @@ function rewind(store: RunStore, run: RunRecord, to: RecoveryState, detail: Reco
     throw new KmsRecoverError('REWIND_REFUSED', `run ${run.id} cannot go back from ${from.state} to ${to}: kms-recover only goes back to an earlier state, never forward past a guard`, { runId: run.id });
   }
   const persisted = recoveryMachine.getPersistedSnapshot(next);
-  store.checkpoint(run.id, { snapshot: persisted, state: position.state, phase: position.phase, event: 'REWIND', detail: { from: from.state, to, ...detail } });
+  fenced.checkpoint({ snapshot: persisted, state: position.state, phase: position.phase, event: 'REWIND', detail: { from: from.state, to, ...detail } });
   run.snapshot = persisted;
 }
 

@@ -55,8 +55,16 @@ export interface RunStatus {
   backup: string | null;
   state: string;
   phase: string;
-  /** True once the run reached `running`: nothing is left to do. */
+  /** True once the run reached `running` (the KMS runs; see finishPending for its clean-up). */
   done: boolean;
+  /** When the run was closed (its finish completed, or abandoned); null while open. */
+  closedAt: string | null;
+  /** The run reached `running` but the clean-up after it (quarantine, claim) was cut off: `resume` completes it. */
+  finishPending: boolean;
+  /** The run was ended on purpose (`kms-recover abandon`): who, when and why, from its event. */
+  abandoned: { at: string; reason: string | null } | null;
+  /** The lease's fencing generation: raised by every acquire and takeover. */
+  leaseGeneration: number;
   /** Each of the six states with the time it was first reached (null: not yet), its step, attempts and duration. */
   steps: StepStatus[];
   /** Attempts per step name (only steps that were started). */
@@ -137,6 +145,10 @@ export function runStatus(run: RunRecord, events: EventRecord[], lease: LeaseRec
     state: run.state,
     phase: run.phase,
     done,
+    closedAt: run.closedAt,
+    finishPending: done && run.closedAt === null,
+    abandoned: abandonedOf(run, events),
+    leaseGeneration: run.fence,
     steps,
     attempts: Object.fromEntries([...attempts].map(([step, a]) => [step, a.count])) as Partial<Record<StepName, number>>,
     history,
@@ -192,6 +204,12 @@ function attemptsOf(events: EventRecord[]): Map<StepName, AttemptRecord> {
   return out;
 }
 
+function abandonedOf(run: RunRecord, events: EventRecord[]): RunStatus['abandoned'] {
+  if (run.phase !== 'abandoned') return null;
+  const event = events.findLast((e) => e.event === 'run.abandoned');
+  return { at: event?.at ?? run.closedAt ?? run.updatedAt, reason: str(event?.detail?.reason) };
+}
+
 function lastFailureAt(events: EventRecord[]): string | null {
   for (let i = events.length - 1; i >= 0; i--) {
     const e = events[i]!;
@@ -208,9 +226,15 @@ const CREDENTIAL_CODES = ['ALPHA_REJECTED', 'CREDENTIAL_MISSING', 'ALPHA_INVALID
 
 /** The operator's next action: the KB's words for the step at hand, then the exact command. */
 function nextAction(run: RunRecord, lastError: ErrorRecord | null, lease: LeaseRecord | null, timer: RunTimer | null): string | null {
+  const resume = `kms-recover resume ${run.id}`;
+  if (run.phase === 'abandoned') {
+    return `This run was abandoned; nothing more happens in it. To recover the server, start a new run (kms-recover start ...): it deletes this run's quarantine once the KMS runs.`;
+  }
+  if (run.phase === 'done' && run.closedAt === null) {
+    return `The original Key Management Server runs, but the clean-up after it (the reinstall's files kept aside, the server's claim) was cut off: run ${resume} to complete it.`;
+  }
   const kb = KB_STEPS[run.state as RecoveryState];
   if (!kb || kb.next === null) return null;
-  const resume = `kms-recover resume ${run.id}`;
   if (run.phase === 'failed' && timer?.nextAttemptAt && Date.parse(timer.nextAttemptAt) > Date.now()) {
     return `Attempt ${timer.attempt} of ${timer.step} is scheduled at ${timer.nextAttemptAt}; if no kms-recover process is waiting for it, run: ${resume} (it keeps the remaining wait)`;
   }

@@ -10,9 +10,15 @@ import type { ProgressSink } from './progress.js';
 import { KmsRecoverError } from '../errors/index.js';
 import { failPoint } from '../host/fail-point.js';
 import { STEP_NAMES, type RunOptions } from './step-policy.js';
+import type { RunStore } from '../persistence/index.js';
+import { assertServerFree, claimedBy, serverKeyOf } from './server-claim.js';
 
 export interface PrepareOptions {
   host: Host;
+  /** The database the run will be written to: null when it does not exist yet. */
+  store: RunStore | null;
+  dbPath: string;
+  adapterName: string;
   kmsdata: string;
   backup: string;
   serviceName: string;
@@ -25,6 +31,7 @@ export interface PrepareOptions {
 /** Everything checked and read before a run exists: nothing on the server has changed yet. */
 export interface PreparedRun {
   serviceName: string;
+  serverKey: string;
   checked: CheckedPaths;
   /** Null when the operator gives the alpha string to the service by hand (manual start). */
   alpha: AlphaString | null;
@@ -34,6 +41,7 @@ export interface PreparedRun {
 
 export interface StartOptions extends Omit<DriveOptions, 'runId' | 'alpha'> {
   adapter: { name: string; config: Record<string, unknown> };
+  dbPath: string;
 }
 
 /** Short, unique, easy to type: 8 hex characters. */
@@ -45,10 +53,13 @@ export function newRunId(): string {
 export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> {
   const runOptions = normaliseManualSteps(options.options);
   const checked = await checkReinstall(options.host, options);
+  const serverKey = serverKeyOf(checked.kmsdata, options.adapterName);
+  // A claimed server is refused before the alpha string is asked for or the backup read.
+  await assertServerFree(options.host, checked.kmsdata, serverKey, { store: options.store, dbPath: options.dbPath });
   const alpha = runOptions.manual?.includes('startService') ? null : await options.readAlpha();
   options.progress.note(`reading the backup ${checked.backup} ...`);
   const manifest = await readBackupManifest(options.host, checked.backup);
-  return { serviceName: options.serviceName, checked, alpha, manifest, options: runOptions };
+  return { serviceName: options.serviceName, serverKey, checked, alpha, manifest, options: runOptions };
 }
 
 /**
@@ -78,11 +89,24 @@ export async function startRun(prepared: PreparedRun, options: StartOptions): Pr
   };
   // Not started: this only computes the initial snapshot, with the first step not yet run.
   const initial = createActor(recoveryMachine, { input }).getPersistedSnapshot();
-  store.createRun({
-    id: runId, host: options.me.host, machineVersion: MACHINE_VERSION, definitionHash: definitionHash(),
-    adapter: options.adapter.name, adapterConfig: options.adapter.config,
-    state: 'reinstalled', phase: 'working', snapshot: initial, manifest, options: { ...prepared.options },
+  // The server is claimed first, atomically, beside Kmsdata: of two starts at the same moment
+  // (same database or not) exactly one gets it. Only then is the run written.
+  const claim = await options.host.claimServer(checked.kmsdata, {
+    runId, db: options.dbPath, host: options.me.host, pid: options.me.pid, claimedAt: new Date().toISOString(), kmsdata: checked.kmsdata,
+    ...(typeof options.adapter.config.server === 'string' ? { server: options.adapter.config.server } : {}),
   });
+  if (!claim.claimed) throw claimedBy(claim.holder, claim.path, { store, dbPath: options.dbPath });
+  failPoint('after-claim');
+  try {
+    store.createRun({
+      id: runId, host: options.me.host, machineVersion: MACHINE_VERSION, definitionHash: definitionHash(),
+      adapter: options.adapter.name, adapterConfig: options.adapter.config, serverKey: prepared.serverKey,
+      state: 'reinstalled', phase: 'working', snapshot: initial, manifest, options: { ...prepared.options },
+    });
+  } catch (error) {
+    await options.host.releaseServerClaim(checked.kmsdata, runId);
+    throw error;
+  }
   failPoint('after-checkpoint:reinstalled');
   logger.info({ runId, kmsdata: checked.kmsdata, backup: checked.backup, files: manifest.fileCount, bytes: manifest.totalBytes, alphaSource: alpha?.source ?? 'operator', manual: prepared.options.manual }, 'run created');
   progress.reached('reinstalled', { runId, service: checked.service, backupFiles: manifest.fileCount, backupBytes: manifest.totalBytes });

@@ -2,16 +2,21 @@ import { fromPromise } from 'xstate';
 import type { Logger } from 'pino';
 import { KmsRecoverError } from '../errors/index.js';
 import { failPoint, injectedFault } from '../host/fail-point.js';
-import type { Host, Manifest } from '../host/types.js';
+import type { ChangeGuard, Host, Manifest } from '../host/types.js';
 import { KB_STEPS, type RecoveryState, type StepInputs, type StepName, type StepOutputs } from '../machines/index.js';
-import type { RunStore } from '../persistence/index.js';
+import type { FencedRun, RunStore } from '../persistence/index.js';
 import type { AlphaString } from './alpha-string.js';
 import type { ProgressSink } from './progress.js';
 import { policyFor, type RunOptions } from './step-policy.js';
 
 export interface StepEnvironment {
   runId: string;
+  /** Reads (the manifest, attempts); every write goes through `fenced`. */
   store: RunStore;
+  /** This driver's fenced writes: refused (LEASE_LOST) once the run was taken over. */
+  fenced: FencedRun;
+  /** Aborted when the drive ends under the steps (lease lost, database failing). */
+  lost: AbortSignal;
   host: Host;
   /** Null when the run was resumed without an alpha string; the credential steps then fail clearly. */
   alpha: AlphaString | null;
@@ -29,18 +34,43 @@ export interface StepEnvironment {
  */
 const EMPTY_MANIFEST: Manifest = { files: [], dirs: [], fileCount: 0, totalBytes: 0, digest: '' };
 
+/** How long a timed-out attempt may take to stop at its next file or poll before the process ends. */
+const STOP_GRACE_MS = 10_000;
+
 /**
- * One attempt may take at most `timeoutMs`. On expiry the attempt fails with STEP_TIMEOUT; the
- * effect itself cannot be cancelled from here, so the driver ends the process rather than
- * retrying beside it.
+ * One attempt may take at most `timeoutMs`. On expiry the attempt's signal aborts, so a copy,
+ * hash or wait stops at its next file or poll, and the attempt fails with STEP_TIMEOUT (retried
+ * by the step's policy). Work that does not stop within STOP_GRACE_MS is an OS call that cannot
+ * be cancelled: STEP_TIMEOUT then says `stuck`, and the CLI ends the process after the checkpoint.
  */
-function withTimeout<T>(work: Promise<T>, timeoutMs: number, step: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expiry = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new KmsRecoverError('STEP_TIMEOUT',
-      `step ${step} did not finish within ${Math.round(timeoutMs / 1000)} s; see the log, then run kms-recover resume`, { step, timeoutMs })), timeoutMs);
+async function withTimeout<T>(work: (signal: AbortSignal) => Promise<T>, remainingMs: number, timeoutMs: number, step: string, outer: AbortSignal): Promise<T> {
+  const expiry = new AbortController();
+  const expire = () => expiry.abort(new KmsRecoverError('STEP_TIMEOUT',
+    `step ${step} did not finish within ${formatSeconds(timeoutMs)}; see the log, then run kms-recover resume`, { step, timeoutMs }));
+  if (remainingMs <= 0) expire();
+  const timer = setTimeout(expire, Math.max(0, remainingMs));
+  const signal = AbortSignal.any([outer, expiry.signal]);
+  const running = work(signal);
+  // Once aborted, the work has STOP_GRACE_MS to stop at its next file or poll; then it is stuck.
+  const stopped = new Promise<never>((_, reject) => {
+    signal.addEventListener('abort', () => {
+      const reason: unknown = signal.reason;
+      const grace = setTimeout(() => reject(reason instanceof KmsRecoverError
+        ? new KmsRecoverError(reason.code, `${reason.message} (the work could not be stopped: this process ends; the run stays resumable)`, { ...reason.detail, stuck: true })
+        : reason), STOP_GRACE_MS);
+      running.catch(() => undefined).finally(() => { clearTimeout(grace); reject(reason); });
+    }, { once: true });
   });
-  return Promise.race([work, expiry]).finally(() => clearTimeout(timer));
+  try {
+    return await Promise.race([running, stopped]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** `1 s`, `0.25 s`, `90 s`: the exact time a policy holds, as the operator set it. */
+export function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))} s`;
 }
 
 export function stepActors(env: StepEnvironment) {
@@ -49,17 +79,24 @@ export function stepActors(env: StepEnvironment) {
 
   const manualSteps = new Set(env.options.manual ?? []);
 
-  function step<K extends StepName>(name: K, state: RecoveryState, effect: (input: StepInputs[K]) => Promise<StepOutputs[K]>) {
-    return fromPromise<StepOutputs[K], StepInputs[K]>(async ({ input }) => {
+  function step<K extends StepName>(name: K, state: RecoveryState, effect: (input: StepInputs[K], guard: ChangeGuard) => Promise<StepOutputs[K]>) {
+    return fromPromise<StepOutputs[K], StepInputs[K]>(async ({ input, signal: actorSignal }) => {
       await Promise.resolve();
       const policy = policyFor(env.options, name);
-      const attempt = env.store.beginStep(env.runId, state, name, policy.timeoutMs);
+      const attempt = env.fenced.beginStep(state, name, policy.timeoutMs);
+      // The attempt's deadline counts from its recorded start (status shows the same time).
+      const deadline = Date.now() + policy.timeoutMs;
       env.logger.info({ runId: env.runId, state, step: name, attempt }, 'step started');
       env.progress.stepStarted(state, name, attempt);
       failPoint(`before-step:${name}`);
       injectedFault(name, attempt);
-      const work = manualSteps.has(name) ? manualStep(name, state, input as StepInputs[StepName]) as Promise<StepOutputs[K]> : effect(input);
-      const output = await withTimeout(work, policy.timeoutMs, name);
+      const outer = AbortSignal.any([actorSignal, env.lost]);
+      const output = await withTimeout((signal) => {
+        signal.throwIfAborted();
+        const guard: ChangeGuard = { signal, assertMayAct: () => env.fenced.assertCurrent() };
+        return manualSteps.has(name) ? manualStep(name, state, input as StepInputs[StepName], guard) as Promise<StepOutputs[K]> : effect(input, guard);
+      }, deadline - Date.now(), policy.timeoutMs, name, outer);
+      env.fenced.assertCurrent();
       failPoint(`after-step:${name}`);
       return output;
     });
@@ -69,7 +106,7 @@ export function stepActors(env: StepEnvironment) {
    * A manual step: the run stops until the operator has done it and said so (`confirm`), then
    * the tool verifies on the server what can be verified before the run goes on.
    */
-  async function manualStep(name: StepName, state: RecoveryState, input: StepInputs[StepName]): Promise<StepOutputs[StepName]> {
+  async function manualStep(name: StepName, state: RecoveryState, input: StepInputs[StepName], guard: ChangeGuard): Promise<StepOutputs[StepName]> {
     if (!env.store.confirmedSinceLastAttempt(env.runId, name)) {
       throw new KmsRecoverError('MANUAL_STEP_PENDING',
         `${KB_STEPS[state].next} This step is manual: do it, then run: kms-recover confirm ${env.runId} ${name}`,
@@ -85,14 +122,14 @@ export function stepActors(env: StepEnvironment) {
       }
       case 'clearKmsdata': {
         const { kmsdata } = input as StepInputs['clearKmsdata'];
-        const left = await env.host.verifyKmsdata(kmsdata, EMPTY_MANIFEST);
+        const left = await env.host.verifyKmsdata(kmsdata, EMPTY_MANIFEST, guard);
         if (!left.matches) throw unverified(`${left.differences.length} entries are still in ${kmsdata}`);
         return { removed: 0, remaining: 0 };
       }
       case 'restoreKmsdata': {
         const { kmsdata } = input as StepInputs['restoreKmsdata'];
         const manifest = backupManifest();
-        const check = await env.host.verifyKmsdata(kmsdata, manifest);
+        const check = await env.host.verifyKmsdata(kmsdata, manifest, guard);
         if (!check.matches) throw unverified(`${kmsdata} does not match the backup (${check.differences.length} differences, e.g. ${check.differences[0]})`);
         return { fileCount: manifest.fileCount, totalBytes: manifest.totalBytes, digest: manifest.digest, mismatches: [], alreadyRestored: true };
       }
@@ -111,16 +148,17 @@ export function stepActors(env: StepEnvironment) {
    * The service must be stopped for every step between `stopped` and `credential-set`. After a
    * reboot it may run again although the checkpoint says otherwise: stop it, and say so.
    */
-  async function ensureStopped(serviceName: string, step: StepName): Promise<boolean> {
+  async function ensureStopped(serviceName: string, step: StepName, guard: ChangeGuard): Promise<boolean> {
     const status = await env.host.queryService(serviceName);
     if (status.state === 'stopped') return false;
     if (status.state === 'missing') {
       throw new KmsRecoverError('SERVICE_MISSING', `service ${serviceName} is no longer installed`, { service: serviceName });
     }
-    env.store.note(env.runId, 'drift.service-running', { step, service: serviceName, serviceState: status.state });
+    env.fenced.note('drift.service-running', { step, service: serviceName, serviceState: status.state });
     env.logger.warn({ runId: env.runId, step, serviceState: status.state }, 'service found running although the run had stopped it');
     env.progress.note(`${serviceName} was ${status.state} again (a reboot?): stopping it before ${step}`);
-    const after = await env.host.stopService(serviceName);
+    guard.assertMayAct?.();
+    const after = await env.host.stopService(serviceName, guard);
     if (after.state !== 'stopped') {
       throw new KmsRecoverError('SERVICE_STOP_FAILED', `${serviceName} is ${after.state} and could not be stopped again`, { service: serviceName });
     }
@@ -142,13 +180,14 @@ export function stepActors(env: StepEnvironment) {
   }
 
   return {
-    stopService: step('stopService', 'reinstalled', async ({ serviceName }) => {
-      await env.host.stopService(serviceName);
+    stopService: step('stopService', 'reinstalled', async ({ serviceName }, guard) => {
+      guard.assertMayAct?.();
+      await env.host.stopService(serviceName, guard);
       const status = await env.host.queryService(serviceName);
       return { serviceState: status.state };
     }),
 
-    clearKmsdata: step('clearKmsdata', 'stopped', async ({ serviceName, kmsdata, backup }) => {
+    clearKmsdata: step('clearKmsdata', 'stopped', async ({ serviceName, kmsdata, backup }, guard) => {
       // The only destructive step: only with this run's backup manifest in hand, the backup
       // still holding every file it listed, and the service stopped now.
       assertManifestStored(backupManifest());
@@ -158,23 +197,24 @@ export function stepActors(env: StepEnvironment) {
           `backup ${backup} changed since it was checked (${check.differences.length} differences, e.g. ${check.differences[0]}): Kmsdata was not touched`,
           { backup, differences: check.differences.slice(0, 20) });
       }
-      await ensureStopped(serviceName, 'clearKmsdata');
-      const report = await env.host.clearKmsdata(kmsdata, env.runId);
+      await ensureStopped(serviceName, 'clearKmsdata', guard);
+      const report = await env.host.clearKmsdata(kmsdata, env.runId, guard);
       return { removed: report.removed, remaining: report.remaining, quarantine: report.quarantine };
     }),
 
-    restoreKmsdata: step('restoreKmsdata', 'cleared', async ({ serviceName, kmsdata, backup }) => {
-      await ensureStopped(serviceName, 'restoreKmsdata');
-      const report = await env.host.restoreKmsdata(backup, kmsdata, backupManifest(), {
+    restoreKmsdata: step('restoreKmsdata', 'cleared', async ({ serviceName, kmsdata, backup }, guard) => {
+      await ensureStopped(serviceName, 'restoreKmsdata', guard);
+      const report = await env.host.restoreKmsdata(backup, kmsdata, backupManifest(), env.runId, {
+        ...guard,
         onFileCopied: (_path, index) => failPoint(`restore-after-file:${index + 1}`),
       });
       return { ...report };
     }),
 
-    setCredential: step('setCredential', 'restored', async ({ serviceName, kmsdata }) => {
-      if (await ensureStopped(serviceName, 'setCredential')) {
+    setCredential: step('setCredential', 'restored', async ({ serviceName, kmsdata }, guard) => {
+      if (await ensureStopped(serviceName, 'setCredential', guard)) {
         // The service ran on this Kmsdata while we were away: prove it is still the backup's.
-        const check = await env.host.verifyKmsdata(kmsdata, backupManifest());
+        const check = await env.host.verifyKmsdata(kmsdata, backupManifest(), guard);
         if (!check.matches) {
           throw new KmsRecoverError('RESTORE_MISMATCH',
             `Kmsdata no longer matches the backup it was restored from (${check.differences.length} differences, e.g. ${check.differences[0]}): it was changed while the run was interrupted`,
@@ -185,9 +225,10 @@ export function stepActors(env: StepEnvironment) {
       return { source: alpha.source, length: alpha.length };
     }),
 
-    startService: step('startService', 'credential-set', async ({ serviceName }) => {
+    startService: step('startService', 'credential-set', async ({ serviceName }, guard) => {
       const alpha = requireAlpha();
-      await env.host.startService(serviceName, [alpha.reveal()]);
+      guard.assertMayAct?.();
+      await env.host.startService(serviceName, [alpha.reveal()], guard);
       const status = await env.host.queryService(serviceName);
       return { serviceState: status.state };
     }),

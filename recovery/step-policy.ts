@@ -34,15 +34,38 @@ export interface RunOptions {
   manual?: StepName[];
 }
 
+/** What the runtime can honour: Node's timers hold at most 2^31-1 ms; a time limit under 1 s is no limit. */
+export const POLICY_LIMITS = {
+  timeoutMs: { min: 1_000, max: 24 * 60 * MINUTE, unit: 'seconds' },
+  attempts: { min: 1, max: 100, unit: 'attempts' },
+  backoffMs: { min: 1, max: 24 * 60 * MINUTE, unit: 'seconds' },
+} as const;
+
+function within(value: number | undefined, limits: { min: number; max: number }, fallback: number): number {
+  return value !== undefined && Number.isFinite(value) && value >= limits.min && value <= limits.max ? value : fallback;
+}
+
+/**
+ * The step's policy: the run's own settings over the defaults. A value stored by an older version
+ * outside what the runtime can honour falls back to the default (`resume --timeout` sets a new one).
+ */
 export function policyFor(options: RunOptions, step: StepName): StepPolicy {
-  return { ...DEFAULT_POLICIES[step], ...options.policies?.[step] };
+  const own = options.policies?.[step] ?? {};
+  const base = DEFAULT_POLICIES[step];
+  const backoffMs = within(own.backoffMs, POLICY_LIMITS.backoffMs, base.backoffMs);
+  return {
+    timeoutMs: within(own.timeoutMs, POLICY_LIMITS.timeoutMs, base.timeoutMs),
+    attempts: within(own.attempts, POLICY_LIMITS.attempts, base.attempts),
+    backoffMs,
+    backoffMaxMs: within(own.backoffMaxMs, { min: backoffMs, max: POLICY_LIMITS.backoffMs.max }, Math.max(backoffMs, base.backoffMaxMs)),
+  };
 }
 
 /**
  * Errors worth an automatic retry: the server may be busy (a file briefly in use, a service
  * slow to stop or start). A wrong alpha string, a changed backup or a missing disk are not.
  */
-const RETRYABLE = new Set(['FILE_IN_USE', 'SERVICE_STOP_FAILED', 'SERVICE_START_FAILED', 'STEP_FAILED', 'INJECTED_FAULT']);
+const RETRYABLE = new Set(['FILE_IN_USE', 'SERVICE_STOP_FAILED', 'SERVICE_START_FAILED', 'STEP_FAILED', 'INJECTED_FAULT', 'STEP_TIMEOUT']);
 
 export function isRetryable(code: string): boolean {
   return RETRYABLE.has(code);
@@ -60,21 +83,54 @@ const STEP_ALIASES: Record<string, StepName> = {
 
 /** Accepts a step name (`stopService`) or its short alias (`stop`). */
 export function parseStepName(value: string): StepName {
-  const step = (STEP_NAMES as string[]).includes(value) ? (value as StepName) : STEP_ALIASES[value];
+  // Own keys only: `constructor` or `toString` is not a step.
+  const step = STEP_NAMES.find((name) => name === value) ?? (Object.hasOwn(STEP_ALIASES, value) ? STEP_ALIASES[value] : undefined);
   if (!step) {
     throw new KmsRecoverError('USAGE', `unknown step "${value}" (steps: ${STEP_NAMES.join(', ')}; or ${Object.keys(STEP_ALIASES).join(', ')})`);
   }
   return step;
 }
 
-/** Parses `<step>=<seconds>` (timeouts) or `<step>=<n>` (attempts) from the command line. */
+/**
+ * Parses `<step>=<seconds>` (timeouts, back-off) or `<step>=<n>` (attempts) from the command line,
+ * exactly: a value outside what the runtime can honour is a usage error, never rounded or clamped.
+ */
 export function parseStepSetting(value: string, kind: 'timeout' | 'attempts' | 'backoff'): [StepName, number] {
   const match = /^([A-Za-z]+)=(\d+(?:\.\d+)?)$/.exec(value);
   if (!match) throw new KmsRecoverError('USAGE', `--${kind} takes <step>=<${kind === 'attempts' ? 'count' : 'seconds'}>, not "${value}"`);
+  const step = parseStepName(match[1]!);
   const number = Number(match[2]);
-  if (kind === 'attempts' && (!Number.isInteger(number) || number < 1)) {
-    throw new KmsRecoverError('USAGE', `--attempts needs a whole number of at least 1, not "${match[2]}"`);
+  if (kind === 'attempts') {
+    const { min, max } = POLICY_LIMITS.attempts;
+    if (!Number.isInteger(number) || number < min || number > max) {
+      throw new KmsRecoverError('USAGE', `--attempts needs a whole number from ${min} to ${max}, not "${match[2]}"`);
+    }
+    return [step, number];
   }
-  if (kind !== 'attempts' && number <= 0) throw new KmsRecoverError('USAGE', `--${kind} needs a positive number of seconds, not "${match[2]}"`);
-  return [parseStepName(match[1]!), kind === 'attempts' ? number : Math.round(number * 1000)];
+  const limits = kind === 'timeout' ? POLICY_LIMITS.timeoutMs : POLICY_LIMITS.backoffMs;
+  const ms = number * 1000;
+  if (!Number.isInteger(ms) || ms < limits.min || ms > limits.max) {
+    throw new KmsRecoverError('USAGE',
+      `--${kind} needs seconds from ${limits.min / 1000} to ${limits.max / 1000} (24 h), in whole milliseconds at most, not "${match[2]}"`);
+  }
+  return [step, ms];
+}
+
+/** --timeout, --attempts and --backoff (each repeatable) into step policies. */
+export function policiesFrom(settings: { timeout?: string[]; attempts?: string[]; backoff?: string[] }): NonNullable<RunOptions['policies']> {
+  const policies: NonNullable<RunOptions['policies']> = {};
+  for (const value of settings.timeout ?? []) {
+    const [step, ms] = parseStepSetting(value, 'timeout');
+    policies[step] = { ...policies[step], timeoutMs: ms };
+  }
+  for (const value of settings.attempts ?? []) {
+    const [step, n] = parseStepSetting(value, 'attempts');
+    policies[step] = { ...policies[step], attempts: n };
+  }
+  for (const value of settings.backoff ?? []) {
+    const [step, ms] = parseStepSetting(value, 'backoff');
+    // The back-off doubles per attempt up to eight times its first wait.
+    policies[step] = { ...policies[step], backoffMs: ms, backoffMaxMs: Math.min(POLICY_LIMITS.backoffMs.max, 8 * ms) };
+  }
+  return policies;
 }

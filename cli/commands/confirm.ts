@@ -2,7 +2,7 @@ import { KmsRecoverError } from '../../errors/index.js';
 import { STEP_OF_STATE, type RecoveryState } from '../../machines/recovery.types.js';
 import { parseStepName, type RunOptions } from '../../recovery/step-policy.js';
 import { openSession } from '../session.js';
-import { continueRun, type ResumeCommandOptions } from './resume.js';
+import { assertDrivable, continueRun, type ResumeCommandOptions } from './resume.js';
 
 /**
  * The operator did a manual step: record it, then continue the run, whose step now verifies on
@@ -13,6 +13,7 @@ export async function confirmCommand(runId: string, stepArg: string, options: Re
   try {
     const run = session.store.getRun(runId);
     const step = parseStepName(stepArg);
+    assertDrivable(session, run);
     if (!((run.options as RunOptions).manual ?? []).includes(step)) {
       throw new KmsRecoverError('MANUAL_STEP_INVALID', `step ${step} of run ${run.id} is not manual (start a run with --manual ${step} to do it by hand)`, { runId: run.id, step });
     }

@@ -1,15 +1,17 @@
-import { isLeaseHolderAlive } from '../../host/process-identity.js';
-import { LEASE_STALE_AFTER_MS, type LeaseRecord } from '../../persistence/index.js';
+import { driverOf as driverView } from '../../recovery/lease-policy.js';
+import type { LeaseRecord } from '../../persistence/index.js';
 import { printJson, printLine } from '../output.js';
 import { openSession } from '../session.js';
 
 /** Who drives a run: nobody, a live holder, or a stale one (dead here, or silent elsewhere). */
 function driverOf(lease: LeaseRecord | null, now: number): { driver: string; stale: boolean } {
-  if (!lease) return { driver: '-', stale: false };
-  const silentMs = now - Date.parse(lease.heartbeatAt);
-  if (!isLeaseHolderAlive(lease)) return { driver: `STALE: pid ${lease.pid} on ${lease.host} is dead`, stale: true };
-  if (silentMs > LEASE_STALE_AFTER_MS) return { driver: `STALE: pid ${lease.pid} on ${lease.host}, no heartbeat for ${Math.round(silentMs / 1000)} s`, stale: true };
-  return { driver: `pid ${lease.pid} on ${lease.host}`, stale: false };
+  const view = driverView(lease, now);
+  switch (view.kind) {
+    case 'nobody': return { driver: '-', stale: false };
+    case 'dead': return { driver: `STALE: pid ${view.lease.pid} on ${view.lease.host} is dead`, stale: true };
+    case 'silent': return { driver: `STALE: pid ${view.lease.pid} on ${view.lease.host}, no heartbeat for ${Math.round(view.silentMs / 1000)} s`, stale: true };
+    case 'live': return { driver: `pid ${view.lease.pid} on ${view.lease.host}`, stale: false };
+  }
 }
 
 export function listCommand(options: { db?: string; json?: boolean }): void {

@@ -1,13 +1,14 @@
 import { chooseAdapter, createHost } from '../../host/create-host.js';
-import { isLeaseHolderAlive } from '../../host/process-identity.js';
+import { holderIsAlive } from '../../recovery/lease-policy.js';
 import { KMS_SERVICE_NAME } from '../../host/types.js';
 import { prepareRun, startRun } from '../../recovery/start-run.js';
-import { parseStepName, parseStepSetting, type RunOptions } from '../../recovery/step-policy.js';
+import { parseStepName, policiesFrom, type RunOptions } from '../../recovery/step-policy.js';
 import { printPlan } from '../plan-printer.js';
 import { readAlpha } from '../alpha-input.js';
 import { progressPrinter } from '../progress-printer.js';
 import { reportOutcome } from '../report-outcome.js';
 import { databaseExists, openLogger, openSession } from '../session.js';
+import { databasePath } from '../database-location.js';
 
 export interface StartCommandOptions {
   kmsdata: string;
@@ -34,7 +35,8 @@ export async function startCommand(options: StartCommandOptions): Promise<void> 
   let session = !options.dryRun && databaseExists(options.db) ? openSession(options.db, { forWriting: true }) : null;
   try {
     const prepared = await prepareRun({
-      host, kmsdata: options.kmsdata, backup: options.backup, serviceName: KMS_SERVICE_NAME,
+      host, store: session?.store ?? null, dbPath: databasePath(options.db), adapterName: adapter.name,
+      kmsdata: options.kmsdata, backup: options.backup, serviceName: KMS_SERVICE_NAME,
       readAlpha: () => readAlpha(options.startupDisk), progress, options: runOptions,
     });
     if (options.dryRun) {
@@ -44,7 +46,7 @@ export async function startCommand(options: StartCommandOptions): Promise<void> 
     session ??= openSession(options.db);
     const logger = await openLogger(session.dbPath);
     const outcome = await startRun(prepared, {
-      store: session.store, leases: session.leases, host, logger, me: session.me, isAlive: isLeaseHolderAlive, adapter, progress,
+      store: session.store, leases: session.leases, host, logger, me: session.me, isAlive: holderIsAlive, adapter, progress, dbPath: session.dbPath,
     });
     reportOutcome(session, outcome, Boolean(options.json));
   } finally {
@@ -54,18 +56,5 @@ export async function startCommand(options: StartCommandOptions): Promise<void> 
 
 /** --manual, --timeout, --attempts and --backoff, each repeatable, into the run's stored options. */
 function runOptionsFrom(options: StartCommandOptions): RunOptions {
-  const policies: NonNullable<RunOptions['policies']> = {};
-  for (const value of options.timeout ?? []) {
-    const [step, ms] = parseStepSetting(value, 'timeout');
-    policies[step] = { ...policies[step], timeoutMs: ms };
-  }
-  for (const value of options.attempts ?? []) {
-    const [step, n] = parseStepSetting(value, 'attempts');
-    policies[step] = { ...policies[step], attempts: n };
-  }
-  for (const value of options.backoff ?? []) {
-    const [step, ms] = parseStepSetting(value, 'backoff');
-    policies[step] = { ...policies[step], backoffMs: ms, backoffMaxMs: Math.max(ms, 8 * ms) };
-  }
-  return { policies, manual: (options.manual ?? []).map(parseStepName) };
+  return { policies: policiesFrom(options), manual: (options.manual ?? []).map(parseStepName) };
 }

@@ -1,6 +1,6 @@
 import { KmsRecoverError } from '../../errors/index.js';
 import { runStatus, type RunStatus } from '../../recovery/run-status.js';
-import { isLeaseHolderAlive } from '../../host/process-identity.js';
+import { holderIsAlive } from '../../recovery/lease-policy.js';
 import { printJson, printLine } from '../output.js';
 import { openSession } from '../session.js';
 
@@ -23,7 +23,9 @@ export function statusCommand(runId: string | undefined, options: StatusCommandO
 }
 
 function printStatus(s: RunStatus): void {
-  const where = s.done ? 'recovery complete' : s.phase === 'failed' ? 'step failed, waiting for a retry' : 'in progress or interrupted';
+  const where = s.abandoned ? `abandoned at ${s.abandoned.at}${s.abandoned.reason ? ` (${s.abandoned.reason})` : ''}`
+    : s.finishPending ? 'the KMS runs; its clean-up was cut off'
+      : s.done ? 'recovery complete' : s.phase === 'failed' ? 'step failed, waiting for a retry' : 'in progress or interrupted';
   printLine(`Run ${s.runId} on ${s.host} (${s.adapter} adapter, machine v${s.machineVersion})`);
   printLine(`Kmsdata: ${s.kmsdata ?? '?'}   backup: ${s.backup ?? '?'}`);
   printLine(`State:   ${s.state} (${where}); started ${s.createdAt}, ${s.done ? 'took' : 'last change after'} ${formatDuration(s.elapsedMs)}`);
@@ -45,7 +47,7 @@ function printStatus(s: RunStatus): void {
     printLine(`Lease:   ${t.at} taken over from pid ${t.fromPid ?? '?'} on ${t.fromHost ?? '?'} (driving since ${t.since ?? '?'}), which had died`);
   }
   printLine(!s.lease ? 'Driven by: nobody (no process holds this run now)'
-    : isLeaseHolderAlive(s.lease)
+    : holderIsAlive(s.lease)
       ? `Driven by pid ${s.lease.pid} on ${s.lease.host} since ${s.lease.acquiredAt} (last heartbeat ${s.lease.heartbeatAt})`
       : `Driven by: nobody; pid ${s.lease.pid} on ${s.lease.host}, which held the run since ${s.lease.acquiredAt}, is gone (resume takes over)`);
   if (s.lastError) {

@@ -1,6 +1,5 @@
 import { KmsRecoverError } from '../../errors/index.js';
-import { isLeaseHolderAlive } from '../../host/process-identity.js';
-import { LEASE_STALE_AFTER_MS } from '../../persistence/index.js';
+import { holderIsAlive, leaseStaleAfterMs } from '../../recovery/lease-policy.js';
 import { confirmOrRefuse } from '../confirm-prompt.js';
 import { printJson, printLine } from '../output.js';
 import { openSession } from '../session.js';
@@ -22,11 +21,11 @@ export async function takeoverCommand(runId: string, options: { db?: string; yes
     }
     const sameHost = holder.host === session.me.host;
     const silentMs = Date.now() - Date.parse(holder.heartbeatAt);
-    if (sameHost && isLeaseHolderAlive(holder)) {
+    if (sameHost && holderIsAlive(holder)) {
       throw new KmsRecoverError('RUN_LOCKED', `run ${run.id} is being driven by pid ${holder.pid} on ${holder.host} since ${holder.acquiredAt}; that process is alive`, { runId: run.id });
     }
     if (!sameHost) {
-      if (silentMs < LEASE_STALE_AFTER_MS) {
+      if (silentMs < leaseStaleAfterMs()) {
         throw new KmsRecoverError('RUN_LOCKED',
           `run ${run.id} is being driven by pid ${holder.pid} on ${holder.host} since ${holder.acquiredAt}; its last heartbeat was ${Math.round(silentMs / 1000)} s ago`,
           { runId: run.id });
@@ -39,7 +38,7 @@ export async function takeoverCommand(runId: string, options: { db?: string; yes
       throw new KmsRecoverError('RUN_LOCKED', `the lease of run ${run.id} changed meanwhile; look again with kms-recover status ${run.id}`, { runId: run.id });
     }
     session.store.note(run.id, 'lease.taken-over', {
-      fromPid: holder.pid, fromHost: holder.host, since: holder.acquiredAt, heartbeatAt: holder.heartbeatAt,
+      fromPid: holder.pid, fromHost: holder.host, since: holder.acquiredAt, heartbeatAt: holder.heartbeatAt, generation: holder.generation,
       by: 'takeover', confirmed: sameHost ? 'holder dead on this host' : options.yes ? '--yes' : 'on the terminal',
       toHost: session.me.host,
     });

@@ -1,5 +1,6 @@
 import type { KmsdataOperations, StartupDiskReader } from '../types.js';
-import { clearKmsdata, removeQuarantine } from './clear-kmsdata.js';
+import { clearKmsdata, removeQuarantine, runFolders } from './clear-kmsdata.js';
+import { claimServer, readServerClaim, releaseServerClaim } from './server-claim.js';
 import { assertBackupPath, assertKmsdataPath } from './kmsdata-path.js';
 import { buildManifest, compareToManifest } from './manifest.js';
 import { restoreKmsdata } from './restore-kmsdata.js';
@@ -10,9 +11,13 @@ export const fsKmsdataOperations: KmsdataOperations & StartupDiskReader = {
   checkKmsdataPath: (kmsdata) => assertKmsdataPath(kmsdata),
   checkBackupPath: (backup, kmsdata) => assertBackupPath(backup, kmsdata),
   manifest: (dir) => buildManifest(dir),
-  clearKmsdata: (kmsdata, runId) => clearKmsdata(kmsdata, runId),
+  clearKmsdata: (kmsdata, runId, guard) => clearKmsdata(kmsdata, runId, guard),
   removeQuarantine: (kmsdata, runId) => removeQuarantine(kmsdata, runId),
-  restoreKmsdata: (backup, kmsdata, manifest, options) => restoreKmsdata(backup, kmsdata, manifest, options),
+  runFolders: (kmsdata) => runFolders(kmsdata),
+  claimServer: (kmsdata, claim) => claimServer(kmsdata, claim),
+  readServerClaim: (kmsdata) => readServerClaim(kmsdata),
+  releaseServerClaim: (kmsdata, runId) => releaseServerClaim(kmsdata, runId),
+  restoreKmsdata: (backup, kmsdata, manifest, runId, options) => restoreKmsdata(backup, kmsdata, manifest, runId, options),
   checkBackupAgainstManifest: (backup, manifest) => compareToManifest(backup, manifest, { contents: false }),
   verifyKmsdata: async (kmsdata, manifest) => compareToManifest(await assertKmsdataPath(kmsdata), manifest),
   readStartupDisk: (file) => readStartupDisk(file),
@@ -21,8 +26,9 @@ export const fsKmsdataOperations: KmsdataOperations & StartupDiskReader = {
 export { assertBackupPath, assertKmsdataName, assertKmsdataPath, isInside, samePath } from './kmsdata-path.js';
 export { buildManifest, compareToManifest, comparePaths, listTree, manifestDigest, sha256File } from './manifest.js';
 export type { TreeEntry, TreeEntryKind } from './manifest.js';
-export { clearKmsdata, quarantinePathFor, removeQuarantine } from './clear-kmsdata.js';
-export { restoreKmsdata, stagingPathFor, STAGING_NAME } from './restore-kmsdata.js';
+export { clearKmsdata, quarantinePathFor, removeQuarantine, runFolders } from './clear-kmsdata.js';
+export { restoreKmsdata, stagingPathFor, STAGING_PREFIX } from './restore-kmsdata.js';
+export { CLAIM_FILE, claimPathFor } from './server-claim.js';
 export { ALPHA_STRING_LENGTH, parseStartupDisk, readStartupDisk, validateAlphaString } from './startup-disk.js';
 export { ALPHA_ENV_VAR, promptHidden, readAlphaString } from './credential-input.js';
 export type { AlphaSource, ReadAlphaOptions } from './credential-input.js';

@@ -7,20 +7,19 @@ import { assertBackupPath, assertKmsdataName, assertKmsdataPath } from './kmsdat
 import { compareToManifest, manifestDigest } from './manifest.js';
 import type { CopyOutcome } from './copy-hash.js';
 import { CopyPool, defaultCopyThreads } from './copy-pool.js';
+import { errnoOf, fsyncDir } from './durable.js';
 
-/** The copy is built here, beside Kmsdata, and renamed into place only once it is complete. */
-export const STAGING_NAME = 'Kmsdata.restore-staging';
+/** The copy is built in a per-run folder beside Kmsdata, and renamed into place only once complete. */
+export const STAGING_PREFIX = 'Kmsdata.restore-staging-';
 
 
 const isWindows = process.platform === 'win32';
 const IN_USE = new Set(['EBUSY', 'EPERM', 'EACCES']);
 
-function errnoOf(error: unknown): string | undefined {
-  return (error as NodeJS.ErrnoException | undefined)?.code;
-}
 
-export function stagingPathFor(kmsdata: string): string {
-  return path.join(path.dirname(path.resolve(kmsdata)), STAGING_NAME);
+export function stagingPathFor(kmsdata: string, runId: string): string {
+  if (!/^[A-Za-z0-9_-]+$/.test(runId)) throw new KmsRecoverError('INTERNAL', `bad run id for a staging folder: ${runId}`);
+  return path.join(path.dirname(path.resolve(kmsdata)), `${STAGING_PREFIX}${runId}`);
 }
 
 function toNative(root: string, rel: string): string {
@@ -71,16 +70,6 @@ async function withRetry<T>(action: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Makes a folder's entries durable; Windows cannot open a folder for this, and needs no call. */
-async function fsyncDir(dir: string): Promise<void> {
-  if (isWindows) return;
-  try {
-    const handle = await open(dir, 'r');
-    try { await handle.sync(); } finally { await handle.close(); }
-  } catch {
-    // Best effort: some file systems refuse fsync on a folder.
-  }
-}
 
 function backupChanged(file: string, reason: string, cause?: unknown): KmsRecoverError {
   return new KmsRecoverError('BACKUP_CHANGED', `backup file ${file} changed since it was checked: ${reason}`, { file }, cause === undefined ? undefined : { cause });
@@ -252,10 +241,16 @@ export interface RestoreKmsdataOptions extends RestoreOptions {
   onCopyWorkers?: (count: number) => void;
 }
 
-export async function restoreKmsdata(backup: string, kmsdata: string, manifest: Manifest, options: RestoreKmsdataOptions = {}): Promise<RestoreReport> {
+export async function restoreKmsdata(backup: string, kmsdata: string, manifest: Manifest, runId: string, options: RestoreKmsdataOptions = {}): Promise<RestoreReport> {
   validateManifest(manifest);
   const kmsResolved = path.resolve(kmsdata);
-  const staging = stagingPathFor(kmsResolved);
+  const staging = stagingPathFor(kmsResolved, runId);
+  // Before each change: not timed out or told to stop, and still the run's driver.
+  const mayAct = (): void => {
+    options.signal?.throwIfAborted();
+    options.assertMayAct?.();
+  };
+  mayAct();
 
   // A crash between "rmdir Kmsdata" and "rename staging" leaves no Kmsdata: put back an empty one.
   if (await lstat(kmsResolved).then(() => false, (error: unknown) => errnoOf(error) === 'ENOENT')) {
@@ -274,7 +269,9 @@ export async function restoreKmsdata(backup: string, kmsdata: string, manifest: 
         `Kmsdata is not empty: ${dir} holds ${entries.length} entries that do not match the backup; run the clear step first`,
         { path: dir, entries: entries.length, differences: current.differences.slice(0, 20) });
     }
+    mayAct();
     await rm(staging, { recursive: true, force: true });
+    await fsyncDir(path.dirname(dir));
     return report(manifest, manifest.files, true);
   }
 
@@ -284,6 +281,7 @@ export async function restoreKmsdata(backup: string, kmsdata: string, manifest: 
     if (staged?.matches) {
       // Its files may never have been flushed (the crash came before the fsyncs): flush them now.
       await fsyncStaging(staging, manifest);
+      mayAct();
       await promoteStaging(staging, dir);
       return report(manifest, manifest.files, false);
     }
@@ -296,6 +294,7 @@ export async function restoreKmsdata(backup: string, kmsdata: string, manifest: 
   const syncs = new FsyncQueue();
   try {
     const source = await assertBackupPath(backup, dir);
+    mayAct();
     await rm(staging, { recursive: true, force: true });
     await mkdir(staging);
     try {
@@ -308,6 +307,7 @@ export async function restoreKmsdata(backup: string, kmsdata: string, manifest: 
           copied.push(verifyCopy(files[index]!.src, files[index]!.dst, file, outcome));
           syncs.add(files[index]!.dst);
           await options.onFileCopied?.(file.path, index);
+          mayAct();
         },
       });
       const staged = await compareToManifest(staging, manifest, { contents: false });
@@ -330,6 +330,7 @@ export async function restoreKmsdata(backup: string, kmsdata: string, manifest: 
     options.onCopyWorkers?.(pool.workersUsed);
     await pool.close();
   }
+  mayAct();
   await promoteStaging(staging, dir);
   return report(manifest, copied, false);
 }

@@ -1,6 +1,6 @@
 import { KmsRecoverError } from '../../errors/index.js';
 import type {
-  ClearReport, Host, KmsdataOperations, Manifest, RestoreOptions, RestoreReport, ServiceStatus, StartupDiskReader,
+  ChangeGuard, ClearReport, Host, KmsdataOperations, Manifest, RestoreOptions, RestoreReport, ServiceStatus, StartupDiskReader,
 } from '../types.js';
 import { assertSimRoot } from './sim-layout.js';
 import { SimServiceManager, type SimServiceManagerOptions } from './sim-service-manager.js';
@@ -36,13 +36,13 @@ export function createSimHost(
     stopService: (name: string): Promise<ServiceStatus> => services.stopService(name),
     startService: (name: string, startParameters: readonly string[]): Promise<ServiceStatus> =>
       services.startService(name, startParameters),
-    async clearKmsdata(kmsdata: string, runId: string): Promise<ClearReport> {
+    async clearKmsdata(kmsdata: string, runId: string, guard?: ChangeGuard): Promise<ClearReport> {
       await refuseIfInUse(kmsdata, 'clear');
-      return fsOps.clearKmsdata(kmsdata, runId);
+      return fsOps.clearKmsdata(kmsdata, runId, guard);
     },
-    async restoreKmsdata(backup: string, kmsdata: string, manifest: Manifest, restoreOptions?: RestoreOptions): Promise<RestoreReport> {
+    async restoreKmsdata(backup: string, kmsdata: string, manifest: Manifest, runId: string, restoreOptions?: RestoreOptions): Promise<RestoreReport> {
       await refuseIfInUse(kmsdata, 'restore');
-      return fsOps.restoreKmsdata(backup, kmsdata, manifest, restoreOptions);
+      return fsOps.restoreKmsdata(backup, kmsdata, manifest, runId, restoreOptions);
     },
   };
 }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { KmsRecoverError } from '../../errors/index.js';
-import type { ServiceControl, ServiceStatus } from '../types.js';
+import type { ChangeGuard, ServiceControl, ServiceStatus } from '../types.js';
 import { daemonEntryPath } from './daemon-entry.js';
 import { KMS_DATABASE_FILE, simPaths, type SimPaths } from './sim-layout.js';
 import { findDaemonPids, hasProcFs, isDaemonAlive, openFilesUnder, sleep } from './sim-proc.js';
@@ -66,7 +66,8 @@ export class SimServiceManager implements ServiceControl {
     return toStatus(key, await this.reconcile(key));
   }
 
-  async stopService(name: string): Promise<ServiceStatus> {
+  async stopService(name: string, guard: ChangeGuard = {}): Promise<ServiceStatus> {
+    guard.signal?.throwIfAborted();
     const key = await this.requireService(name);
     const record = await this.reconcile(key);
     const pids = new Set<number>(await findDaemonPids(this.paths.kmsdata));
@@ -74,10 +75,10 @@ export class SimServiceManager implements ServiceControl {
     if (pids.size === 0) return toStatus(key, record);
 
     for (const pid of pids) signal(pid, 'SIGTERM');
-    let alive = await waitDead([...pids], this.stopTimeoutMs);
+    let alive = await waitDead([...pids], this.stopTimeoutMs, guard.signal);
     if (alive.length) {
       for (const pid of alive) signal(pid, 'SIGKILL');
-      alive = await waitDead(alive, KILL_GRACE_MS);
+      alive = await waitDead(alive, KILL_GRACE_MS, guard.signal);
     }
     if (alive.length) {
       throw new KmsRecoverError('SERVICE_STOP_FAILED',
@@ -86,7 +87,8 @@ export class SimServiceManager implements ServiceControl {
     return toStatus(key, await this.record(key, { state: 'stopped', pid: null, startedAt: null }));
   }
 
-  async startService(name: string, startParameters: readonly string[]): Promise<ServiceStatus> {
+  async startService(name: string, startParameters: readonly string[], guard: ChangeGuard = {}): Promise<ServiceStatus> {
+    guard.signal?.throwIfAborted();
     const key = await this.requireService(name);
     const record = await this.reconcile(key);
     if (record.state === 'running') return toStatus(key, record);
@@ -99,8 +101,10 @@ export class SimServiceManager implements ServiceControl {
     }
 
     const daemon = daemonEntryPath();
-    const env = { ...process.env };
-    delete env.NODE_OPTIONS;
+    // An explicit environment: the daemon is handed nothing of ours (no alpha string variable,
+    // no NODE_OPTIONS), only what finding programs needs. The alpha string goes on its stdin.
+    const env = { PATH: process.env.PATH ?? '' };
+    guard.signal?.throwIfAborted();
     const child = spawn(process.execPath, [daemon, '--kmsdata', this.paths.kmsdata, '--log', this.paths.daemonLog], {
       detached: true,
       stdio: ['pipe', 'pipe', 'ignore'],
@@ -271,10 +275,11 @@ function signal(pid: number | undefined, sig: NodeJS.Signals): void {
 }
 
 /** Poll until every pid is gone; returns those still alive after `timeoutMs`. */
-async function waitDead(pids: readonly number[], timeoutMs: number): Promise<number[]> {
+async function waitDead(pids: readonly number[], timeoutMs: number, abort?: AbortSignal): Promise<number[]> {
   const deadline = Date.now() + timeoutMs;
   let alive = [...pids];
   for (;;) {
+    abort?.throwIfAborted();
     const still: number[] = [];
     for (const pid of alive) if (await isDaemonAlive(pid)) still.push(pid);
     alive = still;

@@ -129,7 +129,8 @@ export function secretFiles(sim: SimFixture): string[] {
 /** The run's lease held by a process that is gone: the next driver must take it over (and say so once). */
 export function staleLeaseOf(view: DbView | null): boolean {
   const run = view?.runs[0];
-  return Boolean(run && run.phase !== 'done' && view!.leases.some((l) => l.runId === run.id));
+  // Finishing a run after a kill takes its lease too: a dead holder's lease is taken over in every phase.
+  return Boolean(run && view!.leases.some((l) => l.runId === run.id));
 }
 
 /**

@@ -60,13 +60,27 @@ describe('durable retries and timeouts', () => {
 
   it('an attempt over its time limit fails with STEP_TIMEOUT and its deadline recorded', async () => {
     const sim = await simFixture();
-    const result = await start(sim, ['--startup-disk', sim.startupDisk, '--timeout', 'stopService=0.001']);
+    // The step is held past its 1 s limit before it acts; its work is then told to stop.
+    const result = await start(sim, ['--startup-disk', sim.startupDisk, '--timeout', 'stopService=1', '--attempts', 'stopService=1'],
+      { KMS_RECOVER_DELAY_AT: 'before-step:stopService:1500' });
     expect(result.code).toBe(4);
-    expect(result.stdout).toMatch(/step stopService did not finish within 0 s/);
+    expect(result.stdout).toMatch(/step stopService did not finish within 1 s/);
     const status = await statusOf(sim);
     expect(status).toMatchObject({ state: 'reinstalled', phase: 'failed', lastError: { code: 'STEP_TIMEOUT' } });
     const started = eventRows(sim.db).find((e) => e.event === 'step.started')!;
-    expect(Date.parse(String(started.detail?.deadlineAt)) - Date.parse(started.at)).toBe(1);
+    expect(Date.parse(String(started.detail?.deadlineAt)) - Date.parse(started.at)).toBe(1000);
+  });
+
+  it('refuses option values the runtime cannot honour, exactly, and changes nothing', async () => {
+    const sim = await simFixture();
+    for (const bad of [['--timeout', 'stopService=0.5'], ['--timeout', 'stopService=86401'], ['--timeout', 'stopService=2147484'],
+      ['--attempts', 'stopService=0'], ['--attempts', 'constructor=3'], ['--manual', 'toString'], ['--backoff', 'clear=0.0001']]) {
+      const result = await start(sim, ['--startup-disk', sim.startupDisk, ...bad]);
+      expect(result.code, bad.join(' ')).toBe(2);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    expect(fs.existsSync(sim.db)).toBe(false);
+    expect(await serviceState(sim)).toBe('running');
   });
 });
 

@@ -1,3 +1,4 @@
+import { fsKmsdataOperations } from '../../host/fs/index.js';
 import { existsSync, promises as fsp, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -275,6 +276,7 @@ describe('process-level KMS simulator', { timeout: 60_000 }, () => {
     const sim = await initSimHost(root);
     const calls: string[] = [];
     const fsOps: KmsdataOperations & StartupDiskReader = {
+      ...fsKmsdataOperations,
       checkKmsdataPath: async (kmsdata) => kmsdata,
       checkBackupPath: async (backup) => backup,
       manifest: async () => ({ files: [], dirs: [], fileCount: 0, totalBytes: 0, digest: '' }),
@@ -296,12 +298,12 @@ describe('process-level KMS simulator', { timeout: 60_000 }, () => {
     expect(inUse.code).toBe('FILE_IN_USE');
     expect(inUse.message).toBe(
       `cannot delete ${path.join(sim.kmsdata, 'kmsdata.edb')}: the file is in use (is the KMS service still running?)`);
-    expect((await caught(host.restoreKmsdata(sim.backup, sim.kmsdata, manifest))).code).toBe('FILE_IN_USE');
+    expect((await caught(host.restoreKmsdata(sim.backup, sim.kmsdata, manifest, 'run1'))).code).toBe('FILE_IN_USE');
     expect(calls).toEqual([]);
 
     expect((await host.stopService(KMS_SERVICE_NAME)).state).toBe('stopped');
     await host.clearKmsdata(sim.kmsdata, 'run1');
-    await host.restoreKmsdata(sim.backup, sim.kmsdata, manifest);
+    await host.restoreKmsdata(sim.backup, sim.kmsdata, manifest, 'run1');
     expect(calls).toEqual(['clear', 'restore']);
     expect(() => createSimHost(tmp, fsOps)).toThrow(/not a simulated host/);
   });

@@ -279,7 +279,7 @@ describe('files in use', () => {
 
   it('service running: says to stop it', async () => {
     standIns.script({ 'sc query': q('running') });
-    const error = await rejection(host({ fsOps: inUse(file) }).restoreKmsdata('D:\\backup\\Kmsdata', 'C:\\exchsrvr\\KMSDATA', {} as never));
+    const error = await rejection(host({ fsOps: inUse(file) }).restoreKmsdata('D:\\backup\\Kmsdata', 'C:\\exchsrvr\\KMSDATA', {} as never, 'run1'));
     expect(error.message).toBe(`cannot delete ${file}: the file is in use; MSExchangeKMS is running: stop it, then run kms-recover resume`);
   });
 });

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { clearKmsdata, removeQuarantine } from '../../host/fs/clear-kmsdata.js';
 import { buildManifest } from '../../host/fs/manifest.js';
 import { copyWorkerPath } from '../../host/fs/copy-pool.js';
-import { restoreKmsdata, STAGING_NAME } from '../../host/fs/restore-kmsdata.js';
+import { restoreKmsdata, stagingPathFor } from '../../host/fs/restore-kmsdata.js';
 import type { Manifest } from '../../host/types.js';
 import { rejection } from '../helpers/rejection.js';
 
@@ -36,7 +36,7 @@ beforeEach(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'kms-restore-'));
   exchsrvr = path.join(tmp, 'Exchsrvr');
   kmsdata = path.join(exchsrvr, 'Kmsdata');
-  staging = path.join(exchsrvr, STAGING_NAME);
+  staging = stagingPathFor(kmsdata, 'run1');
   backup = path.join(tmp, 'backup', 'Kmsdata');
   await mkdir(kmsdata, { recursive: true });
   await mkdir(path.join(backup, 'empty'), { recursive: true });
@@ -114,7 +114,7 @@ describe('restoreKmsdata', () => {
   });
 
   it('makes Kmsdata byte-identical to the backup, empty and nested folders included', async () => {
-    const report = await restoreKmsdata(backup, kmsdata, manifest);
+    const report = await restoreKmsdata(backup, kmsdata, manifest, 'run1');
     expect(report).toEqual({
       fileCount: 5,
       totalBytes: manifest.totalBytes,
@@ -139,21 +139,21 @@ describe('restoreKmsdata', () => {
 
   it('calls onFileCopied once per file, in manifest order', async () => {
     const seen: [string, number][] = [];
-    await restoreKmsdata(backup, kmsdata, manifest, { onFileCopied: (rel, index) => { seen.push([rel, index]); } });
+    await restoreKmsdata(backup, kmsdata, manifest, 'run1', { onFileCopied: (rel, index) => { seen.push([rel, index]); } });
     expect(seen).toEqual(manifest.files.map((f, i) => [f.path, i]));
   });
 
   it('reports alreadyRestored when Kmsdata already matches, and copies nothing', async () => {
-    await restoreKmsdata(backup, kmsdata, manifest);
+    await restoreKmsdata(backup, kmsdata, manifest, 'run1');
     let copies = 0;
-    const report = await restoreKmsdata(backup, kmsdata, manifest, { onFileCopied: () => { copies += 1; } });
+    const report = await restoreKmsdata(backup, kmsdata, manifest, 'run1', { onFileCopied: () => { copies += 1; } });
     expect(report).toEqual({ fileCount: 5, totalBytes: manifest.totalBytes, digest: manifest.digest, mismatches: [], alreadyRestored: true });
     expect(copies).toBe(0);
   });
 
   it('refuses a Kmsdata that is not empty and does not match, leaving it untouched', async () => {
     await writeFile(path.join(kmsdata, 'KMSMAIL.EDB'), 'the new, wrong database');
-    const error = await rejection(restoreKmsdata(backup, kmsdata, manifest));
+    const error = await rejection(restoreKmsdata(backup, kmsdata, manifest, 'run1'));
     expect(error.code).toBe('KMSDATA_NOT_EMPTY');
     expect(error.message).toMatch(/^Kmsdata is not empty: .*run the clear step first$/);
     expect(error.message).toContain(kmsdata);
@@ -165,7 +165,7 @@ describe('restoreKmsdata', () => {
   it('fails with BACKUP_CHANGED when a backup file changed after the manifest, leaving Kmsdata empty and no staging', async () => {
     const changed = path.join(backup, 'sub', 'nested', 'mgrent.dat');
     await writeFile(changed, 'manager entrieZ');
-    const error = await rejection(restoreKmsdata(backup, kmsdata, manifest));
+    const error = await rejection(restoreKmsdata(backup, kmsdata, manifest, 'run1'));
     expect(error.code).toBe('BACKUP_CHANGED');
     expect(error.message).toContain(`backup file ${changed} changed since it was checked`);
     expect(error.detail).toEqual({ file: changed });
@@ -178,7 +178,7 @@ describe('restoreKmsdata', () => {
     const gone = path.join(backup, 'KMSMAIL.CHK');
     const keep = await readFile(gone);
     await rm(gone);
-    const error = await rejection(restoreKmsdata(backup, kmsdata, manifest));
+    const error = await rejection(restoreKmsdata(backup, kmsdata, manifest, 'run1'));
     expect(error.code).toBe('BACKUP_CHANGED');
     expect(error.message).toContain(gone);
     expect(await readdir(kmsdata)).toEqual([]);
@@ -188,13 +188,13 @@ describe('restoreKmsdata', () => {
   });
 
   it('cleans up staging when interrupted by an error mid-copy, and a second run succeeds', async () => {
-    const error = await restoreKmsdata(backup, kmsdata, manifest, {
+    const error = await restoreKmsdata(backup, kmsdata, manifest, 'run1', {
       onFileCopied: (_rel, index) => { if (index === 2) throw new Error('injected fault'); },
     }).catch((e: unknown) => e);
     expect((error as Error).message).toBe('injected fault');
     expect(await readdir(kmsdata)).toEqual([]);
     expect(await exists(staging)).toBe(false);
-    const report = await restoreKmsdata(backup, kmsdata, manifest);
+    const report = await restoreKmsdata(backup, kmsdata, manifest, 'run1');
     expect(report.alreadyRestored).toBe(false);
     expect(await buildManifest(kmsdata)).toEqual(manifest);
   });
@@ -203,7 +203,7 @@ describe('restoreKmsdata', () => {
     await mkdir(staging);
     await writeFile(path.join(staging, 'KMSMAIL.CHK'), 'checkpoint');
     await writeFile(path.join(staging, 'KMSMAIL.EDB'), 'half a datab');
-    const report = await restoreKmsdata(backup, kmsdata, manifest);
+    const report = await restoreKmsdata(backup, kmsdata, manifest, 'run1');
     expect(report).toMatchObject({ fileCount: 5, digest: manifest.digest, alreadyRestored: false });
     expect(await buildManifest(kmsdata)).toEqual(manifest);
     expect(await exists(staging)).toBe(false);
@@ -213,7 +213,7 @@ describe('restoreKmsdata', () => {
     await cp(backup, staging, { recursive: true });
     await rm(kmsdata, { recursive: true });
     let copies = 0;
-    const report = await restoreKmsdata(backup, kmsdata, manifest, { onFileCopied: () => { copies += 1; } });
+    const report = await restoreKmsdata(backup, kmsdata, manifest, 'run1', { onFileCopied: () => { copies += 1; } });
     expect(report).toEqual({ fileCount: 5, totalBytes: manifest.totalBytes, digest: manifest.digest, mismatches: [], alreadyRestored: false });
     expect(copies).toBe(0);
     expect(await buildManifest(kmsdata)).toEqual(manifest);
@@ -222,7 +222,7 @@ describe('restoreKmsdata', () => {
 
   it('recreates a missing Kmsdata when there is no staging folder, then restores', async () => {
     await rm(kmsdata, { recursive: true });
-    const report = await restoreKmsdata(backup, kmsdata, manifest);
+    const report = await restoreKmsdata(backup, kmsdata, manifest, 'run1');
     expect(report.alreadyRestored).toBe(false);
     expect(await buildManifest(kmsdata)).toEqual(manifest);
   });
@@ -231,14 +231,14 @@ describe('restoreKmsdata', () => {
     await cp(backup, staging, { recursive: true });
     await writeFile(path.join(staging, 'sub', 'edb00001.log'), 'corrupted');
     await rm(kmsdata, { recursive: true });
-    await restoreKmsdata(backup, kmsdata, manifest);
+    await restoreKmsdata(backup, kmsdata, manifest, 'run1');
     expect(await buildManifest(kmsdata)).toEqual(manifest);
     expect(await exists(staging)).toBe(false);
   });
 
   it('refuses a manifest whose digest does not match its entries', async () => {
     const tampered = { ...manifest, files: manifest.files.map((f) => (f.path === 'KMSMAIL.CHK' ? { ...f, path: '../escape' } : f)) };
-    const error = await rejection(restoreKmsdata(backup, kmsdata, tampered));
+    const error = await rejection(restoreKmsdata(backup, kmsdata, tampered, 'run1'));
     expect(error.code).toBe('BACKUP_INVALID');
     expect(await readdir(kmsdata)).toEqual([]);
     expect(await exists(path.join(exchsrvr, 'escape'))).toBe(false);
@@ -262,13 +262,13 @@ describe('restoreKmsdata', () => {
       await mkdir(other, { recursive: true });
       let workers = -1;
       const seen: number[] = [];
-      const parallel = await restoreKmsdata(backup, kmsdata, manifest, {
+      const parallel = await restoreKmsdata(backup, kmsdata, manifest, 'run1', {
         copyThreads: 3, onCopyWorkers: (n) => { workers = n; }, onFileCopied: (_rel, index) => { seen.push(index); },
       });
       expect(workers).toBeGreaterThan(1);
       expect(seen).toEqual(manifest.files.map((_f, i) => i));
       let threadWorkers = -1;
-      const inThread = await restoreKmsdata(backup, other, manifest, { copyThreads: 0, onCopyWorkers: (n) => { threadWorkers = n; } });
+      const inThread = await restoreKmsdata(backup, other, manifest, 'run1', { copyThreads: 0, onCopyWorkers: (n) => { threadWorkers = n; } });
       expect(threadWorkers).toBe(0);
       expect(parallel).toEqual(inThread);
       expect(parallel.digest).toBe(manifest.digest);
@@ -291,7 +291,7 @@ describe('restoreKmsdata', () => {
       altered[altered.length - 1] = altered[altered.length - 1]! ^ 0xff; // same size, one byte differs
       await writeFile(changed, altered);
       let workers = -1;
-      const error = await rejection(restoreKmsdata(backup, kmsdata, manifest, { copyThreads: 2, onCopyWorkers: (n) => { workers = n; } }));
+      const error = await rejection(restoreKmsdata(backup, kmsdata, manifest, 'run1', { copyThreads: 2, onCopyWorkers: (n) => { workers = n; } }));
       expect(error.code).toBe('BACKUP_CHANGED');
       expect(error.message).toContain(`backup file ${changed} changed since it was checked: its content differs`);
       expect(error.detail).toEqual({ file: changed });
@@ -302,13 +302,13 @@ describe('restoreKmsdata', () => {
     });
 
     it('stops cleanly when the hook fails mid-copy, and a second parallel run succeeds', async () => {
-      const error = await restoreKmsdata(backup, kmsdata, manifest, {
+      const error = await restoreKmsdata(backup, kmsdata, manifest, 'run1', {
         copyThreads: 2, onFileCopied: (_rel, index) => { if (index === 5) throw new Error('injected fault'); },
       }).catch((e: unknown) => e);
       expect((error as Error).message).toBe('injected fault');
       expect(await readdir(kmsdata)).toEqual([]);
       expect(await exists(staging)).toBe(false);
-      await restoreKmsdata(backup, kmsdata, manifest, { copyThreads: 2 });
+      await restoreKmsdata(backup, kmsdata, manifest, 'run1', { copyThreads: 2 });
       expect(await buildManifest(kmsdata)).toEqual(manifest);
     });
   });
@@ -316,7 +316,7 @@ describe('restoreKmsdata', () => {
   it('refuses a backup that contains Kmsdata', async () => {
     await writeFile(path.join(exchsrvr, 'notes.txt'), 'not a backup');
     const wide = await buildManifest(exchsrvr);
-    const error = await rejection(restoreKmsdata(exchsrvr, kmsdata, wide));
+    const error = await rejection(restoreKmsdata(exchsrvr, kmsdata, wide, 'run1'));
     expect(error.code).toBe('PATH_UNSAFE');
     expect(error.message).toContain('the backup must be a separate copy');
     expect(await readdir(kmsdata)).toEqual([]);

@@ -7,7 +7,7 @@ import { createActor, fromPromise, waitFor } from 'xstate';
 import { KmsRecoverError } from '../../errors/index.js';
 import type { Manifest } from '../../host/types.js';
 import { MACHINE_VERSION, positionOf, recoveryMachine, type RestoreFacts, type ServiceFacts } from '../../machines/index.js';
-import { APPLICATION_ID, openDatabase, RunLeases, RunStore, SCHEMA_VERSION, type Db } from '../../persistence/index.js';
+import { APPLICATION_ID, FencedRun, openDatabase, RunLeases, RunStore, SCHEMA_VERSION, type Db } from '../../persistence/index.js';
 import { MIGRATIONS } from '../../persistence/migrations.js';
 
 const manifest: Manifest = {
@@ -35,7 +35,7 @@ afterEach(() => {
 function createRun(store: RunStore, id = 'r1') {
   const snapshot = createActor(recoveryMachine, { input }).getPersistedSnapshot();
   store.createRun({ id, host: 'h', machineVersion: MACHINE_VERSION, definitionHash: 'x', adapter: 'sim', adapterConfig: {},
-    state: 'reinstalled', phase: 'working', snapshot, manifest });
+    state: 'reinstalled', phase: 'working', snapshot, manifest, serverKey: `/srv/${id}/Exchsrvr/Kmsdata` });
   return snapshot;
 }
 
@@ -178,13 +178,55 @@ describe('run leases', () => {
     const store = new RunStore(db);
     createRun(store);
     const leases = new RunLeases(db);
-    leases.acquire('r1', { host: 'h', pid: 100 }, () => true);
-    expect(() => leases.acquire('r1', { host: 'h', pid: 200 }, () => true))
+    const first = leases.acquire('r1', { host: 'h', pid: 100, processStart: 'b:1' }, () => true);
+    expect(() => leases.acquire('r1', { host: 'h', pid: 200, processStart: 'b:2' }, () => true))
       .toThrow(/run r1 is being driven by pid 100 on h since /);
-    const taken = leases.acquire('r1', { host: 'h', pid: 200 }, () => false);
+    const taken = leases.acquire('r1', { host: 'h', pid: 200, processStart: 'b:2' }, () => false);
     expect(taken.tookOverFrom?.pid).toBe(100);
+    expect(taken.token).toBeGreaterThan(first.token);
     expect(leases.holder('r1')?.pid).toBe(200);
-    leases.release('r1', { host: 'h', pid: 200 });
+    leases.release('r1', taken.token);
     expect(leases.holder('r1')).toBeNull();
+  });
+
+  it('fences every write: a driver whose lease was taken over writes nothing more (LEASE_LOST)', () => {
+    const store = new RunStore(db);
+    createRun(store);
+    const leases = new RunLeases(db);
+    const old = leases.acquire('r1', { host: 'a', pid: 100, processStart: null }, () => true);
+    const stale = new FencedRun(store, 'r1', old.token);
+    stale.beginStep('reinstalled', 'stopService');
+    // Takeover by the operator raises the generation at once, before anyone acquires the run.
+    expect(leases.breakLease('r1', leases.holder('r1')!)).toBe(true);
+    const before = store.events('r1').length;
+    for (const write of [
+      () => stale.checkpoint({ snapshot: {}, state: 'stopped', phase: 'working', event: 'x' }),
+      () => stale.beginStep('reinstalled', 'stopService'),
+      () => stale.note('drift.service-running', {}),
+      () => stale.scheduleRetry('stopService', 2, new Date().toISOString(), {}),
+      () => stale.updateOptions({}, {}),
+      () => stale.close({ abandoned: true, event: 'run.abandoned', detail: {} }),
+      () => stale.assertCurrent(),
+    ]) {
+      expect(write).toThrow(expect.objectContaining({ code: 'LEASE_LOST' }));
+    }
+    expect(store.events('r1')).toHaveLength(before);
+    expect(leases.heartbeat('r1', old.token)).toBe(false);
+    const fresh = leases.acquire('r1', { host: 'b', pid: 200, processStart: null }, () => false);
+    expect(fresh.token).toBe(old.token + 2);
+    expect(() => stale.note('x', {})).toThrow(/taken over by pid 200 on b/);
+    new FencedRun(store, 'r1', fresh.token).note('ok', {});
+  });
+
+  it('allows one open run per server in a database, by the schema', () => {
+    const store = new RunStore(db);
+    createRun(store, 'r1');
+    expect(() => db.prepare("UPDATE runs SET server_key = ? WHERE id = 'r1'").run('/srv/r1/Exchsrvr/Kmsdata')).not.toThrow();
+    createRun(store, 'r2');
+    expect(() => db.prepare("UPDATE runs SET server_key = '/srv/r1/Exchsrvr/Kmsdata' WHERE id = 'r2'").run()).toThrow(/UNIQUE/);
+    store.close('r1', { abandoned: true, event: 'run.abandoned', detail: {} });
+    db.prepare("UPDATE runs SET server_key = '/srv/r1/Exchsrvr/Kmsdata' WHERE id = 'r2'").run();
+    expect(store.openRunOfServer('/srv/r1/Exchsrvr/Kmsdata')?.id).toBe('r2');
+    expect(store.abandonedRunsOfServer('/srv/r1/Exchsrvr/Kmsdata').map((r) => r.id)).toEqual(['r1']);
   });
 });

@@ -61,10 +61,10 @@ describe('a locked file during the clear and the restore (real file operations)'
     fs.writeFileSync(path.join(backup, 'kmsmail.edb'), 'original');
     const host = createWindowsHost({ toolDirectory: standIns.dir, env: standIns.env });
     const manifest = await host.manifest(backup);
-    const staging = path.join(tmp, 'Exchsrvr', 'Kmsdata.restore-staging');
+    const staging = path.join(tmp, 'Exchsrvr', 'Kmsdata.restore-staging-run1');
     locked.paths.add(staging);
 
-    const error = await rejection(host.restoreKmsdata(backup, kmsdata, manifest));
+    const error = await rejection(host.restoreKmsdata(backup, kmsdata, manifest, 'run1'));
     expect(error.code).toBe('FILE_IN_USE');
     expect(error.message).toMatch(new RegExp(`^cannot rename ${staging.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} to ${kmsdata.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: the folder is in use; run the restore again to finish; MSExchangeKMS is stopped, so another program holds it`));
     expect(error.detail).toMatchObject({ file: staging, operation: 'restore' });

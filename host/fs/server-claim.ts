@@ -1,0 +1,120 @@
+import { link, open, readFile, unlink } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import path from 'node:path';
+import { KmsRecoverError } from '../../errors/index.js';
+import type { ClaimOutcome, ServerClaim } from '../types.js';
+import { errnoOf, fsyncDir } from './durable.js';
+
+/**
+ * The claim on a server lives beside Kmsdata, in `Exchsrvr`, so it is seen by every run that
+ * would change that folder, whatever database (or none) it uses, from this machine or another.
+ */
+export const CLAIM_FILE = 'kms-recover.claim';
+const MAX_CLAIM_BYTES = 16 * 1024;
+
+export function claimPathFor(kmsdata: string): string {
+  return path.join(path.dirname(path.resolve(kmsdata)), CLAIM_FILE);
+}
+
+function isClaim(value: unknown): value is ServerClaim {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.runId === 'string' && typeof v.db === 'string' && typeof v.host === 'string'
+    && typeof v.claimedAt === 'string' && typeof v.kmsdata === 'string';
+}
+
+/**
+ * Reads the claim, if any. A file that is there but cannot be read as a claim (damaged, or being
+ * written where links are not available) is still a claim: `holder` is null then, and nothing may
+ * proceed. An unreadable claim is read again for a moment first: a claim being written is
+ * complete within milliseconds.
+ */
+export async function readServerClaim(kmsdata: string): Promise<{ path: string; holder: ServerClaim | null } | null> {
+  const file = claimPathFor(kmsdata);
+  for (let attempt = 0; ; attempt += 1) {
+    let text: string;
+    try {
+      const buffer = await readFile(file);
+      text = buffer.length > MAX_CLAIM_BYTES ? '' : buffer.toString('utf8');
+    } catch (error) {
+      if (errnoOf(error) === 'ENOENT') return null;
+      throw new KmsRecoverError('PATH_UNSAFE', `cannot read the claim ${file}: ${errnoOf(error) ?? String(error)}`, { path: file }, { cause: error });
+    }
+    const holder = parseClaim(text);
+    if (holder || attempt >= 10) return { path: file, holder };
+    await sleep(50);
+  }
+}
+
+function parseClaim(text: string): ServerClaim | null {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return isClaim(parsed) ? parsed : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Claims the server atomically, before any change to it: the claim is written whole to a file of
+ * this run's own, flushed, then linked to its name, which fails if a claim is there (so no reader
+ * ever sees half a claim). Where the file system has no hard links, it is created with O_EXCL
+ * instead. Returns the existing claim when there is one; claiming again for the same run is a no-op.
+ */
+export async function claimServer(kmsdata: string, claim: ServerClaim): Promise<ClaimOutcome> {
+  const file = claimPathFor(kmsdata);
+  const existing = async (): Promise<ClaimOutcome> => {
+    const current = await readServerClaim(kmsdata);
+    if (!current) return claimServer(kmsdata, claim); // released meanwhile: try again
+    if (current.holder?.runId === claim.runId) return { claimed: true, path: file };
+    return { claimed: false, path: file, holder: current.holder };
+  };
+  const text = `${JSON.stringify(claim, null, 2)}\n`;
+  const own = `${file}.${claim.runId}.new`;
+  try {
+    await writeDurably(own, text, 'w');
+    try {
+      await link(own, file);
+    } catch (error) {
+      if (errnoOf(error) === 'EEXIST') return await existing();
+      // No hard links here (some network shares): create the claim itself exclusively.
+      try {
+        await writeDurably(file, text, 'wx');
+      } catch (inner) {
+        if (errnoOf(inner) === 'EEXIST') return await existing();
+        throw inner;
+      }
+    }
+  } catch (error) {
+    if (error instanceof KmsRecoverError) throw error;
+    throw new KmsRecoverError('PATH_UNSAFE', `cannot write the claim ${file}: ${errnoOf(error) ?? String(error)}`, { path: file }, { cause: error });
+  } finally {
+    await unlink(own).catch(() => undefined);
+  }
+  await fsyncDir(path.dirname(file));
+  return { claimed: true, path: file };
+}
+
+async function writeDurably(file: string, text: string, flags: 'w' | 'wx'): Promise<void> {
+  const handle = await open(file, flags, 0o644);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Removes the claim if it names `runId`; a claim of another run is left alone. True if removed. */
+export async function releaseServerClaim(kmsdata: string, runId: string): Promise<boolean> {
+  const existing = await readServerClaim(kmsdata);
+  if (!existing || existing.holder?.runId !== runId) return false;
+  try {
+    await unlink(existing.path);
+  } catch (error) {
+    if (errnoOf(error) === 'ENOENT') return false;
+    throw new KmsRecoverError('PATH_UNSAFE', `cannot remove the claim ${existing.path}: ${errnoOf(error) ?? String(error)}`, { path: existing.path }, { cause: error });
+  }
+  await fsyncDir(path.dirname(existing.path));
+  return true;
+}

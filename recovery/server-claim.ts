@@ -1,0 +1,62 @@
+import { KmsRecoverError } from '../errors/index.js';
+import type { Host, ServerClaim } from '../host/types.js';
+import { peekRun, type RunStore } from '../persistence/index.js';
+
+/**
+ * The key that names a server in the database: its Kmsdata folder, absolute (compared without
+ * case on Windows, where `C:\exchsrvr\KMSDATA` and `c:\Exchsrvr\Kmsdata` are one folder).
+ */
+export function serverKeyOf(kmsdata: string, adapter: string): string {
+  return adapter === 'windows' ? kmsdata.toLowerCase() : kmsdata;
+}
+
+/** The one line that names the run holding a server, its state and database, and what to type. */
+export function claimedBy(claim: ServerClaim | null, claimPath: string, here: { store: RunStore | null; dbPath: string }): KmsRecoverError {
+  if (!claim) {
+    return new KmsRecoverError('SERVER_CLAIMED',
+      `this server is claimed by ${claimPath}, which cannot be read as a claim (another kms-recover may be writing it this instant): look again; if no recovery is under way, move that file away by hand`,
+      { claim: claimPath });
+  }
+  const dbFlag = claim.db === here.dbPath ? '' : ` --db ${quote(claim.db)}`;
+  const peek = here.store && claim.db === here.dbPath ? localPeek(here.store, claim.runId) : peekRun(claim.db, claim.runId);
+  const detail = { runId: claim.runId, db: claim.db, claimHost: claim.host, claimedAt: claim.claimedAt, claim: claimPath };
+  if (peek.found) {
+    return new KmsRecoverError('SERVER_CLAIMED',
+      `this server is being recovered by run ${claim.runId} (${peek.state}, ${peek.phase}; database ${claim.db}; started ${claim.claimedAt} on ${claim.host}): continue it with kms-recover resume ${claim.runId}${dbFlag}, or end it with kms-recover abandon ${claim.runId}${dbFlag}`,
+      { ...detail, state: peek.state, phase: peek.phase });
+  }
+  const why = peek.why === 'no-database' ? `its database ${claim.db} is gone`
+    : peek.why === 'no-run' ? `its database ${claim.db} holds no such run (it was cut off before it began)`
+      : `its database ${claim.db} cannot be read`;
+  return new KmsRecoverError('SERVER_CLAIMED',
+    `this server is claimed by run ${claim.runId} (started ${claim.claimedAt} on ${claim.host}), but ${why}: if that run will never be continued, release the server with kms-recover abandon ${claim.runId} --kmsdata ${quote(claim.kmsdata)}`,
+    { ...detail, why: peek.why });
+}
+
+function localPeek(store: RunStore, runId: string): ReturnType<typeof peekRun> {
+  try {
+    const run = store.getRun(runId);
+    return { found: true, state: run.state, phase: run.phase, closedAt: run.closedAt };
+  } catch {
+    return { found: false, why: 'no-run' };
+  }
+}
+
+function quote(value: string): string {
+  return /^[\w:\\/.+-]+$/.test(value) ? value : `"${value}"`;
+}
+
+/**
+ * Before a run is created: refused when the server is claimed (by any database, or none left) or
+ * this database already holds an open run of it. Reads only.
+ */
+export async function assertServerFree(host: Host, kmsdata: string, serverKey: string, here: { store: RunStore | null; dbPath: string }): Promise<void> {
+  const existing = await host.readServerClaim(kmsdata);
+  if (existing) throw claimedBy(existing.holder, existing.path, here);
+  const open = here.store?.openRunOfServer(serverKey);
+  if (open) {
+    throw new KmsRecoverError('SERVER_CLAIMED',
+      `this database already holds an open run of this server: run ${open.id} (${open.state}, ${open.phase}); continue it with kms-recover resume ${open.id}, or end it with kms-recover abandon ${open.id}`,
+      { runId: open.id, state: open.state, db: here.dbPath });
+  }
+}

@@ -1,0 +1,147 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { eventRows } from '../helpers/event-rows.js';
+import { CLI, parseJson, runCli } from '../helpers/run-cli.js';
+import { cleanupSimFixtures, simFixture, treeBytes, type SimFixture } from '../helpers/sim-fixture.js';
+
+afterEach(cleanupSimFixtures);
+
+/*
+ * Fencing, with real processes. A driver on "another host" (its own UTS namespace and host name,
+ * as root: `unshare -u`) is paused with SIGSTOP mid-restore, as a sleeping laptop would be; the
+ * run is taken over and finished; when the old driver wakes up it must stop with LEASE_LOST and
+ * touch nothing: the event log and the files' timestamps prove it.
+ */
+
+const canUnshare = spawnSync('unshare', ['-u', 'true']).status === 0;
+const STALE = { KMS_RECOVER_LEASE_STALE_SECONDS: '10' };
+
+function exited(child: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => { stdout += d.toString(); });
+  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  const holds = () => { try { return check(); } catch { return false; } };
+  while (!holds()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Every path under a folder with its modification time and bytes: a changed write shows here. */
+function stamps(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (rel: string) => {
+    const full = path.join(dir, rel);
+    const stat = fs.statSync(full);
+    out[rel || '.'] = `${stat.mtimeMs}:${stat.ino}`;
+    if (stat.isDirectory()) for (const name of fs.readdirSync(full)) walk(path.join(rel, name));
+  };
+  walk('');
+  return out;
+}
+
+function leaseRow(db: string): { pid: number; host: string; generation: number } | undefined {
+  const conn = new Database(db);
+  try {
+    return conn.prepare('SELECT pid, host, generation FROM leases').get() as { pid: number; host: string; generation: number } | undefined;
+  } finally {
+    conn.close();
+  }
+}
+
+describe('fencing', () => {
+  it.skipIf(!canUnshare)('a paused driver on another host, taken over, wakes up to LEASE_LOST and changes nothing', async () => {
+    const sim: SimFixture = await simFixture(['--extra-files', '40']);
+    const env: NodeJS.ProcessEnv = { ...process.env, ...STALE, KMS_RECOVER_DELAY_AT: 'restore-after-file:3:1500' };
+    delete env.KMS_ALPHA_STRING;
+    const command = `hostname paused-laptop && exec "${process.execPath}" "${CLI}" start --kmsdata "${sim.kmsdata}" --backup "${sim.backup}" --db "${sim.db}" --startup-disk "${sim.startupDisk}"`;
+    const old = spawn('unshare', ['-u', 'sh', '-c', command], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const oldExit = exited(old);
+    // Mid-restore: the restore has started and the driver rests after its third file.
+    await until('the restore to start', () => fs.existsSync(sim.db) && eventRows(sim.db).some((e) => e.event === 'step.started' && e.detail?.step === 'restoreKmsdata'));
+    await new Promise((r) => setTimeout(r, 200));
+    process.kill(old.pid!, 'SIGSTOP');
+    expect(leaseRow(sim.db)?.host).toBe('paused-laptop');
+
+    // Its heartbeat goes silent; after the stale period the operator takes over and finishes.
+    await new Promise((r) => setTimeout(r, 11_000));
+    const runId = parseJson<{ runId: string }>(await runCli(['status', '--json', '--db', sim.db])).runId;
+    const takeover = await runCli(['takeover', runId, '--yes', '--db', sim.db], { env: STALE });
+    expect(takeover.code, takeover.stderr).toBe(0);
+    const finished = await runCli(['resume', runId, '--db', sim.db, '--startup-disk', sim.startupDisk], { env: STALE });
+    expect(finished.code, finished.stderr).toBe(0);
+    expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup));
+    const service = parseJson<{ state: string; pid: number }>(await runCli(['sim', 'status', sim.root, '--json']));
+    expect(service.state).toBe('running');
+
+    const eventsBefore = eventRows(sim.db);
+    const exchsrvr = path.dirname(sim.kmsdata);
+    const filesBefore = stamps(exchsrvr);
+
+    process.kill(old.pid!, 'SIGCONT');
+    const result = await oldExit;
+    expect(result.code, result.stderr).toBe(5);
+    expect(`${result.stdout}${result.stderr}`).toMatch(/LEASE_LOST|was taken over/);
+
+    expect(eventRows(sim.db)).toEqual(eventsBefore);
+    expect(stamps(exchsrvr)).toEqual(filesBefore);
+    const after = parseJson<{ state: string; pid: number }>(await runCli(['sim', 'status', sim.root, '--json']));
+    expect(after).toMatchObject({ state: 'running', pid: service.pid });
+    const status = parseJson<{ state: string; phase: string; lastError: unknown }>(await runCli(['status', '--json', '--db', sim.db]));
+    expect(status).toMatchObject({ state: 'running', phase: 'done', lastError: null });
+  }, 120_000);
+
+  it('a dead driver whose pid now belongs to an unrelated process: resume and takeover treat it as dead', async () => {
+    const sim = await simFixture();
+    const killed = await runCli(['start', '--kmsdata', sim.kmsdata, '--backup', sim.backup, '--db', sim.db, '--startup-disk', sim.startupDisk],
+      { env: { KMS_RECOVER_FAIL_AT: 'after-checkpoint:cleared' } });
+    expect(killed.signal).toBe('SIGKILL');
+    // The pid the dead driver had is handed to another program: the lease now names a live pid,
+    // but its recorded process start time is the dead driver's.
+    const unrelated = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      const conn = new Database(sim.db);
+      conn.prepare('UPDATE leases SET pid = ?').run(unrelated.pid);
+      conn.close();
+      const runId = parseJson<{ runId: string }>(await runCli(['status', '--json', '--db', sim.db])).runId;
+
+      const takeover = await runCli(['takeover', runId, '--db', sim.db]);
+      expect(takeover.code, takeover.stderr).toBe(0);
+      expect(takeover.stdout).toContain(`from pid ${unrelated.pid}`);
+
+      const resumed = await runCli(['resume', runId, '--db', sim.db, '--startup-disk', sim.startupDisk]);
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup));
+    } finally {
+      unrelated.kill('SIGKILL');
+    }
+  }, 60_000);
+
+  it('a dead driver whose pid is reused: plain resume takes the run over by itself', async () => {
+    const sim = await simFixture();
+    await runCli(['start', '--kmsdata', sim.kmsdata, '--backup', sim.backup, '--db', sim.db, '--startup-disk', sim.startupDisk],
+      { env: { KMS_RECOVER_FAIL_AT: 'after-checkpoint:restored' } });
+    const unrelated = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      const conn = new Database(sim.db);
+      conn.prepare('UPDATE leases SET pid = ?').run(unrelated.pid);
+      conn.close();
+      const resumed = await runCli(['resume', '--db', sim.db, '--startup-disk', sim.startupDisk]);
+      expect(resumed.code, resumed.stderr).toBe(0);
+      const takenOver = eventRows(sim.db).find((e) => e.event === 'lease.taken-over');
+      expect(takenOver?.detail?.fromPid).toBe(unrelated.pid);
+      expect(leaseRow(sim.db)).toBeUndefined();
+    } finally {
+      unrelated.kill('SIGKILL');
+    }
+  }, 60_000);
+});
