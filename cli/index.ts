@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { EXIT } from '../errors/index.js';
 import { handleError } from './handle-error.js';
+import { parseRunId } from './run-id.js';
 
 // `kms-recover list --json | head`: a reader that stops early is not an error of ours.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -61,7 +62,7 @@ program.command('start')
 
 program.command('resume')
   .description('continue the latest unfinished run, or the one named, from its last checkpoint')
-  .argument('[run-id]', 'run id or unique prefix (default: the latest unfinished run)')
+  .argument('[run-id]', 'run id or unique prefix (default: the latest unfinished run)', parseRunId)
   .option('--startup-disk <file>', 'the original startup disk, Kmspwd.ini (else KMS_ALPHA_STRING, else a hidden prompt)')
   .option('--from <state>', 'go back to an earlier state and redo the steps from there (asks first)')
   .option('--yes', 'confirm --from without a terminal prompt')
@@ -74,7 +75,7 @@ program.command('resume')
 
 program.command('confirm')
   .description('say a manual step is done; the run verifies what it can on the server and goes on')
-  .argument('<run-id>', 'run id or unique prefix')
+  .argument('<run-id>', 'run id or unique prefix', parseRunId)
   .argument('<step>', 'the manual step: stopService, clearKmsdata, restoreKmsdata, setCredential, startService (or stop, clear, restore, credential, start)')
   .option('--startup-disk <file>', 'the original startup disk, Kmspwd.ini (else KMS_ALPHA_STRING, else a hidden prompt)')
   .addOption(dbOption())
@@ -83,7 +84,7 @@ program.command('confirm')
 
 program.command('abandon')
   .description('end a run on purpose: it is never driven again, its server is released, nothing on the server is changed')
-  .argument('<run-id>', 'run id or unique prefix')
+  .argument('<run-id>', 'run id or unique prefix', parseRunId)
   .option('--yes', 'confirm without a terminal prompt')
   .option('--reason <text>', 'why, for the event log')
   .option('--kmsdata <dir>', 'release the claim on this server of a run that its database no longer holds (the database was lost)')
@@ -95,7 +96,7 @@ program.command('abandon')
 
 program.command('takeover')
   .description('take a run\'s lease from a holder that died (another host: only with confirmation)')
-  .argument('<run-id>', 'run id or unique prefix')
+  .argument('<run-id>', 'run id or unique prefix', parseRunId)
   .option('--yes', 'confirm without a terminal prompt')
   .addOption(dbOption())
   .option('--json', 'print as JSON')
@@ -103,7 +104,7 @@ program.command('takeover')
 
 program.command('status')
   .description('where a run stands: the six states with times, the last error, and the next step in the KB\'s words')
-  .argument('[run-id]', 'run id or unique prefix (default: the latest run)')
+  .argument('[run-id]', 'run id or unique prefix (default: the latest run)', parseRunId)
   .addOption(dbOption())
   .option('--json', 'print as JSON')
   .action(run(async (runId: string | undefined, opts) => (await import('./commands/status.js')).statusCommand(runId, opts)));
@@ -116,7 +117,7 @@ program.command('list')
 
 program.command('history')
   .description('the full event log of a run, oldest first')
-  .argument('<run-id>', 'run id or unique prefix')
+  .argument('<run-id>', 'run id or unique prefix', parseRunId)
   .addOption(dbOption())
   .option('--json', 'print as JSON')
   .action(run(async (runId: string, opts) => (await import('./commands/history.js')).historyCommand(runId, opts)));
@@ -124,7 +125,7 @@ program.command('history')
 program.command('diagram')
   .description('the state diagram, drawn from the machine itself; by default the state chain with the latest run\'s position')
   .addOption(new Option('--format <format>', 'mermaid, dot or svg (default: a plain-text view for the terminal)').choices(['text', 'mermaid', 'dot', 'svg']))
-  .option('--run <id>', 'mark this run on the diagram: current state, visited states, a failed step (id or unique prefix)')
+  .option('--run <id>', 'mark this run on the diagram: current state, visited states, a failed step (id or unique prefix)', parseRunId)
   .option('-o, --output <file>', 'write the diagram to this file instead of stdout')
   .addOption(dbOption())
   .action(run(async (opts) => (await import('./commands/diagram.js')).diagramCommand(opts)));

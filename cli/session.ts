@@ -18,7 +18,7 @@ export function openSession(dbOption: string | undefined, options: { mustExist?:
   const dbPath = databasePath(dbOption);
   const busy = Number(process.env.KMS_RECOVER_BUSY_TIMEOUT_MS);
   const { db } = openDatabase(dbPath, {
-    mustExist: options.mustExist, forWriting: options.forWriting, integrity: options.forWriting ? 'full' : 'runs', busyTimeoutMs: Number.isFinite(busy) && busy >= 0 ? busy : undefined,
+    mustExist: options.mustExist, forWriting: options.forWriting, readOnly: options.mustExist === true && !options.forWriting, integrity: options.forWriting ? 'full' : 'runs', busyTimeoutMs: Number.isFinite(busy) && busy >= 0 ? busy : undefined,
   });
   return {
     dbPath, db, store: new RunStore(db), leases: new RunLeases(db), me: currentProcess(),

@@ -34,6 +34,8 @@ export const ERROR_EXIT = {
   SERVICE_ACCESS_DENIED: EXIT.REFUSED,
   ADAPTER_UNSUPPORTED: EXIT.REFUSED,
   SIM_INVALID: EXIT.REFUSED,
+  // The OS refused a read or a change for want of permission (not a file in use).
+  ACCESS_DENIED: EXIT.REFUSED,
   // A step failed: the run is kept at its last good state and can be resumed.
   STEP_FAILED: EXIT.STEP_FAILED,
   SERVICE_STOP_FAILED: EXIT.STEP_FAILED,
@@ -42,6 +44,10 @@ export const ERROR_EXIT = {
   FILE_IN_USE: EXIT.STEP_FAILED,
   KMSDATA_NOT_EMPTY: EXIT.STEP_FAILED,
   RESTORE_MISMATCH: EXIT.STEP_FAILED,
+  // Kmsdata differs from the backup after the restore: the run redoes the clear and the restore.
+  KMSDATA_DRIFT: EXIT.STEP_FAILED,
+  // Kmsdata is not the folder pinned at the start (replaced, swapped for a link): nothing was changed.
+  KMSDATA_REPLACED: EXIT.STEP_FAILED,
   BACKUP_CHANGED: EXIT.STEP_FAILED,
   GUARD_REJECTED: EXIT.STEP_FAILED,
   STEP_TIMEOUT: EXIT.STEP_FAILED,
@@ -62,6 +68,9 @@ export const ERROR_EXIT = {
   DB_CORRUPT: EXIT.DATABASE,
   DB_FOREIGN: EXIT.DATABASE,
   DB_TOO_NEW: EXIT.DATABASE,
+  DB_TOO_OLD: EXIT.DATABASE,
+  // The disk holding the database is full: nothing more can be recorded.
+  DB_FULL: EXIT.DATABASE,
   DB_BUSY: EXIT.DATABASE,
   DEFINITION_MISMATCH: EXIT.DATABASE,
   // Nothing to act on.

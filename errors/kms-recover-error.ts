@@ -1,4 +1,4 @@
-import type { ErrorCode } from './codes.js';
+import { ERROR_EXIT, type ErrorCode } from './codes.js';
 
 /**
  * The one error type the tool throws on purpose. `code` is stable (scripts match on it,
@@ -34,9 +34,12 @@ export function toErrorRecord(error: unknown): ErrorRecord {
       ? { code: error.code, message: error.message, detail: { ...error.detail } }
       : { code: error.code, message: error.message };
   }
+  // A stored record (it crossed a snapshot) keeps its code only if it is one of ours: an errno
+  // such as EINVAL is not a tool code, and becomes INTERNAL with the errno in its message.
   if (error && typeof error === 'object' && 'code' in error && 'message' in error
       && typeof (error as ErrorRecord).code === 'string' && typeof (error as ErrorRecord).message === 'string') {
-    return { code: (error as ErrorRecord).code, message: (error as ErrorRecord).message };
+    const { code, message } = error as ErrorRecord;
+    return Object.hasOwn(ERROR_EXIT, code) ? { code, message } : { code: 'INTERNAL', message: `${message} (${code})` };
   }
   return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
 }

@@ -62,6 +62,13 @@ export interface ChangeGuard {
 export interface RestoreOptions extends ChangeGuard {
   /** Called after each file is written to staging and verified (used by the crash tests). */
   onFileCopied?: (relPath: string, index: number) => void | Promise<void>;
+  /**
+   * The identities Kmsdata may have now: the one pinned (or left by the last restore), and that
+   * of a staging copy whose rename into place was recorded but not checkpointed. Empty: unchecked.
+   */
+  expected?: readonly FolderIdentity[];
+  /** Records, before the rename, the identity the staging copy will give Kmsdata. */
+  beforePromote?: (identity: FolderIdentity) => void;
 }
 
 /** The record beside Kmsdata that says which run is recovering this server. Never a secret. */
@@ -72,6 +79,8 @@ export interface ServerClaim {
   /** The machine the claiming kms-recover ran on, and its pid. */
   host: string;
   pid: number;
+  /** The claiming process's start time where the OS tells it (a reused pid is not the claimer). */
+  processStart: string | null;
   claimedAt: string;
   kmsdata: string;
   /** The server named by --server, when it is driven remotely. */
@@ -83,6 +92,40 @@ export type ClaimOutcome =
   /** `holder` null: a claim file is there but cannot be read as one. */
   | { claimed: false; path: string; holder: ServerClaim | null };
 
+/** A folder's identity, pinned at the start checks: device and inode (Windows: volume serial and file ID). */
+export interface FolderIdentity {
+  dev: string;
+  ino: string;
+}
+
+/** One entry moved into a quarantine, recorded in SQLite before it is moved. */
+export interface LedgerEntry {
+  /** Its name in Kmsdata. */
+  name: string;
+  /** Its name in the quarantine (suffixed when an earlier attempt already used the name). */
+  storedAs: string;
+  kind: 'file' | 'dir' | 'symlink' | 'other';
+  /** Bytes (a folder: of every file in it). */
+  size: number;
+  /** SHA-256 of a file; of a folder, the digest of its tree (paths, sizes, hashes); null otherwise. */
+  sha256: string | null;
+}
+
+/** What the clear is given besides the guard: the folder it may empty, and the ledger to write to first. */
+export interface ClearOptions extends ChangeGuard {
+  /** Kmsdata's identity pinned at the start checks; null for a run from before pinning. */
+  expected: FolderIdentity | null;
+  /** Records an entry durably before it is moved (the quarantine ledger). */
+  record: (entry: LedgerEntry) => void;
+}
+
+/** What deleting a quarantine did: entries that matched their ledger were deleted, the rest kept. */
+export interface QuarantineRemoval {
+  removed: string[];
+  /** Entries left because they are not as the ledger recorded them (or not in it). */
+  kept: string[];
+}
+
 /** A per-run folder beside Kmsdata: a quarantine (the reinstall's files) or a restore staging copy. */
 export interface RunFolder {
   kind: 'quarantine' | 'staging';
@@ -93,6 +136,8 @@ export interface RunFolder {
 }
 
 export interface RestoreReport {
+  /** Kmsdata's identity after the restore (the staging folder renamed into place). */
+  identity: FolderIdentity;
   fileCount: number;
   totalBytes: number;
   /** The manifest digest of what now stands in Kmsdata, re-derived from the bytes copied. */
@@ -131,12 +176,20 @@ export interface KmsdataOperations {
    * Empty Kmsdata (never Kmsdata itself), after checking the path is one, by moving its entries
    * into the run's quarantine folder beside it: nothing is destroyed until the run succeeds.
    */
-  clearKmsdata(kmsdata: string, runId: string, guard?: ChangeGuard): Promise<ClearReport>;
+  clearKmsdata(kmsdata: string, runId: string, options: ClearOptions): Promise<ClearReport>;
   /**
-   * Delete the run's quarantine and staging folders; true if there was one. Called once the KMS
-   * runs (for this run, and for the runs of this server that were abandoned before it).
+   * Delete the run's staging folder, and of its quarantine the entries that match their ledger:
+   * anything else is kept and reported. Called once the KMS runs (for this run, and for the runs
+   * of this server that were abandoned before it).
    */
-  removeQuarantine(kmsdata: string, runId: string): Promise<boolean>;
+  removeQuarantine(kmsdata: string, runId: string, ledger: readonly LedgerEntry[]): Promise<QuarantineRemoval>;
+  /** The identity of the Kmsdata folder now (never following a link). */
+  kmsdataIdentity(kmsdata: string): Promise<FolderIdentity>;
+  /**
+   * Checks at the start that the backup can be restored into Kmsdata's file system: names it can
+   * hold, path lengths, free space for the backup's bytes, a self-consistent manifest. Read-only.
+   */
+  checkRestorable(kmsdata: string, manifest: Manifest): Promise<void>;
   /** The per-run folders (quarantines, staging copies) beside Kmsdata. Read-only. */
   runFolders(kmsdata: string): Promise<RunFolder[]>;
   /** Claim the server for a run (atomically, before its first change); the existing claim if there is one. */

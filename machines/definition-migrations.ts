@@ -11,8 +11,18 @@ function v1ToV2(snapshot: PersistedSnapshot): PersistedSnapshot {
   return { ...snapshot, context: { ...snapshot.context, rewinds: 0 } };
 }
 
+/**
+ * v2 → v3: Kmsdata drift sends the run back to `stopped` (clear and restore again), counted in
+ * the context; the folder's identity is pinned (unknown for a run made before: null). States are
+ * unchanged.
+ */
+function v2ToV3(snapshot: PersistedSnapshot): PersistedSnapshot {
+  return { ...snapshot, context: { ...snapshot.context, driftRedos: 0, kmsdataIdentity: null } };
+}
+
 export const DEFINITION_MIGRATIONS: Readonly<Record<number, (snapshot: PersistedSnapshot) => PersistedSnapshot>> = {
   1: v1ToV2,
+  2: v2ToV3,
 };
 
 /** Applies every step from `from` up to `to`; null when some step is missing. */

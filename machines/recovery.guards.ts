@@ -38,3 +38,16 @@ export function alphaWasRejected(error: unknown): boolean {
 export function rewindTargetIs(requested: string, target: string): boolean {
   return requested === target;
 }
+
+/** After this many redos of the clear and the restore, a Kmsdata that keeps changing stops the run. */
+export const MAX_DRIFT_REDOS = 3;
+
+/**
+ * Kmsdata is not what the restore left (changed, or written into after the clear): the clear and
+ * the restore are redone, which is safe (the backup is verified, the service stopped), a bounded
+ * number of times.
+ */
+export function kmsdataDrifted(error: unknown, redos: number): boolean {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return (code === 'KMSDATA_DRIFT' || code === 'KMSDATA_NOT_EMPTY') && redos < MAX_DRIFT_REDOS;
+}

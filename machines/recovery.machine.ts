@@ -1,7 +1,7 @@
 import { assign, fromPromise, setup } from 'xstate';
 import { toErrorRecord } from '../errors/index.js';
 import {
-  alphaWasRejected, credentialIsWellFormed, kmsdataIsEmpty, restoreMatchesBackup, rewindTargetIs, serviceIsRunning, serviceIsStopped,
+  alphaWasRejected, credentialIsWellFormed, kmsdataDrifted, kmsdataIsEmpty, restoreMatchesBackup, rewindTargetIs, serviceIsRunning, serviceIsStopped,
 } from './recovery.guards.js';
 import { KB_STEPS } from './recovery.kb-steps.js';
 import {
@@ -14,7 +14,7 @@ import {
  * Stored with every run. Bump it whenever a state, step name or context shape changes, so a
  * run made by another definition is refused (or migrated) instead of failing inside XState.
  */
-export const MACHINE_VERSION = 2;
+export const MACHINE_VERSION = 3;
 
 /**
  * Declares a step's input/output types. The real effect is injected with `machine.provide()`
@@ -63,6 +63,7 @@ export const recoveryMachine = setup({
     credentialIsWellFormed: (_, facts: CredentialFacts) => credentialIsWellFormed(facts),
     serviceIsRunning: (_, facts: ServiceFacts) => serviceIsRunning(facts),
     alphaWasRejected: (_, params: { error: unknown }) => alphaWasRejected(params.error),
+    kmsdataDrifted: ({ context }, params: { error: unknown }) => kmsdataDrifted(params.error, context.driftRedos),
     rewindTargetIs: ({ event }, params: { target: RecoveryState }) => event.type === 'REWIND' && rewindTargetIs(event.to, params.target),
   },
   actions: {
@@ -74,6 +75,14 @@ export const recoveryMachine = setup({
       lastError: { step: params.step, ...toErrorRecord(params.error) } satisfies StepError,
     })),
     recordGuardRejection: assign((_, params: StepError) => ({ lastError: params })),
+    // The restore leaves a new folder in place (its staging copy): later steps pin that one.
+    recordRestoredFolder: assign((_, params: { facts: RestoreFacts }) => (params.facts.identity ? { kmsdataIdentity: params.facts.identity } : {})),
+    // Kmsdata changed after the restore: back to `stopped`, whose facts alone still hold.
+    recordDriftRedo: assign(({ context }) => ({
+      facts: factsBefore(context.facts, 'stopped'),
+      lastError: null,
+      driftRedos: context.driftRedos + 1,
+    })),
     // Facts of the re-entered state and later ones are no longer true of the server.
     recordRewind: assign(({ context }, params: { target: RecoveryState }) => ({
       facts: factsBefore(context.facts, params.target),
@@ -84,7 +93,7 @@ export const recoveryMachine = setup({
 }).createMachine({
   id: 'recovery',
   initial: 'reinstalled',
-  context: ({ input }) => ({ ...input, facts: {}, lastError: null, rewinds: 0 }),
+  context: ({ input }) => ({ ...input, facts: {}, lastError: null, rewinds: 0, driftRedos: 0 }),
   states: {
     reinstalled: {
       meta: KB_STEPS.reinstalled,
@@ -130,7 +139,7 @@ export const recoveryMachine = setup({
           invoke: {
             id: 'clearKmsdata',
             src: 'clearKmsdata',
-            input: ({ context }) => ({ serviceName: context.serviceName, kmsdata: context.kmsdata, backup: context.backup }),
+            input: ({ context }) => ({ serviceName: context.serviceName, kmsdata: context.kmsdata, backup: context.backup, kmsdataIdentity: context.kmsdataIdentity }),
             onDone: [
               {
                 guard: { type: 'kmsdataIsEmpty', params: ({ event }) => event.output },
@@ -166,12 +175,15 @@ export const recoveryMachine = setup({
           invoke: {
             id: 'restoreKmsdata',
             src: 'restoreKmsdata',
-            input: ({ context }) => ({ serviceName: context.serviceName, kmsdata: context.kmsdata, backup: context.backup }),
+            input: ({ context }) => ({ serviceName: context.serviceName, kmsdata: context.kmsdata, backup: context.backup, kmsdataIdentity: context.kmsdataIdentity }),
             onDone: [
               {
                 guard: { type: 'restoreMatchesBackup', params: ({ event }) => event.output },
                 target: '#recovery.restored',
-                actions: { type: 'recordFacts', params: ({ event }) => ({ key: 'restored', facts: event.output }) },
+                actions: [
+                  { type: 'recordFacts', params: ({ event }) => ({ key: 'restored', facts: event.output }) },
+                  { type: 'recordRestoredFolder', params: ({ event }) => ({ facts: event.output }) },
+                ],
               },
               {
                 target: 'failed',
@@ -184,10 +196,18 @@ export const recoveryMachine = setup({
                 },
               },
             ],
-            onError: {
-              target: 'failed',
-              actions: { type: 'recordStepError', params: ({ event }) => ({ step: 'restoreKmsdata', error: event.error }) },
-            },
+            onError: [
+              {
+                // Kmsdata is not what the restore left: clear it and restore it again.
+                guard: { type: 'kmsdataDrifted', params: ({ event }) => ({ error: event.error }) },
+                target: '#recovery.stopped',
+                actions: 'recordDriftRedo',
+              },
+              {
+                target: 'failed',
+                actions: { type: 'recordStepError', params: ({ event }) => ({ step: 'restoreKmsdata', error: event.error }) },
+              },
+            ],
           },
         },
         failed: { on: { RETRY: 'working' } },
@@ -220,10 +240,18 @@ export const recoveryMachine = setup({
                 },
               },
             ],
-            onError: {
-              target: 'failed',
-              actions: { type: 'recordStepError', params: ({ event }) => ({ step: 'setCredential', error: event.error }) },
-            },
+            onError: [
+              {
+                // Kmsdata is not what the restore left: clear it and restore it again.
+                guard: { type: 'kmsdataDrifted', params: ({ event }) => ({ error: event.error }) },
+                target: '#recovery.stopped',
+                actions: 'recordDriftRedo',
+              },
+              {
+                target: 'failed',
+                actions: { type: 'recordStepError', params: ({ event }) => ({ step: 'setCredential', error: event.error }) },
+              },
+            ],
           },
         },
         failed: { on: { RETRY: 'working' } },
@@ -238,7 +266,7 @@ export const recoveryMachine = setup({
           invoke: {
             id: 'startService',
             src: 'startService',
-            input: ({ context }) => ({ serviceName: context.serviceName }),
+            input: ({ context }) => ({ serviceName: context.serviceName, kmsdata: context.kmsdata }),
             onDone: [
               {
                 guard: { type: 'serviceIsRunning', params: ({ event }) => event.output },
@@ -257,6 +285,12 @@ export const recoveryMachine = setup({
               },
             ],
             onError: [
+              {
+                // Kmsdata is not what the restore left: clear it and restore it again.
+                guard: { type: 'kmsdataDrifted', params: ({ event }) => ({ error: event.error }) },
+                target: '#recovery.stopped',
+                actions: 'recordDriftRedo',
+              },
               {
                 // A wrong alpha string is not fixed by starting again: go back and ask for the right one.
                 guard: { type: 'alphaWasRejected', params: ({ event }) => ({ error: event.error }) },

@@ -1,4 +1,4 @@
-import type { Manifest, ServiceState } from '../host/types.js';
+import type { FolderIdentity, Manifest, ServiceState } from '../host/types.js';
 import type { ErrorRecord } from '../errors/index.js';
 
 /** The six states of KB Q198814, in order. `running` is final. */
@@ -23,6 +23,11 @@ export interface RecoveryInput {
   kmsdata: string;
   backup: string;
   backupManifest: ManifestSummary;
+  /**
+   * The Kmsdata folder's identity: pinned at the start checks, then the one each restore leaves
+   * (the staging copy renamed into place). Null for a run made before folders were pinned.
+   */
+  kmsdataIdentity: FolderIdentity | null;
 }
 
 // Facts each step reports about the real world; guards decide on these alone.
@@ -36,6 +41,8 @@ export interface ClearFacts {
   quarantine?: string;
 }
 export interface RestoreFacts {
+  /** Kmsdata's identity after the restore. */
+  identity?: FolderIdentity;
   fileCount: number;
   totalBytes: number;
   digest: string;
@@ -53,10 +60,10 @@ export interface CredentialFacts {
 
 export interface StepInputs {
   stopService: { serviceName: string };
-  clearKmsdata: { serviceName: string; kmsdata: string; backup: string };
-  restoreKmsdata: { serviceName: string; kmsdata: string; backup: string };
+  clearKmsdata: { serviceName: string; kmsdata: string; backup: string; kmsdataIdentity: FolderIdentity | null };
+  restoreKmsdata: { serviceName: string; kmsdata: string; backup: string; kmsdataIdentity: FolderIdentity | null };
   setCredential: { serviceName: string; kmsdata: string };
-  startService: { serviceName: string };
+  startService: { serviceName: string; kmsdata: string };
 }
 export interface StepOutputs {
   stopService: ServiceFacts;
@@ -82,6 +89,8 @@ export interface RecoveryContext extends RecoveryInput {
   lastError: StepError | null;
   /** How many times the operator sent the run back to an earlier state (`resume --from`). */
   rewinds: number;
+  /** How many times the run found Kmsdata changed after its restore and redid the clear and the restore. */
+  driftRedos: number;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { LedgerEntry } from '../host/types.js';
 import type { Checkpoint, RunStore } from './run-store.js';
 
 /**
@@ -30,6 +31,10 @@ export class FencedRun {
 
   updateOptions(options: Record<string, unknown>, detail: Record<string, unknown>): void {
     this.store.updateOptions(this.runId, options, detail, this.token);
+  }
+
+  recordQuarantined(entry: LedgerEntry): void {
+    this.store.recordQuarantined(this.runId, entry, this.token);
   }
 
   close(how: { abandoned: boolean; event: string; detail: Record<string, unknown> }): void {

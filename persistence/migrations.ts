@@ -77,6 +77,7 @@ export const MIGRATIONS: readonly string[] = [
   // Kmsdata folder) and is open until it is closed (finished or abandoned): at most one open run
   // per server, by the schema. Leases carry a fencing generation (runs.fence, raised by every
   // acquire and takeover) and the holder's process start time, so a reused pid is not "alive".
+  // The quarantine ledger records what the clear moved aside.
   `
   ALTER TABLE runs ADD COLUMN server_key TEXT;
   ALTER TABLE runs ADD COLUMN fence INTEGER NOT NULL DEFAULT 0;
@@ -101,6 +102,19 @@ export const MIGRATIONS: readonly string[] = [
   DROP TABLE superseded;
 
   CREATE UNIQUE INDEX runs_one_open_per_server ON runs (server_key) WHERE closed_at IS NULL;
+
+  -- The quarantine ledger: each entry moved out of Kmsdata, recorded before it is moved; at the
+  -- finish only entries still exactly as recorded are deleted.
+  CREATE TABLE quarantine_ledger (
+    run_id       TEXT NOT NULL REFERENCES runs (id),
+    stored_as    TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    kind         TEXT NOT NULL CHECK (kind IN ('file', 'dir', 'symlink', 'other')),
+    size         INTEGER NOT NULL,
+    sha256       TEXT,
+    recorded_at  TEXT NOT NULL,
+    PRIMARY KEY (run_id, stored_as)
+  ) WITHOUT ROWID;
   DROP INDEX runs_unfinished_by_creation_id;
   CREATE INDEX runs_open_by_creation_id ON runs (created_at, id) WHERE closed_at IS NULL;
   `,

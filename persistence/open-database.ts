@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import Database from 'better-sqlite3';
 import { KmsRecoverError } from '../errors/index.js';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
@@ -14,6 +15,13 @@ export interface MigrationSummary {
 export interface OpenOptions {
   /** Read-only commands (status, list) must not create a database where there is none. */
   mustExist?: boolean;
+  /**
+   * Read commands (status, list, history, diagram): leave every file as found. An empty file, a
+   * file that is not SQLite, or another program's database is refused from its header bytes
+   * before SQLite opens it (opening would roll back a hot journal or initialise the empty file);
+   * an older schema is reported, not upgraded.
+   */
+  readOnly?: boolean;
   /** How long to wait for another writer before giving up (ms). */
   busyTimeoutMs?: number;
   /** Commands that will write check now that they can, so a locked database is refused up front. */
@@ -39,7 +47,8 @@ export function openDatabase(file: string, options: OpenOptions = {}): { db: Db;
   if (exists && fs.statSync(file).isDirectory()) {
     throw new KmsRecoverError('DB_FOREIGN', `${file} is a directory, not a kms-recover database`, { db: file });
   }
-  if (exists) assertSqliteHeader(file);
+  if (exists && options.readOnly) assertOursByHeader(file);
+  else if (exists) assertSqliteHeader(file);
 
   let db: Db;
   try {
@@ -50,6 +59,15 @@ export function openDatabase(file: string, options: OpenOptions = {}): { db: Db;
   try {
     db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
     if (exists) assertOurs(db, file, options.integrity ?? 'full');
+    if (options.readOnly) {
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version < SCHEMA_VERSION) {
+        throw new KmsRecoverError('DB_TOO_OLD',
+          `${file} has schema version ${version}, made by an older kms-recover; reading commands leave it as it is: kms-recover resume upgrades it (to v${SCHEMA_VERSION}) and continues the run`,
+          { db: file, version });
+      }
+      return { db, migration: { fromVersion: version, toVersion: version, applied: 0 } };
+    }
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
@@ -76,6 +94,30 @@ function assertSqliteHeader(file: string): void {
     }
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/** SQLite's header: bytes 60-63 hold user_version, 68-71 application_id (big-endian). */
+function assertOursByHeader(file: string): void {
+  const header = Buffer.alloc(100);
+  const fd = fs.openSync(file, 'r');
+  let read: number;
+  try {
+    read = fs.readSync(fd, header, 0, 100, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  // A new database of ours may still have its first pages only in its WAL: then SQLite must tell.
+  const hasWal = fs.existsSync(`${file}-wal`);
+  if (read === 0 && !hasWal) {
+    throw new KmsRecoverError('DB_FOREIGN', `${file} is an empty file, not a kms-recover database`, { db: file });
+  }
+  if (read === 0) return;
+  if (read < 100 || header.toString('latin1', 0, 16) !== 'SQLite format 3\u0000') {
+    throw new KmsRecoverError('DB_FOREIGN', `${file} is not a kms-recover database (not an SQLite file)`, { db: file });
+  }
+  if (header.readUInt32BE(68) !== APPLICATION_ID && !hasWal) {
+    throw new KmsRecoverError('DB_FOREIGN', `${file} is an SQLite database of another program, not of kms-recover`, { db: file });
   }
 }
 
@@ -134,6 +176,11 @@ export function databaseError(error: unknown, file: string): Error {
   }
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
     return new KmsRecoverError('DB_BUSY', `${file} is locked by another process writing to it; try again when it has finished`, { db: file });
+  }
+  if (code === 'SQLITE_FULL') {
+    return new KmsRecoverError('DB_FULL',
+      `the disk holding ${path.dirname(path.resolve(file))} is full (writing ${path.basename(file)}): free space there, then run the command again; every checkpoint committed before is kept`,
+      { db: file });
   }
   if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'SQLITE_PERM') {
     return new KmsRecoverError('DB_FOREIGN', `cannot open ${file}: ${(error as Error).message}`, { db: file });

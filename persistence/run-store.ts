@@ -1,5 +1,5 @@
 import { KmsRecoverError } from '../errors/index.js';
-import type { Manifest, ManifestFile } from '../host/types.js';
+import type { LedgerEntry, Manifest, ManifestFile } from '../host/types.js';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './open-database.js';
 import { leaseLost, type LeaseRecord } from './run-lease.js';
@@ -263,6 +263,29 @@ export class RunStore {
         .run(at, at, runId);
       this.insertEvent(runId, how.event, run.state, run.state, at, how.detail);
     }).immediate();
+  }
+
+  /** Records an entry about to be moved into the run's quarantine (before the move). */
+  recordQuarantined(runId: string, entry: LedgerEntry, token?: number): void {
+    this.db.transaction(() => {
+      this.current(runId, token);
+      this.cached(`INSERT INTO quarantine_ledger (run_id, stored_as, name, kind, size, sha256, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (run_id, stored_as) DO UPDATE SET name = excluded.name, kind = excluded.kind, size = excluded.size, sha256 = excluded.sha256, recorded_at = excluded.recorded_at`)
+        .run(runId, entry.storedAs, entry.name, entry.kind, entry.size, entry.sha256, now());
+    }).immediate();
+  }
+
+  /** The detail of the run's latest event of this type, if any. */
+  latestEventDetail(runId: string, event: string): Record<string, unknown> | null {
+    const row = this.db.prepare('SELECT detail FROM events WHERE run_id = ? AND event = ? ORDER BY seq DESC LIMIT 1').get(runId, event) as { detail: string | null } | undefined;
+    return row?.detail ? JSON.parse(row.detail) as Record<string, unknown> : null;
+  }
+
+  /** The run's quarantine ledger. */
+  quarantineLedger(runId: string): LedgerEntry[] {
+    const rows = this.db.prepare('SELECT stored_as, name, kind, size, sha256 FROM quarantine_ledger WHERE run_id = ? ORDER BY stored_as').all(runId) as
+      { stored_as: string; name: string; kind: LedgerEntry['kind']; size: number; sha256: string | null }[];
+    return rows.map((r) => ({ storedAs: r.stored_as, name: r.name, kind: r.kind, size: r.size, sha256: r.sha256 }));
   }
 
   /** Throws LEASE_LOST when `token` is no longer the run's fencing generation. Read-only. */

@@ -120,7 +120,7 @@ async function holdServerClaim(options: DriveOptions, run: RunRecord, fenced: Fe
   if (existing) throw claimedBy(existing.holder, existing.path, { store: options.store, dbPath: options.dbPath });
   fenced.assertCurrent();
   const claim = await options.host.claimServer(kmsdata, {
-    runId: run.id, db: options.dbPath, host: options.me.host, pid: options.me.pid, claimedAt: new Date().toISOString(), kmsdata,
+    runId: run.id, db: options.dbPath, host: options.me.host, pid: options.me.pid, processStart: options.me.processStart, claimedAt: new Date().toISOString(), kmsdata,
     ...(typeof run.adapterConfig.server === 'string' ? { server: run.adapterConfig.server } : {}),
   });
   if (!claim.claimed) throw claimedBy(claim.holder, claim.path, { store: options.store, dbPath: options.dbPath });

@@ -22,17 +22,20 @@ export async function finishRun(options: { store: RunStore; fenced: FencedRun; h
   const kmsdata = (run.snapshot as { context: { kmsdata: string } }).context.kmsdata;
   const owned = [run.id, ...(run.serverKey === null ? [] : store.abandonedRunsOfServer(run.serverKey).map((r) => r.id))];
   const removed: string[] = [];
+  const kept: string[] = [];
   for (const id of owned) {
-    const before = (await host.runFolders(kmsdata)).filter((f) => f.runId === id).map((f) => f.path);
     fenced.assertCurrent();
-    if (await host.removeQuarantine(kmsdata, id)) {
-      removed.push(...before);
-      fenced.note('quarantine.removed', { kmsdata, of: id, folders: before });
-    }
+    const removal = await host.removeQuarantine(kmsdata, id, store.quarantineLedger(id));
+    if (removal.removed.length > 0) fenced.note('quarantine.removed', { kmsdata, of: id, removed: removal.removed.length });
+    if (removal.kept.length > 0) fenced.note('quarantine.kept', { kmsdata, of: id, kept: removal.kept, reason: 'not as the ledger recorded it' });
+    removed.push(...removal.removed);
+    for (const entry of removal.kept) progress.note(`left as is: ${entry} (not as it was when the clear moved it aside; look at it, then delete it by hand)`);
+    kept.push(...removal.kept);
   }
   if (removed.length > 0) progress.note('the reinstall\'s Kmsdata files, kept aside until now, are deleted');
-  const kept = (await host.runFolders(kmsdata)).filter((f) => !owned.includes(f.runId)).map((f) => f.path);
-  for (const folder of kept) progress.note(`left as is: ${folder} (not from a run in this database; delete it by hand once you have looked at it)`);
+  const foreign = (await host.runFolders(kmsdata)).filter((f) => !owned.includes(f.runId)).map((f) => f.path);
+  for (const folder of foreign) progress.note(`left as is: ${folder} (not from a run in this database; delete it by hand once you have looked at it)`);
+  kept.push(...foreign);
   fenced.assertCurrent();
   const claimReleased = await host.releaseServerClaim(kmsdata, run.id);
   if (claimReleased) fenced.note('claim.released', { kmsdata });

@@ -36,6 +36,7 @@ export function planRun(prepared: PreparedRun, options: RunOptions, kmsdataEntri
   const input: RecoveryInput = {
     serviceName: prepared.serviceName, kmsdata: checked.kmsdata, backup: checked.backup,
     backupManifest: { fileCount: manifest.fileCount, totalBytes: manifest.totalBytes, digest: manifest.digest },
+    kmsdataIdentity: checked.kmsdataIdentity,
   };
   const manual = new Set(options.manual ?? []);
   const expected: { [K in StepName]: StepOutputs[K] } = {

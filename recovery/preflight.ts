@@ -1,5 +1,5 @@
 import { KmsRecoverError } from '../errors/index.js';
-import type { Host, Manifest, ServiceStatus } from '../host/types.js';
+import type { FolderIdentity, Host, Manifest, ServiceStatus } from '../host/types.js';
 
 export interface PreflightRequest {
   kmsdata: string;
@@ -9,6 +9,8 @@ export interface PreflightRequest {
 
 export interface CheckedPaths {
   kmsdata: string;
+  /** The Kmsdata folder's identity now: every change the run makes is pinned to this folder. */
+  kmsdataIdentity: FolderIdentity;
   backup: string;
   service: ServiceStatus;
 }
@@ -20,6 +22,7 @@ export interface CheckedPaths {
  */
 export async function checkReinstall(host: Host, request: PreflightRequest): Promise<CheckedPaths> {
   const kmsdata = await host.checkKmsdataPath(request.kmsdata);
+  const kmsdataIdentity = await host.kmsdataIdentity(kmsdata);
   const backup = await host.checkBackupPath(request.backup, kmsdata);
   const service = await host.queryService(request.serviceName);
   if (service.state === 'missing') {
@@ -27,14 +30,18 @@ export async function checkReinstall(host: Host, request: PreflightRequest): Pro
       `service ${request.serviceName} is not installed: reinstall Exchange Server, its service packs and Key Management Server first (KB step 1)`,
       { service: request.serviceName });
   }
-  return { kmsdata, backup, service };
+  return { kmsdata, kmsdataIdentity, backup, service };
 }
 
-/** Reads the whole backup once and keeps what it held: the proof the restore is checked against. */
-export async function readBackupManifest(host: Host, backup: string): Promise<Manifest> {
+/**
+ * Reads the whole backup once and keeps what it held: the proof the restore is checked against.
+ * Whatever could stop the restore after the clear (names, lengths, free space) is refused now.
+ */
+export async function readBackupManifest(host: Host, backup: string, kmsdata: string): Promise<Manifest> {
   const manifest = await host.manifest(backup);
   if (manifest.fileCount === 0) {
     throw new KmsRecoverError('BACKUP_INVALID', `backup ${backup} holds no files`, { backup });
   }
+  await host.checkRestorable(kmsdata, manifest);
   return manifest;
 }

@@ -1,6 +1,8 @@
 import { KmsRecoverError } from '../errors/index.js';
 import type { Host, ServerClaim } from '../host/types.js';
-import { peekRun, type RunStore } from '../persistence/index.js';
+import os from 'node:os';
+import { peekRun, type LeaseRecord, type RunStore } from '../persistence/index.js';
+import { holderIsAlive } from './lease-policy.js';
 
 /**
  * The key that names a server in the database: its Kmsdata folder, absolute (compared without
@@ -33,6 +35,24 @@ export function claimedBy(claim: ServerClaim | null, claimPath: string, here: { 
     { ...detail, why: peek.why });
 }
 
+/**
+ * A claim whose run was never written (its process died between claiming the server and
+ * creating the run, on this machine, and its database holds no such run) changed nothing on the
+ * server: it is released, so the next start is not blocked by it. True if released.
+ */
+export async function releaseIfStillborn(host: Host, kmsdata: string, claim: ServerClaim | null, here: { store: RunStore | null; dbPath: string }): Promise<boolean> {
+  if (!claim || claim.host !== os.hostname()) return false;
+  const peek = here.store && claim.db === here.dbPath ? localPeek(here.store, claim.runId) : peekRun(claim.db, claim.runId);
+  // A lost database (or one that cannot be read) may have held a run that changed the server: never released here.
+  if (peek.found || peek.why !== 'no-run') return false;
+  const claimer: LeaseRecord = {
+    host: claim.host, pid: claim.pid, processStart: claim.processStart ?? null,
+    acquiredAt: claim.claimedAt, heartbeatAt: claim.claimedAt, generation: 0,
+  };
+  if (holderIsAlive(claimer)) return false;
+  return host.releaseServerClaim(kmsdata, claim.runId);
+}
+
 function localPeek(store: RunStore, runId: string): ReturnType<typeof peekRun> {
   try {
     const run = store.getRun(runId);
@@ -52,7 +72,7 @@ function quote(value: string): string {
  */
 export async function assertServerFree(host: Host, kmsdata: string, serverKey: string, here: { store: RunStore | null; dbPath: string }): Promise<void> {
   const existing = await host.readServerClaim(kmsdata);
-  if (existing) throw claimedBy(existing.holder, existing.path, here);
+  if (existing && !(await releaseIfStillborn(host, kmsdata, existing.holder, here))) throw claimedBy(existing.holder, existing.path, here);
   const open = here.store?.openRunOfServer(serverKey);
   if (open) {
     throw new KmsRecoverError('SERVER_CLAIMED',

@@ -58,7 +58,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
   await assertServerFree(options.host, checked.kmsdata, serverKey, { store: options.store, dbPath: options.dbPath });
   const alpha = runOptions.manual?.includes('startService') ? null : await options.readAlpha();
   options.progress.note(`reading the backup ${checked.backup} ...`);
-  const manifest = await readBackupManifest(options.host, checked.backup);
+  const manifest = await readBackupManifest(options.host, checked.backup, checked.kmsdata);
   return { serviceName: options.serviceName, serverKey, checked, alpha, manifest, options: runOptions };
 }
 
@@ -86,16 +86,19 @@ export async function startRun(prepared: PreparedRun, options: StartOptions): Pr
     kmsdata: checked.kmsdata,
     backup: checked.backup,
     backupManifest: { fileCount: manifest.fileCount, totalBytes: manifest.totalBytes, digest: manifest.digest },
+    kmsdataIdentity: checked.kmsdataIdentity,
   };
   // Not started: this only computes the initial snapshot, with the first step not yet run.
   const initial = createActor(recoveryMachine, { input }).getPersistedSnapshot();
   // The server is claimed first, atomically, beside Kmsdata: of two starts at the same moment
   // (same database or not) exactly one gets it. Only then is the run written.
   const claim = await options.host.claimServer(checked.kmsdata, {
-    runId, db: options.dbPath, host: options.me.host, pid: options.me.pid, claimedAt: new Date().toISOString(), kmsdata: checked.kmsdata,
+    runId, db: options.dbPath, host: options.me.host, pid: options.me.pid, processStart: options.me.processStart, claimedAt: new Date().toISOString(), kmsdata: checked.kmsdata,
     ...(typeof options.adapter.config.server === 'string' ? { server: options.adapter.config.server } : {}),
   });
   if (!claim.claimed) throw claimedBy(claim.holder, claim.path, { store, dbPath: options.dbPath });
+  // Between the claim and the run's row nothing changes on the server: a crash here leaves a
+  // stillborn claim, which the next start releases (releaseIfStillborn).
   failPoint('after-claim');
   try {
     store.createRun({

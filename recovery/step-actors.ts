@@ -2,7 +2,7 @@ import { fromPromise } from 'xstate';
 import type { Logger } from 'pino';
 import { KmsRecoverError } from '../errors/index.js';
 import { failPoint, injectedFault } from '../host/fail-point.js';
-import type { ChangeGuard, Host, Manifest } from '../host/types.js';
+import type { ChangeGuard, FolderIdentity, Host, Manifest } from '../host/types.js';
 import { KB_STEPS, type RecoveryState, type StepInputs, type StepName, type StepOutputs } from '../machines/index.js';
 import type { FencedRun, RunStore } from '../persistence/index.js';
 import type { AlphaString } from './alpha-string.js';
@@ -73,6 +73,14 @@ export function formatSeconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(3))} s`;
 }
 
+/** A folder identity read back from an event's detail (null when it holds none). */
+function identityIn(detail: Record<string, unknown> | null): FolderIdentity | null {
+  const id = detail?.identity;
+  if (typeof id !== 'object' || id === null) return null;
+  const { dev, ino } = id as Record<string, unknown>;
+  return typeof dev === 'string' && typeof ino === 'string' ? { dev, ino } : null;
+}
+
 export function stepActors(env: StepEnvironment) {
   let manifest: Manifest | undefined;
   const backupManifest = () => (manifest ??= env.store.manifest(env.runId));
@@ -107,6 +115,10 @@ export function stepActors(env: StepEnvironment) {
    * the tool verifies on the server what can be verified before the run goes on.
    */
   async function manualStep(name: StepName, state: RecoveryState, input: StepInputs[StepName], guard: ChangeGuard): Promise<StepOutputs[StepName]> {
+    // Before the operator gives the alpha string or starts the service, Kmsdata is checked as for the tool's own steps.
+    if (name === 'setCredential' || (name === 'startService' && (await env.host.queryService(input.serviceName)).state !== 'running')) {
+      await assertStillRestored((input as StepInputs['setCredential']).kmsdata, name, guard);
+    }
     if (!env.store.confirmedSinceLastAttempt(env.runId, name)) {
       throw new KmsRecoverError('MANUAL_STEP_PENDING',
         `${KB_STEPS[state].next} This step is manual: do it, then run: kms-recover confirm ${env.runId} ${name}`,
@@ -165,6 +177,24 @@ export function stepActors(env: StepEnvironment) {
     return true;
   }
 
+  /**
+   * Facts in the checkpoint say what happened, not what is true now: before the alpha string is
+   * given and before the service starts, Kmsdata must equal the backup's manifest (sizes and
+   * SHA-256), on every attempt and resume. A difference is drift: recorded, and the machine sends
+   * the run back to clear and restore again.
+   */
+  async function assertStillRestored(kmsdata: string, step: StepName, guard: ChangeGuard): Promise<void> {
+    const check = await env.host.verifyKmsdata(kmsdata, backupManifest(), guard);
+    if (check.matches) return;
+    const differences = check.differences.slice(0, 20);
+    env.fenced.note('drift.kmsdata', { step, differences, count: check.differences.length });
+    env.logger.warn({ runId: env.runId, step, differences: check.differences.length }, 'Kmsdata differs from the backup after the restore');
+    env.progress.note(`${kmsdata} differs from the backup (${check.differences.length} differences, e.g. ${check.differences[0]}): clearing and restoring it again`);
+    throw new KmsRecoverError('KMSDATA_DRIFT',
+      `Kmsdata no longer matches the backup it was restored from (${check.differences.length} differences, e.g. ${check.differences[0]}): something changed it after the restore; the run clears and restores it again, and stops if it keeps changing`,
+      { step, differences });
+  }
+
   function assertManifestStored(manifest: Manifest): void {
     if (manifest.fileCount === 0 || !/^[0-9a-f]{64}$/.test(manifest.digest)) {
       throw new KmsRecoverError('BACKUP_INVALID', `run ${env.runId} has no verified backup manifest: refusing to clear Kmsdata`, { runId: env.runId });
@@ -187,7 +217,7 @@ export function stepActors(env: StepEnvironment) {
       return { serviceState: status.state };
     }),
 
-    clearKmsdata: step('clearKmsdata', 'stopped', async ({ serviceName, kmsdata, backup }, guard) => {
+    clearKmsdata: step('clearKmsdata', 'stopped', async ({ serviceName, kmsdata, backup, kmsdataIdentity }, guard) => {
       // The only destructive step: only with this run's backup manifest in hand, the backup
       // still holding every file it listed, and the service stopped now.
       assertManifestStored(backupManifest());
@@ -198,35 +228,35 @@ export function stepActors(env: StepEnvironment) {
           { backup, differences: check.differences.slice(0, 20) });
       }
       await ensureStopped(serviceName, 'clearKmsdata', guard);
-      const report = await env.host.clearKmsdata(kmsdata, env.runId, guard);
+      const report = await env.host.clearKmsdata(kmsdata, env.runId, {
+        ...guard, expected: kmsdataIdentity, record: (entry) => env.fenced.recordQuarantined(entry),
+      });
       return { removed: report.removed, remaining: report.remaining, quarantine: report.quarantine };
     }),
 
-    restoreKmsdata: step('restoreKmsdata', 'cleared', async ({ serviceName, kmsdata, backup }, guard) => {
+    restoreKmsdata: step('restoreKmsdata', 'cleared', async ({ serviceName, kmsdata, backup, kmsdataIdentity }, guard) => {
       await ensureStopped(serviceName, 'restoreKmsdata', guard);
+      // Kmsdata is the pinned folder, or the staging copy an interrupted restore had renamed into place.
+      const promoting = identityIn(env.store.latestEventDetail(env.runId, 'restore.promoting'));
+      const expected = [kmsdataIdentity, promoting].filter((id): id is FolderIdentity => id !== null);
       const report = await env.host.restoreKmsdata(backup, kmsdata, backupManifest(), env.runId, {
-        ...guard,
+        ...guard, expected,
+        beforePromote: (identity) => { env.fenced.note('restore.promoting', { identity }); },
         onFileCopied: (_path, index) => failPoint(`restore-after-file:${index + 1}`),
       });
       return { ...report };
     }),
 
     setCredential: step('setCredential', 'restored', async ({ serviceName, kmsdata }, guard) => {
-      if (await ensureStopped(serviceName, 'setCredential', guard)) {
-        // The service ran on this Kmsdata while we were away: prove it is still the backup's.
-        const check = await env.host.verifyKmsdata(kmsdata, backupManifest(), guard);
-        if (!check.matches) {
-          throw new KmsRecoverError('RESTORE_MISMATCH',
-            `Kmsdata no longer matches the backup it was restored from (${check.differences.length} differences, e.g. ${check.differences[0]}): it was changed while the run was interrupted`,
-            { differences: check.differences.slice(0, 20) });
-        }
-      }
+      await ensureStopped(serviceName, 'setCredential', guard);
+      await assertStillRestored(kmsdata, 'setCredential', guard);
       const alpha = requireAlpha();
       return { source: alpha.source, length: alpha.length };
     }),
 
-    startService: step('startService', 'credential-set', async ({ serviceName }, guard) => {
+    startService: step('startService', 'credential-set', async ({ serviceName, kmsdata }, guard) => {
       const alpha = requireAlpha();
+      if ((await env.host.queryService(serviceName)).state !== 'running') await assertStillRestored(kmsdata, 'startService', guard);
       guard.assertMayAct?.();
       await env.host.startService(serviceName, [alpha.reveal()], guard);
       const status = await env.host.queryService(serviceName);

@@ -1,13 +1,14 @@
-import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KmsRecoverError } from '../../errors/index.js';
-import type { ChangeGuard, ClearReport, RunFolder } from '../types.js';
-import { fsyncDir } from './durable.js';
+import type { ClearOptions, ClearReport, LedgerEntry, QuarantineRemoval, RunFolder } from '../types.js';
+import { withinPinnedFolder } from './pinned-folder.js';
+import { describeEntry, matchesLedger } from './quarantine-ledger.js';
+import { fsyncDir, isAccessDenied, isInUse } from './durable.js';
 import { STAGING_PREFIX, stagingPathFor } from './restore-kmsdata.js';
 import { assertKmsdataPath } from './kmsdata-path.js';
 
-const IN_USE = new Set(['EBUSY', 'EPERM', 'EACCES']);
 const QUARANTINE_PREFIX = 'Kmsdata.quarantine-';
 
 /** Where a run puts the reinstall's Kmsdata files: a sibling of Kmsdata, one per run. */
@@ -19,61 +20,104 @@ export function quarantinePathFor(kmsdata: string, runId: string): string {
 /**
  * KB step 3, "delete all files", done without destroying anything: every entry of Kmsdata is
  * moved (renamed, same volume) into the run's quarantine folder beside it, which is removed only
- * once the run reaches `running`. Never touches Kmsdata itself. Idempotent: after an
- * interruption it moves what is left; an empty Kmsdata is left as is.
+ * once the run reaches `running`. Never touches Kmsdata itself.
+ *
+ * The folder is pinned: the work runs inside it (withinPinnedFolder), once its identity is proved
+ * to be the one checked at the start, and every entry is named relative to it, so swapping
+ * `Exchsrvr\Kmsdata` for a link or another folder meanwhile cannot lead a move elsewhere. Each
+ * entry is recorded in the ledger (what it is, its hash) before it is moved. The folders changed
+ * are flushed before the step reports. Idempotent: after an interruption it moves what is left.
  */
-export async function clearKmsdata(kmsdata: string, runId: string, guard: ChangeGuard = {}): Promise<ClearReport> {
+export async function clearKmsdata(kmsdata: string, runId: string, options: ClearOptions): Promise<ClearReport> {
   const dir = await assertKmsdataPath(kmsdata);
   const quarantine = quarantinePathFor(dir, runId);
-  let removed = 0;
-  const entries = await readdir(dir);
+  const quarantineHere = path.join('..', path.basename(quarantine));
   const mayAct = (): void => {
-    guard.signal?.throwIfAborted();
-    guard.assertMayAct?.();
+    options.signal?.throwIfAborted();
+    options.assertMayAct?.();
   };
-  if (entries.length > 0) {
-    mayAct();
-    await mkdir(quarantine, { recursive: true });
-  }
-  for (const name of entries) {
-    mayAct();
-    const entry = path.join(dir, name);
-    try {
-      await renameWithRetry(entry, await freeName(quarantine, name));
-    } catch (error) {
-      const err = error as NodeJS.ErrnoException;
-      if (err.code !== undefined && IN_USE.has(err.code)) {
-        throw new KmsRecoverError('FILE_IN_USE', `cannot delete ${entry}: the file is in use (is the KMS service still running?)`, { file: entry, errno: err.code, removed }, { cause: error });
+  return withinPinnedFolder(dir, options.expected, async ({ assertPinned }) => {
+    let removed = 0;
+    const entries = await readdir('.');
+    if (entries.length > 0) {
+      mayAct();
+      await mkdir(quarantineHere, { recursive: true });
+      const made = await lstat(quarantineHere);
+      if (made.isSymbolicLink() || !made.isDirectory()) {
+        throw new KmsRecoverError('PATH_UNSAFE', `${quarantine} is not a plain folder; nothing was moved`, { path: quarantine });
       }
-      throw new KmsRecoverError('STEP_FAILED', `cannot move ${entry} to ${quarantine}: ${err.code ?? String(error)}`, { file: entry, errno: err.code, removed }, { cause: error });
     }
-    removed += 1;
-  }
-  // What was moved must stay moved after a power loss before `cleared` is committed.
-  if (removed > 0) {
-    await fsyncDir(dir);
-    await fsyncDir(quarantine);
-    await fsyncDir(path.dirname(dir));
-  }
-  const remaining = (await readdir(dir)).length;
-  return { removed, remaining, quarantine };
+    for (const name of entries) {
+      mayAct();
+      await assertPinned();
+      const storedAs = await freeName(quarantineHere, name);
+      options.record(await describeEntry(name, name, storedAs));
+      try {
+        await renameWithRetry(name, path.join(quarantineHere, storedAs));
+      } catch (error) {
+        const err = error as NodeJS.ErrnoException;
+        const entry = path.join(dir, name);
+        if (isInUse(err.code)) {
+          throw new KmsRecoverError('FILE_IN_USE', `cannot delete ${entry}: the file is in use (is the KMS service still running?)`, { file: entry, errno: err.code, removed }, { cause: error });
+        }
+        if (isAccessDenied(err.code)) {
+          throw new KmsRecoverError('ACCESS_DENIED', `cannot move ${entry}: permission denied (run kms-recover as a user who may change Exchsrvr)`, { file: entry, errno: err.code, removed }, { cause: error });
+        }
+        throw new KmsRecoverError('STEP_FAILED', `cannot move ${entry} to ${quarantine}: ${err.code ?? String(error)}`, { file: entry, errno: err.code, removed }, { cause: error });
+      }
+      removed += 1;
+    }
+    // What was moved must stay moved after a power loss before `cleared` is committed.
+    if (removed > 0) {
+      await fsyncDir('.');
+      await fsyncDir(quarantineHere);
+      await fsyncDir('..');
+    }
+    const remaining = (await readdir('.')).length;
+    return { removed, remaining, quarantine };
+  });
 }
 
 /**
- * Deletes a run's quarantine and staging folders (after a run of this server reached `running`).
- * True if there was one.
+ * Deletes a run's staging folder and, of its quarantine, the entries that are exactly as the
+ * ledger recorded them (after a run of this server reached `running`); an entry that differs or
+ * that the ledger does not know is kept, and so is the quarantine folder holding it.
  */
-export async function removeQuarantine(kmsdata: string, runId: string): Promise<boolean> {
-  let removed = false;
-  for (const folder of [quarantinePathFor(kmsdata, runId), stagingPathFor(kmsdata, runId)]) {
-    const stats = await lstat(folder).catch(() => null);
-    if (!stats) continue;
-    if (!stats.isDirectory() || stats.isSymbolicLink()) throw new KmsRecoverError('PATH_UNSAFE', `${folder} is not a folder; left as is`, { path: folder });
-    await rm(folder, { recursive: true, force: true, maxRetries: 2, retryDelay: 100 });
-    removed = true;
+export async function removeQuarantine(kmsdata: string, runId: string, ledger: readonly LedgerEntry[]): Promise<QuarantineRemoval> {
+  const removed: string[] = [];
+  const kept: string[] = [];
+  const staging = stagingPathFor(kmsdata, runId);
+  if (await plainFolder(staging)) {
+    await rm(staging, { recursive: true, force: true, maxRetries: 2, retryDelay: 100 });
+    removed.push(staging);
   }
-  if (removed) await fsyncDir(path.dirname(path.resolve(kmsdata)));
-  return removed;
+  const quarantine = quarantinePathFor(kmsdata, runId);
+  if (await plainFolder(quarantine)) {
+    const byName = new Map(ledger.map((e) => [e.storedAs, e]));
+    for (const name of await readdir(quarantine)) {
+      const full = path.join(quarantine, name);
+      const recorded = byName.get(name);
+      if (recorded && matchesLedger(await describeEntry(full, recorded.name, name), recorded)) {
+        await rm(full, { recursive: true, force: true, maxRetries: 2, retryDelay: 100 });
+        removed.push(full);
+      } else {
+        kept.push(full);
+      }
+    }
+    if (kept.length === 0) {
+      await rmdir(quarantine);
+      removed.push(quarantine);
+    }
+  }
+  if (removed.length > 0) await fsyncDir(path.dirname(path.resolve(kmsdata)));
+  return { removed, kept };
+}
+
+async function plainFolder(p: string): Promise<boolean> {
+  const stats = await lstat(p).catch(() => null);
+  if (!stats) return false;
+  if (!stats.isDirectory() || stats.isSymbolicLink()) throw new KmsRecoverError('PATH_UNSAFE', `${p} is not a folder; left as is`, { path: p });
+  return true;
 }
 
 /** The quarantine and staging folders of every run, found beside Kmsdata. Read-only. */
@@ -92,8 +136,8 @@ export async function runFolders(kmsdata: string): Promise<RunFolder[]> {
 
 /** The entry's name inside the quarantine, suffixed if a previous attempt already used it. */
 async function freeName(quarantine: string, name: string): Promise<string> {
-  let candidate = path.join(quarantine, name);
-  for (let i = 1; await lstat(candidate).then(() => true, () => false); i += 1) candidate = path.join(quarantine, `${name}.${i}`);
+  let candidate = name;
+  for (let i = 1; await lstat(path.join(quarantine, candidate)).then(() => true, () => false); i += 1) candidate = `${name}.${i}`;
   return candidate;
 }
 
@@ -104,7 +148,7 @@ async function renameWithRetry(from: string, to: string): Promise<void> {
       return;
     } catch (error) {
       // Brief sharing locks (antivirus, indexer) on Windows clear within a moment.
-      if (attempt >= 2 || !IN_USE.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+      if (attempt >= 2 || !isInUse((error as NodeJS.ErrnoException).code)) throw error;
       await sleep(100);
     }
   }

@@ -16,3 +16,15 @@ export async function fsyncDir(dir: string): Promise<void> {
     // Best effort: some file systems refuse fsync on a folder.
   }
 }
+
+/**
+ * A file another program holds: EBUSY everywhere; on Windows a sharing violation also comes back
+ * as EPERM or EACCES. Elsewhere those two mean what they say: permission denied.
+ */
+export function isInUse(code: string | undefined, platform: NodeJS.Platform = process.platform): boolean {
+  return code === 'EBUSY' || (platform === 'win32' && (code === 'EPERM' || code === 'EACCES'));
+}
+
+export function isAccessDenied(code: string | undefined, platform: NodeJS.Platform = process.platform): boolean {
+  return platform !== 'win32' && (code === 'EPERM' || code === 'EACCES');
+}

@@ -1,6 +1,8 @@
 import type { KmsdataOperations, StartupDiskReader } from '../types.js';
 import { clearKmsdata, removeQuarantine, runFolders } from './clear-kmsdata.js';
 import { claimServer, readServerClaim, releaseServerClaim } from './server-claim.js';
+import { folderIdentity } from './pinned-folder.js';
+import { checkRestorable } from './restorable.js';
 import { assertBackupPath, assertKmsdataPath } from './kmsdata-path.js';
 import { buildManifest, compareToManifest } from './manifest.js';
 import { restoreKmsdata } from './restore-kmsdata.js';
@@ -11,8 +13,10 @@ export const fsKmsdataOperations: KmsdataOperations & StartupDiskReader = {
   checkKmsdataPath: (kmsdata) => assertKmsdataPath(kmsdata),
   checkBackupPath: (backup, kmsdata) => assertBackupPath(backup, kmsdata),
   manifest: (dir) => buildManifest(dir),
-  clearKmsdata: (kmsdata, runId, guard) => clearKmsdata(kmsdata, runId, guard),
-  removeQuarantine: (kmsdata, runId) => removeQuarantine(kmsdata, runId),
+  clearKmsdata: (kmsdata, runId, options) => clearKmsdata(kmsdata, runId, options),
+  removeQuarantine: (kmsdata, runId, ledger) => removeQuarantine(kmsdata, runId, ledger),
+  kmsdataIdentity: async (kmsdata) => folderIdentity(await assertKmsdataPath(kmsdata)),
+  checkRestorable: (kmsdata, manifest) => checkRestorable(kmsdata, manifest),
   runFolders: (kmsdata) => runFolders(kmsdata),
   claimServer: (kmsdata, claim) => claimServer(kmsdata, claim),
   readServerClaim: (kmsdata) => readServerClaim(kmsdata),

@@ -4,6 +4,7 @@ import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { KmsRecoverError } from '../../errors/index.js';
 import type { Manifest, ManifestFile, VerifyReport } from '../types.js';
+import { errnoOf, isAccessDenied, isInUse } from './durable.js';
 
 export type TreeEntryKind = 'file' | 'dir' | 'symlink' | 'other';
 
@@ -16,9 +17,6 @@ export interface TreeEntry {
   size: number;
 }
 
-function errnoOf(error: unknown): string | undefined {
-  return (error as NodeJS.ErrnoException | undefined)?.code;
-}
 
 /** Plain code-unit order, so the sort never depends on the locale. */
 export function comparePaths(a: string, b: string): number {
@@ -29,8 +27,11 @@ function readError(error: unknown, file: string): KmsRecoverError {
   const code = errnoOf(error);
   if (code === 'ENOENT') return new KmsRecoverError('PATH_MISSING', `${file} does not exist`, { path: file }, { cause: error });
   if (code === 'ENOTDIR') return new KmsRecoverError('PATH_NOT_DIRECTORY', `${file} is not a folder`, { path: file }, { cause: error });
-  if (code === 'EBUSY' || code === 'EPERM' || code === 'EACCES') {
-    return new KmsRecoverError('FILE_IN_USE', `cannot read ${file}: the file is in use or access is denied`, { file, errno: code }, { cause: error });
+  if (isInUse(code)) {
+    return new KmsRecoverError('FILE_IN_USE', `cannot read ${file}: the file is in use${process.platform === 'win32' ? ' or access is denied' : ''}`, { file, errno: code }, { cause: error });
+  }
+  if (isAccessDenied(code)) {
+    return new KmsRecoverError('ACCESS_DENIED', `cannot read ${file}: permission denied (run kms-recover as a user who may read it)`, { file, errno: code }, { cause: error });
   }
   return new KmsRecoverError('STEP_FAILED', `cannot read ${file}: ${code ?? String(error)}`, { file, errno: code }, { cause: error });
 }

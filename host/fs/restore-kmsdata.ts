@@ -2,19 +2,19 @@ import { lstat, mkdir, open, readdir, rename, rm, rmdir } from 'node:fs/promises
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KmsRecoverError } from '../../errors/index.js';
-import type { Manifest, ManifestFile, RestoreOptions, RestoreReport } from '../types.js';
+import type { FolderIdentity, Manifest, ManifestFile, RestoreOptions, RestoreReport } from '../types.js';
+import { folderIdentity, replaced, sameIdentity } from './pinned-folder.js';
 import { assertBackupPath, assertKmsdataName, assertKmsdataPath } from './kmsdata-path.js';
 import { compareToManifest, manifestDigest } from './manifest.js';
 import type { CopyOutcome } from './copy-hash.js';
 import { CopyPool, defaultCopyThreads } from './copy-pool.js';
-import { errnoOf, fsyncDir } from './durable.js';
+import { errnoOf, fsyncDir, isAccessDenied, isInUse } from './durable.js';
 
 /** The copy is built in a per-run folder beside Kmsdata, and renamed into place only once complete. */
 export const STAGING_PREFIX = 'Kmsdata.restore-staging-';
 
 
 const isWindows = process.platform === 'win32';
-const IN_USE = new Set(['EBUSY', 'EPERM', 'EACCES']);
 
 
 export function stagingPathFor(kmsdata: string, runId: string): string {
@@ -31,7 +31,7 @@ function invalidManifest(reason: string): KmsRecoverError {
 }
 
 /** The manifest drives every path written, so it must be self-consistent and stay inside the tree. */
-function validateManifest(manifest: Manifest): void {
+export function validateManifest(manifest: Manifest): void {
   const seen = new Set<string>();
   const dirs = new Set(manifest.dirs);
   const check = (rel: string): void => {
@@ -64,7 +64,7 @@ async function withRetry<T>(action: () => Promise<T>): Promise<T> {
       return await action();
     } catch (error) {
       const code = errnoOf(error);
-      if (attempt >= 5 || code === undefined || !IN_USE.has(code)) throw error;
+      if (attempt >= 5 || !isInUse(code)) throw error;
       await sleep(100 * (attempt + 1));
     }
   }
@@ -78,8 +78,11 @@ function backupChanged(file: string, reason: string, cause?: unknown): KmsRecove
 function copyError(error: unknown, file: string, verb: 'read' | 'write'): KmsRecoverError {
   if (error instanceof KmsRecoverError) return error;
   const code = errnoOf(error);
-  if (code !== undefined && IN_USE.has(code)) {
+  if (isInUse(code)) {
     return new KmsRecoverError('FILE_IN_USE', `cannot ${verb} ${file}: the file is in use`, { file, errno: code }, { cause: error });
+  }
+  if (isAccessDenied(code)) {
+    return new KmsRecoverError('ACCESS_DENIED', `cannot ${verb} ${file}: permission denied`, { file, errno: code }, { cause: error });
   }
   return new KmsRecoverError('STEP_FAILED', `cannot ${verb} ${file}: ${code ?? String(error)}`, { file, errno: code }, { cause: error });
 }
@@ -206,7 +209,7 @@ async function promoteStaging(staging: string, kmsdata: string): Promise<void> {
     await withRetry(() => rename(staging, kmsdata));
   } catch (error) {
     const code = errnoOf(error);
-    const inUse = code !== undefined && IN_USE.has(code);
+    const inUse = isInUse(code);
     throw new KmsRecoverError(inUse ? 'FILE_IN_USE' : 'STEP_FAILED',
       `cannot rename ${staging} to ${kmsdata}: ${inUse ? 'the folder is in use' : code ?? String(error)}; run the restore again to finish`,
       { file: staging, kmsdata, errno: code }, { cause: error });
@@ -214,8 +217,9 @@ async function promoteStaging(staging: string, kmsdata: string): Promise<void> {
   await fsyncDir(path.dirname(kmsdata));
 }
 
-function report(manifest: Manifest, files: readonly ManifestFile[], alreadyRestored: boolean): RestoreReport {
+function report(manifest: Manifest, files: readonly ManifestFile[], alreadyRestored: boolean, identity: FolderIdentity): RestoreReport {
   return {
+    identity,
     fileCount: files.length,
     totalBytes: files.reduce((sum, f) => sum + f.size, 0),
     digest: manifestDigest(files, manifest.dirs),
@@ -253,12 +257,27 @@ export async function restoreKmsdata(backup: string, kmsdata: string, manifest: 
   mayAct();
 
   // A crash between "rmdir Kmsdata" and "rename staging" leaves no Kmsdata: put back an empty one.
+  let recreated = false;
   if (await lstat(kmsResolved).then(() => false, (error: unknown) => errnoOf(error) === 'ENOENT')) {
     assertKmsdataName(kmsResolved);
     if (!(await isPlainDirectory(path.dirname(kmsResolved)))) await assertKmsdataPath(kmsResolved);
     await mkdir(kmsResolved);
+    recreated = true;
   }
   const dir = await assertKmsdataPath(kmsResolved);
+  // The folder must be the one this run knows (pinned at the start, or left by its last restore).
+  const pinned = await folderIdentity(dir);
+  const expected = options.expected ?? [];
+  if (!recreated && expected.length > 0 && !expected.some((id) => sameIdentity(id, pinned))) throw replaced(dir, expected[0]!, pinned);
+  const promote = async (): Promise<FolderIdentity> => {
+    const stagingIdentity = await folderIdentity(staging);
+    mayAct();
+    options.beforePromote?.(stagingIdentity);
+    const now = await folderIdentity(dir).catch(() => null);
+    if (!now || !sameIdentity(now, pinned)) throw replaced(dir, pinned, now);
+    await promoteStaging(staging, dir);
+    return stagingIdentity;
+  };
   const entries = await readdir(dir);
   const manifestIsEmpty = manifest.files.length === 0 && manifest.dirs.length === 0;
 
@@ -272,7 +291,7 @@ export async function restoreKmsdata(backup: string, kmsdata: string, manifest: 
     mayAct();
     await rm(staging, { recursive: true, force: true });
     await fsyncDir(path.dirname(dir));
-    return report(manifest, manifest.files, true);
+    return report(manifest, manifest.files, true, pinned);
   }
 
   // A staging folder that already holds exactly the manifest (hashes checked now) only needs the rename.
@@ -281,9 +300,7 @@ export async function restoreKmsdata(backup: string, kmsdata: string, manifest: 
     if (staged?.matches) {
       // Its files may never have been flushed (the crash came before the fsyncs): flush them now.
       await fsyncStaging(staging, manifest);
-      mayAct();
-      await promoteStaging(staging, dir);
-      return report(manifest, manifest.files, false);
+      return report(manifest, manifest.files, false, await promote());
     }
   }
 
@@ -330,7 +347,5 @@ export async function restoreKmsdata(backup: string, kmsdata: string, manifest: 
     options.onCopyWorkers?.(pool.workersUsed);
     await pool.close();
   }
-  mayAct();
-  await promoteStaging(staging, dir);
-  return report(manifest, copied, false);
+  return report(manifest, copied, false, await promote());
 }

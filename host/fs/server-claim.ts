@@ -1,5 +1,6 @@
-import { link, open, readFile, unlink } from 'node:fs/promises';
+import { link, lstat, open, readdir, readFile, unlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { KmsRecoverError } from '../../errors/index.js';
 import type { ClaimOutcome, ServerClaim } from '../types.js';
@@ -10,6 +11,10 @@ import { errnoOf, fsyncDir } from './durable.js';
  * would change that folder, whatever database (or none) it uses, from this machine or another.
  */
 export const CLAIM_FILE = 'kms-recover.claim';
+/** A claim is written whole under this name first, then linked to CLAIM_FILE. */
+const TEMP_PREFIX = '.kms-recover.claim.';
+/** A temporary claim file older than this was left by a claimer that died before linking it. */
+const STALE_TEMP_MS = 60_000;
 const MAX_CLAIM_BYTES = 16 * 1024;
 
 export function claimPathFor(kmsdata: string): string {
@@ -70,7 +75,8 @@ export async function claimServer(kmsdata: string, claim: ServerClaim): Promise<
     return { claimed: false, path: file, holder: current.holder };
   };
   const text = `${JSON.stringify(claim, null, 2)}\n`;
-  const own = `${file}.${claim.runId}.new`;
+  const own = path.join(path.dirname(file), `${TEMP_PREFIX}${os.hostname()}.${process.pid}.tmp`);
+  await removeStaleTemps(path.dirname(file));
   try {
     await writeDurably(own, text, 'w');
     try {
@@ -93,6 +99,33 @@ export async function claimServer(kmsdata: string, claim: ServerClaim): Promise<
   }
   await fsyncDir(path.dirname(file));
   return { claimed: true, path: file };
+}
+
+/**
+ * Removes temporary claim files that a claimer cut off before linking them left behind: its
+ * process is gone (on this machine), or the file is older than any claim takes to write.
+ */
+async function removeStaleTemps(dir: string): Promise<void> {
+  const now = Date.now();
+  const here = `${TEMP_PREFIX}${os.hostname()}.`;
+  for (const name of await readdir(dir).catch(() => [])) {
+    if (!name.startsWith(TEMP_PREFIX) || !name.endsWith('.tmp')) continue;
+    const full = path.join(dir, name);
+    const stats = await lstat(full).catch(() => null);
+    if (!stats?.isFile()) continue;
+    const pid = name.startsWith(here) ? Number(name.slice(here.length, -'.tmp'.length)) : NaN;
+    const gone = Number.isInteger(pid) && pid !== process.pid && !processExists(pid);
+    if (gone || now - stats.mtimeMs > STALE_TEMP_MS) await unlink(full).catch(() => undefined);
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 async function writeDurably(file: string, text: string, flags: 'w' | 'wx'): Promise<void> {

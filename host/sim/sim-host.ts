@@ -1,6 +1,6 @@
 import { KmsRecoverError } from '../../errors/index.js';
 import type {
-  ChangeGuard, ClearReport, Host, KmsdataOperations, Manifest, RestoreOptions, RestoreReport, ServiceStatus, StartupDiskReader,
+  ClearOptions, ClearReport, Host, KmsdataOperations, Manifest, RestoreOptions, RestoreReport, ServiceStatus, StartupDiskReader,
 } from '../types.js';
 import { assertSimRoot } from './sim-layout.js';
 import { SimServiceManager, type SimServiceManagerOptions } from './sim-service-manager.js';
@@ -36,9 +36,9 @@ export function createSimHost(
     stopService: (name: string): Promise<ServiceStatus> => services.stopService(name),
     startService: (name: string, startParameters: readonly string[]): Promise<ServiceStatus> =>
       services.startService(name, startParameters),
-    async clearKmsdata(kmsdata: string, runId: string, guard?: ChangeGuard): Promise<ClearReport> {
+    async clearKmsdata(kmsdata: string, runId: string, options: ClearOptions): Promise<ClearReport> {
       await refuseIfInUse(kmsdata, 'clear');
-      return fsOps.clearKmsdata(kmsdata, runId, guard);
+      return fsOps.clearKmsdata(kmsdata, runId, options);
     },
     async restoreKmsdata(backup: string, kmsdata: string, manifest: Manifest, runId: string, restoreOptions?: RestoreOptions): Promise<RestoreReport> {
       await refuseIfInUse(kmsdata, 'restore');

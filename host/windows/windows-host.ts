@@ -3,7 +3,7 @@ import { isKmsRecoverError, KmsRecoverError } from '../../errors/index.js';
 import { fsKmsdataOperations } from '../fs/index.js';
 import { KMS_SERVICE_NAME } from '../types.js';
 import type {
-  ChangeGuard, ClearReport, Host, KmsdataOperations, Manifest, RestoreOptions, RestoreReport, ServiceStatus, StartupDiskReader,
+  ClearOptions, ClearReport, Host, KmsdataOperations, Manifest, RestoreOptions, RestoreReport, ServiceStatus, StartupDiskReader,
 } from '../types.js';
 import { startupDiskFile } from './startup-disk-path.js';
 import { WindowsServiceControl, type WindowsServiceControlOptions } from './windows-service-control.js';
@@ -52,8 +52,8 @@ export function createWindowsHost(options: WindowsHostOptions = {}): Host {
     stopService: (name: string): Promise<ServiceStatus> => services.stopService(name),
     startService: (name: string, startParameters: readonly string[]): Promise<ServiceStatus> =>
       services.startService(name, startParameters),
-    clearKmsdata: (kmsdata: string, runId: string, guard?: ChangeGuard): Promise<ClearReport> =>
-      explainInUse('clear', () => fsOps.clearKmsdata(kmsdata, runId, guard)),
+    clearKmsdata: (kmsdata: string, runId: string, options: ClearOptions): Promise<ClearReport> =>
+      explainInUse('clear', () => fsOps.clearKmsdata(kmsdata, runId, options)),
     restoreKmsdata: (backup: string, kmsdata: string, manifest: Manifest, runId: string, restoreOptions?: RestoreOptions): Promise<RestoreReport> =>
       explainInUse('restore', () => fsOps.restoreKmsdata(backup, kmsdata, manifest, runId, restoreOptions)),
     // `A:` alone means the startup disk's Kmspwd.ini; on Windows `path` is path.win32.

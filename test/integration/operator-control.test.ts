@@ -242,7 +242,7 @@ describe('versioned definitions', () => {
     db.close();
   }
 
-  it('resumes a run persisted by definition v1 through the explicit v1 -> v2 migration', async () => {
+  it('resumes a run persisted by definition v1 through the explicit v1 -> v2 -> v3 migrations', async () => {
     const sim = await simFixture();
     await start(sim, ['--startup-disk', sim.startupDisk], { KMS_RECOVER_FAIL_AT: 'after-checkpoint:cleared' });
     const { runId } = await statusOf(sim);
@@ -250,13 +250,13 @@ describe('versioned definitions', () => {
     const resumed = await runCli(['resume', runId, '--db', sim.db, '--startup-disk', sim.startupDisk]);
     expect(resumed.code).toBe(0);
     const migrated = eventRows(sim.db).find((e) => e.event === 'definition.migrated')!;
-    expect(migrated.detail).toMatchObject({ fromVersion: 1, toVersion: 2 });
+    expect(migrated.detail).toMatchObject({ fromVersion: 1, toVersion: 3 });
     expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup));
     const db = new Database(sim.db, { fileMustExist: true });
     const row = db.prepare('SELECT machine_version, snapshot FROM runs WHERE id = ?').get(runId) as { machine_version: number; snapshot: string };
     db.close();
-    expect(row.machine_version).toBe(2);
-    expect(JSON.parse(row.snapshot).context.rewinds).toBe(0);
+    expect(row.machine_version).toBe(3);
+    expect(JSON.parse(row.snapshot).context).toMatchObject({ rewinds: 0, driftRedos: 0 });
   });
 
   it('refuses a run made by a newer definition, with what to do, and changes nothing', async () => {
@@ -269,7 +269,7 @@ describe('versioned definitions', () => {
     const before = treeBytes(sim.kmsdata);
     const result = await runCli(['resume', runId, '--db', sim.db, '--startup-disk', sim.startupDisk]);
     expect(result.code).toBe(6);
-    expect(result.stderr).toMatch(new RegExp(`run ${runId} was made by definition v9; this is v2; finish it with the kms-recover that started it`));
+    expect(result.stderr).toMatch(new RegExp(`run ${runId} was made by definition v9; this is v3; finish it with the kms-recover that started it`));
     expect(treeBytes(sim.kmsdata)).toEqual(before);
   });
 });

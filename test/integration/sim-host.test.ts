@@ -281,10 +281,10 @@ describe('process-level KMS simulator', { timeout: 60_000 }, () => {
       checkBackupPath: async (backup) => backup,
       manifest: async () => ({ files: [], dirs: [], fileCount: 0, totalBytes: 0, digest: '' }),
       clearKmsdata: async (): Promise<ClearReport> => { calls.push('clear'); return { removed: 1, remaining: 0, quarantine: 'q' }; },
-      removeQuarantine: async () => false,
+      removeQuarantine: async () => ({ removed: [], kept: [] }),
       restoreKmsdata: async (): Promise<RestoreReport> => {
         calls.push('restore');
-        return { fileCount: 0, totalBytes: 0, digest: '', mismatches: [], alreadyRestored: false };
+        return { identity: { dev: '1', ino: '1' }, fileCount: 0, totalBytes: 0, digest: '', mismatches: [], alreadyRestored: false };
       },
       checkBackupAgainstManifest: async () => ({ matches: true, differences: [] }),
       verifyKmsdata: async () => ({ matches: true, differences: [] }),
@@ -294,7 +294,7 @@ describe('process-level KMS simulator', { timeout: 60_000 }, () => {
     expect(host.kind).toBe('sim');
     const manifest: Manifest = { files: [], dirs: [], fileCount: 0, totalBytes: 0, digest: '' };
 
-    const inUse = await caught(host.clearKmsdata(sim.kmsdata, 'run1'));
+    const inUse = await caught(host.clearKmsdata(sim.kmsdata, 'run1', { expected: null, record: () => undefined }));
     expect(inUse.code).toBe('FILE_IN_USE');
     expect(inUse.message).toBe(
       `cannot delete ${path.join(sim.kmsdata, 'kmsdata.edb')}: the file is in use (is the KMS service still running?)`);
@@ -302,7 +302,7 @@ describe('process-level KMS simulator', { timeout: 60_000 }, () => {
     expect(calls).toEqual([]);
 
     expect((await host.stopService(KMS_SERVICE_NAME)).state).toBe('stopped');
-    await host.clearKmsdata(sim.kmsdata, 'run1');
+    await host.clearKmsdata(sim.kmsdata, 'run1', { expected: null, record: () => undefined });
     await host.restoreKmsdata(sim.backup, sim.kmsdata, manifest, 'run1');
     expect(calls).toEqual(['clear', 'restore']);
     expect(() => createSimHost(tmp, fsOps)).toThrow(/not a simulated host/);

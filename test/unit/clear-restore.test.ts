@@ -7,6 +7,8 @@ import { clearKmsdata, removeQuarantine } from '../../host/fs/clear-kmsdata.js';
 import { buildManifest } from '../../host/fs/manifest.js';
 import { copyWorkerPath } from '../../host/fs/copy-pool.js';
 import { restoreKmsdata, stagingPathFor } from '../../host/fs/restore-kmsdata.js';
+import type { ClearOptions, FolderIdentity, LedgerEntry } from '../../host/types.js';
+import { folderIdentity } from '../../host/fs/pinned-folder.js';
 import type { Manifest } from '../../host/types.js';
 import { rejection } from '../helpers/rejection.js';
 
@@ -53,6 +55,13 @@ afterEach(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
+let ledger: LedgerEntry[] = [];
+/** The clear's options as a run gives them: no pinned identity (tests pin on their own), a ledger in memory. */
+const clearOptions = (expected: FolderIdentity | null = null): ClearOptions => {
+  ledger = [];
+  return { expected, record: (entry) => { ledger = [...ledger.filter((e) => e.storedAs !== entry.storedAs), entry]; } };
+};
+
 describe('clearKmsdata', () => {
   it('empties Kmsdata (files, nested folders, links) and keeps Kmsdata itself', async () => {
     await cp(backup, kmsdata, { recursive: true });
@@ -61,15 +70,20 @@ describe('clearKmsdata', () => {
     await symlink(outside, path.join(kmsdata, 'link.txt'), 'file');
 
     const before = await readdir(kmsdata);
-    const report = await clearKmsdata(kmsdata, 'run1');
+    const report = await clearKmsdata(kmsdata, 'run1', clearOptions());
     expect(report).toEqual({ removed: 6, remaining: 0, quarantine: path.join(exchsrvr, 'Kmsdata.quarantine-run1') });
     expect(await readdir(kmsdata)).toEqual([]);
     expect(await readFile(outside, 'utf8')).toBe('keep me');
     // Nothing is destroyed: the reinstall's files wait in the quarantine until the run succeeds.
     expect((await readdir(report.quarantine)).sort()).toEqual(before.sort());
-    expect(await removeQuarantine(kmsdata, 'run1')).toBe(true);
+    // Every entry is in the ledger, recorded before it was moved, and deleted only as recorded.
+    expect(ledger.map((e) => e.name).sort()).toEqual(before.sort());
+    expect(ledger.find((e) => e.name === 'link.txt')).toMatchObject({ kind: 'symlink' });
+    const removal = await removeQuarantine(kmsdata, 'run1', ledger);
+    expect(removal.kept).toEqual([]);
+    expect(removal.removed).toContain(report.quarantine);
     expect(await exists(report.quarantine)).toBe(false);
-    expect(await removeQuarantine(kmsdata, 'run1')).toBe(false);
+    expect(await removeQuarantine(kmsdata, 'run1', ledger)).toEqual({ removed: [], kept: [] });
   });
 
   it('after an interruption moves what is left into the same quarantine', async () => {
@@ -78,7 +92,7 @@ describe('clearKmsdata', () => {
     await mkdir(quarantine);
     await writeFile(path.join(quarantine, 'a.dat'), 'moved before the crash');
     await writeFile(path.join(kmsdata, 'b.dat'), 'b');
-    expect(await clearKmsdata(kmsdata, 'run1')).toEqual({ removed: 2, remaining: 0, quarantine });
+    expect(await clearKmsdata(kmsdata, 'run1', clearOptions())).toEqual({ removed: 2, remaining: 0, quarantine });
     expect((await readdir(quarantine)).sort()).toEqual(['a.dat', 'a.dat.1', 'b.dat']);
     expect(await readFile(path.join(quarantine, 'a.dat.1'), 'utf8')).toBe('first');
   });
@@ -86,8 +100,8 @@ describe('clearKmsdata', () => {
   it('is idempotent: an empty Kmsdata gives {removed: 0, remaining: 0}', async () => {
     await writeFile(path.join(kmsdata, 'a.dat'), 'a');
     const quarantine = path.join(exchsrvr, 'Kmsdata.quarantine-run1');
-    expect(await clearKmsdata(kmsdata, 'run1')).toEqual({ removed: 1, remaining: 0, quarantine });
-    expect(await clearKmsdata(kmsdata, 'run1')).toEqual({ removed: 0, remaining: 0, quarantine });
+    expect(await clearKmsdata(kmsdata, 'run1', clearOptions())).toEqual({ removed: 1, remaining: 0, quarantine });
+    expect(await clearKmsdata(kmsdata, 'run1', clearOptions())).toEqual({ removed: 0, remaining: 0, quarantine });
     expect(await exists(kmsdata)).toBe(true);
   });
 
@@ -95,7 +109,7 @@ describe('clearKmsdata', () => {
     const other = path.join(exchsrvr, 'Mdbdata');
     await mkdir(other);
     await writeFile(path.join(other, 'priv.edb'), 'mail');
-    const error = await rejection(clearKmsdata(other, 'run1'));
+    const error = await rejection(clearKmsdata(other, 'run1', clearOptions()));
     expect(error.code).toBe('NOT_KMSDATA');
     expect(await readdir(other)).toEqual(['priv.edb']);
   });
@@ -116,6 +130,7 @@ describe('restoreKmsdata', () => {
   it('makes Kmsdata byte-identical to the backup, empty and nested folders included', async () => {
     const report = await restoreKmsdata(backup, kmsdata, manifest, 'run1');
     expect(report).toEqual({
+      identity: await folderIdentity(kmsdata),
       fileCount: 5,
       totalBytes: manifest.totalBytes,
       digest: manifest.digest,
@@ -147,7 +162,7 @@ describe('restoreKmsdata', () => {
     await restoreKmsdata(backup, kmsdata, manifest, 'run1');
     let copies = 0;
     const report = await restoreKmsdata(backup, kmsdata, manifest, 'run1', { onFileCopied: () => { copies += 1; } });
-    expect(report).toEqual({ fileCount: 5, totalBytes: manifest.totalBytes, digest: manifest.digest, mismatches: [], alreadyRestored: true });
+    expect(report).toMatchObject({ fileCount: 5, totalBytes: manifest.totalBytes, digest: manifest.digest, mismatches: [], alreadyRestored: true });
     expect(copies).toBe(0);
   });
 
@@ -214,7 +229,7 @@ describe('restoreKmsdata', () => {
     await rm(kmsdata, { recursive: true });
     let copies = 0;
     const report = await restoreKmsdata(backup, kmsdata, manifest, 'run1', { onFileCopied: () => { copies += 1; } });
-    expect(report).toEqual({ fileCount: 5, totalBytes: manifest.totalBytes, digest: manifest.digest, mismatches: [], alreadyRestored: false });
+    expect(report).toMatchObject({ fileCount: 5, totalBytes: manifest.totalBytes, digest: manifest.digest, mismatches: [], alreadyRestored: false });
     expect(copies).toBe(0);
     expect(await buildManifest(kmsdata)).toEqual(manifest);
     expect(await exists(staging)).toBe(false);
@@ -270,7 +285,8 @@ describe('restoreKmsdata', () => {
       let threadWorkers = -1;
       const inThread = await restoreKmsdata(backup, other, manifest, 'run1', { copyThreads: 0, onCopyWorkers: (n) => { threadWorkers = n; } });
       expect(threadWorkers).toBe(0);
-      expect(parallel).toEqual(inThread);
+      // The same report but for the folder itself (two Kmsdata folders, two identities).
+      expect({ ...parallel, identity: null }).toEqual({ ...inThread, identity: null });
       expect(parallel.digest).toBe(manifest.digest);
       const a = await snapshot(kmsdata);
       const b = await snapshot(other);

@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { initialTransition, transition, type AnyEventObject, type SnapshotFrom } from 'xstate';
 import { KmsRecoverError } from '../../errors/index.js';
 import {
-  alphaWasRejected, credentialIsWellFormed, kmsdataIsEmpty, positionOf, recoveryMachine, restoreMatchesBackup, rewindTargetIs,
+  alphaWasRejected, credentialIsWellFormed, kmsdataDrifted, kmsdataIsEmpty, positionOf, recoveryMachine, restoreMatchesBackup, rewindTargetIs,
   serviceIsRunning, serviceIsStopped, RECOVERY_STATES, STEP_OF_STATE, type RecoveryContext, type RecoveryInput,
-  type StepName, type StepOutputs,
+  type RecoveryState, type StepName, type StepOutputs,
 } from '../../machines/index.js';
 import { machineGraph, nodeOfPosition, type GraphEdge } from '../../recovery/diagram/index.js';
 
@@ -22,7 +22,7 @@ const input: RecoveryInput = {
   serviceName: 'MSExchangeKMS',
   kmsdata: 'C:\\exchsrvr\\Kmsdata',
   backup: 'D:\\backup\\Kmsdata',
-  backupManifest: { fileCount: 2, totalBytes: 10, digest: 'a'.repeat(64) },
+  backupManifest: { fileCount: 2, totalBytes: 10, digest: 'a'.repeat(64) }, kmsdataIdentity: null,
 };
 
 /** For each step: facts its guard accepts, facts its guard rejects. */
@@ -46,6 +46,10 @@ const EVENTS: AnyEventObject[] = [
     { type: `xstate.error.actor.${step}`, error: plainError(step) },
   ]),
   { type: 'xstate.error.actor.startService', error: new KmsRecoverError('ALPHA_REJECTED', 'the alpha string does not match') },
+  // Kmsdata found changed after the restore (or written into after the clear): clear and restore again.
+  { type: 'xstate.error.actor.restoreKmsdata', error: new KmsRecoverError('KMSDATA_NOT_EMPTY', 'Kmsdata is not empty') },
+  { type: 'xstate.error.actor.setCredential', error: new KmsRecoverError('KMSDATA_DRIFT', 'Kmsdata differs from the backup') },
+  { type: 'xstate.error.actor.startService', error: new KmsRecoverError('KMSDATA_DRIFT', 'Kmsdata differs from the backup') },
   { type: 'RETRY' },
 ];
 
@@ -56,6 +60,8 @@ const EVENTS: AnyEventObject[] = [
  * but back).
  */
 const REWINDS: AnyEventObject[] = RECOVERY_STATES.map((to) => ({ type: 'REWIND', to }));
+const DRIFTS = EVENTS.filter((e) => ['KMSDATA_DRIFT', 'KMSDATA_NOT_EMPTY'].includes((e.error as { code?: string } | undefined)?.code ?? ''));
+const STATE_OF_STEP = Object.fromEntries(Object.entries(STEP_OF_STATE).map(([state, step]) => [step, state])) as Record<StepName, RecoveryState>;
 
 /** The guards, evaluated independently of the machine on what each event carries. */
 const GUARDS: Record<string, (event: AnyEventObject, context: RecoveryContext, params: Record<string, unknown> | null) => boolean> = {
@@ -65,6 +71,7 @@ const GUARDS: Record<string, (event: AnyEventObject, context: RecoveryContext, p
   credentialIsWellFormed: (e) => credentialIsWellFormed(e.output),
   serviceIsRunning: (e) => serviceIsRunning(e.output),
   alphaWasRejected: (e) => alphaWasRejected(e.error),
+  kmsdataDrifted: (e, c) => kmsdataDrifted(e.error, c.driftRedos),
   rewindTargetIs: (e, _c, p) => e.type === 'REWIND' && rewindTargetIs(e.to, String(p?.target)),
 };
 
@@ -156,6 +163,13 @@ function rewindFromEveryVertex() {
       covered.add(checkTransition(before, event, after));
       taken += 1;
     }
+    // Drift also lands on a visited vertex (`stopped`, no error): tried from every vertex whose step it ends.
+    for (const event of DRIFTS) {
+      const step = event.type.replace('xstate.error.actor.', '');
+      if (JSON.stringify(before.value) !== JSON.stringify({ [STATE_OF_STEP[step as StepName]]: 'working' })) continue;
+      covered.add(checkTransition(before, event, transition(recoveryMachine, before, event as never)[0]));
+      taken += 1;
+    }
   }
   return { covered, vertices: vertices.size, taken, refused };
 }
@@ -231,6 +245,12 @@ function checkTransition(before: Snapshot, event: AnyEventObject, after: Snapsho
     expect(positionOf(after.value).phase).toBe('working');
     expect(after.context.rewinds).toBe(before.context.rewinds + 1);
     expect(after.context.lastError).toBeNull();
+  } else if (j < i && JSON.stringify(after.value) === '{"stopped":"working"}') {
+    // Drift: Kmsdata is not what the restore left; back to the clear, counted, its error not kept.
+    expect(['KMSDATA_DRIFT', 'KMSDATA_NOT_EMPTY']).toContain((event.error as { code: string }).code);
+    expect(after.context.driftRedos).toBe(before.context.driftRedos + 1);
+    expect(after.context.lastError).toBeNull();
+    expect(after.context.facts.restored).toBeUndefined();
   } else if (j < i) {
     expect([topOf(before), JSON.stringify(after.value)]).toEqual(['credential-set', '{"restored":"failed"}']);
     expect(after.context.lastError?.code).toBe('ALPHA_REJECTED');

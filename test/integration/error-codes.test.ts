@@ -1,0 +1,78 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { toErrorRecord } from '../../errors/index.js';
+import { CLI, parseJson, runCli } from '../helpers/run-cli.js';
+import { cleanupSimFixtures, simFixture, type SimFixture } from '../helpers/sim-fixture.js';
+
+afterEach(cleanupSimFixtures);
+
+/* Errors say what happened: each case asserts its code and the exit status the README gives. */
+
+const startArgs = (sim: SimFixture, db = sim.db) => ['start', '--kmsdata', sim.kmsdata, '--backup', sim.backup, '--db', db, '--startup-disk', sim.startupDisk];
+const isRoot = process.getuid?.() === 0;
+const canMount = isRoot && spawnSync('sh', ['-c', 'd=$(mktemp -d) && mount -t tmpfs -o size=64k tmpfs "$d" && umount "$d"; s=$?; rmdir "$d"; exit $s']).status === 0;
+
+describe('errors say what happened', () => {
+  it('run ids are checked before anything is opened: empty, over-long, not hex → exit 2', async () => {
+    const sim = await simFixture();
+    await runCli(startArgs(sim));
+    for (const id of ['', 'x'.repeat(100_000), 'zz12', '12345678901']) {
+      for (const command of [['resume', id], ['status', id], ['history', id], ['abandon', id, '--yes'], ['confirm', id, 'stop']]) {
+        const result = await runCli([...command, '--db', sim.db]);
+        expect(result.code, `${command[0]} "${id.slice(0, 12)}"`).toBe(2);
+        const lines = result.stderr.trim().split('\n');
+        expect(lines).toHaveLength(1);
+        expect(lines[0]!.length).toBeLessThan(200);
+      }
+    }
+  }, 120_000);
+
+  it('confirm on a finished run exits 7, as resume does', async () => {
+    const sim = await simFixture();
+    const done = await runCli(startArgs(sim));
+    expect(done.code).toBe(0);
+    const { runId } = parseJson<{ runId: string }>(await runCli(['status', '--json', '--db', sim.db]));
+    const confirm = await runCli(['confirm', runId, 'stop', '--db', sim.db]);
+    expect(confirm.code).toBe(7);
+    expect(confirm.stderr).toMatch(/already finished/);
+  }, 60_000);
+
+  it('an errno is never an error code: a stored EINVAL becomes INTERNAL with the errno in its message', () => {
+    expect(toErrorRecord({ code: 'EINVAL', message: 'invalid argument, read' })).toEqual({ code: 'INTERNAL', message: 'invalid argument, read (EINVAL)' });
+    expect(toErrorRecord({ code: 'FILE_IN_USE', message: 'in use' })).toEqual({ code: 'FILE_IN_USE', message: 'in use' });
+  });
+
+  it.skipIf(!isRoot)('a backup file the tool may not read is ACCESS_DENIED (exit 3), not "in use", before anything changes', async () => {
+    const sim = await simFixture();
+    // Run as an unprivileged user: root reads any file. Everything but one backup file is readable.
+    spawnSync('chmod', ['-R', 'a+rwX', sim.dir]);
+    const secret = path.join(sim.backup, fs.readdirSync(sim.backup).find((n) => n.endsWith('.edb'))!);
+    fs.chmodSync(secret, 0o000);
+    const result = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, ...startArgs(sim)], {
+      encoding: 'utf8', env: { PATH: process.env.PATH ?? '' }, cwd: sim.dir,
+    });
+    expect(result.status, result.stderr).toBe(3);
+    expect(result.stderr).toMatch(new RegExp(`kms-recover: cannot read ${secret.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: permission denied`));
+    expect(result.stderr).not.toMatch(/in use/);
+    expect(fs.existsSync(sim.db)).toBe(false);
+  }, 60_000);
+
+  it.skipIf(!canMount)('a full disk under the database is DB_FULL (exit 6) naming the disk; the server is left unclaimed', async () => {
+    const sim = await simFixture(['--extra-files', '400']);
+    const small = path.join(sim.dir, 'small');
+    fs.mkdirSync(small);
+    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=96k', 'tmpfs', small]).status).toBe(0);
+    try {
+      const result = await runCli(startArgs(sim, path.join(small, 'runs.db')));
+      expect(result.code, result.stderr).toBe(6);
+      expect(result.stderr).toMatch(new RegExp(`kms-recover: the disk holding ${small} is full`));
+      expect(fs.existsSync(path.join(path.dirname(sim.kmsdata), 'kms-recover.claim'))).toBe(false);
+      const service = parseJson<{ state: string }>(await runCli(['sim', 'status', sim.root, '--json']));
+      expect(service.state).toBe('running');
+    } finally {
+      spawnSync('umount', [small]);
+    }
+  }, 60_000);
+});

@@ -1,0 +1,125 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { eventRows } from '../helpers/event-rows.js';
+import { parseJson, runCli } from '../helpers/run-cli.js';
+import { cleanupSimFixtures, simFixture, treeBytes, type SimFixture } from '../helpers/sim-fixture.js';
+
+afterEach(cleanupSimFixtures);
+
+/*
+ * Never act on a stored fact: the checkpoint says what happened; before the alpha string is
+ * given and before the service starts, Kmsdata is compared with the backup again. Tampered at
+ * every resting point, the run never reaches credential-set or running on a Kmsdata that differs.
+ */
+
+const startArgs = (sim: SimFixture) => ['start', '--kmsdata', sim.kmsdata, '--backup', sim.backup, '--db', sim.db, '--startup-disk', sim.startupDisk];
+const resume = (sim: SimFixture, extra: string[] = []) => runCli(['resume', ...extra, '--db', sim.db, '--startup-disk', sim.startupDisk]);
+const statusOf = async (sim: SimFixture) =>
+  parseJson<{ runId: string; state: string; phase: string }>(await runCli(['status', '--json', '--db', sim.db]));
+const firstFile = (sim: SimFixture) => path.join(sim.kmsdata, fs.readdirSync(sim.kmsdata).filter((n) => fs.statSync(path.join(sim.kmsdata, n)).isFile()).sort()[0]!);
+
+/** Every state change's target, in order: where the run has been. */
+const statesVisited = (sim: SimFixture) => eventRows(sim.db).filter((e) => e.from_state !== e.to_state).map((e) => e.to_state);
+
+const TAMPERS: [string, (sim: SimFixture) => void][] = [
+  ['a file changed', (sim) => fs.appendFileSync(firstFile(sim), 'tampered')],
+  ['a file deleted', (sim) => fs.rmSync(firstFile(sim))],
+  ['a file added', (sim) => fs.writeFileSync(path.join(sim.kmsdata, 'extra.dat'), 'not from the backup')],
+];
+
+describe('Kmsdata is checked again before the alpha string and the start', () => {
+  for (const at of ['restored', 'credential-set'] as const) {
+    for (const [what, tamper] of TAMPERS) {
+      it(`killed at ${at}, ${what}: resume clears and restores again, and only then goes on`, async () => {
+        const sim = await simFixture();
+        const killed = await runCli(startArgs(sim), { env: { KMS_RECOVER_FAIL_AT: `after-checkpoint:${at}` } });
+        expect(killed.signal).toBe('SIGKILL');
+        tamper(sim);
+        const resumed = await resume(sim);
+        expect(resumed.code, resumed.stderr).toBe(0);
+        expect(resumed.stderr).toMatch(/differs from the backup .*: clearing and restoring it again/);
+        expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup));
+        const events = eventRows(sim.db);
+        expect(events.some((e) => e.event === 'drift.kmsdata')).toBe(true);
+        // After the drift: back to stopped, then cleared and restored again before credential-set.
+        const visited = statesVisited(sim);
+        const back = visited.lastIndexOf('stopped');
+        expect(visited.slice(back)).toEqual(['stopped', 'cleared', 'restored', 'credential-set', 'running']);
+      }, 60_000);
+    }
+  }
+
+  it('a file changed while the run waits for a manual credential and start is caught at confirm', async () => {
+    const sim = await simFixture();
+    const waiting = await runCli([...startArgs(sim), '--manual', 'setCredential', '--manual', 'startService']);
+    expect(waiting.code).toBe(8);
+    const { runId, state } = await statusOf(sim);
+    expect(state).toBe('restored');
+    fs.appendFileSync(firstFile(sim), 'tampered');
+    const confirmed = await runCli(['confirm', runId, 'setCredential', '--db', sim.db]);
+    expect(confirmed.code).toBe(8);
+    // The tampered Kmsdata was never carried into credential-set: cleared and restored again, the
+    // manual step waits once more.
+    expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup));
+    expect(statesVisited(sim)).not.toContain('credential-set');
+    expect(eventRows(sim.db).some((e) => e.event === 'drift.kmsdata')).toBe(true);
+    expect(await statusOf(sim)).toMatchObject({ state: 'restored' });
+    const again = await runCli(['confirm', runId, 'setCredential', '--db', sim.db]);
+    expect(again.code).toBe(8);
+    expect(await statusOf(sim)).toMatchObject({ state: 'credential-set' });
+  }, 60_000);
+
+  it('a file written into the emptied Kmsdata before the restore is moved aside and the restore goes on', async () => {
+    const sim = await simFixture();
+    await runCli(startArgs(sim), { env: { KMS_RECOVER_FAIL_AT: 'after-checkpoint:cleared' } });
+    fs.writeFileSync(path.join(sim.kmsdata, 'late.dat'), 'written after the clear');
+    const resumed = await resume(sim);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup));
+  }, 60_000);
+
+  it('the quarantine ledger: a quarantined file changed before the finish is kept and reported, the rest deleted', async () => {
+    const sim = await simFixture();
+    await runCli(startArgs(sim), { env: { KMS_RECOVER_FAIL_AT: 'after-checkpoint:cleared' } });
+    const { runId } = await statusOf(sim);
+    const quarantine = path.join(path.dirname(sim.kmsdata), `Kmsdata.quarantine-${runId}`);
+    const changed = fs.readdirSync(quarantine).filter((n) => fs.statSync(path.join(quarantine, n)).isFile()).sort()[0]!;
+    fs.appendFileSync(path.join(quarantine, changed), 'changed in the quarantine');
+    const resumed = await resume(sim);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(fs.readdirSync(quarantine)).toEqual([changed]);
+    expect(resumed.stderr).toContain(`left as is: ${path.join(quarantine, changed)}`);
+    expect(eventRows(sim.db).find((e) => e.event === 'quarantine.kept')?.detail?.kept).toEqual([path.join(quarantine, changed)]);
+  }, 60_000);
+
+  it('a backup whose names Kmsdata cannot hold is refused at the start checks and in --dry-run, before anything changes', async () => {
+    const sim = await simFixture();
+    fs.writeFileSync(path.join(sim.backup, 'we\\ird.dat'), 'x');
+    const before = treeBytes(path.dirname(sim.kmsdata));
+    for (const extra of [['--dry-run'], []]) {
+      const refused = await runCli([...startArgs(sim), ...extra]);
+      expect(refused.code, refused.stderr).toBe(3);
+      expect(refused.stderr).toMatch(/kms-recover: .*we\\\\ird\.dat.*nothing was changed/);
+    }
+    expect(treeBytes(path.dirname(sim.kmsdata))).toEqual(before);
+    expect(fs.existsSync(sim.db)).toBe(false);
+  }, 60_000);
+});
+
+describe('the alpha string reaches no child', () => {
+  for (const source of ['environment', 'startup disk'] as const) {
+    it(`from the ${source}: the simulated KMS daemon's environment holds no alpha string`, async () => {
+      const sim = await simFixture();
+      const args = source === 'environment'
+        ? ['start', '--kmsdata', sim.kmsdata, '--backup', sim.backup, '--db', sim.db]
+        : startArgs(sim);
+      const result = await runCli(args, { env: source === 'environment' ? { KMS_ALPHA_STRING: sim.alpha } : {} });
+      expect(result.code, result.stderr).toBe(0);
+      const { pid } = parseJson<{ pid: number }>(await runCli(['sim', 'status', sim.root, '--json']));
+      const environ = fs.readFileSync(`/proc/${pid}/environ`);
+      expect(environ.includes(Buffer.from(sim.alpha))).toBe(false);
+      expect(environ.toString('latin1').split('\0').filter(Boolean).map((kv) => kv.split('=')[0])).toEqual(['PATH']);
+    }, 60_000);
+  }
+});
