@@ -4,7 +4,8 @@
  * resolved against today's state nodes as it stands, so every change of states, context or
  * actor names gets a step here (or the run is refused with a clear message).
  */
-type PersistedSnapshot = { value: unknown; context: Record<string, unknown>; [key: string]: unknown };
+type PersistedChild = { snapshot?: { input?: Record<string, unknown> | null; [key: string]: unknown }; [key: string]: unknown };
+type PersistedSnapshot = { value: unknown; context: Record<string, unknown>; children?: Record<string, PersistedChild>; [key: string]: unknown };
 
 /** v1 → v2: REWIND (`resume --from`) arrived, and the context counts rewinds. States are unchanged. */
 function v1ToV2(snapshot: PersistedSnapshot): PersistedSnapshot {
@@ -17,7 +18,14 @@ function v1ToV2(snapshot: PersistedSnapshot): PersistedSnapshot {
  * unchanged.
  */
 function v2ToV3(snapshot: PersistedSnapshot): PersistedSnapshot {
-  return { ...snapshot, context: { ...snapshot.context, driftRedos: 0, kmsdataIdentity: null } };
+  // A step in flight keeps the input it was invoked with: give it what v3's steps read.
+  const children = Object.fromEntries(Object.entries(snapshot.children ?? {}).map(([id, child]) => {
+    const inner = child.snapshot;
+    if (!inner || typeof inner.input !== 'object' || inner.input === null) return [id, child];
+    const input = { ...inner.input, kmsdata: inner.input.kmsdata ?? snapshot.context.kmsdata, ...(id === 'clearKmsdata' || id === 'restoreKmsdata' ? { kmsdataIdentity: null } : {}) };
+    return [id, { ...child, snapshot: { ...inner, input } }];
+  }));
+  return { ...snapshot, children, context: { ...snapshot.context, driftRedos: 0, kmsdataIdentity: null } };
 }
 
 export const DEFINITION_MIGRATIONS: Readonly<Record<number, (snapshot: PersistedSnapshot) => PersistedSnapshot>> = {

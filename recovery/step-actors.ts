@@ -238,7 +238,7 @@ export function stepActors(env: StepEnvironment) {
       await ensureStopped(serviceName, 'restoreKmsdata', guard);
       // Kmsdata is the pinned folder, or the staging copy an interrupted restore had renamed into place.
       const promoting = identityIn(env.store.latestEventDetail(env.runId, 'restore.promoting'));
-      const expected = [kmsdataIdentity, promoting].filter((id): id is FolderIdentity => id !== null);
+      const expected = [kmsdataIdentity, promoting].filter((id): id is FolderIdentity => id != null);
       const report = await env.host.restoreKmsdata(backup, kmsdata, backupManifest(), env.runId, {
         ...guard, expected,
         beforePromote: (identity) => { env.fenced.note('restore.promoting', { identity }); },

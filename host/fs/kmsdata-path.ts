@@ -54,7 +54,13 @@ async function assertPlainDirectory(resolved: string, what: string): Promise<voi
   if (!stats.isDirectory()) {
     throw new KmsRecoverError('PATH_NOT_DIRECTORY', `${what} ${resolved} is a file, not a folder`, { path: resolved });
   }
-  const real = await realpath(resolved);
+  let real: string;
+  try {
+    real = await realpath(resolved);
+  } catch (error) {
+    // The path changed between the two looks (a link put in its place, say): say so, never a raw errno.
+    throw new KmsRecoverError('PATH_UNSAFE', `${what} ${resolved} changed while it was being checked (${errnoOf(error) ?? String(error)}): look at it, then try again`, { path: resolved, errno: errnoOf(error) }, { cause: error });
+  }
   if (!samePath(real, resolved)) {
     throw new KmsRecoverError('PATH_UNSAFE', `${what} ${resolved} goes through a symbolic link (it is really ${real}); give the real path`, { path: resolved, realPath: real });
   }

@@ -49,7 +49,7 @@ describe('the clear under a swap race', () => {
       } else {
         const errors = first.stderr.trim().split('\n').filter((l) => l.startsWith('kms-recover:'));
         expect(errors, first.stderr).toHaveLength(0); // a step failure is reported on stdout, the run kept
-        expect(first.stdout, first.stdout).toMatch(/KMSDATA_REPLACED|is no longer the folder checked at the start|symbolic link|does not exist/);
+        expect(first.stdout, first.stdout).toMatch(/KMSDATA_REPLACED|is no longer the folder checked at the start|symbolic link|does not exist|changed while it was being checked/);
         const where = `refused at ${first.stdout.match(/stopped at ([a-z-]+)/)?.[1] ?? 'start'}`;
         outcomes[where] = (outcomes[where] ?? 0) + 1;
         const resumed = await runCli(['resume', '--db', sim.db, '--startup-disk', sim.startupDisk]);

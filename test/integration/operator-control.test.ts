@@ -248,7 +248,7 @@ describe('versioned definitions', () => {
     const { runId } = await statusOf(sim);
     persistAsV1(sim, runId);
     const resumed = await runCli(['resume', runId, '--db', sim.db, '--startup-disk', sim.startupDisk]);
-    expect(resumed.code).toBe(0);
+    expect(resumed.code, `${resumed.stdout}${resumed.stderr}`).toBe(0);
     const migrated = eventRows(sim.db).find((e) => e.event === 'definition.migrated')!;
     expect(migrated.detail).toMatchObject({ fromVersion: 1, toVersion: 3 });
     expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup));
