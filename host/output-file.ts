@@ -14,7 +14,7 @@ export function writeFileWhole(file: string, text: string, what: string): void {
     fs.writeFileSync(temporary, text);
     fs.renameSync(temporary, target);
   } catch (error) {
-    fs.rmSync(temporary, { force: true });
+    if (fs.existsSync(temporary)) fs.rmSync(temporary, { force: true });
     const code = error instanceof Error && 'code' in error ? error.code : undefined;
     if (code === 'ENOENT') {
       throw new KmsRecoverError('PATH_MISSING', `cannot write ${what} to ${target}: the folder ${folder} does not exist`, { path: target });

@@ -48,9 +48,12 @@ export function overviewDot(chain: OverviewChain, options: OverviewDotOptions = 
 }
 
 function nodeAttributes(label: string, state: string, on: StateOnRun | null): string[] {
-  const rows = [`<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="15"><B>${html(label)}</B>   ${html(state)}</FONT></TD></TR>`];
+  // One font per line: Graphviz places each run of text where its own font metrics put it, so a
+  // bold run followed by a plain one overlaps when the browser's font is wider than Helvetica.
+  const rows = [`<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="15"><B>${html(`${label}: ${state}`)}</B></FONT></TD></TR>`];
   if (on) rows.push(`<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="12">${html(on.words)}</FONT></TD></TR>`);
-  const attributes = [`label=<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">${rows.join('')}</TABLE>>`];
+  // One width for every box, so that the lines of all six start at the same place.
+  const attributes = [`label=<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1" WIDTH="270">${rows.join('')}</TABLE>>`];
   if (on) {
     const style = MARK_STYLE[on.mark];
     attributes.push(`style=${quote(`rounded,filled${style.dashed ? ',dashed' : ''}`)}`, `fillcolor=${quote(style.fill)}`, `color=${quote(style.stroke)}`);
@@ -80,17 +83,17 @@ function legendTable(timeZone: string): string {
   const cells = MARK_ORDER.map((mark) => {
     const s = MARK_STYLE[mark];
     const swatch = `<TD BGCOLOR="${s.fill}" COLOR="${s.stroke}" BORDER="2"${s.dashed ? ' STYLE="dashed"' : ''} WIDTH="22" HEIGHT="14"> </TD>`;
-    return `${swatch}<TD ALIGN="LEFT"><FONT POINT-SIZE="12">${html(MARK_WORDS[mark])}</FONT></TD>`;
+    // Room after the words for a browser font wider than the Helvetica Graphviz measures with.
+    const room = `<TD WIDTH="${Math.ceil(MARK_WORDS[mark].length * 1.4)}"></TD>`;
+    return `${swatch}<TD ALIGN="LEFT"><FONT POINT-SIZE="12">${html(MARK_WORDS[mark])}</FONT></TD>${room}`;
   });
   const zone = `<TD ALIGN="LEFT"><FONT POINT-SIZE="12" COLOR="${QUIET}">(times: local, ${html(timeZone)})</FONT></TD>`;
-  return `<TABLE BORDER="0" CELLSPACING="4" CELLPADDING="1"><TR><TD ALIGN="LEFT"><FONT POINT-SIZE="12"><B>Legend:</B></FONT></TD>${cells.join('')}${zone}</TR></TABLE>`;
+  return `<TABLE BORDER="0" CELLSPACING="4" CELLPADDING="1"><TR><TD ALIGN="LEFT"><FONT POINT-SIZE="12"><B>Legend:</B></FONT></TD><TD WIDTH="8"></TD>${cells.join('')}${zone}</TR></TABLE>`;
 }
 
-/** The words on an arrow, left-aligned, a little away from the arrow: `KB step 4: restore …`. */
+/** The words on an arrow, left-aligned, a little away from the arrow: `KB step 4: restore …` (one font, see nodeAttributes). */
 function stepTable(label: string, words: string): string {
-  const [first = '', ...rest] = wrapWords(`${label}: ${words}`, STEP_WIDTH);
-  const head = first.startsWith(`${label}:`) ? `<B>${html(label)}:</B>${html(first.slice(label.length + 1))}` : html(first);
-  const body = [head, ...rest.map(html)].join('<BR ALIGN="LEFT"/>');
+  const body = wrapWords(`${label}: ${words}`, STEP_WIDTH).map(html).join('<BR ALIGN="LEFT"/>');
   return `<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0"><TR><TD WIDTH="8"></TD><TD ALIGN="LEFT" BALIGN="LEFT">${body}</TD></TR></TABLE>`;
 }
 

@@ -8,15 +8,10 @@ export interface OverviewMermaidOptions {
   comment?: string;
 }
 
-/** The colour names the legend note gives (Mermaid notes cannot show a swatch). */
-const COLOUR_NAMES: Record<(typeof MARK_ORDER)[number], string> = {
-  done: 'green', working: 'yellow', interrupted: 'orange, dashed', waiting: 'blue', failed: 'red', pending: 'white',
-};
-
 /**
  * The overview as a Mermaid `stateDiagram-v2`: the six KB states top to bottom, each arrow
  * labelled with the KB step it is; with a run, each state says where it stands, is coloured by
- * its mark, and a note beside the chain is the legend.
+ * its mark, the current one says what to run next, and a legend stands apart from the chain.
  */
 export function overviewMermaid(chain: OverviewChain, options: OverviewMermaidOptions = {}): string {
   const o = options.overlay ?? null;
@@ -30,6 +25,8 @@ export function overviewMermaid(chain: OverviewChain, options: OverviewMermaidOp
     lines.push(`    state "${text(`${kbLabel(state.kbSteps)}: ${state.state}`)}" as ${id(state.state)}`);
     const on = o?.states.find((s) => s.state === state.state);
     if (on) lines.push(`    ${id(state.state)} : ${text(on.words)}`);
+    // What to do now, on the state it is about.
+    if (on && o?.next && on.mark !== 'done' && on.mark !== 'pending') lines.push(`    ${id(state.state)} : next: ${text(o.next)}`);
   }
   for (const step of chain.steps) {
     lines.push(`    ${step.from ? id(step.from) : '[*]'} --> ${id(step.to)} : ${text(`${kbLabel(step.kbSteps)}: ${step.words}`)}`);
@@ -37,23 +34,27 @@ export function overviewMermaid(chain: OverviewChain, options: OverviewMermaidOp
   const last = chain.states.at(-1);
   if (last?.final) lines.push(`    ${id(last.state)} --> [*]`);
   if (o) {
-    const first = chain.states[0]!;
-    lines.push(`    note right of ${id(first.state)}`);
-    if (o.next) lines.push(`        Next: ${text(o.next)}`);
-    lines.push(`        Legend: ${MARK_ORDER.map((m) => `${COLOUR_NAMES[m]} = ${MARK_WORDS[m]}`).join(', ')}`);
-    lines.push(`        Times are local (${o.timeZone})`);
-    lines.push('    end note');
+    // The legend: one small state per mark, in the mark's colours, apart from the chain.
+    lines.push(`    state "Legend (times are local, ${text(o.timeZone)})" as legend {`);
+    lines.push('        direction LR');
+    for (const mark of MARK_ORDER) lines.push(`        state "${text(MARK_WORDS[mark])}" as ${legendId(mark)}`);
+    lines.push('    }');
     for (const mark of MARK_ORDER) {
       const s = MARK_STYLE[mark];
       const current = mark !== 'done' && mark !== 'pending';
       lines.push(`    classDef ${mark} fill:${s.fill},stroke:${s.stroke}${current ? ',stroke-width:3px,font-weight:bold' : ''}${s.dashed ? ',stroke-dasharray:6 3' : ''}${mark === 'pending' ? ',color:#616161' : ''}`);
     }
     for (const mark of MARK_ORDER) {
-      const ids = o.states.filter((s) => s.mark === mark).map((s) => id(s.state));
-      if (ids.length) lines.push(`    class ${ids.join(',')} ${mark}`);
+      const ids = [...o.states.filter((s) => s.mark === mark).map((s) => id(s.state)), legendId(mark)];
+      lines.push(`    class ${ids.join(',')} ${mark}`);
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** `legendDone`, `legendWorking`: apart from the states' ids, and no `_working` that reads like a substate. */
+function legendId(mark: string): string {
+  return `legend${mark.charAt(0).toUpperCase()}${mark.slice(1)}`;
 }
 
 /** Mermaid ends a label at a newline, reads `;` and `#` specially and a `"` ends a quoted name. */

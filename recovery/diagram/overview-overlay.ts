@@ -108,7 +108,7 @@ function headlineOf(status: RunStatus, mark: StateMark | null, step: ChainStep |
         next: driver ? `wait: pid ${driver.pid} on ${driver.host} is running it (kms-recover status ${status.runId} tells more)` : null,
       };
     case 'interrupted':
-      return { headline: `${run}: interrupted during ${what}; nothing is lost`, next: `kms-recover resume ${status.runId}` };
+      return { headline: `${run}: interrupted during ${what}, nothing is lost`, next: `kms-recover resume ${status.runId}` };
     case 'waiting':
       return {
         headline: `${run}: waiting for you to do ${what} by hand`,
