@@ -16,10 +16,9 @@ export { machineGraph, edgeLabel, guardLabel, entryLeaf, topLevelOrder, topLevel
 export type { MachineGraph, GraphNode, GraphEdge, EdgeKind } from './machine-graph.js';
 export { runOverlay, nodeOfPosition, overlayTitle } from './overlay.js';
 export type { RunOverlay, OverlayRun } from './overlay.js';
-export { overviewChain, kbLabel } from './overview-chain.js';
-export type { OverviewChain, ChainState, ChainStep } from './overview-chain.js';
+export { overviewChain } from './overview-chain.js';
 export { overviewOverlay, liveDriver, MARK_WORDS } from './overview-overlay.js';
-export type { OverviewOverlay, StateMark, StateOnRun } from './overview-overlay.js';
+export type { OverviewOverlay, StateMark } from './overview-overlay.js';
 export { toMermaid, mermaidIds } from './mermaid.js';
 export { toDot } from './dot.js';
 export { toTerminal } from './terminal.js';
