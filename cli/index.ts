@@ -123,10 +123,12 @@ program.command('history')
   .action(run(async (runId: string, opts) => (await import('./commands/history.js')).historyCommand(runId, opts)));
 
 program.command('diagram')
-  .description('the state diagram, drawn from the machine itself; by default the state chain with the latest run\'s position')
-  .addOption(new Option('--format <format>', 'mermaid, dot or svg (default: a plain-text view for the terminal)').choices(['text', 'mermaid', 'dot', 'svg']))
-  .option('--run <id>', 'mark this run on the diagram: current state, visited states, a failed step (id or unique prefix)', parseRunId)
-  .option('-o, --output <file>', 'write the diagram to this file instead of stdout')
+  .description('the recovery as one chain of the six KB steps, with where a run stands; --detail: the full state machine for engineers')
+  .addOption(new Option('--format <format>', 'mermaid, dot or svg (default: plain text for the terminal)').choices(['text', 'mermaid', 'dot', 'svg']))
+  .option('--run <id>', 'show this run (id or unique prefix); default: the latest run of the database, if there is one', parseRunId)
+  .option('--no-run', 'show no run, even beside a database')
+  .option('--detail', 'the full state machine: substates, events and guards (shows a run in mermaid, dot or svg only with --run)')
+  .option('-o, --output <file>', 'write the diagram to this file (in an existing folder) instead of stdout')
   .addOption(dbOption())
   .action(run(async (opts) => (await import('./commands/diagram.js')).diagramCommand(opts)));
 

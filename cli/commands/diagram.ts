@@ -1,34 +1,55 @@
-import { recoveryGraph, renderDiagram, runOverlay, type DiagramFormat, type RunOverlay } from '../../recovery/diagram/index.js';
-import { openSession, databaseExists } from '../session.js';
+import {
+  overviewChain, overviewOverlay, recoveryGraph, renderDetail, renderOverview, runOverlay,
+  type DiagramFormat, type MachineGraph, type OverviewOverlay,
+} from '../../recovery/diagram/index.js';
+import { runStatus } from '../../recovery/run-status.js';
+import { driverOf } from '../../recovery/lease-policy.js';
 import { writeFileWhole } from '../../host/output-file.js';
+import type { RunRecord } from '../../persistence/index.js';
+import { openSession, databaseExists, type Session } from '../session.js';
 
 export interface DiagramCommandOptions {
   format?: DiagramFormat;
-  run?: string;
+  /** A run id or prefix; false for `--no-run` (the bare chain even beside a database). */
+  run?: string | false;
+  /** The full state machine for engineers instead of the overview. */
+  detail?: boolean;
   output?: string;
   db?: string;
 }
 
 /**
- * The state diagram, drawn from the machine definition. Mermaid, DOT and SVG show a run only
- * when `--run` names one (so `npm run diagrams` never depends on a database); the default
- * terminal view also marks the latest run of the database when there is one.
+ * The overview (default) or the full machine (`--detail`), drawn from the machine definition.
+ * The overview marks `--run`, else the database's latest run when there is a database; the
+ * detailed Mermaid, DOT and SVG show a run only when `--run` names one.
  */
 export async function diagramCommand(options: DiagramCommandOptions): Promise<void> {
   const format = options.format ?? 'text';
   const graph = recoveryGraph();
-  let overlay: RunOverlay | null = null;
-  if (options.run !== undefined || (format === 'text' && databaseExists(options.db))) {
-    const session = openSession(options.db, { mustExist: true });
-    try {
-      const run = options.run !== undefined ? session.store.getRun(options.run) : session.store.latestRun();
-      if (run) overlay = runOverlay(graph, run, session.store.events(run.id));
-    } finally {
-      session.close();
-    }
-  }
-  const text = await renderDiagram(format, overlay, graph);
+  const text = options.detail
+    ? await renderDetail(format, withRun(options, format === 'text', (session, run) => runOverlay(graph, run, session.store.events(run.id))), graph)
+    : await renderOverview(format, withRun(options, true, (session, run) => overviewOf(graph, session, run)), graph);
   if (options.output) writeFileWhole(options.output, text, 'the diagram');
   else process.stdout.write(text);
 }
 
+/** The run the diagram shows (`--run`, else the latest when `latestByDefault`), read by `read`. */
+function withRun<T>(options: DiagramCommandOptions, latestByDefault: boolean, read: (session: Session, run: RunRecord) => T): T | null {
+  if (options.run === false) return null;
+  if (options.run === undefined && !(latestByDefault && databaseExists(options.db))) return null;
+  const session = openSession(options.db, { mustExist: true });
+  try {
+    const run = options.run !== undefined ? session.store.getRun(options.run) : session.store.latestRun();
+    return run ? read(session, run) : null;
+  } finally {
+    session.close();
+  }
+}
+
+function overviewOf(graph: MachineGraph, session: Session, run: RunRecord): OverviewOverlay {
+  const lease = session.leases.holder(run.id);
+  const status = runStatus(run, session.store.events(run.id), lease, session.store.timer(run.id));
+  // Live: a holder that is alive and still beats its heartbeat (the same rule as status and list).
+  const driver = driverOf(lease);
+  return overviewOverlay(overviewChain(graph, status.kmsdata), status, driver.kind === 'live' ? driver.lease : null);
+}

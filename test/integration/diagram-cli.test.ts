@@ -11,7 +11,23 @@ import { cleanupSimFixtures, simFixture, type SimFixture } from '../helpers/sim-
 afterEach(cleanupSimFixtures);
 
 const SIX_STATES = ['reinstalled', 'stopped', 'cleared', 'restored', 'credential-set', 'running'];
-const COMMITTED = { mermaid: 'diagrams/recovery.mmd', dot: 'diagrams/recovery.dot', svg: 'diagrams/recovery.svg' } as const;
+/** What scripts/diagrams.mjs writes: the overview, and the full machine (`--detail`). */
+const COMMITTED = [
+  { format: 'mermaid', file: 'diagrams/recovery.mmd', args: [] },
+  { format: 'dot', file: 'diagrams/recovery.dot', args: [] },
+  { format: 'svg', file: 'diagrams/recovery.svg', args: [] },
+  { format: 'mermaid', file: 'diagrams/recovery-detail.mmd', args: ['--detail'] },
+  { format: 'dot', file: 'diagrams/recovery-detail.dot', args: ['--detail'] },
+  { format: 'svg', file: 'diagrams/recovery-detail.svg', args: ['--detail'] },
+] as const;
+const committed = (file: string) => fs.readFileSync(path.join(REPO_ROOT, file), 'utf8');
+
+function parseSvg(text: string) {
+  const problems: string[] = [];
+  const doc = new DOMParser({ onError: (level, message) => { problems.push(`${level}: ${message}`); } }).parseFromString(text, 'image/svg+xml');
+  expect(problems).toEqual([]);
+  return doc;
+}
 
 function tmpDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'kms-diagram-'));
@@ -29,94 +45,206 @@ describe('the committed diagrams', () => {
   it('are exactly what the machine generates now (npm run diagrams regenerates them)', async () => {
     const dir = tmpDir();
     try {
-      for (const [format, file] of Object.entries(COMMITTED)) {
+      for (const { format, file, args } of COMMITTED) {
         const out = path.join(dir, path.basename(file));
-        const result = await runCli(['diagram', '--format', format, '-o', out], { cwd: dir });
+        const result = await runCli(['diagram', '--format', format, '--no-run', ...args, '-o', out], { cwd: dir });
         expect(result.code, result.stderr).toBe(0);
         expect(result.stdout).toBe('');
-        const committed = path.join(REPO_ROOT, file);
-        expect(fs.existsSync(committed), `${file} is missing: run npm run diagrams`).toBe(true);
-        expect(fs.readFileSync(out).equals(fs.readFileSync(committed)), `${file} differs from the machine: run npm run diagrams`).toBe(true);
+        const committedFile = path.join(REPO_ROOT, file);
+        expect(fs.existsSync(committedFile), `${file} is missing: run npm run diagrams`).toBe(true);
+        expect(fs.readFileSync(out).equals(fs.readFileSync(committedFile)), `${file} differs from the machine: run npm run diagrams`).toBe(true);
       }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
 
-  it('the README shows the committed Mermaid diagram inline', () => {
+  it('the README shows the committed overview inline and says where the full machine is', () => {
     const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
-    const mermaid = fs.readFileSync(path.join(REPO_ROOT, COMMITTED.mermaid), 'utf8');
+    const mermaid = committed('diagrams/recovery.mmd');
     expect(readme.includes(`\`\`\`mermaid\n${mermaid}\`\`\`\n`), 'README.md\'s state diagram differs from diagrams/recovery.mmd: run npm run diagrams').toBe(true);
+    expect(mermaid).not.toContain('xstate.');
+    expect(readme).toContain('recovery-detail.svg');
+    expect(readme).toContain('kms-recover diagram --detail');
+    for (const image of readme.matchAll(/!\[[^\]]*\]\((diagrams\/[^)]+)\)/g)) expect(fs.existsSync(path.join(REPO_ROOT, image[1]!)), image[1]).toBe(true);
   });
 
-  it('stdout and -o give the same bytes, and nothing depends on a database in the working directory', async () => {
+  it('stdout and -o give the same bytes; --no-run, and --detail without --run, ignore the database', async () => {
     const sim = await simFixture();
-    await failedRun(sim);
-    for (const format of ['mermaid', 'dot'] as const) {
-      const printed = await runCli(['diagram', '--format', format], { env: { KMS_RECOVER_DB: sim.db } });
-      expect(printed.code).toBe(0);
-      expect(printed.stdout).toBe(fs.readFileSync(path.join(REPO_ROOT, COMMITTED[format]), 'utf8'));
+    const runId = await failedRun(sim);
+    for (const { format, file, args } of COMMITTED.filter((c) => c.format !== 'svg')) {
+      const withoutRun = await runCli(['diagram', '--format', format, ...args, ...(args.length ? [] : ['--no-run'])], { env: { KMS_RECOVER_DB: sim.db } });
+      expect(withoutRun.code, withoutRun.stderr).toBe(0);
+      expect(withoutRun.stdout).toBe(committed(file));
     }
+    // The overview shows the latest run of the database in every format.
+    const latest = await runCli(['diagram', '--format', 'mermaid'], { env: { KMS_RECOVER_DB: sim.db } });
+    expect(latest.stdout).toContain(`Run ${runId}: KB steps 5-6 failed (ALPHA_REJECTED)`);
   }, 60_000);
 });
 
+/** The overview's state rows of the terminal view: [mark, KB label, state, words]. */
+function overviewRows(text: string): string[][] {
+  return text.split('\n').filter((l) => /^ {2}(\[.\]| o ) KB /.test(l)).map((l) => [l.slice(2, 5), ...l.slice(6).trim().split(/\s{2,}/)]);
+}
+
 describe('kms-recover diagram', () => {
-  it('prints the state chain by default, without a run when there is no database', async () => {
+  it('prints the overview by default, without a run when there is no database', async () => {
     const dir = tmpDir();
     try {
       const result = await runCli(['diagram'], { cwd: dir });
       expect(result.code, result.stderr).toBe(0);
-      expect(result.stdout).toMatch(/^State machine "recovery" \(machine v\d+, definition [0-9a-f]{16}\): 6 states, final: running\n/);
-      expect(result.stdout).toContain('No run shown');
-      const chain = result.stdout.split('\n').filter((l) => /^\s{2}( o |\[.\]) /.test(l)).map((l) => l.slice(6).split(/\s+/)[0]);
-      expect(chain).toEqual(SIX_STATES);
+      expect(result.stdout).toMatch(/^Recovery of an Exchange 5\.5 Key Management Server \(Microsoft KB Q198814\)\nNo run shown/);
+      expect(overviewRows(result.stdout).map((r) => r.slice(0, 3))).toEqual([
+        [' o ', 'KB step 1', 'reinstalled'], [' o ', 'KB step 2', 'stopped'], [' o ', 'KB step 3', 'cleared'],
+        [' o ', 'KB step 4', 'restored'], [' o ', 'KB steps 5-6', 'credential-set'], [' o ', 'KB step 7', 'running'],
+      ]);
+      expect(result.stdout).toContain('     |  KB step 2: stop the Exchange Key Management Server service\n');
+      expect(result.stdout).toContain('kms-recover diagram --detail');
+      expect(result.stdout).not.toMatch(/xstate\.|RETRY|REWIND|\.working|\.failed/);
       expect(fs.readdirSync(dir)).toEqual([]); // no database created
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
 
-  it('marks a failed run in every format: the terminal, Mermaid, DOT and SVG', async () => {
+  it('--detail prints the full state chain with its substates, events and guards', async () => {
+    const dir = tmpDir();
+    try {
+      const result = await runCli(['diagram', '--detail'], { cwd: dir });
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toMatch(/^State machine "recovery" \(machine v\d+, definition [0-9a-f]{16}\): 6 states, final: running\n/);
+      expect(result.stdout).toContain('No run shown');
+      const chain = result.stdout.split('\n').filter((l) => /^\s{2}( o |\[.\]) /.test(l)).map((l) => l.slice(6).split(/\s+/)[0]);
+      expect(chain).toEqual(SIX_STATES);
+      expect(result.stdout).toContain('done [serviceIsStopped] -> stopped');
+      expect(fs.readdirSync(dir)).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('--detail marks a failed run in every format: the terminal, Mermaid, DOT and SVG', async () => {
     const sim = await simFixture();
     const runId = await failedRun(sim);
 
-    const text = await runCli(['diagram', '--db', sim.db]); // the latest run, without --run
+    const text = await runCli(['diagram', '--detail', '--db', sim.db]); // the latest run, without --run
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toContain(`Run ${runId}: restored, step failed (startService: ALPHA_REJECTED)`);
     expect(text.stdout).toMatch(new RegExp(`\\[!\\] restored .*<== run ${runId} is here: restored\\.failed \\(ALPHA_REJECTED\\)`));
     expect(text.stdout).toMatch(/\[x\] cleared /);
     expect(text.stdout).toMatch(/\[ \] running /);
 
-    const mermaid = await runCli(['diagram', '--format', 'mermaid', '--run', runId.slice(0, 5), '--db', sim.db]);
+    const mermaid = await runCli(['diagram', '--detail', '--format', 'mermaid', '--run', runId.slice(0, 5), '--db', sim.db]);
     expect(mermaid.code, mermaid.stderr).toBe(0);
     expect(mermaid.stdout).toContain(`run ${runId}: restored, step failed (startService: ALPHA_REJECTED)`);
     expect(mermaid.stdout).toContain('    class restored_failed failed\n');
     expect(mermaid.stdout).toContain('    class reinstalled_working,stopped_working,cleared_working,restored_working,credential_set_working visited\n');
 
-    const dot = await runCli(['diagram', '--format', 'dot', '--run', runId, '--db', sim.db]);
+    const dot = await runCli(['diagram', '--detail', '--format', 'dot', '--run', runId, '--db', sim.db]);
     expect(dot.code, dot.stderr).toBe(0);
     expect(dot.stdout).toMatch(/"restored\.failed" \[label="failed", style="rounded,filled,bold", fillcolor="#f9d0d0"/);
 
-    const out = path.join(sim.dir, 'out', 'run.svg');
-    const svg = await runCli(['diagram', '--format', 'svg', '--run', runId, '--db', sim.db, '-o', out]);
+    const out = path.join(sim.dir, 'run-detail.svg');
+    const svg = await runCli(['diagram', '--detail', '--format', 'svg', '--run', runId, '--db', sim.db, '-o', out]);
     expect(svg.code, svg.stderr).toBe(0);
-    const problems: string[] = [];
-    const doc = new DOMParser({ onError: (level, message) => { problems.push(`${level}: ${message}`); } })
-      .parseFromString(fs.readFileSync(out, 'utf8'), 'image/svg+xml');
-    expect(problems).toEqual([]);
-    const words = Array.from(doc.getElementsByTagName('text')).map((t) => t.textContent);
+    const words = Array.from(parseSvg(fs.readFileSync(out, 'utf8')).getElementsByTagName('text')).map((t) => t.textContent);
     expect(words).toContain(`run ${runId}: restored, step failed (startService: ALPHA_REJECTED)`);
     for (const state of SIX_STATES) expect(words.some((w) => w?.startsWith(state)), state).toBe(true);
+    expect(words.filter((w) => w === 'RETRY')).toHaveLength(5);
+  }, 90_000);
+
+  it('the overview marks a failed run in every format, from the latest run of the database', async () => {
+    const sim = await simFixture();
+    const runId = await failedRun(sim);
+    const headline = `Run ${runId}: KB steps 5-6 failed (ALPHA_REJECTED)`;
+
+    const text = await runCli(['diagram', '--db', sim.db]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout.split('\n')[1]).toBe(headline);
+    expect(text.stdout).toContain(`Next: kms-recover status ${runId} says why and what to do, then: kms-recover resume ${runId}\n`);
+    const rows = overviewRows(text.stdout);
+    expect(rows.map((r) => r[0])).toEqual(['[x]', '[x]', '[x]', '[x]', '[!]', '[ ]']);
+    expect(rows[4]).toEqual(['[!]', 'KB steps 5-6', 'credential-set', 'failed: ALPHA_REJECTED']);
+    expect(rows[3]![3]).toMatch(/^done \d{4}-\d\d-\d\d \d\d:\d\d:\d\d, took \d/);
+    expect(text.stdout.replace(/\n {5}\| {2}/g, ' ')).toContain(`KB step 3: go to the ${sim.kmsdata} directory, and delete all files`);
+    expect(text.stdout).toMatch(/^Legend: \[x\] done {3}\[>\] working now {3}\[~\] interrupted: nobody is running it {3}\[\?\] waiting for you {3}\[!\] failed {3}\[ \] not yet$/m);
+
+    const mermaid = await runCli(['diagram', '--format', 'mermaid', '--db', sim.db]);
+    expect(mermaid.stdout).toContain(headline);
+    expect(mermaid.stdout).toContain('    class credential_set,legendFailed failed\n');
+    expect(mermaid.stdout).toContain('    credential_set : failed: ALPHA_REJECTED\n');
+
+    const dot = await runCli(['diagram', '--format', 'dot', '--run', runId.slice(0, 4), '--db', sim.db]);
+    expect(dot.stdout).toMatch(/"credential-set" \[label=<.*failed: ALPHA_REJECTED.*>, style="rounded,filled", fillcolor="#f9d0d0", color="#c62828", penwidth=3\];/);
+
+    const out = path.join(sim.dir, 'run.svg');
+    const svg = await runCli(['diagram', '--format', 'svg', '--db', sim.db, '-o', out]);
+    expect(svg.code, svg.stderr).toBe(0);
+    const doc = parseSvg(fs.readFileSync(out, 'utf8'));
+    const words = Array.from(doc.getElementsByTagName('text')).map((t) => t.textContent ?? '');
+    expect(words).toContain(headline);
+    expect(words).toContain('failed: ALPHA_REJECTED');
+    for (const legend of ['done', 'working now', 'interrupted: nobody is running it', 'waiting for you', 'failed', 'not yet']) expect(words).toContain(legend);
+    const root = doc.documentElement!;
+    expect(Number.parseFloat(root.getAttribute('width')!) * 96 / 72).toBeLessThanOrEqual(1600);
+    expect(Number.parseFloat(root.getAttribute('height')!) * 96 / 72).toBeLessThanOrEqual(1000);
+    expect(fs.readFileSync(out, 'utf8')).not.toMatch(/xstate\.|RETRY|REWIND|__initial/);
+  }, 90_000);
+
+  it('the overview tells an interrupted run (its driver killed) from a manual step waiting for the operator', async () => {
+    const killed = await simFixture();
+    const interrupted = await runCli(['start', '--kmsdata', killed.kmsdata, '--backup', killed.backup, '--db', killed.db, '--startup-disk', killed.startupDisk],
+      { env: { KMS_RECOVER_FAIL_AT: 'after-checkpoint:cleared' } });
+    expect(interrupted.signal).toBe('SIGKILL');
+    const runId = parseJson<RunStatus>(await runCli(['status', '--json', '--db', killed.db])).runId;
+    const text = await runCli(['diagram', '--db', killed.db]);
+    expect(text.stdout.split('\n').slice(1, 3)).toEqual([`Run ${runId}: interrupted during KB step 4, nothing is lost`, `Next: kms-recover resume ${runId}`]);
+    expect(overviewRows(text.stdout).map((r) => r[0])).toEqual(['[x]', '[x]', '[x]', '[~]', '[ ]', '[ ]']);
+    expect(overviewRows(text.stdout)[3]).toEqual(['[~]', 'KB step 4', 'restored', 'interrupted: nobody is running it']);
+
+    const manual = await simFixture();
+    const waiting = await runCli(['start', '--kmsdata', manual.kmsdata, '--backup', manual.backup, '--db', manual.db, '--startup-disk', manual.startupDisk, '--manual', 'restore']);
+    expect(waiting.code, waiting.stderr).toBe(8);
+    const manualId = parseJson<RunStatus>(await runCli(['status', '--json', '--db', manual.db])).runId;
+    const view = await runCli(['diagram', '--db', manual.db]);
+    expect(view.stdout.split('\n').slice(1, 3)).toEqual([
+      `Run ${manualId}: waiting for you to do KB step 4 by hand`, `Next: when it is done, run: kms-recover confirm ${manualId} restoreKmsdata`,
+    ]);
+    expect(overviewRows(view.stdout)[3]).toEqual(['[?]', 'KB step 4', 'restored', 'waiting for you: do KB step 4 by hand']);
+    const mermaid = await runCli(['diagram', '--format', 'mermaid', '--db', manual.db]);
+    expect(mermaid.stdout).toContain('    class restored,legendWaiting waiting\n');
   }, 90_000);
 
   it('refuses an unknown run, an unknown format, and a database that is not there', async () => {
     const sim = await simFixture();
     await failedRun(sim);
-    expect((await runCli(['diagram', '--run', 'zzzz', '--db', sim.db])).code).toBe(7);
+    expect((await runCli(['diagram', '--run', 'ffff0000', '--db', sim.db])).code).toBe(7);
+    expect((await runCli(['diagram', '--detail', '--run', 'ffff0000', '--db', sim.db])).code).toBe(7);
     expect((await runCli(['diagram', '--format', 'png'])).code).toBe(2);
     const missing = await runCli(['diagram', '--format', 'dot', '--run', 'abc', '--db', path.join(sim.dir, 'none.db')]);
     expect(missing.code).not.toBe(0);
     expect(fs.existsSync(path.join(sim.dir, 'none.db'))).toBe(false);
+  }, 60_000);
+
+  it('-o into a folder that does not exist is an error of one line, and creates nothing', async () => {
+    const dir = tmpDir();
+    try {
+      const target = path.join(dir, 'missing', 'deeper', 'x.svg');
+      const result = await runCli(['diagram', '--format', 'svg', '-o', target], { cwd: dir });
+      expect(result.code).toBe(3);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toBe(`kms-recover: cannot write the diagram to ${target}: the folder ${path.dirname(target)} does not exist\n`);
+      expect(fs.readdirSync(dir)).toEqual([]);
+      // Into a file as if it were a folder: refused as well.
+      fs.writeFileSync(path.join(dir, 'file'), 'x');
+      const notFolder = await runCli(['diagram', '-o', path.join(dir, 'file', 'x.txt')], { cwd: dir });
+      expect(notFolder.code).toBe(3);
+      expect(notFolder.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(fs.readdirSync(dir)).toEqual(['file']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 });
 
@@ -201,8 +329,11 @@ describe('kms-recover history and status', () => {
     expect(names).toContain('lease.taken-over');
     expect(names.indexOf('lease.taken-over')).toBeLessThan(names.indexOf('drift.service-running'));
 
-    const text = await runCli(['diagram', '--db', sim.db]);
+    const text = await runCli(['diagram', '--detail', '--db', sim.db]);
     expect(text.stdout).toMatch(new RegExp(`\\[x\\] running .*<== run ${status.runId} ended here`));
+    const overview = await runCli(['diagram', '--db', sim.db]);
+    expect(overview.stdout.split('\n')[1]).toMatch(new RegExp(`^Run ${status.runId}: recovery complete, the original Key Management Server is running`));
+    expect(overviewRows(overview.stdout).map((r) => r[0])).toEqual(SIX_STATES.map(() => '[x]'));
     await runCli(['sim', 'stop', sim.root]);
   }, 90_000);
 
@@ -210,7 +341,7 @@ describe('kms-recover history and status', () => {
     const sim = await simFixture();
     await failedRun(sim);
     expect((await runCli(['history', '--db', sim.db])).code).toBe(2);
-    const unknown = await runCli(['history', 'nope', '--json', '--db', sim.db]);
+    const unknown = await runCli(['history', 'ffff0000', '--json', '--db', sim.db]);
     expect(unknown.code).toBe(7);
     expect(parseJson<{ error: { code: string } }>(unknown).error.code).toBe('RUN_NOT_FOUND');
   }, 60_000);

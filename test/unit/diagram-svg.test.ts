@@ -1,7 +1,7 @@
 import { DOMParser } from '@xmldom/xmldom';
 import { describe, expect, it } from 'vitest';
 import { RECOVERY_STATES, recoveryMachine } from '../../machines/index.js';
-import { machineGraph, renderDiagram, runOverlay, type OverlayRun } from '../../recovery/diagram/index.js';
+import { machineGraph, renderDetail, runOverlay, type OverlayRun } from '../../recovery/diagram/index.js';
 
 const graph = machineGraph(recoveryMachine);
 
@@ -17,9 +17,9 @@ function texts(doc: ReturnType<typeof parseSvg>): string[] {
   return Array.from(doc.getElementsByTagName('text')).map((t) => t.textContent ?? '');
 }
 
-describe('SVG (rendered in-process by Graphviz compiled to WebAssembly)', () => {
+describe('the detailed SVG (--detail, rendered in-process by Graphviz compiled to WebAssembly)', () => {
   it('is well-formed SVG and names every state, every step and every guard', async () => {
-    const svg = await renderDiagram('svg');
+    const svg = await renderDetail('svg');
     expect(svg.startsWith('<?xml')).toBe(true);
     const doc = parseSvg(svg);
     const root = doc.documentElement!;
@@ -52,7 +52,7 @@ describe('SVG (rendered in-process by Graphviz compiled to WebAssembly)', () => 
       { seq: 2, event: 'xstate.done.actor.stopService', from: 'reinstalled', to: 'stopped', at: created, detail: { phase: 'working' } },
       { seq: 3, event: 'xstate.error.actor.clearKmsdata', from: 'stopped', to: 'stopped', at: failedAt, detail: { phase: 'failed' } },
     ]);
-    const doc = parseSvg(await renderDiagram('svg', overlay));
+    const doc = parseSvg(await renderDetail('svg', overlay));
     expect(texts(doc)).toContain('run feed0001: stopped, step failed (clearKmsdata: FILE_IN_USE)');
     const failed = Array.from(doc.getElementsByTagName('g')).find((g) => g.getElementsByTagName('title')[0]?.textContent === 'stopped.failed')!;
     expect(failed.getElementsByTagName('path')[0]?.getAttribute('fill')).toBe('#f9d0d0');
