@@ -26,7 +26,8 @@ export function currentProcess(): LeaseHolder {
   return { host: os.hostname(), pid: process.pid, processStart: processStartOf(process.pid) };
 }
 
-function pidExists(pid: number): boolean {
+/** Whether a process with this pid exists on this machine (whoever it is). */
+export function pidExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

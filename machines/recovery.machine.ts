@@ -47,6 +47,13 @@ function rewindTo(...targets: RecoveryState[]) {
   }));
 }
 
+/** Kmsdata is not what the restore left (or was written into after the clear): clear it and restore it again. */
+const REDO_AFTER_DRIFT = {
+  guard: { type: 'kmsdataDrifted' as const, params: ({ event }: { event: { error: unknown } }) => ({ error: event.error }) },
+  target: '#recovery.stopped',
+  actions: 'recordDriftRedo' as const,
+};
+
 export const recoveryMachine = setup({
   types: {} as { context: RecoveryContext; input: RecoveryInput; events: RecoveryEvent },
   actors: {
@@ -197,12 +204,7 @@ export const recoveryMachine = setup({
               },
             ],
             onError: [
-              {
-                // Kmsdata is not what the restore left: clear it and restore it again.
-                guard: { type: 'kmsdataDrifted', params: ({ event }) => ({ error: event.error }) },
-                target: '#recovery.stopped',
-                actions: 'recordDriftRedo',
-              },
+              REDO_AFTER_DRIFT,
               {
                 target: 'failed',
                 actions: { type: 'recordStepError', params: ({ event }) => ({ step: 'restoreKmsdata', error: event.error }) },
@@ -241,12 +243,7 @@ export const recoveryMachine = setup({
               },
             ],
             onError: [
-              {
-                // Kmsdata is not what the restore left: clear it and restore it again.
-                guard: { type: 'kmsdataDrifted', params: ({ event }) => ({ error: event.error }) },
-                target: '#recovery.stopped',
-                actions: 'recordDriftRedo',
-              },
+              REDO_AFTER_DRIFT,
               {
                 target: 'failed',
                 actions: { type: 'recordStepError', params: ({ event }) => ({ step: 'setCredential', error: event.error }) },
@@ -285,12 +282,7 @@ export const recoveryMachine = setup({
               },
             ],
             onError: [
-              {
-                // Kmsdata is not what the restore left: clear it and restore it again.
-                guard: { type: 'kmsdataDrifted', params: ({ event }) => ({ error: event.error }) },
-                target: '#recovery.stopped',
-                actions: 'recordDriftRedo',
-              },
+              REDO_AFTER_DRIFT,
               {
                 // A wrong alpha string is not fixed by starting again: go back and ask for the right one.
                 guard: { type: 'alphaWasRejected', params: ({ event }) => ({ error: event.error }) },

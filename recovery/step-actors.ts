@@ -115,9 +115,11 @@ export function stepActors(env: StepEnvironment) {
    * the tool verifies on the server what can be verified before the run goes on.
    */
   async function manualStep(name: StepName, state: RecoveryState, input: StepInputs[StepName], guard: ChangeGuard): Promise<StepOutputs[StepName]> {
-    // Before the operator gives the alpha string or starts the service, Kmsdata is checked as for the tool's own steps.
-    if (name === 'setCredential' || (name === 'startService' && (await env.host.queryService(input.serviceName)).state !== 'running')) {
-      await assertStillRestored((input as StepInputs['setCredential']).kmsdata, name, guard);
+    // Before the operator gives the alpha string or starts the service, Kmsdata is checked as
+    // for the tool's own steps (not once the operator has started the KMS on it: it is in use).
+    if ((name === 'setCredential' || name === 'startService') && 'kmsdata' in input
+        && (await env.host.queryService(input.serviceName)).state !== 'running') {
+      await assertStillRestored(input.kmsdata, name, guard);
     }
     if (!env.store.confirmedSinceLastAttempt(env.runId, name)) {
       throw new KmsRecoverError('MANUAL_STEP_PENDING',

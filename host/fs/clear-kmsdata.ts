@@ -67,7 +67,9 @@ export async function clearKmsdata(kmsdata: string, runId: string, options: Clea
       }
       removed += 1;
     }
-    // What was moved must stay moved after a power loss before `cleared` is committed.
+    // The folder emptied is still the pinned one, and what was moved must stay moved after a
+    // power loss before `cleared` is committed.
+    await assertPinned();
     if (removed > 0) {
       await fsyncDir('.');
       await fsyncDir(quarantineHere);

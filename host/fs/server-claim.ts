@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { KmsRecoverError } from '../../errors/index.js';
 import type { ClaimOutcome, ServerClaim } from '../types.js';
+import { pidExists } from '../process-identity.js';
 import { errnoOf, fsyncDir } from './durable.js';
 
 /**
@@ -114,17 +115,8 @@ async function removeStaleTemps(dir: string): Promise<void> {
     const stats = await lstat(full).catch(() => null);
     if (!stats?.isFile()) continue;
     const pid = name.startsWith(here) ? Number(name.slice(here.length, -'.tmp'.length)) : NaN;
-    const gone = Number.isInteger(pid) && pid !== process.pid && !processExists(pid);
+    const gone = Number.isInteger(pid) && pid !== process.pid && !pidExists(pid);
     if (gone || now - stats.mtimeMs > STALE_TEMP_MS) await unlink(full).catch(() => undefined);
-  }
-}
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
