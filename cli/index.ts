@@ -110,7 +110,9 @@ program.command('status')
   .action(run(async (runId: string | undefined, opts) => (await import('./commands/status.js')).statusCommand(runId, opts)));
 
 program.command('list')
-  .description('all runs in the database, newest first')
+  .description('the runs in the database, newest first (the 20 newest; --all for every one)')
+  .option('--all', 'every run')
+  .option('--limit <n>', 'the n newest runs')
   .addOption(dbOption())
   .option('--json', 'print as JSON')
   .action(run(async (opts) => (await import('./commands/list.js')).listCommand(opts)));

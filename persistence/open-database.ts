@@ -68,7 +68,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): { db: Db;
       }
       return { db, migration: { fromVersion: version, toVersion: version, applied: 0 } };
     }
-    db.pragma('journal_mode = WAL');
+    setWalMode(db, options.busyTimeoutMs ?? 5000);
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     const migration = migrate(db, file);
@@ -94,6 +94,24 @@ function assertSqliteHeader(file: string): void {
     }
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/**
+ * Switching a new database to WAL needs it to itself for a moment, and SQLite does not wait for
+ * that: two processes creating one database at once would see SQLITE_BUSY. Wait as for a writer.
+ */
+function setWalMode(db: Db, busyTimeoutMs: number): void {
+  const deadline = Date.now() + busyTimeoutMs;
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      const code = String((error as { code?: unknown }).code ?? '');
+      if (!code.startsWith('SQLITE_BUSY') || Date.now() >= deadline) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
   }
 }
 

@@ -136,13 +136,18 @@ export class RunStore {
     return row ? toRun(row) : null;
   }
 
-  /** Every run, newest first, without their snapshots, with its lease holder if any. */
-  *listRuns(): Generator<Omit<RunRecord, 'snapshot'> & { lease: LeaseRecord | null }> {
+  /** How many runs the database holds. */
+  runCount(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM runs').get() as { n: number }).n;
+  }
+
+  /** The runs, newest first (the `limit` newest, or all), without their snapshots, each with its lease holder if any. */
+  *listRuns(limit?: number): Generator<Omit<RunRecord, 'snapshot'> & { lease: LeaseRecord | null }> {
     const rows = this.db.prepare(`SELECT r.id, r.host, r.machine_version, r.definition_hash, r.adapter, r.adapter_config, r.state, r.phase,
         '""' AS snapshot, r.options, r.created_at, r.updated_at, r.server_key, r.closed_at, r.fence,
         l.host AS lease_host, l.pid AS lease_pid, l.process_start AS lease_process_start, l.acquired_at AS lease_acquired_at,
         l.heartbeat_at AS lease_heartbeat_at, l.generation AS lease_generation
-      FROM runs r LEFT JOIN leases l ON l.run_id = r.id ORDER BY r.created_at DESC, r.id DESC`).iterate() as IterableIterator<RunRow & LeaseColumns>;
+      FROM runs r LEFT JOIN leases l ON l.run_id = r.id ORDER BY r.created_at DESC, r.id DESC LIMIT ?`).iterate(limit ?? -1) as IterableIterator<RunRow & LeaseColumns>;
     for (const row of rows) {
       const { snapshot: _unused, ...rest } = toRun(row);
       const lease = row.lease_host === null ? null

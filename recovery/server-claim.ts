@@ -1,8 +1,8 @@
 import { KmsRecoverError } from '../errors/index.js';
 import type { Host, ServerClaim } from '../host/types.js';
 import os from 'node:os';
-import { peekRun, type LeaseRecord, type RunStore } from '../persistence/index.js';
-import { holderIsAlive } from './lease-policy.js';
+import { peekRun, type LeaseRecord, type PeekedRun, type RunStore } from '../persistence/index.js';
+import { driverOf, holderIsAlive } from './lease-policy.js';
 
 /**
  * The key that names a server in the database: its Kmsdata folder, absolute (compared without
@@ -20,11 +20,11 @@ export function claimedBy(claim: ServerClaim | null, claimPath: string, here: { 
       { claim: claimPath });
   }
   const dbFlag = claim.db === here.dbPath ? '' : ` --db ${quote(claim.db)}`;
-  const peek = here.store && claim.db === here.dbPath ? localPeek(here.store, claim.runId) : peekRun(claim.db, claim.runId);
+  const peek = peekRun(claim.db, claim.runId);
   const detail = { runId: claim.runId, db: claim.db, claimHost: claim.host, claimedAt: claim.claimedAt, claim: claimPath };
   if (peek.found) {
     return new KmsRecoverError('SERVER_CLAIMED',
-      `this server is being recovered by run ${claim.runId} (${peek.state}, ${peek.phase}; database ${claim.db}; started ${claim.claimedAt} on ${claim.host}): continue it with kms-recover resume ${claim.runId}${dbFlag}, or end it with kms-recover abandon ${claim.runId}${dbFlag}`,
+      `this server is being recovered by run ${claim.runId} (at ${peek.state}, ${whereRunIs(peek)}; database ${claim.db}; started ${claim.claimedAt} on ${claim.host}): ${whatToType(peek, claim.runId, dbFlag)}`,
       { ...detail, state: peek.state, phase: peek.phase });
   }
   const why = peek.why === 'no-database' ? `its database ${claim.db} is gone`
@@ -42,7 +42,7 @@ export function claimedBy(claim: ServerClaim | null, claimPath: string, here: { 
  */
 export async function releaseIfStillborn(host: Host, kmsdata: string, claim: ServerClaim | null, here: { store: RunStore | null; dbPath: string }): Promise<boolean> {
   if (!claim || claim.host !== os.hostname()) return false;
-  const peek = here.store && claim.db === here.dbPath ? localPeek(here.store, claim.runId) : peekRun(claim.db, claim.runId);
+  const peek = peekRun(claim.db, claim.runId);
   // A lost database (or one that cannot be read) may have held a run that changed the server: never released here.
   if (peek.found || peek.why !== 'no-run') return false;
   const claimer: LeaseRecord = {
@@ -53,14 +53,20 @@ export async function releaseIfStillborn(host: Host, kmsdata: string, claim: Ser
   return host.releaseServerClaim(kmsdata, claim.runId);
 }
 
-function localPeek(store: RunStore, runId: string): ReturnType<typeof peekRun> {
-  try {
-    const run = store.getRun(runId);
-    return { found: true, state: run.state, phase: run.phase, closedAt: run.closedAt };
-  } catch {
-    return { found: false, why: 'no-run' };
-  }
+/** Whether somebody drives the run now, in words. */
+function whereRunIs(peek: Extract<PeekedRun, { found: true }>): string {
+  const driver = driverOf(peek.lease);
+  if (driver.kind === 'live') return `being driven by pid ${driver.lease.pid} on ${driver.lease.host}`;
+  if (peek.phase === 'done') return 'the KMS runs, its clean-up was cut off';
+  if (peek.phase === 'failed') return 'stopped after a failed step';
+  return driver.kind === 'silent' ? `its driver on ${driver.lease.host} has been silent for ${Math.round(driver.silentMs / 1000)} s` : 'interrupted: nobody drives it';
 }
+
+function whatToType(peek: Extract<PeekedRun, { found: true }>, runId: string, dbFlag: string): string {
+  if (driverOf(peek.lease).kind === 'live') return `wait for it, or look at it with kms-recover status ${runId}${dbFlag}`;
+  return `continue it with kms-recover resume ${runId}${dbFlag}, or end it with kms-recover abandon ${runId}${dbFlag}`;
+}
+
 
 function quote(value: string): string {
   return /^[\w:\\/.+-]+$/.test(value) ? value : `"${value}"`;

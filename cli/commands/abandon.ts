@@ -40,7 +40,8 @@ export async function abandonCommand(runId: string, options: AbandonCommandOptio
     const report = await abandonRun({
       store: session.store, leases: session.leases, host, run, me: session.me, isAlive: holderIsAlive, reason: options.reason ?? null,
       confirm: async (condition) => {
-        if (!options.json) for (const line of describeCondition(condition)) process.stderr.write(`  ${line}\n`);
+        // Shown before the question; with --yes the report below says it once.
+        if (!options.json && !options.yes) for (const line of describeCondition(condition)) process.stderr.write(`  ${line}\n`);
         await confirmOrRefuse(`Abandon run ${run.id} at ${run.state}? It is never driven again; nothing on the server is changed now.`, options.yes);
       },
     });

@@ -1,6 +1,7 @@
 import { driverOf as driverView } from '../../recovery/lease-policy.js';
 import type { LeaseRecord } from '../../persistence/index.js';
-import { printJson, printLine } from '../output.js';
+import { KmsRecoverError } from '../../errors/index.js';
+import { printLine } from '../output.js';
 import { openSession } from '../session.js';
 
 /** Who drives a run: nobody, a live holder, or a stale one (dead here, or silent elsewhere). */
@@ -14,26 +15,56 @@ function driverOf(lease: LeaseRecord | null, now: number): { driver: string; sta
   }
 }
 
-export function listCommand(options: { db?: string; json?: boolean }): void {
+/** The runs a plain `list` shows: the newest, enough for an outage; `--all` shows every one. */
+const DEFAULT_PAGE = 20;
+
+/**
+ * Lists runs newest first, streaming: each row is printed as it is read, so a database of
+ * thousands of runs costs what its first page costs (`list --json | head` stops reading early).
+ */
+export function listCommand(options: { db?: string; json?: boolean; all?: boolean; limit?: string }): void {
+  const limit = options.all ? undefined : options.limit === undefined ? DEFAULT_PAGE : parseLimit(options.limit);
   const session = openSession(options.db, { mustExist: true });
   try {
     const now = Date.now();
-    const runs = [...session.store.listRuns()].map((r) => ({
-      runId: r.id, state: r.state, phase: r.phase, done: r.phase === 'done', host: r.host, adapter: r.adapter,
-      createdAt: r.createdAt, updatedAt: r.updatedAt, lease: r.lease, ...driverOf(r.lease, now),
-    }));
+    let shown = 0;
+    let stale = false;
+    if (options.json) process.stdout.write('[');
+    for (const r of session.store.listRuns(limit)) {
+      const run = {
+        runId: r.id, state: r.state, phase: r.phase, done: r.phase === 'done', host: r.host, adapter: r.adapter,
+        createdAt: r.createdAt, updatedAt: r.updatedAt, closedAt: r.closedAt, lease: r.lease, ...driverOf(r.lease, now),
+      };
+      stale ||= run.stale;
+      if (options.json) {
+        // The same bytes as one pretty-printed array, written an element at a time.
+        process.stdout.write(`${shown === 0 ? '\n' : ',\n'}${JSON.stringify(run, null, 2).replace(/^/gm, '  ')}`);
+      } else {
+        if (shown === 0) printLine(`${'RUN'.padEnd(10)}${'STATE'.padEnd(16)}${'PHASE'.padEnd(10)}${'UPDATED'.padEnd(26)}DRIVEN BY`);
+        printLine(`${run.runId.padEnd(10)}${run.state.padEnd(16)}${run.phase.padEnd(10)}${run.updatedAt.padEnd(26)}${run.driver}`);
+      }
+      shown += 1;
+    }
     if (options.json) {
-      printJson(runs);
+      process.stdout.write(shown === 0 ? ']\n' : '\n]\n');
       return;
     }
-    if (runs.length === 0) {
+    if (shown === 0) {
       printLine('No runs yet.');
       return;
     }
-    printLine(`${'RUN'.padEnd(10)}${'STATE'.padEnd(16)}${'PHASE'.padEnd(9)}${'UPDATED'.padEnd(26)}DRIVEN BY`);
-    for (const r of runs) printLine(`${r.runId.padEnd(10)}${r.state.padEnd(16)}${r.phase.padEnd(9)}${r.updatedAt.padEnd(26)}${r.driver}`);
-    if (runs.some((r) => r.stale)) printLine('A stale run can be resumed (dead holder on this host) or taken over: kms-recover takeover <run>');
+    if (limit !== undefined && shown === limit) {
+      const total = session.store.runCount();
+      if (total > shown) printLine(`(the ${shown} newest of ${total} runs; kms-recover list --all shows every one)`);
+    }
+    if (stale) printLine('A stale run can be resumed (dead holder on this host) or taken over: kms-recover takeover <run>');
   } finally {
     session.close();
   }
+}
+
+function parseLimit(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new KmsRecoverError('USAGE', `--limit takes a whole number of runs, at least 1, not "${value}"`);
+  return n;
 }

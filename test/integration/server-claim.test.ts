@@ -60,7 +60,7 @@ describe('one server, one recovery', () => {
         const loser = results[1 - winner]!;
         const winnerRun = await runIdOf(sim, dbs[winner]);
         expectRefusedByClaim(loser, winnerRun);
-        expect(loser.stderr).toMatch(/kms-recover (resume|abandon) /);
+        expect(loser.stderr).toMatch(/being driven by pid \d+|kms-recover (resume|abandon|status) /);
         await expectRecovered(sim);
         if (!shared) {
           // The loser's database, if it was created at all, holds no run.
