@@ -115,8 +115,8 @@ export interface LedgerEntry {
 export interface ClearOptions extends ChangeGuard {
   /** Kmsdata's identity pinned at the start checks; null for a run from before pinning. */
   expected: FolderIdentity | null;
-  /** Records an entry durably before it is moved (the quarantine ledger). */
-  record: (entry: LedgerEntry) => void;
+  /** Records entries durably (one transaction) before any of them is moved (the quarantine ledger). */
+  record: (entries: readonly LedgerEntry[]) => void;
 }
 
 /** What deleting a quarantine did: entries that matched their ledger were deleted, the rest kept. */

@@ -33,8 +33,8 @@ export class FencedRun {
     this.store.updateOptions(this.runId, options, detail, this.token);
   }
 
-  recordQuarantined(entry: LedgerEntry): void {
-    this.store.recordQuarantined(this.runId, entry, this.token);
+  recordQuarantined(entries: readonly LedgerEntry[]): void {
+    this.store.recordQuarantined(this.runId, entries, this.token);
   }
 
   close(how: { abandoned: boolean; event: string; detail: Record<string, unknown> }): void {

@@ -270,11 +270,11 @@ export class RunStore {
     }).immediate();
   }
 
-  /** Records an entry about to be moved into the run's quarantine (before the move). */
-  recordQuarantined(runId: string, entry: LedgerEntry, token?: number): void {
+  /** Records entries about to be moved into the run's quarantine, in one transaction (before any move). */
+  recordQuarantined(runId: string, entries: readonly LedgerEntry[], token?: number): void {
     this.db.transaction(() => {
       this.current(runId, token);
-      this.cached(`INSERT INTO quarantine_ledger (run_id, stored_as, name, kind, size, sha256, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+      for (const entry of entries) this.cached(`INSERT INTO quarantine_ledger (run_id, stored_as, name, kind, size, sha256, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (run_id, stored_as) DO UPDATE SET name = excluded.name, kind = excluded.kind, size = excluded.size, sha256 = excluded.sha256, recorded_at = excluded.recorded_at`)
         .run(runId, entry.storedAs, entry.name, entry.kind, entry.size, entry.sha256, now());
     }).immediate();

@@ -231,7 +231,7 @@ export function stepActors(env: StepEnvironment) {
       }
       await ensureStopped(serviceName, 'clearKmsdata', guard);
       const report = await env.host.clearKmsdata(kmsdata, env.runId, {
-        ...guard, expected: kmsdataIdentity, record: (entry) => env.fenced.recordQuarantined(entry),
+        ...guard, expected: kmsdataIdentity, record: (entries) => env.fenced.recordQuarantined(entries),
       });
       return { removed: report.removed, remaining: report.remaining, quarantine: report.quarantine };
     }),

@@ -47,11 +47,21 @@ export async function clearKmsdata(kmsdata: string, runId: string, options: Clea
         throw new KmsRecoverError('PATH_UNSAFE', `${quarantine} is not a plain folder; nothing was moved`, { path: quarantine });
       }
     }
+    // Every entry is described (kind, size, SHA-256) and given its name in the quarantine, and
+    // the whole ledger is committed in one transaction, before the first move.
+    const taken = new Set(entries.length > 0 ? await readdir(quarantineHere) : []);
+    const ledger: LedgerEntry[] = [];
     for (const name of entries) {
       mayAct();
+      let storedAs = name;
+      for (let i = 1; taken.has(storedAs); i += 1) storedAs = `${name}.${i}`;
+      taken.add(storedAs);
+      ledger.push(await describeEntry(name, name, storedAs));
+    }
+    if (ledger.length > 0) options.record(ledger);
+    for (const { name, storedAs } of ledger) {
+      mayAct();
       await assertPinned();
-      const storedAs = await freeName(quarantineHere, name);
-      options.record(await describeEntry(name, name, storedAs));
       try {
         await renameWithRetry(name, path.join(quarantineHere, storedAs));
       } catch (error) {
@@ -136,12 +146,6 @@ export async function runFolders(kmsdata: string): Promise<RunFolder[]> {
   return folders;
 }
 
-/** The entry's name inside the quarantine, suffixed if a previous attempt already used it. */
-async function freeName(quarantine: string, name: string): Promise<string> {
-  let candidate = name;
-  for (let i = 1; await lstat(path.join(quarantine, candidate)).then(() => true, () => false); i += 1) candidate = `${name}.${i}`;
-  return candidate;
-}
 
 async function renameWithRetry(from: string, to: string): Promise<void> {
   for (let attempt = 0; ; attempt += 1) {

@@ -59,7 +59,7 @@ let ledger: LedgerEntry[] = [];
 /** The clear's options as a run gives them: no pinned identity (tests pin on their own), a ledger in memory. */
 const clearOptions = (expected: FolderIdentity | null = null): ClearOptions => {
   ledger = [];
-  return { expected, record: (entry) => { ledger = [...ledger.filter((e) => e.storedAs !== entry.storedAs), entry]; } };
+  return { expected, record: (entries) => { ledger = [...ledger.filter((e) => !entries.some((n) => n.storedAs === e.storedAs)), ...entries]; } };
 };
 
 describe('clearKmsdata', () => {
