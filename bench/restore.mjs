@@ -88,7 +88,7 @@ export async function bench() {
       },
       sides: {
         tool: async () => {
-          const report = await restoreKmsdata(backup, kmsdata, manifest);
+          const report = await restoreKmsdata(backup, kmsdata, manifest, 'bench');
           if (report.fileCount !== FILE_COUNT) throw new Error('restore copied the wrong number of files');
         },
         cp: () => run('cp', ['-a', backup, cpDest]),

@@ -32,8 +32,9 @@ export function buildStore(file, runs) {
   snapshot.value = 'running';
   snapshot.status = 'done';
   const snapshotJson = JSON.stringify(snapshot);
-  const insertRun = db.prepare(`INSERT INTO runs (id, host, machine_version, definition_hash, adapter, adapter_config, state, phase, snapshot, created_at, updated_at)
-    VALUES (?, ?, 1, ?, 'sim', '{"simRoot":"C:\\\\"}', ?, ?, ?, ?, ?)`);
+  // Finished runs are closed (v3 schema); the unfinished ones each recover a server of their own.
+  const insertRun = db.prepare(`INSERT INTO runs (id, host, machine_version, definition_hash, adapter, adapter_config, state, phase, snapshot, created_at, updated_at, closed_at, server_key)
+    VALUES (?, ?, 1, ?, 'sim', '{"simRoot":"C:\\\\"}', ?, ?, ?, ?, ?, CASE WHEN ? = 'done' THEN ? END, 'C:\\KMS' || ? || '\\Exchsrvr\\Kmsdata')`);
   const insertEvent = db.prepare('INSERT INTO events (run_id, seq, event, from_state, to_state, at, detail) VALUES (?, ?, ?, ?, ?, ?, ?)');
   const base = Date.parse('2024-01-01T00:00:00Z');
   const ids = [];
@@ -45,7 +46,7 @@ export function buildStore(file, runs) {
       const at = (seq) => new Date(created + seq * 1000).toISOString();
       const finished = r % 10 !== 0; // one run in ten is left unfinished
       insertRun.run(id, `KMS${String(r % 50).padStart(2, '0')}`, 'f'.repeat(64), finished ? 'running' : 'restored', finished ? 'done' : 'failed',
-        snapshotJson, at(0), at(EVENTS_PER_RUN));
+        snapshotJson, at(0), at(EVENTS_PER_RUN), finished ? 'done' : 'failed', at(EVENTS_PER_RUN), id);
       let seq = 1;
       insertEvent.run(id, seq, 'run.created', null, 'reinstalled', at(seq), JSON.stringify({ backupFiles: 1000, backupBytes: 209715200, backupDigest: 'c7f1a0d2'.repeat(8) }));
       // Retries fill the log up to EVENTS_PER_RUN: each step fails (file in use) a few times first.
@@ -98,7 +99,7 @@ export async function bench() {
     return table(`4. Store scale (${big.runs} runs / ${big.events} events, ${mb(bigDb)}, built in ${buildSeconds.toFixed(1)} s; against 1 run / ${small.events} events)`, [
       row({ name: '`status --json` (latest run)', tool: times.statusBig, baseline: times.statusSmall, baselineName: 'same, database with one run', target: 1.2 }),
       row({ name: '`status <run-id> --json`', tool: times.namedBig, baseline: times.namedSmall, baselineName: 'same, database with one run', target: 1.2 }),
-      row({ name: '`list --json \\| head -n 20`', tool: times.listBig, baseline: times.listSmall, baselineName: 'same, database with one run' }),
+      row({ name: '`list --json \\| head -n 20` (the default page, streamed)', tool: times.listBig, baseline: times.listSmall, baselineName: 'same, database with one run', target: 1.2 }),
     ]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
