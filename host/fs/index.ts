@@ -23,7 +23,7 @@ export const fsKmsdataOperations: KmsdataOperations & StartupDiskReader = {
   releaseServerClaim: (kmsdata, runId) => releaseServerClaim(kmsdata, runId),
   restoreKmsdata: (backup, kmsdata, manifest, runId, options) => restoreKmsdata(backup, kmsdata, manifest, runId, options),
   checkBackupAgainstManifest: (backup, manifest) => compareToManifest(backup, manifest, { contents: false }),
-  verifyKmsdata: async (kmsdata, manifest) => compareToManifest(await assertKmsdataPath(kmsdata), manifest),
+  verifyKmsdata: async (kmsdata, manifest, guard) => compareToManifest(await assertKmsdataPath(kmsdata), manifest, { signal: guard?.signal }),
   readStartupDisk: (file) => readStartupDisk(file),
 };
 

@@ -144,7 +144,7 @@ export async function buildManifest(dir: string): Promise<Manifest> {
 export async function compareToManifest(
   dir: string,
   manifest: Manifest,
-  options: { contents?: boolean } = {},
+  options: { contents?: boolean; signal?: AbortSignal } = {},
 ): Promise<VerifyReport> {
   const hashContents = options.contents ?? true;
   const entries = await listTree(dir);
@@ -165,6 +165,8 @@ export async function compareToManifest(
     if (found.kind !== 'file') { note(f.path, `a ${found.kind === 'dir' ? 'folder' : found.kind}, expected a file`); continue; }
     if (found.size !== f.size) { note(f.path, `size ${found.size}, expected ${f.size}`); continue; }
     if (!hashContents) continue;
+    // A time limit or a lost lease stops the hashing at the next file.
+    options.signal?.throwIfAborted();
     const { size, sha256 } = await sha256File(found.fullPath);
     if (size !== f.size) note(f.path, `size ${size}, expected ${f.size}`);
     else if (sha256 !== f.sha256) note(f.path, 'content differs');

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventRows } from '../helpers/event-rows.js';
@@ -69,6 +70,23 @@ describe('durable retries and timeouts', () => {
     expect(status).toMatchObject({ state: 'reinstalled', phase: 'failed', lastError: { code: 'STEP_TIMEOUT' } });
     const started = eventRows(sim.db).find((e) => e.event === 'step.started')!;
     expect(Date.parse(String(started.detail?.deadlineAt)) - Date.parse(started.at)).toBe(1000);
+  });
+
+  it('a restore over its time limit stops at its next file: STEP_TIMEOUT, the process ends by itself, resume finishes', async () => {
+    const sim = await simFixture(['--extra-files', '20']);
+    const result = await start(sim, ['--startup-disk', sim.startupDisk, '--timeout', 'restoreKmsdata=1', '--attempts', 'restoreKmsdata=1'],
+      { KMS_RECOVER_DELAY_AT: 'restore-after-file:2:1500' });
+    expect(result.code).toBe(4);
+    expect(result.stdout).toMatch(/step restoreKmsdata did not finish within 1 s/);
+    expect(result.stdout).not.toMatch(/could not be stopped/);
+    const status = await statusOf(sim);
+    expect(status).toMatchObject({ state: 'cleared', phase: 'failed', lastError: { code: 'STEP_TIMEOUT' } });
+    // The copy stopped: no staging copy left, Kmsdata still empty.
+    expect(fs.readdirSync(sim.kmsdata)).toEqual([]);
+    expect(fs.readdirSync(path.dirname(sim.kmsdata)).filter((n) => n.includes('restore-staging'))).toEqual([]);
+    const resumed = await runCli(['resume', '--db', sim.db, '--startup-disk', sim.startupDisk, '--timeout', 'restoreKmsdata=600']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup));
   });
 
   it('refuses option values the runtime cannot honour, exactly, and changes nothing', async () => {
