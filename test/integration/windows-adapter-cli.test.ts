@@ -13,7 +13,7 @@ describe.skipIf(process.platform === 'win32')('start --adapter windows off Windo
       'start', '--adapter', 'windows', '--kmsdata', sim.kmsdata, '--backup', sim.backup, '--startup-disk', sim.startupDisk, '--db', sim.db,
     ]);
     expect(result.code).toBe(3);
-    expect(result.stderr).toBe(`kms-recover: the windows adapter drives sc.exe and PowerShell on the Exchange server itself; this is ${process.platform}: use --adapter sim to practise\n`);
+    expect(result.stderr).toBe(`kms-recover: the windows adapter calls the Windows service control manager API, from the Exchange server or a Windows workstation; this is ${process.platform}: use --adapter sim to practise\n`);
     expect(result.stdout).toBe('');
     expect(fs.existsSync(sim.db)).toBe(false);
     expect({ kmsdata: treeBytes(sim.kmsdata), backup: treeBytes(sim.backup) }).toEqual(before);
