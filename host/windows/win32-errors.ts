@@ -84,7 +84,11 @@ export function win32Error(error: number, ctx: Win32Context): KmsRecoverError {
   const detail = { service: ctx.service, server: ctx.server, api: ctx.api, win32Error: error, win32Name: entry?.name };
   const said = `${ctx.api} error ${error}${entry ? ` ${entry.name}` : ''}`;
   if (!entry) {
-    return new KmsRecoverError(stepCode(ctx.op), `${OP_TEXT[ctx.op]} ${target} failed (${said}); then run kms-recover resume`, detail);
+    // Not reaching the server at all is SERVER_UNREACHABLE whatever the number.
+    if (ctx.op === 'connect' || ctx.op === 'share') {
+      return new KmsRecoverError('SERVER_UNREACHABLE', `${OP_TEXT[ctx.op]} ${target} failed (${said}): ${noRoute({ server })}`, detail);
+    }
+    return new KmsRecoverError(stepCode(ctx.op), `${OP_TEXT[ctx.op]} ${target} failed (${said}); find its cause, then run kms-recover resume`, detail);
   }
   const code = typeof entry.code === 'function' ? entry.code(ctx.op) : entry.code;
   return new KmsRecoverError(code, `${OP_TEXT[ctx.op]} ${target} failed (${said}): ${entry.text({ service: ctx.service, server })}`, detail);

@@ -35,8 +35,9 @@ async function simServer(): Promise<ContractServer> {
       if (on) await fsp.writeFile(hangFile, '');
       else await fsp.rm(hangFile, { force: true });
     },
-    // On Linux a folder holding an open file can always be renamed; the simulator does not model it.
-    differences: { renamesFolderHoldingOpenFile: true },
+    // On Linux a folder holding an open file can always be renamed, and the file read: the
+    // simulator models the KMS's lock for clear and restore only.
+    differences: { renamesFolderHoldingOpenFile: true, readsFileHeldOpen: true },
     note: () => undefined,
   };
 }
