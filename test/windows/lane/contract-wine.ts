@@ -88,6 +88,18 @@ test('wine: --server with this computer\'s own name drives the same service cont
   assert.equal((await byName.queryService(s.missingService)).state, 'missing');
 }));
 
+test('wine differs from Windows: OpenSCManagerW ignores the machine name (Windows answers 1722/53 for an unknown one)', () => withServer(async (s) => {
+  const { createWindowsHost } = await import('../../../host/windows/index.js');
+  const nowhere = createWindowsHost({ ...lane.hostOptions, server: 'KMS-NO-SUCH-HOST' });
+  const status = await nowhere.queryService(KMS_SERVICE_NAME).catch((error: { code?: string }) => error);
+  if ('state' in status) {
+    assert.equal(status.state, 'running', 'wine answered for its own service control manager');
+    s.note('wine ignored the machine name \\\\KMS-NO-SUCH-HOST and answered from its own service control manager: the remote SCM is not tested by this lane');
+  } else {
+    assert.equal(status.code, 'SERVER_UNREACHABLE');
+  }
+}));
+
 test('wine: an admin share that cannot be reached is SERVER_UNREACHABLE, with the Windows error', () => {
   const parts = uncKmsdataParts('\\\\KMS-NO-SUCH-HOST\\C$\\exchsrvr\\KMSDATA', 'KMS-NO-SUCH-HOST');
   let error: { code?: string; message?: string; detail?: Record<string, unknown> } | undefined;
