@@ -204,7 +204,7 @@ export const hostContract: readonly ContractCase[] = [
       if (renamed) await fsp.rename(aside, s.kmsdata);
       if (s.differences.renamesFolderHoldingOpenFile) {
         assert.equal(renamed, true, 'this implementation was said to allow the rename');
-        s.note('wine renamed the Kmsdata folder while the KMS held kmsdata.edb open without sharing; Windows refuses that rename');
+        s.note('the Kmsdata folder was renamed while the KMS held kmsdata.edb open without sharing (wine, Linux); Windows refuses that rename');
       } else {
         assert.equal(renamed, false, 'the folder was renamed while a file in it was held open');
       }
