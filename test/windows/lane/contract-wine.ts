@@ -64,6 +64,14 @@ test('wine: a start the service fails for another reason is SERVICE_START_FAILED
   assert.equal((await s.host.queryService(KMS_SERVICE_NAME)).state, 'stopped');
 }));
 
+test('wine: a start on an empty Kmsdata is SERVICE_START_FAILED (service specific error 2), not ALPHA_REJECTED', () => withServer(async (s) => {
+  await s.host.stopService(KMS_SERVICE_NAME);
+  await s.host.clearKmsdata(s.kmsdata, 'lane-run');
+  const error = await rejection(s.host.startService(KMS_SERVICE_NAME, [s.alpha]));
+  assert.equal(error.code, 'SERVICE_START_FAILED');
+  assert.match(error.message, /service specific error 2 \(WIN32_EXIT_CODE 1066, SERVICE_EXIT_CODE 2\)/);
+}));
+
 test('wine: a hung stop says STOP_PENDING, its PID and how to end it', () => withServer(async (s) => {
   await s.hangStop(true);
   const error = await rejection(s.host.stopService(KMS_SERVICE_NAME));
