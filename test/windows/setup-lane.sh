@@ -62,6 +62,9 @@ if [ ! -f "$WINEPREFIX/.kms-lane-ready" ]; then
   rm -rf "$WINEPREFIX"
   wine wineboot -i >/dev/null 2>&1
   wine winecfg /v win10 >/dev/null 2>&1
+  # Let this first session end (registry written, services.exe gone): services created while it
+  # winds down were not seen by the next session's service control manager.
+  wineserver -w
   touch "$WINEPREFIX/.kms-lane-ready"
 fi
 winpath() { printf 'Z:%s' "${1//\//\\}"; }
@@ -69,4 +72,6 @@ winpath() { printf 'Z:%s' "${1//\//\\}"; }
 wine sc stop MSExchangeKMS >/dev/null 2>&1 || true
 wine sc delete MSExchangeKMS >/dev/null 2>&1 || true
 wine sc create MSExchangeKMS binPath= "$(winpath "$EXE") $(winpath "$CACHE/work/standin.conf")" >/dev/null 2>&1
+wineserver -w
+grep -q 'Services\\\\MSExchangeKMS\]' "$WINEPREFIX/system.reg" || { say "registering MSExchangeKMS in wine failed" >&2; exit 1; }
 say "ready: $(wine --version), node.exe $NODE_WIN_VERSION, koffi $KOFFI_VERSION, MSExchangeKMS -> $(winpath "$EXE")"
