@@ -36,7 +36,7 @@ export const WIN32_TABLE: Readonly<Record<number, Win32Entry>> = {
   1053: { name: 'ERROR_SERVICE_REQUEST_TIMEOUT', code: stepCode, text: (t) => `${t.service} did not answer the service control manager in time: check it in the Services panel and the Application log, then run kms-recover resume` },
   1055: { name: 'ERROR_SERVICE_DATABASE_LOCKED', code: stepCode, text: () => 'the service database is locked (another program is changing services): wait, then run kms-recover resume' },
   1056: { name: 'ERROR_SERVICE_ALREADY_RUNNING', code: 'SERVICE_START_FAILED', text: (t) => `${t.service} is already running` },
-  1058: { name: 'ERROR_SERVICE_DISABLED', code: 'SERVICE_START_FAILED', text: (t) => `${t.service} is disabled: set its startup type to Manual (Services panel, or sc.exe config ${t.service} start= demand), then run kms-recover resume` },
+  1058: { name: 'ERROR_SERVICE_DISABLED', code: 'SERVICE_START_FAILED', text: (t) => `${t.service} is disabled: set its startup type to Manual (Services panel, or sc.exe ${t.server.startsWith('\\\\') ? `${t.server} ` : ''}config ${t.service} start= demand), then run kms-recover resume` },
   1060: { name: 'ERROR_SERVICE_DOES_NOT_EXIST', code: 'SERVICE_MISSING', text: (t) => `the service ${t.service} is not installed: reinstall Exchange Server, its service packs and Key Management Server first (KB step 1)` },
   1061: { name: 'ERROR_SERVICE_CANNOT_ACCEPT_CTRL', code: stepCode, text: (t) => `${t.service} cannot accept the request now (it is changing state): wait, then run kms-recover resume` },
   1062: { name: 'ERROR_SERVICE_NOT_ACTIVE', code: stepCode, text: (t) => `${t.service} is not running` },

@@ -48,7 +48,8 @@ describe('Windows error numbers -> the tool\'s codes, one table', () => {
     expect(win32Error(5, at('query')).message).toBe(
       'querying MSExchangeKMS failed (OpenServiceW error 5 ERROR_ACCESS_DENIED): access denied: run kms-recover from an elevated prompt (Run as administrator) as a member of the server\'s Administrators group');
     expect(win32Error(1058, at('start', 'StartServiceW', '\\\\KMSSERVER')).message).toBe(
-      'starting MSExchangeKMS on \\\\KMSSERVER failed (StartServiceW error 1058 ERROR_SERVICE_DISABLED): MSExchangeKMS is disabled: set its startup type to Manual (Services panel, or sc.exe config MSExchangeKMS start= demand), then run kms-recover resume');
+      'starting MSExchangeKMS on \\\\KMSSERVER failed (StartServiceW error 1058 ERROR_SERVICE_DISABLED): MSExchangeKMS is disabled: set its startup type to Manual (Services panel, or sc.exe \\\\KMSSERVER config MSExchangeKMS start= demand), then run kms-recover resume');
+    expect(win32Error(1058, at('start', 'StartServiceW')).message).toMatch(/or sc\.exe config MSExchangeKMS start= demand\)/);
     const unreachable = win32Error(1722, at('connect', 'OpenSCManagerW', '\\\\KMSSERVER'));
     expect(unreachable.message).toMatch(/^connecting to the service control manager of \\\\KMSSERVER failed \(OpenSCManagerW error 1722 RPC_S_SERVER_UNAVAILABLE\): no route to \\\\KMSSERVER: .*SMB 1\.0\/CIFS Client/);
   });

@@ -72,6 +72,14 @@ test('wine: a start on an empty Kmsdata is SERVICE_START_FAILED (service specifi
   assert.match(error.message, /service specific error 2 \(WIN32_EXIT_CODE 1066, SERVICE_EXIT_CODE 2\)/);
 }));
 
+test('wine: a clear while the KMS runs names the held file and says to stop the KMS first', () => withServer(async (s) => {
+  const error = await rejection(s.host.clearKmsdata(s.kmsdata, 'lane-run'));
+  assert.equal(error.code, 'FILE_IN_USE');
+  assert.match(error.message, /kmsdata\.edb/i);
+  assert.match(error.message, /; MSExchangeKMS is running: stop it, then run kms-recover resume$/);
+  assert.equal(error.detail.serviceState, 'running');
+}));
+
 test('wine: a hung stop says STOP_PENDING, its PID and how to end it', () => withServer(async (s) => {
   await s.hangStop(true);
   const error = await rejection(s.host.stopService(KMS_SERVICE_NAME));
