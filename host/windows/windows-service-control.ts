@@ -157,7 +157,7 @@ export class WindowsServiceControl implements ServiceControl {
       }
       const final = await this.waitWhile(opened, name, (s) => s.state === STATE.START_PENDING, deadline, 'start');
       if (final.state === STATE.RUNNING) return toServiceStatus(name, final);
-      if (final.state === STATE.STOPPED) return this.startFailed(name, final, since);
+      if (final.state === STATE.STOPPED) return this.startFailed(name, final, since, alpha);
       throw new KmsRecoverError('SERVICE_START_FAILED',
         `${this.named(name)} went ${STATE_NAMES[final.state] ?? final.state} instead of RUNNING during its start: check it in the Services panel, then run kms-recover resume`,
         { service: name, server: this.server, state: STATE_NAMES[final.state] });
@@ -167,9 +167,11 @@ export class WindowsServiceControl implements ServiceControl {
   }
 
   /** It took its start parameter, then stopped: the KMS's own failure, with its exit codes and events. */
-  private startFailed(name: string, status: ScmStatus, since: Date): never {
+  private startFailed(name: string, status: ScmStatus, since: Date, alpha: string): never {
     const exit = describeExitCodes(status);
-    const events = this.readEvents(name, since, this.server);
+    // Whatever a service writes to the log, the alpha string does not go further from here.
+    const events = this.readEvents(name, since, this.server)
+      .map((e) => ({ ...e, strings: e.strings.map((text) => text.split(alpha).join('[alpha string]')) }));
     const eventText = describeEvents(events);
     const detail = {
       service: name, server: this.server, state: 'STOPPED', win32ExitCode: status.win32ExitCode, serviceExitCode: status.serviceExitCode,

@@ -55,6 +55,21 @@ test('wine: ALPHA_REJECTED names both KB Q151689 causes and the exit codes; an u
   assert.equal(error.detail.serviceExitCode, 1);
 }));
 
+test('wine: events are added to ALPHA_REJECTED where the log gives some, with the alpha string cut out', () => withServer(async (s) => {
+  // Wine's event log reads nothing, so the reader is given here: the test is of what the
+  // message does with events, not of ReadEventLogW (never run against a real log).
+  const { createWindowsHost } = await import('../../../host/windows/index.js');
+  const host = createWindowsHost({
+    ...lane.hostOptions,
+    readEvents: (source) => [{ id: 5, type: 'error', timeGenerated: 0, source, strings: [`bad password ${s.alpha} given`] }],
+  });
+  await host.stopService(KMS_SERVICE_NAME);
+  const error = await rejection(host.startService(KMS_SERVICE_NAME, [s.alpha]));
+  assert.equal(error.code, 'ALPHA_REJECTED');
+  assert.match(error.message, /the Application log says: event 5 \(error\): "bad password \[alpha string\] given"/);
+  assert.ok(!`${error.message}${JSON.stringify(error.detail)}`.includes(s.alpha));
+}));
+
 test('wine: a start the service fails for another reason is SERVICE_START_FAILED with its exit code', () => withServer(async (s) => {
   await s.host.stopService(KMS_SERVICE_NAME);
   await s.setMode('fail-start');
