@@ -32,6 +32,10 @@ export const ERROR_EXIT = {
   SERVICE_MISSING: EXIT.REFUSED,
   // Windows: not allowed to query the service control manager (not an elevated administrator).
   SERVICE_ACCESS_DENIED: EXIT.REFUSED,
+  // Windows, --server: the server's service control manager or admin share cannot be reached.
+  SERVER_UNREACHABLE: EXIT.REFUSED,
+  // Windows, --server: --kmsdata is not a path on that server's admin share.
+  KMSDATA_NOT_ON_SERVER: EXIT.REFUSED,
   ADAPTER_UNSUPPORTED: EXIT.REFUSED,
   SIM_INVALID: EXIT.REFUSED,
   // The OS refused a read or a change for want of permission (not a file in use).

@@ -4,6 +4,7 @@ import { fsKmsdataOperations } from './fs/index.js';
 import { createSimHost } from './sim/sim-host.js';
 import { assertSimRoot } from './sim/sim-layout.js';
 import type { Host } from './types.js';
+import { checkServerName } from './windows/remote-target.js';
 import { createWindowsHost } from './windows/windows-host.js';
 
 export const ADAPTERS = ['sim', 'windows'] as const;
@@ -12,7 +13,7 @@ export type AdapterName = (typeof ADAPTERS)[number];
 export interface AdapterChoice {
   name: AdapterName;
   /** Stored with the run, so `resume` rebuilds the same host. */
-  config: { simRoot?: string };
+  config: { simRoot?: string; server?: string };
 }
 
 /** `windows` on a Windows server, the simulator anywhere else. */
@@ -28,24 +29,30 @@ function unknownAdapter(name: string): KmsRecoverError {
 export function assertAdapterSupported(name: AdapterName, platform: NodeJS.Platform = process.platform): void {
   if (name === 'windows' && platform !== 'win32') {
     throw new KmsRecoverError('ADAPTER_UNSUPPORTED',
-      `the windows adapter drives sc.exe and PowerShell on the Exchange server itself; this is ${platform}: use --adapter sim to practise`,
+      `the windows adapter calls the Windows service control manager API, from the Exchange server or a Windows workstation; this is ${platform}: use --adapter sim to practise`,
       { adapter: name, platform });
   }
 }
 
 /**
- * Picks the adapter for `start` (default: `windows` on win32, else `sim`). The simulator's root
- * defaults to the folder holding `Exchsrvr`, as `kms-recover sim init` lays it out.
+ * Picks the adapter for `start` (default: `windows` on win32 or with `server`, else `sim`). The
+ * simulator's root defaults to the folder holding `Exchsrvr`, as `kms-recover sim init` lays it
+ * out. `server` (windows only) is the machine whose service control manager and admin share the
+ * run drives; it is stored with the run, so `resume` drives the same one.
  */
 export function chooseAdapter(
   name: string | undefined,
-  options: { kmsdata: string; simRoot?: string },
+  options: { kmsdata: string; simRoot?: string; server?: string },
   platform: NodeJS.Platform = process.platform,
 ): AdapterChoice {
-  const adapter = name ?? defaultAdapter(platform);
+  const adapter = name ?? (options.server !== undefined ? 'windows' : defaultAdapter(platform));
   if (adapter === 'windows') {
     assertAdapterSupported('windows', platform);
-    return { name: 'windows', config: {} };
+    return { name: 'windows', config: options.server !== undefined ? { server: checkServerName(options.server) } : {} };
+  }
+  if (options.server !== undefined) {
+    throw new KmsRecoverError('USAGE', `--server drives a Windows server's service control manager: it goes with --adapter windows, not ${adapter}`,
+      { adapter, server: options.server });
   }
   if (adapter !== 'sim') throw unknownAdapter(adapter);
   const simRoot = path.resolve(options.simRoot ?? path.dirname(path.dirname(path.resolve(options.kmsdata))));
@@ -61,7 +68,8 @@ export async function createHost(choice: { name: string; config: Record<string, 
   if (choice.name === 'windows') {
     // Also on resume: a run started on Windows is not continued from elsewhere.
     assertAdapterSupported('windows');
-    return createWindowsHost();
+    const server = choice.config.server;
+    return createWindowsHost(typeof server === 'string' ? { server } : {});
   }
   throw unknownAdapter(choice.name);
 }

@@ -15,6 +15,7 @@ export interface StartCommandOptions {
   backup: string;
   adapter?: string;
   simRoot?: string;
+  server?: string;
   startupDisk?: string;
   db?: string;
   json?: boolean;
@@ -26,7 +27,7 @@ export interface StartCommandOptions {
 }
 
 export async function startCommand(options: StartCommandOptions): Promise<void> {
-  const adapter = chooseAdapter(options.adapter, { kmsdata: options.kmsdata, simRoot: options.simRoot });
+  const adapter = chooseAdapter(options.adapter, { kmsdata: options.kmsdata, simRoot: options.simRoot, server: options.server });
   const host = await createHost(adapter);
   const progress = progressPrinter(KMS_SERVICE_NAME, () => options.kmsdata);
   // An existing database is checked first (a foreign or damaged one is refused at once); a new

@@ -56,7 +56,14 @@ export async function clearKmsdata(kmsdata: string, runId: string, options: Clea
       let storedAs = name;
       for (let i = 1; taken.has(storedAs); i += 1) storedAs = `${name}.${i}`;
       taken.add(storedAs);
-      ledger.push(await describeEntry(name, name, storedAs));
+      ledger.push(await describeEntry(name, name, storedAs).catch((error: unknown) => {
+        // Read to be recorded, a file the KMS holds open (Windows: share mode 0) is in use: say which, in full.
+        if (error instanceof KmsRecoverError && error.code === 'FILE_IN_USE') {
+          const entry = path.join(dir, name);
+          throw new KmsRecoverError('FILE_IN_USE', `cannot delete ${entry}: the file is in use (is the KMS service still running?)`, { file: entry, errno: error.detail.errno, removed: 0 }, { cause: error });
+        }
+        throw error;
+      }));
     }
     if (ledger.length > 0) options.record(ledger);
     for (const { name, storedAs } of ledger) {

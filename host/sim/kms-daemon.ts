@@ -8,10 +8,15 @@
  * nowhere. The daemon checks it against `kmscheck.dat`, opens `kmsdata.edb` and keeps that file
  * descriptor open while it runs (the "lock" Windows would enforce), reports one JSON line on
  * stdout, and lives until SIGTERM/SIGINT.
+ *
+ * A hung KMS, for the tests: while the file `kms-daemon.hang-stop` exists beside the log, a stop
+ * request is acknowledged and not carried out (the daemon stays up with the database open, as a
+ * Windows service stuck in STOP_PENDING); removing the file lets the stop finish.
  */
-import { appendFileSync, closeSync, openSync, readFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { alphaMatches, parseKmsCheck } from './kms-check.js';
+import { HANG_STOP_FILE } from './sim-layout.js';
 
 type FailCode = 'ALPHA_REJECTED' | 'SERVICE_START_FAILED';
 
@@ -117,11 +122,24 @@ async function main(): Promise<void> {
     return;
   }
 
+  const hangFile = path.join(path.dirname(args.log), HANG_STOP_FILE);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     log(`stopping on ${signal}`);
+    if (existsSync(hangFile)) {
+      log(`${HANG_STOP_FILE} present: hanging in stop until it is removed`);
+      const wait = setInterval(() => {
+        if (existsSync(hangFile)) return;
+        clearInterval(wait);
+        finish();
+      }, 50);
+      return;
+    }
+    finish();
+  };
+  const finish = (): void => {
     try { closeSync(fd); } catch { /* already closed */ }
     log('stopped');
     process.exit(0);

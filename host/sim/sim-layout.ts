@@ -32,6 +32,8 @@ export interface SimPaths {
 export const KMS_DATABASE_FILE = 'kmsdata.edb';
 export const KMS_CHECK_FILE = 'kmscheck.dat';
 export const STARTUP_DISK_FILE = 'Kmspwd.ini';
+/** In `<root>/scm/`: while this file exists, the KMS daemon hangs when asked to stop (tests). */
+export const HANG_STOP_FILE = 'kms-daemon.hang-stop';
 
 export function simPaths(root: string): SimPaths {
   const r = path.resolve(root);

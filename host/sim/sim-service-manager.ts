@@ -13,7 +13,7 @@ import {
 export interface SimServiceManagerOptions {
   /** How long a started daemon may take to report (default 15 s). */
   startTimeoutMs?: number;
-  /** How long a stopping daemon may take after SIGTERM before SIGKILL (default 10 s). */
+  /** How long a stopping daemon may take after SIGTERM before the stop fails (default 10 s). */
   stopTimeoutMs?: number;
 }
 
@@ -75,14 +75,12 @@ export class SimServiceManager implements ServiceControl {
     if (pids.size === 0) return toStatus(key, record);
 
     for (const pid of pids) signal(pid, 'SIGTERM');
-    let alive = await waitDead([...pids], this.stopTimeoutMs, guard.signal);
-    if (alive.length) {
-      for (const pid of alive) signal(pid, 'SIGKILL');
-      alive = await waitDead(alive, KILL_GRACE_MS, guard.signal);
-    }
+    // As Windows' service control manager, never kill a service that does not stop: say so.
+    const alive = await waitDead([...pids], this.stopTimeoutMs, guard.signal);
     if (alive.length) {
       throw new KmsRecoverError('SERVICE_STOP_FAILED',
-        `the service ${key} did not stop: process ${alive.join(', ')} is still running`, { service: key, pids: alive });
+        `the service ${key} did not stop within ${Math.round(this.stopTimeoutMs / 100) / 10} s: process ${alive.join(', ')} hangs while stopping; end it, then run kms-recover resume`,
+        { service: key, pids: alive });
     }
     return toStatus(key, await this.record(key, { state: 'stopped', pid: null, startedAt: null }));
   }

@@ -30,6 +30,8 @@ export function runCli(args: string[], options: { env?: Record<string, string | 
     child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    // The CLI may exit before it reads its input (EPIPE): what it printed is the result.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
   });
 }

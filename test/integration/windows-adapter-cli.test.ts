@@ -13,7 +13,7 @@ describe.skipIf(process.platform === 'win32')('start --adapter windows off Windo
       'start', '--adapter', 'windows', '--kmsdata', sim.kmsdata, '--backup', sim.backup, '--startup-disk', sim.startupDisk, '--db', sim.db,
     ]);
     expect(result.code).toBe(3);
-    expect(result.stderr).toBe(`kms-recover: the windows adapter drives sc.exe and PowerShell on the Exchange server itself; this is ${process.platform}: use --adapter sim to practise\n`);
+    expect(result.stderr).toBe(`kms-recover: the windows adapter calls the Windows service control manager API, from the Exchange server or a Windows workstation; this is ${process.platform}: use --adapter sim to practise\n`);
     expect(result.stdout).toBe('');
     expect(fs.existsSync(sim.db)).toBe(false);
     expect({ kmsdata: treeBytes(sim.kmsdata), backup: treeBytes(sim.backup) }).toEqual(before);
@@ -31,6 +31,16 @@ describe.skipIf(process.platform === 'win32')('start --adapter windows off Windo
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/Allowed choices are sim, windows/);
     const help = await runCli(['start', '--help']);
-    expect(help.stdout).toMatch(/--adapter <name>[\s\S]*\(choices: "sim", "windows"\)/);
+    expect(help.stdout).toMatch(/--adapter <name>[\s\S]*\(choices:\s+"sim",\s+"windows"\)/);
+    expect(help.stdout).toMatch(/--server <name>\s+windows: drive the KMS of this server from a\s+workstation/);
+  });
+
+  it('--server: the windows adapter (refused off Windows, exit 3); with --adapter sim a usage error (exit 2), one line', async () => {
+    const remote = await runCli(['start', '--server', 'KMSSERVER', '--kmsdata', '\\\\KMSSERVER\\C$\\exchsrvr\\KMSDATA', '--backup', '/nowhere/backup']);
+    expect(remote.code).toBe(3);
+    expect(remote.stderr).toMatch(/^kms-recover: the windows adapter calls the Windows service control manager API/);
+    const sim = await runCli(['start', '--adapter', 'sim', '--server', 'KMSSERVER', '--kmsdata', '/nowhere/Exchsrvr/Kmsdata', '--backup', '/nowhere/backup']);
+    expect(sim.code).toBe(2);
+    expect(sim.stderr).toBe('kms-recover: --server drives a Windows server\'s service control manager: it goes with --adapter windows, not sim\n');
   });
 });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createWindowsHost } from '../../host/windows/index.js';
-import { createStandIns, type StandIns } from '../helpers/windows-standins.js';
+import type { ServiceControl } from '../../host/types.js';
 import { rejection } from '../helpers/rejection.js';
 
 /*
@@ -22,18 +22,21 @@ vi.mock('node:fs/promises', async (importOriginal) => {
 });
 
 let tmp: string;
-let standIns: StandIns;
+
+/** The service part is not under test here: a KMS that is stopped. */
+const stoppedKms: ServiceControl = {
+  queryService: async (name) => ({ name, state: 'stopped' }),
+  stopService: async (name) => ({ name, state: 'stopped' }),
+  startService: async (name) => ({ name, state: 'running' }),
+};
 
 beforeEach(() => {
   tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'kms-inuse-')));
-  standIns = createStandIns();
-  standIns.script({ 'sc query': [{ fixture: 'stopped' }] });
 });
 
 afterEach(() => {
   locked.paths.clear();
   fs.rmSync(tmp, { recursive: true, force: true });
-  standIns.cleanup();
 });
 
 
@@ -45,7 +48,7 @@ describe('a locked file during the clear and the restore (real file operations)'
     const file = path.join(kmsdata, 'kmsmail.edb');
     locked.paths.add(file);
 
-    const host = createWindowsHost({ toolDirectory: standIns.dir, env: standIns.env });
+    const host = createWindowsHost({ services: stoppedKms });
     const error = await rejection(host.clearKmsdata(kmsdata, 'run1', { expected: null, record: () => undefined }));
     expect(error.code).toBe('FILE_IN_USE');
     expect(error.message).toBe(`cannot delete ${file}: the file is in use; MSExchangeKMS is stopped, so another program holds it (a backup agent, a virus scanner, an Explorer or command window open in that folder): close it, then run kms-recover resume`);
@@ -59,7 +62,7 @@ describe('a locked file during the clear and the restore (real file operations)'
     fs.mkdirSync(kmsdata, { recursive: true });
     fs.mkdirSync(backup, { recursive: true });
     fs.writeFileSync(path.join(backup, 'kmsmail.edb'), 'original');
-    const host = createWindowsHost({ toolDirectory: standIns.dir, env: standIns.env });
+    const host = createWindowsHost({ services: stoppedKms });
     const manifest = await host.manifest(backup);
     const staging = path.join(tmp, 'Exchsrvr', 'Kmsdata.restore-staging-run1');
     locked.paths.add(staging);
