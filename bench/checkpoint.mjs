@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { createActor } from 'xstate';
 import { recoveryMachine, MACHINE_VERSION } from '../dist/machines/index.js';
-import { openDatabase, RunStore } from '../dist/persistence/index.js';
+import { openDatabase, RunLeases, RunStore } from '../dist/persistence/index.js';
 import { interleave, row, table } from './measure.mjs';
 
 const SAMPLES = 9;
@@ -21,6 +21,7 @@ export function realisticSnapshot() {
     kmsdata: 'C:\\Exchsrvr\\Kmsdata',
     backup: 'E:\\Backup\\2026-11-20\\Kmsdata',
     backupManifest: { fileCount: 1000, totalBytes: 209715200, digest },
+    kmsdataIdentity: { dev: '2049', ino: '1835021' },
   };
   const snapshot = createActor(recoveryMachine, { input }).getPersistedSnapshot();
   snapshot.value = { restored: 'working' };
@@ -52,7 +53,10 @@ export async function bench() {
       id: runId, host: 'KMS01', machineVersion: MACHINE_VERSION, definitionHash: 'f'.repeat(64), adapter: 'sim',
       adapterConfig: { simRoot: 'C:\\' }, state: 'cleared', phase: 'working', snapshot,
       manifest: { files: [], dirs: [], fileCount: 0, totalBytes: 0, digest: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' },
+      serverKey: 'C:\\Exchsrvr\\Kmsdata',
     });
+    // A driver's checkpoints carry its lease's fencing token, checked in the same transaction.
+    const { token } = new RunLeases(db).acquire(runId, { host: 'KMS01', pid: process.pid, processStart: null }, () => false);
 
     // The baseline: same bytes, same pragmas, same disk, one transaction per transition.
     const raw = new Database(path.join(dir, 'raw.db'));
@@ -77,7 +81,7 @@ export async function bench() {
       samples: SAMPLES,
       sides: {
       tool: () => {
-        for (let i = 0; i < PER_SAMPLE; i += 1) store.checkpoint(runId, { snapshot, state: 'restored', phase: 'working', event, detail });
+        for (let i = 0; i < PER_SAMPLE; i += 1) store.checkpoint(runId, { snapshot, state: 'restored', phase: 'working', event, detail }, token);
       },
       raw: () => {
         for (let i = 0; i < PER_SAMPLE; i += 1) rawTransition.immediate();
@@ -89,7 +93,7 @@ export async function bench() {
     const perTransition = (list) => list.map((ms) => ms / PER_SAMPLE);
     return table(`1. Checkpoint cost (one transition; ${PER_SAMPLE} per sample, snapshot ${snapshotJson.length} B + detail ${detailJson.length} B)`, [
       row({
-        name: 'RunStore.checkpoint()', tool: perTransition(times.tool), baseline: perTransition(times.raw),
+        name: 'RunStore.checkpoint() with its fencing token', tool: perTransition(times.tool), baseline: perTransition(times.raw),
         baselineName: 'raw UPDATE snapshot + INSERT event, 1 tx, WAL, synchronous=FULL', target: 1.3,
       }),
     ]);
@@ -98,4 +102,4 @@ export async function bench() {
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) console.log(await bench());
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) console.log((await bench()).markdown);

@@ -56,26 +56,37 @@ export function fmtMs(ms) {
  * One result row: `target` null means informational (no PASS/MISS). `unit` describes what one
  * sample is (e.g. "200 checkpoints").
  */
-export function row({ name, tool, baseline, baselineName, target = null, samples, note }) {
+export function row({ name, tool, baseline, baselineName, target = null, samples, note, unit = 'ms' }) {
   const toolMedian = median(tool);
   const baseMedian = median(baseline);
   const ratio = toolMedian / baseMedian;
   return {
     name, baselineName, samples: Math.min(tool.length, baseline.length),
-    toolMedian, baseMedian, ratio, target,
+    toolMedian, baseMedian, ratio, target, unit,
     verdict: target === null ? 'info' : ratio <= target ? 'PASS' : 'MISS',
     note,
   };
 }
 
-/** Prints rows as a Markdown table (also what goes into bench/RESULTS.md). */
+function fmt(value, unit) {
+  return unit === 'KiB' ? `${(value / 1024).toFixed(0)} MiB` : fmtMs(value);
+}
+
+/**
+ * One benchmark's result: its rows, and them as a Markdown table (what goes into
+ * bench/RESULTS.md); `npm run bench -- --json` prints the rows instead.
+ */
 export function table(title, rows) {
+  return { title, rows, markdown: markdownTable(title, rows) };
+}
+
+function markdownTable(title, rows) {
   const lines = [
     `### ${title}`,
     '',
     '| measure | n | tool median | baseline | baseline median | ratio | target | result |',
     '|---|---:|---:|---|---:|---:|---:|---|',
-    ...rows.map((r) => `| ${r.name} | ${r.samples} | ${fmtMs(r.toolMedian)} | ${r.baselineName} | ${fmtMs(r.baseMedian)} | ${r.ratio.toFixed(2)}× | ${r.target === null ? '—' : `≤ ${r.target.toFixed(1)}×`} | ${r.verdict} |`),
+    ...rows.map((r) => `| ${r.name} | ${r.samples} | ${fmt(r.toolMedian, r.unit)} | ${r.baselineName} | ${fmt(r.baseMedian, r.unit)} | ${r.ratio.toFixed(2)}× | ${r.target === null ? '—' : `≤ ${r.target.toFixed(1)}×`} | ${r.verdict} |`),
   ];
   const notes = rows.filter((r) => r.note).map((r) => `- ${r.name}: ${r.note}`);
   if (notes.length > 0) lines.push('', ...notes);

@@ -1,4 +1,5 @@
-import { lstat, mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
+import { renameSync } from 'node:fs';
+import { lstat, mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KmsRecoverError } from '../../errors/index.js';
@@ -66,9 +67,14 @@ export async function clearKmsdata(kmsdata: string, runId: string, options: Clea
       }));
     }
     if (ledger.length > 0) options.record(ledger);
-    for (const { name, storedAs } of ledger) {
+    for (const [index, { name, storedAs }] of ledger.entries()) {
+      // Timers (the step's limit, the heartbeat) get their turn now and then, and the folder and
+      // its parent are proved again: the moves name entries relative to the folder this process
+      // holds, so a swap of the path cannot redirect them; the checks catch the folder itself
+      // being moved away, before the first move, every 32, and after the last.
+      if (index % 64 === 63) await new Promise((resolve) => setImmediate(resolve));
+      if (index % 32 === 0) assertPinned();
       mayAct();
-      await assertPinned();
       try {
         await renameWithRetry(name, path.join(quarantineHere, storedAs));
       } catch (error) {
@@ -86,12 +92,8 @@ export async function clearKmsdata(kmsdata: string, runId: string, options: Clea
     }
     // The folder emptied is still the pinned one, and what was moved must stay moved after a
     // power loss before `cleared` is committed.
-    await assertPinned();
-    if (removed > 0) {
-      await fsyncDir('.');
-      await fsyncDir(quarantineHere);
-      await fsyncDir('..');
-    }
+    assertPinned();
+    if (removed > 0) await Promise.all([fsyncDir('.'), fsyncDir(quarantineHere), fsyncDir('..')]);
     const remaining = (await readdir('.')).length;
     return { removed, remaining, quarantine };
   });
@@ -154,10 +156,11 @@ export async function runFolders(kmsdata: string): Promise<RunFolder[]> {
 }
 
 
+/** A synchronous rename (one of thousands, each a metadata change), retried while a file is briefly held. */
 async function renameWithRetry(from: string, to: string): Promise<void> {
   for (let attempt = 0; ; attempt += 1) {
     try {
-      await rename(from, to);
+      renameSync(from, to);
       return;
     } catch (error) {
       // Brief sharing locks (antivirus, indexer) on Windows clear within a moment.

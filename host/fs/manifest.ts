@@ -23,7 +23,7 @@ export function comparePaths(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function readError(error: unknown, file: string): KmsRecoverError {
+export function readError(error: unknown, file: string): KmsRecoverError {
   const code = errnoOf(error);
   if (code === 'ENOENT') return new KmsRecoverError('PATH_MISSING', `${file} does not exist`, { path: file }, { cause: error });
   if (code === 'ENOTDIR') return new KmsRecoverError('PATH_NOT_DIRECTORY', `${file} is not a folder`, { path: file }, { cause: error });

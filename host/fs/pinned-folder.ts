@@ -1,3 +1,4 @@
+import { lstatSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import { KmsRecoverError } from '../../errors/index.js';
@@ -32,7 +33,7 @@ export function replaced(dir: string, expected: FolderIdentity, found: FolderIde
  */
 export async function withinPinnedFolder<T>(
   dir: string, expected: FolderIdentity | null,
-  work: (pin: { self: FolderIdentity; parent: FolderIdentity; assertPinned: () => Promise<void> }) => Promise<T>,
+  work: (pin: { self: FolderIdentity; parent: FolderIdentity; assertPinned: () => void }) => Promise<T>,
 ): Promise<T> {
   const previous = process.cwd();
   process.chdir(dir); // follows a link swapped in at this instant: the identity check below catches it
@@ -41,9 +42,10 @@ export async function withinPinnedFolder<T>(
     const self = identityOf(here);
     if (expected && !sameIdentity(self, expected)) throw replaced(dir, expected, self);
     const parent = identityOf(await lstat('..', { bigint: true }));
-    const assertPinned = async (): Promise<void> => {
-      const nowSelf = identityOf(await lstat('.', { bigint: true }));
-      const nowParent = identityOf(await lstat('..', { bigint: true }));
+    // Synchronous: it runs before every move of a clear of thousands of entries.
+    const assertPinned = (): void => {
+      const nowSelf = identityOf(lstatSync('.', { bigint: true }));
+      const nowParent = identityOf(lstatSync('..', { bigint: true }));
       if (!sameIdentity(nowSelf, self) || !sameIdentity(nowParent, parent)) throw replaced(dir, self, nowSelf);
     };
     return await work({ self, parent, assertPinned });

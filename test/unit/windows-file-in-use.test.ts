@@ -20,6 +20,15 @@ vi.mock('node:fs/promises', async (importOriginal) => {
   };
   return { ...actual, default: { ...actual, rename }, rename };
 });
+// The clear moves entries with renameSync (one metadata change each, thousands of them).
+vi.mock('node:fs', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:fs')>();
+  const renameSync: typeof actual.renameSync = (from, to) => {
+    if (locked.paths.has(path.resolve(String(from)))) throw Object.assign(new Error(`EBUSY: resource busy or locked, rename '${String(from)}'`), { code: 'EBUSY' });
+    return actual.renameSync(from, to);
+  };
+  return { ...actual, default: { ...actual, renameSync }, renameSync };
+});
 
 let tmp: string;
 
