@@ -39,6 +39,7 @@ export async function clearKmsdata(kmsdata: string, runId: string, options: Clea
   return withinPinnedFolder(dir, options.expected, async ({ assertPinned }) => {
     let removed = 0;
     const entries = await readdir('.');
+    const progress = { filesDone: 0, filesTotal: entries.length, bytesDone: 0, bytesTotal: 0 };
     if (entries.length > 0) {
       mayAct();
       await mkdir(quarantineHere, { recursive: true });
@@ -51,7 +52,8 @@ export async function clearKmsdata(kmsdata: string, runId: string, options: Clea
       mayAct();
       await assertPinned();
       const storedAs = await freeName(quarantineHere, name);
-      options.record(await describeEntry(name, name, storedAs));
+      const described = await describeEntry(name, name, storedAs);
+      options.record(described);
       try {
         await renameWithRetry(name, path.join(quarantineHere, storedAs));
       } catch (error) {
@@ -66,6 +68,13 @@ export async function clearKmsdata(kmsdata: string, runId: string, options: Clea
         throw new KmsRecoverError('STEP_FAILED', `cannot move ${entry} to ${quarantine}: ${err.code ?? String(error)}`, { file: entry, errno: err.code, removed }, { cause: error });
       }
       removed += 1;
+      if (options.onProgress) {
+        // The bytes in all are only known as each entry is described: the total grows with them.
+        progress.filesDone = removed;
+        progress.bytesDone += described.size;
+        progress.bytesTotal = progress.bytesDone;
+        options.onProgress(progress);
+      }
     }
     // What was moved must stay moved after a power loss before `cleared` is committed.
     if (removed > 0) {
