@@ -37,7 +37,9 @@ export function progressPrinter(serviceName: string, kmsdata: () => string, stde
       line(`${label} ${describe(state, facts as Record<string, unknown> | undefined, serviceName, kmsdata())}`);
     },
     stepFailed(state: RecoveryState, error: ErrorRecord) {
-      line(`[!]   ${state.padEnd(14)} ${error.code}: ${error.message}`);
+      // A manual step is not a failure: what to do is said once, in the outcome below.
+      if (error.code === 'MANUAL_STEP_PENDING') line(`[?]   ${state.padEnd(14)} waiting for you: a manual step`);
+      else line(`[!]   ${state.padEnd(14)} ${error.code}: ${error.message}`);
     },
     note(message: string) {
       line(`      ${message}`);
@@ -50,7 +52,7 @@ const CREDENTIAL_SOURCE: Record<string, string> = {
   'startup-disk': 'the alpha string read from the startup disk (Kmspwd.ini) is given as start parameter',
   environment: 'the alpha string from KMS_ALPHA_STRING is given as start parameter',
   prompt: 'the alpha string typed at the prompt is given as start parameter',
-  operator: 'you type the alpha string into the service\'s start parameters by hand',
+  operator: 'the alpha string is yours to type into the service\'s start parameters (a manual step)',
 };
 
 function describe(state: RecoveryState, facts: Record<string, unknown> = {}, service: string, kmsdata: string): string {

@@ -20,7 +20,10 @@ export const EVENT_WORDS: Record<string, Words> = {
   'run.created': (d) => `run created: the backup holds ${count(d.backupFiles, 'file')}`,
   'step.started': (d, step) => `${stepName(step)} started (attempt ${num(d.attempt)})`,
   'step.done': (d, step) => `${stepName(step)} ${step && STEP_WORDS[step] ? STEP_WORDS[step].done(obj(d.facts)) : 'finished'}`,
-  'step.error': (d, step) => `${stepName(step)} failed: ${errorWords(d.error)}`,
+  'step.error': (d, step) => obj(d.error).code === 'MANUAL_STEP_PENDING'
+    ? `${stepName(step)} waits for you: a manual step (kms-recover status says what to do)`
+    : `${stepName(step)} failed: ${errorWords(d.error)}`,
+  RETRY: () => 'the failed step is tried again',
   'retry.scheduled': (d) => `retry of ${stepName(str(d.step))} (attempt ${num(d.attempt)}) scheduled in ${seconds(d.delayMs)}, after ${text(d.after, 'an error')}`,
   'drift.service-running': (d) => `${text(d.service, 'the service')} found ${text(d.serviceState, 'running')} before ${stepName(str(d.step))} (a reboot?): stopped again`,
   'drift.kmsdata': (d) => `Kmsdata differs from the backup before ${stepName(str(d.step))} (${count(d.count, 'difference')}): cleared and restored again`,
@@ -31,7 +34,7 @@ export const EVENT_WORDS: Record<string, Words> = {
   'quarantine.kept': (d) => `kept ${count(Array.isArray(d.kept) ? d.kept.length : d.kept, 'entry', 'entries')} of the quarantine: not as the clear recorded them`,
   'restore.promoting': () => 'restore: the checked copy is being renamed into place',
   'policy.changed': () => 'step time limits or attempts changed',
-  'manual.confirmed': (d) => `you confirmed ${stepName(str(d.step))} was done by hand${d.by ? ` (with kms-recover confirm ... ${text(d.by, '')})` : ''}`,
+  'manual.confirmed': (d) => `you confirmed ${stepName(str(d.step))} was done by hand${d.by ? ` (the confirm of ${stepName(str(d.by))} covers it)` : ''}`,
   REWIND: (d) => `went back from ${text(d.from, '?')} to ${text(d.to, '?')} to redo the steps from there`,
   'definition.migrated': (d) => `run upgraded from definition v${num(d.fromVersion)} to v${num(d.toVersion)}`,
   'run.abandoned': (d) => `run abandoned${d.reason ? `: ${text(d.reason, '')}` : ''}`,

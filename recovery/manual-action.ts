@@ -23,7 +23,7 @@ export function manualActionAt(step: StepName, manual: readonly StepName[]): Man
   if (step === 'setCredential' && manual.includes('startService')) {
     return {
       kbSteps: '5-7',
-      words: `${withoutLabel(KB_STEPS.restored.next)} Then ${withoutLabel(KB_STEPS['credential-set'].next)}`,
+      words: `${withoutLabel(KB_STEPS.restored.next)} Then ${withoutLabel(KB_STEPS['credential-set'].next, false)}`,
       confirm: 'startService',
       covers: ['setCredential', 'startService'],
     };
@@ -50,7 +50,7 @@ function nextState(state: Exclude<RecoveryState, 'running'>): RecoveryState {
 }
 
 /** `KB step 2: stop the ... service.` → `Stop the ... service.` */
-function withoutLabel(next: string | null): string {
+function withoutLabel(next: string | null, capital = true): string {
   const words = (next ?? '').replace(/^KB steps? [0-9-]+: /, '');
-  return words.charAt(0).toUpperCase() + words.slice(1);
+  return (capital ? words.charAt(0).toUpperCase() : words.charAt(0).toLowerCase()) + words.slice(1);
 }

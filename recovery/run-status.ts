@@ -201,7 +201,7 @@ export function runStatus(run: RunRecord, events: EventRecord[], lease: LeaseRec
     driver: driverWords(driver),
     current: currentStep ? { kbSteps: KB_STEPS[RECOVERY_STATES[RECOVERY_STATES.indexOf(run.state as RecoveryState) + 1]!].kbSteps, step: currentStep } : null,
     waitingFor,
-    progress: progressOf(progress, currentStep ?? null, done || run.closedAt !== null),
+    progress: progressOf(progress, currentStep ?? null, situation),
     done,
     closedAt: run.closedAt,
     finishPending: done && run.closedAt === null,
@@ -329,9 +329,14 @@ function waitingAction(runId: string, step: StepName, manual: readonly StepName[
   return { kbSteps: action.kbSteps, words: action.words, confirm: action.confirm, command: `kms-recover confirm ${runId} ${action.confirm}` };
 }
 
-/** The progress row, when it belongs to the step the run is at (an older step's row is history). */
-function progressOf(row: StepProgressRecord | null, step: StepName | null, finished: boolean): RunProgress | null {
-  if (!row || finished || row.step !== step) return null;
+/**
+ * The progress row, when it belongs to the step the run is at (an older step's row is history):
+ * while the run is driven, and, once it rests, only if the work was cut off before its end.
+ */
+function progressOf(row: StepProgressRecord | null, step: StepName | null, situation: RunSituation): RunProgress | null {
+  if (!row || row.step !== step) return null;
+  const driven = situation === 'working' || situation === 'retrying';
+  if (!driven && (situation === 'finished' || situation === 'abandoned' || row.filesDone >= row.filesTotal)) return null;
   const elapsedMs = Math.max(0, Date.parse(row.updatedAt) - Date.parse(row.startedAt));
   return { ...row, ...workRate(row, elapsedMs, row.activity) };
 }
