@@ -19,7 +19,11 @@ export async function withInterrupt<T>(work: (interrupt: AbortSignal) => Promise
   try {
     return await work(controller.signal);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    // Once interrupted, the handler stays: work that cannot be cancelled may still hold the
+    // process, and the next Ctrl-C must force it, saying so.
+    if (!controller.signal.aborted) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
   }
 }

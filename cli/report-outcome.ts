@@ -3,7 +3,7 @@ import type { DriveOutcome } from '../recovery/drive-run.js';
 import { runStatus } from '../recovery/run-status.js';
 import type { Session } from './session.js';
 import { printJson, printLine } from './output.js';
-import { outcomeLine, printNext } from './run-words.js';
+import { printEnding, printNext } from './run-words.js';
 
 /** After start/resume: the result on stdout, and the exit status of the run's outcome. */
 export function reportOutcome(session: Session, outcome: DriveOutcome, json: boolean): void {
@@ -19,8 +19,7 @@ export function reportOutcome(session: Session, outcome: DriveOutcome, json: boo
     return;
   }
   if (!json && view.situation === 'waiting') {
-    printLine(outcomeLine(view));
-    printNext(view);
+    printEnding(view);
   } else if (!json) {
     printLine(`Run ${outcome.runId} stopped at ${outcome.state}: ${outcome.lastError?.message ?? 'step failed'}`);
     printNext(view);

@@ -27,10 +27,10 @@ export function outcomeLine(s: RunStatus): string {
     case 'finished': return `${run} is running: recovery complete.`;
     case 'working': return `${run} is working on ${at(s)}.`;
     case 'retrying': return `${run} waits to retry ${at(s)}.`;
-    case 'waiting': return `${run} is waiting for you at ${s.waitingFor ? kbLabel(s.waitingFor.kbSteps) : at(s)}: when it is done, run ${s.waitingFor?.command ?? `kms-recover status ${s.runId}`}`;
+    case 'waiting': return `${run} is waiting for you at ${s.waitingFor ? kbLabel(s.waitingFor.kbSteps) : at(s)}: a manual step.`;
     case 'interrupted': return `${run} was interrupted during ${at(s)}: nothing is lost; run kms-recover resume ${s.runId}`;
     case 'failed': return `${run} stopped at ${s.state}: ${s.lastError ? `${s.lastError.code}: ${s.lastError.message}` : 'step failed'}`;
-    case 'finishing': return `${run}: the KMS runs, its clean-up was cut off: run kms-recover resume ${s.runId}`;
+    case 'finishing': return `${run}: the KMS runs; its clean-up was cut off.`;
     case 'abandoned': return `${run} was abandoned; nothing more happens in it.`;
   }
 }
@@ -63,4 +63,10 @@ export function printNext(s: RunStatus): void {
     return;
   }
   printLine(s.next ? `Next: ${s.next}` : 'Next: nothing; the original Key Management Server is running.');
+}
+
+/** How `status` and `watch` end: the outcome line, then the next action where the line does not already say it. */
+export function printEnding(s: RunStatus): void {
+  printLine(outcomeLine(s));
+  if (s.situation !== 'finished' && s.situation !== 'interrupted') printNext(s);
 }

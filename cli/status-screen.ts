@@ -1,5 +1,6 @@
 import type { RunStatus, StepStatus } from '../recovery/run-status.js';
 import { durationWords, timeWords } from '../recovery/time-words.js';
+import { kbLabel } from '../machines/recovery.kb-steps.js';
 import { driverLine, progressLineOf, SITUATION_WORDS } from './run-words.js';
 
 export interface ScreenOptions {
@@ -8,13 +9,23 @@ export interface ScreenOptions {
 
 /** The head of a run's screen: which run, where, and its situation in words. */
 export function headLines(s: RunStatus, options: ScreenOptions = {}): string[] {
+  const step = s.current ? `${kbLabel(s.current.kbSteps)} (${s.current.step})` : '';
   const where = s.abandoned
     ? `abandoned at ${timeWords(s.abandoned.at, options)}${s.abandoned.reason ? ` (${s.abandoned.reason})` : ''}`
-    : SITUATION_WORDS[s.situation];
+    : {
+      working: `working on ${step || 'its clean-up'}`,
+      retrying: `waiting to retry ${step}`,
+      interrupted: `interrupted during ${step || 'its clean-up'}: no process is running it`,
+      waiting: `waiting for you at ${s.waitingFor ? kbLabel(s.waitingFor.kbSteps) : step}`,
+      failed: `${step} failed`,
+      finishing: SITUATION_WORDS.finishing,
+      finished: SITUATION_WORDS.finished,
+      abandoned: SITUATION_WORDS.abandoned,
+    }[s.situation];
   return [
     `Run ${s.runId} on ${s.host} (${s.adapter} adapter, machine v${s.machineVersion})`,
     `Kmsdata: ${s.kmsdata ?? '?'}   backup: ${s.backup ?? '?'}`,
-    `State:   ${s.state}: ${where}; started ${timeWords(s.createdAt, options)}, ${s.done ? 'took' : 'last change after'} ${durationWords(s.elapsedMs)}`,
+    `State:   ${s.state}, ${where}; started ${timeWords(s.createdAt, options)}, ${s.done ? 'took' : 'last change after'} ${durationWords(s.elapsedMs)}`,
   ];
 }
 

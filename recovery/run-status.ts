@@ -4,7 +4,6 @@ import type { ErrorRecord } from '../errors/index.js';
 import { KB_STEPS } from '../machines/recovery.kb-steps.js';
 import { RECOVERY_STATES, STEP_OF_STATE, type RecoveryState, type StepName } from '../machines/recovery.types.js';
 import type { EventRecord, LeaseRecord, RunRecord, RunTimer, StepProgressRecord } from '../persistence/index.js';
-import { EXIT, exitStatusFor, type ExitStatus } from '../errors/codes.js';
 import { driverOf, type DriverView } from './lease-policy.js';
 import { manualActionAt } from './manual-action.js';
 import { workRate, type WorkActivity } from './work-progress.js';
@@ -293,27 +292,6 @@ function situationOf(run: RunRecord, lastError: ErrorRecord | null, driver: Driv
     return 'failed';
   }
   return live ? 'working' : 'interrupted';
-}
-
-/** What `status` and `watch` exit with: the run's outcome, as `start` and `resume` would have ended. */
-export function exitStatusOf(status: Pick<RunStatus, 'situation' | 'lastError'>): ExitStatus {
-  switch (status.situation) {
-    case 'finished':
-    case 'working':
-    case 'retrying':
-      return EXIT.OK;
-    case 'waiting':
-      return EXIT.WAITING;
-    case 'abandoned':
-      return EXIT.NOT_FOUND;
-    case 'failed': {
-      const code = status.lastError ? exitStatusFor(status.lastError.code) : EXIT.STEP_FAILED;
-      return code === EXIT.OK || code === EXIT.INTERNAL ? EXIT.STEP_FAILED : code;
-    }
-    case 'interrupted':
-    case 'finishing':
-      return EXIT.STEP_FAILED;
-  }
 }
 
 function driverWords(driver: DriverView): RunStatus['driver'] {

@@ -1,9 +1,9 @@
 import { KmsRecoverError } from '../../errors/index.js';
-import { exitStatusOf, runStatus, type RunStatus } from '../../recovery/run-status.js';
+import { runStatus, type RunStatus } from '../../recovery/run-status.js';
 import { timeWords } from '../../recovery/time-words.js';
 import { logPathFor } from '../database-location.js';
 import { printJson, printLine } from '../output.js';
-import { printNext } from '../run-words.js';
+import { printEnding } from '../run-words.js';
 import { openSession, type Session } from '../session.js';
 import { checklistLines, headLines, workLines, type ScreenOptions } from '../status-screen.js';
 
@@ -13,14 +13,13 @@ export interface StatusCommandOptions {
   utc?: boolean;
 }
 
-/** Where a run stands; exits with its outcome (0 finished or under way, 8 waiting for you, 4 failed or interrupted). */
+/** Where a run stands. Exits 0 whenever the run could be read: scripts read the outcome from --json (`situation`). */
 export function statusCommand(runId: string | undefined, options: StatusCommandOptions): void {
   const session = openSession(options.db, { mustExist: true });
   try {
     const status = readStatus(session, runId);
     if (options.json) printJson(status);
     else printStatus(status, logPathFor(session.dbPath), options);
-    process.exitCode = exitStatusOf(status);
   } finally {
     session.close();
   }
@@ -50,6 +49,7 @@ function printStatus(s: RunStatus, logPath: string, options: ScreenOptions): voi
     printLine(`Last error${step}${s.lastErrorAt ? ` at ${timeWords(s.lastErrorAt, options)}` : ''}: ${s.lastError.code}: ${s.lastError.message}`);
   }
   if (s.manualSteps.length) printLine(`Manual:  ${s.manualSteps.join(', ')} (done by you, then kms-recover confirm)`);
-  printNext(s);
   printLine(`Log:     ${logPath}; ${s.eventCount} events: kms-recover history ${s.runId}`);
+  printLine();
+  printEnding(s);
 }

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { exitStatusOf, type RunStatus } from '../../recovery/run-status.js';
+import type { RunStatus } from '../../recovery/run-status.js';
 import { timeWords } from '../../recovery/time-words.js';
 import { printJson, printLine } from '../output.js';
-import { outcomeLine, printNext } from '../run-words.js';
+import { printEnding } from '../run-words.js';
 import { openSession } from '../session.js';
 import { checklistLines, headLines, workLines, type ScreenOptions } from '../status-screen.js';
 import { readStatus } from './status.js';
@@ -20,7 +20,8 @@ const POLL_MS = 500;
  * A live checklist of a run, redrawn until it rests, from any console: it only reads the
  * database (opened read-only) and never touches the run. On a terminal the screen is redrawn in
  * place; elsewhere (a pipe, a log) each change is printed once. It ends with the outcome line
- * and exit status of `status`.
+ * and exit status of `status` (0: the run was read; where it rests is in the line and in --json's
+ * `situation`).
  */
 export async function watchCommand(runId: string | undefined, options: WatchCommandOptions): Promise<void> {
   const session = openSession(options.db, { mustExist: true });
@@ -38,10 +39,8 @@ export async function watchCommand(runId: string | undefined, options: WatchComm
     if (options.json) printJson(status);
     else {
       printLine();
-      printLine(outcomeLine(status));
-      if (status.situation !== 'finished') printNext(status);
+      printEnding(status);
     }
-    process.exitCode = exitStatusOf(status);
   } finally {
     session.close();
   }
