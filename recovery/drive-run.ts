@@ -116,12 +116,12 @@ export async function driveRun(options: DriveOptions): Promise<DriveOutcome> {
 /** `interrupted during KB step 4 (restoreKmsdata): nothing is lost; run kms-recover resume <id>`. */
 function interrupted(run: RunRecord, reason: unknown): KmsRecoverError {
   const signal = reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT';
-  const state = run.state as RecoveryState;
-  const step = state === 'running' ? null : STEP_OF_STATE[state];
-  const next = RECOVERY_STATES[RECOVERY_STATES.indexOf(state) + 1];
+  const state = RECOVERY_STATES.find((s) => s === run.state);
+  const step = state && state !== 'running' ? STEP_OF_STATE[state] : null;
+  const next = state ? RECOVERY_STATES[RECOVERY_STATES.indexOf(state) + 1] : undefined;
   const where = step && next ? `${kbLabel(KB_STEPS[next].kbSteps)} (${step})` : 'its clean-up';
   return new KmsRecoverError(signal === 'SIGTERM' ? 'TERMINATED' : 'INTERRUPTED',
-    `interrupted during ${where}: nothing is lost; run kms-recover resume ${run.id}`, { runId: run.id, state, step, signal });
+    `interrupted during ${where}: nothing is lost; run kms-recover resume ${run.id}`, { runId: run.id, state: run.state, step, signal });
 }
 
 /** A closed run (finished, or abandoned) is never driven again. */

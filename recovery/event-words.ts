@@ -1,4 +1,5 @@
 import type { EventRecord } from '../persistence/index.js';
+import { durationWords } from './time-words.js';
 
 /**
  * Every event of the log in an administrator's words: one table, read by `history` (text) and
@@ -84,5 +85,5 @@ function count(value: unknown, one: string, many = `${one}s`): string {
 }
 
 function seconds(ms: unknown): string {
-  return typeof ms === 'number' ? `${(ms / 1000).toFixed(1)} s` : '?';
+  return typeof ms === 'number' ? durationWords(ms) : 'a while';
 }

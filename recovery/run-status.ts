@@ -163,7 +163,9 @@ export function runStatus(run: RunRecord, events: EventRecord[], lease: LeaseRec
   const done = run.phase === 'done';
   const driver = driverOf(lease, now);
   const manual = ((run.options as { manual?: StepName[] }).manual ?? []).slice();
-  const currentStep = STEP_OF_STATE[run.state as keyof typeof STEP_OF_STATE] as StepName | undefined;
+  const known = RECOVERY_STATES.find((state) => state === run.state);
+  const currentStep = known && known !== 'running' ? STEP_OF_STATE[known] : undefined;
+  const nextState = known ? RECOVERY_STATES[RECOVERY_STATES.indexOf(known) + 1] : undefined;
   const situation = situationOf(run, lastError, driver, timer, now);
   const waitingFor = situation === 'waiting' && currentStep ? waitingAction(run.id, currentStep, manual) : null;
   const attempts = attemptsOf(events);
@@ -198,7 +200,7 @@ export function runStatus(run: RunRecord, events: EventRecord[], lease: LeaseRec
     situation,
     rests: situation !== 'working' && situation !== 'retrying',
     driver: driverWords(driver),
-    current: currentStep ? { kbSteps: KB_STEPS[RECOVERY_STATES[RECOVERY_STATES.indexOf(run.state as RecoveryState) + 1]!].kbSteps, step: currentStep } : null,
+    current: currentStep && nextState ? { kbSteps: KB_STEPS[nextState].kbSteps, step: currentStep } : null,
     waitingFor,
     progress: progressOf(progress, currentStep ?? null, situation),
     done,
