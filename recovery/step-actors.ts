@@ -98,13 +98,13 @@ export function stepActors(env: StepEnvironment) {
    * handle at a bounded rate, so `status` and `watch` in another console see it; the terminal of
    * this process is told at the same rate.
    */
-  function tracker(name: StepName, attempt: number): Track {
+  function tracker(name: StepName, attempt: number, signal: AbortSignal): Track {
     return (activity) => {
       const began = Date.now();
       return boundedRate((progress) => {
         env.fenced.progress({ step: name, attempt, activity, ...progress });
         env.progress.working(name, activity, progress, Date.now() - began);
-      });
+      }, { signal });
     };
   }
 
@@ -123,7 +123,7 @@ export function stepActors(env: StepEnvironment) {
       const output = await withTimeout((signal) => {
         signal.throwIfAborted();
         const guard: ChangeGuard = { signal, assertMayAct: () => env.fenced.assertCurrent() };
-        const track = tracker(name, attempt);
+        const track = tracker(name, attempt, signal);
         return manualSteps.has(name) ? manualStep(name, state, input as StepInputs[StepName], guard, track) as Promise<StepOutputs[K]> : effect(input, guard, track);
       }, deadline - Date.now(), policy.timeoutMs, name, outer);
       env.fenced.assertCurrent();

@@ -6,18 +6,54 @@ export type WorkActivity = 'copy' | 'verify' | 'clear';
 /** Progress reaches the database (and the terminal line) at most this often, and at the end. */
 export const PROGRESS_INTERVAL_MS = 300;
 
+/** Runs `fn` after `ms` without holding the process open; returns how to cancel it. */
+export type Schedule = (fn: () => void, ms: number) => () => void;
+
+const unrefTimer: Schedule = (fn, ms) => {
+  const timer = setTimeout(fn, ms);
+  timer.unref();
+  return () => clearTimeout(timer);
+};
+
 /**
  * Passes on the first report, then at most one per `intervalMs`, and always the last one (all
- * files done): the host calls after every file, the database sees a few writes a second.
+ * files done): the host calls after every file, the database sees a few writes a second. A report
+ * held back is written when its interval is over, so a long file after many short ones does not
+ * leave the count of before it on the screen; not once `signal` is aborted (the attempt ended),
+ * and a failing held-back write is dropped (progress is a view, never the run's truth).
  */
-export function boundedRate(write: (progress: WorkProgress) => void, intervalMs: number = PROGRESS_INTERVAL_MS, now: () => number = Date.now): ProgressCallback {
+export function boundedRate(write: (progress: WorkProgress) => void, options: { intervalMs?: number; now?: () => number; schedule?: Schedule; signal?: AbortSignal } = {}): ProgressCallback {
+  const intervalMs = options.intervalMs ?? PROGRESS_INTERVAL_MS;
+  const now = options.now ?? Date.now;
+  const schedule = options.schedule ?? unrefTimer;
   let lastAt: number | null = null;
+  let held: WorkProgress | null = null;
+  let cancel: (() => void) | null = null;
+  const emit = (progress: WorkProgress, at: number): void => {
+    cancel?.();
+    cancel = null;
+    held = null;
+    lastAt = at;
+    write(progress);
+  };
   return (progress) => {
     const at = now();
-    const finished = progress.filesDone >= progress.filesTotal;
-    if (!finished && lastAt !== null && at - lastAt < intervalMs) return;
-    lastAt = at;
-    write({ filesDone: progress.filesDone, filesTotal: progress.filesTotal, bytesDone: progress.bytesDone, bytesTotal: progress.bytesTotal });
+    const copy = { filesDone: progress.filesDone, filesTotal: progress.filesTotal, bytesDone: progress.bytesDone, bytesTotal: progress.bytesTotal };
+    const finished = copy.filesDone >= copy.filesTotal;
+    if (finished || lastAt === null || at - lastAt >= intervalMs) {
+      emit(copy, at);
+      return;
+    }
+    held = copy;
+    cancel ??= schedule(() => {
+      cancel = null;
+      if (!held || options.signal?.aborted) return;
+      try {
+        emit(held, now());
+      } catch {
+        // Dropped: the next report, or the step's own checkpoint, says where the work is.
+      }
+    }, intervalMs - (at - lastAt));
   };
 }
 

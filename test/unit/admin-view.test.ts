@@ -18,23 +18,60 @@ afterEach(() => { for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true
 describe('progress at a bounded rate', () => {
   const p = (filesDone: number, filesTotal = 10): WorkProgress => ({ filesDone, filesTotal, bytesDone: filesDone * 100, bytesTotal: filesTotal * 100 });
 
+  /** A clock and a timer queue the test moves by hand: no real time passes. */
+  function manualClock() {
+    let now = 1000;
+    const timers: { at: number; fn: () => void; cancelled: boolean }[] = [];
+    return {
+      now: () => now,
+      schedule: (fn: () => void, ms: number) => { const t = { at: now + ms, fn, cancelled: false }; timers.push(t); return () => { t.cancelled = true; }; },
+      advance(ms: number) {
+        now += ms;
+        for (const t of timers.splice(0)) {
+          if (t.cancelled) continue;
+          if (t.at <= now) t.fn();
+          else timers.push(t);
+        }
+      },
+      pending: () => timers.filter((t) => !t.cancelled).length,
+    };
+  }
+
   it('passes the first report, then one per interval, and always the last', () => {
-    let clock = 1000;
+    const clock = manualClock();
     const written: number[] = [];
-    const report = boundedRate((q) => written.push(q.filesDone), 300, () => clock);
+    const report = boundedRate((q) => written.push(q.filesDone), { intervalMs: 300, now: clock.now, schedule: clock.schedule });
     report(p(1)); // first: written
-    clock += 100; report(p(2)); // within the interval: not
-    clock += 100; report(p(3));
-    clock += 150; report(p(4)); // 350 ms after the last write: written
-    clock += 10; report(p(5));
-    clock += 10; report(p(10)); // the last one: always
-    expect(written).toEqual([1, 4, 10]);
+    clock.advance(100); report(p(2)); // within the interval: held back
+    clock.advance(100); report(p(3));
+    clock.advance(150); // 300 ms after the first write: the latest held report (3) is written
+    report(p(4)); // within the next interval: held back
+    clock.advance(10); report(p(5));
+    clock.advance(10); report(p(10)); // the last one: always, and nothing held is left
+    expect(written).toEqual([1, 3, 10]);
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('a report held back is written when its interval is over (a long file after short ones), not after the attempt ended', () => {
+    const clock = manualClock();
+    const written: number[] = [];
+    const ended = new AbortController();
+    const report = boundedRate((q) => written.push(q.filesDone), { intervalMs: 300, now: clock.now, schedule: clock.schedule, signal: ended.signal });
+    report(p(1));
+    clock.advance(50); report(p(2));
+    clock.advance(50); report(p(3)); // then the copy of a long file: no report for a while
+    clock.advance(200);
+    expect(written).toEqual([1, 3]);
+    clock.advance(50); report(p(4));
+    ended.abort();
+    clock.advance(300);
+    expect(written).toEqual([1, 3]);
   });
 
   it('copies what it writes: the host may reuse its progress object', () => {
     const seen: WorkProgress[] = [];
     const shared = p(1);
-    const report = boundedRate((q) => seen.push(q), 0, () => 0);
+    const report = boundedRate((q) => seen.push(q), { intervalMs: 0, now: () => 0 });
     report(shared);
     shared.filesDone = 2;
     report(shared);
