@@ -68,7 +68,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): { db: Db;
       }
       return { db, migration: { fromVersion: version, toVersion: version, applied: 0 } };
     }
-    db.pragma('journal_mode = WAL');
+    setWalMode(db, options.busyTimeoutMs ?? 5000);
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     const migration = migrate(db, file);
@@ -80,6 +80,24 @@ export function openDatabase(file: string, options: OpenOptions = {}): { db: Db;
   } catch (error) {
     db.close();
     throw databaseError(error, file);
+  }
+}
+
+/**
+ * `PRAGMA journal_mode = WAL` on a new file answers SQLITE_BUSY at once, without the busy
+ * handler, while another process converts the same file (two `start`s creating one database):
+ * wait and try again, as the busy timeout would, before giving up.
+ */
+function setWalMode(db: Db, busyTimeoutMs: number): void {
+  const giveUpAt = Date.now() + busyTimeoutMs;
+  for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if (!String((error as { code?: unknown }).code ?? '').startsWith('SQLITE_BUSY') || Date.now() >= giveUpAt) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, wait);
+    }
   }
 }
 
