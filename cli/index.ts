@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { Command, Option } from 'commander';
-import { EXIT } from '../errors/index.js';
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT, KmsRecoverError } from '../errors/index.js';
 import { handleError } from './handle-error.js';
 import { parseRunId } from './run-id.js';
 
@@ -15,7 +15,8 @@ const program = new Command()
   .name('kms-recover')
   .description('Recover an Exchange 5.5 Key Management Server after a complete rebuild (Microsoft KB Q198814), resumably.')
   .version('0.1.0')
-  .showHelpAfterError()
+  // A usage error is one line, said by handleError below, not commander's message and help.
+  .configureOutput({ outputError: () => undefined })
   .exitOverride((err) => {
     process.exitCode = err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     throw err;
@@ -29,12 +30,32 @@ function run<A extends unknown[]>(action: (...args: A) => Promise<void> | void) 
   return async (...args: A) => {
     // commander passes the command's options just before the Command itself.
     const opts = (args.at(-2) ?? {}) as { json?: boolean; db?: string };
+    const command = args.at(-1);
     try {
       await action(...args);
     } catch (error) {
-      handleError(await asToolError(error, opts.db), { json: Boolean(opts.json) });
+      handleError(await asToolError(error, opts.db), { json: Boolean(opts.json), command: command instanceof Command ? commandPath(command) : undefined });
     }
   };
+}
+
+/** `start`, `sim init`: the command's words after kms-recover. */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c && c.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+/** The command a command line names, as far as it names one (for the usage error's `see ... --help`). */
+function commandOf(argv: readonly string[]): string | undefined {
+  let command: Command = program;
+  for (const word of argv) {
+    if (word.startsWith('-')) continue;
+    const sub = command.commands.find((c) => c.name() === word || c.aliases().includes(word));
+    if (!sub) break;
+    command = sub;
+  }
+  return command === program ? undefined : commandPath(command);
 }
 
 /** SQLite errors met after opening (busy, damaged pages) get the database's codes too. */
@@ -107,8 +128,17 @@ program.command('status')
   .description('where a run stands: the six states with times, the last error, and the next step in the KB\'s words')
   .argument('[run-id]', 'run id or unique prefix (default: the latest run)', parseRunId)
   .addOption(dbOption())
+  .option('--utc', 'times in UTC (default: local time with its offset)')
   .option('--json', 'print as JSON')
   .action(run(async (runId: string | undefined, opts) => (await import('./commands/status.js')).statusCommand(runId, opts)));
+
+program.command('watch')
+  .description('a live checklist of a run, from any console, until it rests (finished, failed, waiting for you, interrupted, abandoned); reads the database only')
+  .argument('[run-id]', 'run id or unique prefix (default: the latest run)', parseRunId)
+  .addOption(dbOption())
+  .option('--utc', 'times in UTC (default: local time with its offset)')
+  .option('--json', 'print the final status as JSON on stdout')
+  .action(run(async (runId: string | undefined, opts) => (await import('./commands/watch.js')).watchCommand(runId, opts)));
 
 program.command('list')
   .description('the runs in the database, newest first (the 20 newest; --all for every one)')
@@ -119,9 +149,10 @@ program.command('list')
   .action(run(async (opts) => (await import('./commands/list.js')).listCommand(opts)));
 
 program.command('history')
-  .description('the full event log of a run, oldest first')
+  .description('the full event log of a run, oldest first, in words (--json: the raw events)')
   .argument('<run-id>', 'run id or unique prefix', parseRunId)
   .addOption(dbOption())
+  .option('--utc', 'times in UTC (default: local time with its offset)')
   .option('--json', 'print as JSON')
   .action(run(async (runId: string, opts) => (await import('./commands/history.js')).historyCommand(runId, opts)));
 
@@ -173,6 +204,22 @@ sim.command('reboot')
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  // commander already printed usage errors and --help; its exitOverride set the status.
-  if (!(error instanceof Error && 'exitCode' in error)) handleError(error);
+  const argv = process.argv.slice(2);
+  const json = argv.includes('--json');
+  if (error instanceof CommanderError) {
+    // --help, --version, and the help shown when no command is given: already printed.
+    if (error.exitCode === 0 || error.code === 'commander.help' || error.code === 'commander.helpDisplayed') {
+      process.exitCode = error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    } else {
+      handleError(usageError(error.message), { json, command: commandOf(argv) });
+    }
+  } else {
+    // A run id refused while the arguments were parsed (cli/run-id.ts), or a failure of ours.
+    handleError(error, { json, command: commandOf(argv) });
+  }
+}
+
+/** commander's `error: unknown option '--bogus'` as the tool's usage error. */
+function usageError(message: string): KmsRecoverError {
+  return new KmsRecoverError('USAGE', message.replace(/^error: /, '').replace(/\.$/, '').replace(/\s*\n\s*/g, ' '));
 }

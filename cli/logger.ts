@@ -8,6 +8,9 @@ import pino, { type Logger } from 'pino';
 export function createFileLogger(file: string): Logger {
   return pino({
     level: process.env.KMS_RECOVER_LOG_LEVEL ?? 'info',
+    // For people reading the file: `"time":"2026-12-01T09:02:03.123Z"`, `"level":"warn"`.
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
     redact: {
       paths: ['alpha', 'alphaString', 'password', 'pwd', 'startParameters', '*.alpha', '*.alphaString', '*.password', '*.pwd', '*.startParameters'],
       censor: '[redacted]',

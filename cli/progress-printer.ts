@@ -1,29 +1,59 @@
 import type { ErrorRecord } from '../errors/index.js';
 import { KB_STEPS, RECOVERY_STATES, type RecoveryState, type StepName } from '../machines/index.js';
 import type { ProgressSink } from '../recovery/progress.js';
-import { formatBytes, progressLine } from './output.js';
+import { workRate } from '../recovery/work-progress.js';
+import { formatBytes } from './output.js';
+import { progressWords } from './progress-words.js';
 
 const STEP_COUNT = RECOVERY_STATES.length - 1;
 
-/** One short line per reached state on stderr, numbered like the KB's steps. */
-export function progressPrinter(serviceName: string, kmsdata: () => string): ProgressSink {
+/**
+ * One short line per reached state on stderr, numbered like the KB's steps. On a terminal, a long
+ * step also shows one live line (files, bytes, rate, time left), rewritten in place and cleared
+ * before the next line; without a terminal (a log, a pipe) there is no live line.
+ */
+export function progressPrinter(serviceName: string, kmsdata: () => string, stderr: NodeJS.WriteStream = process.stderr): ProgressSink {
+  const live = stderr.isTTY === true;
+  let showing = false;
+  const line = (text: string): void => {
+    if (showing) stderr.write('\r\u001b[K');
+    showing = false;
+    stderr.write(`${text}\n`);
+  };
   return {
     stepStarted(_state, step: StepName, attempt) {
-      if (attempt > 1) progressLine(`      ${step}: attempt ${attempt}`);
+      if (attempt > 1) line(`      ${step}: attempt ${attempt}`);
+    },
+    working(_step, activity, progress, elapsedMs) {
+      if (!live) return;
+      const text = `      ${progressWords(activity, progress, workRate(progress, elapsedMs, activity))}`;
+      const width = stderr.columns ? stderr.columns - 1 : text.length;
+      stderr.write(`\r\u001b[K${text.slice(0, width)}`);
+      showing = true;
     },
     reached(state: RecoveryState, facts: unknown) {
       const index = RECOVERY_STATES.indexOf(state);
       const label = `[${index}/${STEP_COUNT}] ${state.padEnd(14)} KB step ${KB_STEPS[state].kbSteps}:`;
-      progressLine(`${label} ${describe(state, facts as Record<string, unknown> | undefined, serviceName, kmsdata())}`);
+      line(`${label} ${describe(state, facts as Record<string, unknown> | undefined, serviceName, kmsdata())}`);
     },
     stepFailed(state: RecoveryState, error: ErrorRecord) {
-      progressLine(`[!]   ${state.padEnd(14)} ${error.code}: ${error.message}`);
+      // A manual step is not a failure: what to do is said once, in the outcome below.
+      if (error.code === 'MANUAL_STEP_PENDING') line(`[?]   ${state.padEnd(14)} waiting for you: a manual step`);
+      else line(`[!]   ${state.padEnd(14)} ${error.code}: ${error.message}`);
     },
     note(message: string) {
-      progressLine(`      ${message}`);
+      line(`      ${message}`);
     },
   };
 }
+
+/** Where the alpha string came from, as far as the tool knows it: it cannot tell whose it is. */
+const CREDENTIAL_SOURCE: Record<string, string> = {
+  'startup-disk': 'the alpha string read from the startup disk (Kmspwd.ini) is given as start parameter',
+  environment: 'the alpha string from KMS_ALPHA_STRING is given as start parameter',
+  prompt: 'the alpha string typed at the prompt is given as start parameter',
+  operator: 'the alpha string is yours to type into the service\'s start parameters (a manual step)',
+};
 
 function describe(state: RecoveryState, facts: Record<string, unknown> = {}, service: string, kmsdata: string): string {
   switch (state) {
@@ -32,13 +62,13 @@ function describe(state: RecoveryState, facts: Record<string, unknown> = {}, ser
     case 'stopped':
       return `${service} is stopped`;
     case 'cleared':
-      return `emptied ${kmsdata}: its ${String(facts.removed)} entries are kept in a quarantine folder beside it until the KMS runs`;
+      return `emptied ${kmsdata}: its ${String(facts.removed)} top-level entries are kept in a quarantine folder beside it until the KMS runs`;
     case 'restored':
       return facts.alreadyRestored
         ? `Kmsdata already matched the backup (${String(facts.fileCount)} files)`
         : `${String(facts.fileCount)} files (${formatBytes(Number(facts.totalBytes))}) restored and verified against the backup`;
     case 'credential-set':
-      return `alpha string of the original KMS (from the ${String(facts.source).replace('-', ' ')}) given as start parameter`;
+      return CREDENTIAL_SOURCE[String(facts.source)] ?? 'the alpha string is given as start parameter';
     case 'running':
       return `${service} is running: ${KB_STEPS.running.reached}`;
   }

@@ -3,10 +3,11 @@ import type { DriveOutcome } from '../recovery/drive-run.js';
 import { runStatus } from '../recovery/run-status.js';
 import type { Session } from './session.js';
 import { printJson, printLine } from './output.js';
+import { printEnding, printNext } from './run-words.js';
 
 /** After start/resume: the result on stdout, and the exit status of the run's outcome. */
 export function reportOutcome(session: Session, outcome: DriveOutcome, json: boolean): void {
-  const view = runStatus(session.store.getRun(outcome.runId), session.store.events(outcome.runId), null, session.store.timer(outcome.runId));
+  const view = runStatus(session.store.getRun(outcome.runId), session.store.events(outcome.runId), null, session.store.timer(outcome.runId), session.store.progress(outcome.runId));
   if (json) printJson(view);
   if (outcome.phase === 'done') {
     if (!json) {
@@ -17,9 +18,11 @@ export function reportOutcome(session: Session, outcome: DriveOutcome, json: boo
     process.exitCode = EXIT.OK;
     return;
   }
-  if (!json) {
+  if (!json && view.situation === 'waiting') {
+    printEnding(view);
+  } else if (!json) {
     printLine(`Run ${outcome.runId} stopped at ${outcome.state}: ${outcome.lastError?.message ?? 'step failed'}`);
-    if (view.next) printLine(`Next: ${view.next}`);
+    printNext(view);
   }
   const status = outcome.lastError ? exitStatusFor(outcome.lastError.code) : EXIT.STEP_FAILED;
   process.exitCode = status === EXIT.OK || status === EXIT.INTERNAL ? EXIT.STEP_FAILED : status;

@@ -12,6 +12,10 @@ export const EXIT = {
   DATABASE: 6,
   NOT_FOUND: 7,
   WAITING: 8,
+  /** Ctrl-C (SIGINT) during a run: 128 + 2, as a shell reports it. */
+  INTERRUPTED: 130,
+  /** SIGTERM during a run: 128 + 15. */
+  TERMINATED: 143,
 } as const;
 
 export type ExitStatus = (typeof EXIT)[keyof typeof EXIT];
@@ -77,6 +81,9 @@ export const ERROR_EXIT = {
   DB_FULL: EXIT.DATABASE,
   DB_BUSY: EXIT.DATABASE,
   DEFINITION_MISMATCH: EXIT.DATABASE,
+  // Stopped by a signal during a run: the drive ended cleanly, its lease released; resume goes on.
+  INTERRUPTED: EXIT.INTERRUPTED,
+  TERMINATED: EXIT.TERMINATED,
   // Nothing to act on.
   RUN_NOT_FOUND: EXIT.NOT_FOUND,
   NOTHING_TO_RESUME: EXIT.NOT_FOUND,

@@ -4,6 +4,9 @@
  *   loss would;
  * - KMS_RECOVER_DELAY_AT=<point>:<ms>: the process blocks there for ms (to hold a run while
  *   another process tries to drive it).
+ * - KMS_RECOVER_STALL_AT=<point>:<ms>: the work waits there for ms without blocking the process
+ *   and without heeding any abort, as an OS call that cannot be cancelled would (to test that a
+ *   second Ctrl-C forces the process to end); only at points whose caller awaits it.
  * - KMS_RECOVER_FAULT=<step>:<n>: the first n attempts of that step fail with a transient
  *   error (INJECTED_FAULT), to exercise automatic retries.
  * Points: `after-checkpoint:<state>`, `before-step:<step>`, `after-step:<step>` (side effect
@@ -18,6 +21,12 @@ export function failPoint(name: string): void {
   if (delay && delay.slice(0, delay.lastIndexOf(':')) === name) {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(delay.slice(delay.lastIndexOf(':') + 1)));
   }
+}
+
+export function stallPoint(name: string): Promise<void> | undefined {
+  const stall = process.env.KMS_RECOVER_STALL_AT;
+  if (!stall || stall.slice(0, stall.lastIndexOf(':')) !== name) return undefined;
+  return new Promise((resolve) => setTimeout(resolve, Number(stall.slice(stall.lastIndexOf(':') + 1))));
 }
 
 export function injectedFault(step: string, attempt: number): void {

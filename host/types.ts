@@ -59,7 +59,25 @@ export interface ChangeGuard {
   assertMayAct?: () => void;
 }
 
+/** How far a long operation is: files (or top-level entries, for the clear) and bytes, done and in all. */
+export interface WorkProgress {
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+}
+
+/** Told after each file (or entry) of a long operation; cheap, called often: the caller bounds any writes. */
+export type ProgressCallback = (progress: WorkProgress) => void;
+
+/** A read-only check of a tree that reports how far it is. */
+export interface VerifyOptions extends ChangeGuard {
+  onProgress?: ProgressCallback;
+}
+
 export interface RestoreOptions extends ChangeGuard {
+  /** Files copied and verified so far, after each one (the copy loop's order). */
+  onProgress?: ProgressCallback;
   /** Called after each file is written to staging and verified (used by the crash tests). */
   onFileCopied?: (relPath: string, index: number) => void | Promise<void>;
   /**
@@ -117,6 +135,8 @@ export interface ClearOptions extends ChangeGuard {
   expected: FolderIdentity | null;
   /** Records entries durably (one transaction) before any of them is moved (the quarantine ledger). */
   record: (entries: readonly LedgerEntry[]) => void;
+  /** Top-level entries moved so far (and their bytes), after each one. */
+  onProgress?: ProgressCallback;
 }
 
 /** What deleting a quarantine did: entries that matched their ledger were deleted, the rest kept. */
@@ -205,8 +225,10 @@ export interface KmsdataOperations {
    * there with its size (contents are verified, hash by hash, while the restore copies them).
    */
   checkBackupAgainstManifest(backup: string, manifest: Manifest): Promise<VerifyReport>;
+  /** The entries at Kmsdata's top level now: what the clear moves, one by one. Read-only. */
+  kmsdataEntries(kmsdata: string): Promise<number>;
   /** Compare what is in Kmsdata now against `manifest`. Read-only. */
-  verifyKmsdata(kmsdata: string, manifest: Manifest, guard?: ChangeGuard): Promise<VerifyReport>;
+  verifyKmsdata(kmsdata: string, manifest: Manifest, options?: VerifyOptions): Promise<VerifyReport>;
 }
 
 export interface StartupDiskReader {

@@ -45,3 +45,13 @@ export const KB_STEPS: Record<RecoveryState, KbStep> = {
     next: null,
   },
 };
+
+/** `KB step 4`, `KB steps 5-6`. */
+export function kbLabel(kbSteps: string): string {
+  return kbSteps.includes('-') ? `KB steps ${kbSteps}` : `KB step ${kbSteps}`;
+}
+
+/** The KB's placeholder `<path>\\Exchsrvr\\Kmsdata` as the run's real folder, when it is known. */
+export function withKmsdata(words: string, kmsdata: string | null): string {
+  return words.replace(/<path>\\Exchsrvr\\Kmsdata/gi, kmsdata ?? 'Exchsrvr\\Kmsdata');
+}

@@ -1,5 +1,5 @@
 import type { LedgerEntry } from '../host/types.js';
-import type { Checkpoint, RunStore } from './run-store.js';
+import type { Checkpoint, RunStore, StepProgressRecord } from './run-store.js';
 
 /**
  * A driver's handle on its run: every write carries the fencing token of the lease it holds, and
@@ -31,6 +31,10 @@ export class FencedRun {
 
   updateOptions(options: Record<string, unknown>, detail: Record<string, unknown>): void {
     this.store.updateOptions(this.runId, options, detail, this.token);
+  }
+
+  progress(progress: Omit<StepProgressRecord, 'startedAt' | 'updatedAt'>): void {
+    this.store.recordProgress(this.runId, progress, this.token);
   }
 
   recordQuarantined(entries: readonly LedgerEntry[]): void {

@@ -1,7 +1,7 @@
 export { openDatabase, databaseError, databaseExists } from './open-database.js';
 export type { Db, MigrationSummary, OpenOptions } from './open-database.js';
 export { RunStore } from './run-store.js';
-export type { NewRun, RunRecord, RunTimer, EventRecord, Checkpoint } from './run-store.js';
+export type { NewRun, RunRecord, RunTimer, EventRecord, Checkpoint, StepProgressRecord } from './run-store.js';
 export { FencedRun } from './fenced-run.js';
 export { RunLeases, sameHolder } from './run-lease.js';
 export type { LeaseHolder, LeaseRecord, AcquiredLease } from './run-lease.js';

@@ -118,6 +118,23 @@ export const MIGRATIONS: readonly string[] = [
   DROP INDEX runs_unfinished_by_creation_id;
   CREATE INDEX runs_open_by_creation_id ON runs (created_at, id) WHERE closed_at IS NULL;
   `,
+  // v4: the progress of a long step (restore, verify, clear), written by its driver at a bounded
+  // rate, so another console (status, watch) sees files and bytes done. One row per run: the
+  // latest step's latest attempt; it is a view of work under way, not history (the events are).
+  `
+  CREATE TABLE run_progress (
+    run_id       TEXT PRIMARY KEY REFERENCES runs (id),
+    step         TEXT NOT NULL,
+    attempt      INTEGER NOT NULL,
+    activity     TEXT NOT NULL CHECK (activity IN ('copy', 'verify', 'clear')),
+    files_done   INTEGER NOT NULL,
+    files_total  INTEGER NOT NULL,
+    bytes_done   INTEGER NOT NULL,
+    bytes_total  INTEGER NOT NULL,
+    started_at   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -83,6 +83,24 @@ export function openDatabase(file: string, options: OpenOptions = {}): { db: Db;
   }
 }
 
+/**
+ * `PRAGMA journal_mode = WAL` on a new file answers SQLITE_BUSY at once, without the busy
+ * handler, while another process converts the same file (two `start`s creating one database):
+ * wait and try again, as the busy timeout would, before giving up.
+ */
+function setWalMode(db: Db, busyTimeoutMs: number): void {
+  const giveUpAt = Date.now() + busyTimeoutMs;
+  for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if (!String((error as { code?: unknown }).code ?? '').startsWith('SQLITE_BUSY') || Date.now() >= giveUpAt) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, wait);
+    }
+  }
+}
+
 function assertSqliteHeader(file: string): void {
   const fd = fs.openSync(file, 'r');
   try {
@@ -97,23 +115,6 @@ function assertSqliteHeader(file: string): void {
   }
 }
 
-/**
- * Switching a new database to WAL needs it to itself for a moment, and SQLite does not wait for
- * that: two processes creating one database at once would see SQLITE_BUSY. Wait as for a writer.
- */
-function setWalMode(db: Db, busyTimeoutMs: number): void {
-  const deadline = Date.now() + busyTimeoutMs;
-  for (;;) {
-    try {
-      db.pragma('journal_mode = WAL');
-      return;
-    } catch (error) {
-      const code = String((error as { code?: unknown }).code ?? '');
-      if (!code.startsWith('SQLITE_BUSY') || Date.now() >= deadline) throw error;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-    }
-  }
-}
 
 /** SQLite's header: bytes 60-63 hold user_version, 68-71 application_id (big-endian). */
 function assertOursByHeader(file: string): void {

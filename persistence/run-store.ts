@@ -53,6 +53,20 @@ export interface EventRecord {
   detail: Record<string, unknown> | null;
 }
 
+/** Files and bytes done of a long step's work (restore copy, verify, clear), as its driver last wrote them. */
+export interface StepProgressRecord {
+  step: string;
+  attempt: number;
+  activity: 'copy' | 'verify' | 'clear';
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+  /** When this activity of this attempt began (its first write). */
+  startedAt: string;
+  updatedAt: string;
+}
+
 export interface Checkpoint {
   snapshot: unknown;
   state: string;
@@ -215,6 +229,34 @@ export class RunStore {
     const row = this.db.prepare('SELECT step, attempt, deadline_at, next_attempt_at FROM run_timers WHERE run_id = ?').get(runId) as
       { step: string; attempt: number; deadline_at: string | null; next_attempt_at: string | null } | undefined;
     return row ? { step: row.step, attempt: row.attempt, deadlineAt: row.deadline_at, nextAttemptAt: row.next_attempt_at } : null;
+  }
+
+  /**
+   * The progress of the step at work: one row per run, replaced by each write (the driver bounds
+   * their rate). A new step, attempt or activity starts the row's clock again.
+   */
+  recordProgress(runId: string, progress: Omit<StepProgressRecord, 'startedAt' | 'updatedAt'>, token?: number): void {
+    this.db.transaction(() => {
+      this.current(runId, token);
+      const at = now();
+      this.cached(`INSERT INTO run_progress (run_id, step, attempt, activity, files_done, files_total, bytes_done, bytes_total, started_at, updated_at)
+        VALUES (@runId, @step, @attempt, @activity, @filesDone, @filesTotal, @bytesDone, @bytesTotal, @at, @at)
+        ON CONFLICT (run_id) DO UPDATE SET
+          started_at = CASE WHEN step = excluded.step AND attempt = excluded.attempt AND activity = excluded.activity THEN started_at ELSE excluded.started_at END,
+          step = excluded.step, attempt = excluded.attempt, activity = excluded.activity, files_done = excluded.files_done,
+          files_total = excluded.files_total, bytes_done = excluded.bytes_done, bytes_total = excluded.bytes_total, updated_at = excluded.updated_at`)
+        .run({ runId, ...progress, at });
+    }).immediate();
+  }
+
+  /** The run's latest progress row, if a long step ever wrote one. */
+  progress(runId: string): StepProgressRecord | null {
+    const row = this.cached('SELECT * FROM run_progress WHERE run_id = ?').get(runId) as
+      { step: string; attempt: number; activity: StepProgressRecord['activity']; files_done: number; files_total: number; bytes_done: number; bytes_total: number; started_at: string; updated_at: string } | undefined;
+    return row ? {
+      step: row.step, attempt: row.attempt, activity: row.activity, filesDone: row.files_done, filesTotal: row.files_total,
+      bytesDone: row.bytes_done, bytesTotal: row.bytes_total, startedAt: row.started_at, updatedAt: row.updated_at,
+    } : null;
   }
 
   /** Records when the next automatic attempt of `step` is due, with its event, in one transaction. */

@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import { KmsRecoverError, toErrorRecord, type ErrorRecord } from '../errors/index.js';
 import { failPoint } from '../host/fail-point.js';
 import type { Host } from '../host/types.js';
+import { kbLabel, KB_STEPS } from '../machines/recovery.kb-steps.js';
+import { RECOVERY_STATES } from '../machines/recovery.types.js';
 import {
   MACHINE_VERSION, migrateSnapshot, positionOf, recoveryMachine, STEP_OF_STATE, type RecoveryPosition, type RecoverySnapshot, type RecoveryState,
 } from '../machines/index.js';
@@ -34,6 +36,8 @@ export interface DriveOptions {
   /** `resume --from`: re-enter this earlier state (already confirmed by the operator) first. */
   rewindTo?: RecoveryState;
   rewindDetail?: Record<string, unknown>;
+  /** Aborted by SIGINT or SIGTERM (its reason: the signal's name): the drive ends cleanly and says where. */
+  interrupt?: AbortSignal;
 }
 
 export interface DriveOutcome extends RecoveryPosition {
@@ -72,6 +76,15 @@ export async function driveRun(options: DriveOptions): Promise<DriveOutcome> {
     }
   }, options.heartbeatMs ?? 2000);
   heartbeat.unref();
+  // An interrupt ends the drive the same way: the step stops at its next file or poll, nothing
+  // more is written, and the lease is released below, so resume needs no takeover.
+  const onInterrupt = () => {
+    const error = interrupted(store.getRun(run.id), options.interrupt?.reason);
+    options.logger.warn({ runId: run.id, state: error.detail.state, step: error.detail.step, signal: error.detail.signal }, 'interrupted');
+    lost.abort(error);
+  };
+  if (options.interrupt?.aborted) onInterrupt();
+  else options.interrupt?.addEventListener('abort', onInterrupt, { once: true });
   try {
     if (tookOverFrom) {
       fenced.note('lease.taken-over', { fromPid: tookOverFrom.pid, fromHost: tookOverFrom.host, since: tookOverFrom.acquiredAt, generation: token });
@@ -91,12 +104,24 @@ export async function driveRun(options: DriveOptions): Promise<DriveOutcome> {
     return outcome;
   } finally {
     clearInterval(heartbeat);
+    options.interrupt?.removeEventListener('abort', onInterrupt);
     try {
       leases.release(run.id, token);
     } catch {
       // A database that failed under the heartbeat may fail here too; the lease then goes stale.
     }
   }
+}
+
+/** `interrupted during KB step 4 (restoreKmsdata): nothing is lost; run kms-recover resume <id>`. */
+function interrupted(run: RunRecord, reason: unknown): KmsRecoverError {
+  const signal = reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT';
+  const state = RECOVERY_STATES.find((s) => s === run.state);
+  const step = state && state !== 'running' ? STEP_OF_STATE[state] : null;
+  const next = state ? RECOVERY_STATES[RECOVERY_STATES.indexOf(state) + 1] : undefined;
+  const where = step && next ? `${kbLabel(KB_STEPS[next].kbSteps)} (${step})` : 'its clean-up';
+  return new KmsRecoverError(signal === 'SIGTERM' ? 'TERMINATED' : 'INTERRUPTED',
+    `interrupted during ${where}: nothing is lost; run kms-recover resume ${run.id}`, { runId: run.id, state: run.state, step, signal });
 }
 
 /** A closed run (finished, or abandoned) is never driven again. */
@@ -145,6 +170,7 @@ function changePolicies(fenced: FencedRun, run: RunRecord, change: NonNullable<D
 /** Restores the actor from the run's snapshot and runs it until it rests, committing every change. */
 async function driveActor(options: DriveOptions, run: RunRecord, fenced: FencedRun, lost: AbortSignal): Promise<DriveOutcome> {
   const { store, logger, progress } = options;
+  lost.throwIfAborted();
   const runOptions = run.options as RunOptions;
   let retryTimer: NodeJS.Timeout | undefined;
   const machine = recoveryMachine.provide({

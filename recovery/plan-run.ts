@@ -48,9 +48,9 @@ export function planRun(prepared: PreparedRun, options: RunOptions, kmsdataEntri
   };
   const touches: Record<StepName, string> = {
     stopService: `service ${prepared.serviceName} (now ${checked.service.state})`,
-    clearKmsdata: `moves ${kmsdataEntriesNow} entries of ${checked.kmsdata} into a quarantine folder beside it (deleted once running)`,
+    clearKmsdata: `moves the ${kmsdataEntriesNow} top-level entries of ${checked.kmsdata} (files and folders, with all they hold) into a quarantine folder beside it (deleted once running)`,
     restoreKmsdata: `copies ${manifest.fileCount} files (${manifest.totalBytes} bytes) from ${checked.backup} through a staging folder into ${checked.kmsdata}, SHA-256 verified`,
-    setCredential: manual.has('setCredential') ? 'the operator types the alpha string into the service\'s start parameters' : `the alpha string from the ${prepared.alpha?.source ?? '?'}, held in memory only`,
+    setCredential: manual.has('setCredential') ? 'the operator types the alpha string into the service\'s start parameters' : `the alpha string from the ${(prepared.alpha?.source ?? '?').replace('-', ' ')}, held in memory only`,
     startService: `starts ${prepared.serviceName} with the alpha string as start parameter`,
   };
 

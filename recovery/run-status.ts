@@ -3,7 +3,11 @@ import type { ErrorRecord } from '../errors/index.js';
 // which `status` never uses (bench/cold-start.mjs).
 import { KB_STEPS } from '../machines/recovery.kb-steps.js';
 import { RECOVERY_STATES, STEP_OF_STATE, type RecoveryState, type StepName } from '../machines/recovery.types.js';
-import type { EventRecord, LeaseRecord, RunRecord, RunTimer } from '../persistence/index.js';
+import type { EventRecord, LeaseRecord, RunRecord, RunTimer, StepProgressRecord } from '../persistence/index.js';
+import { driverOf, type DriverView } from './lease-policy.js';
+import { manualActionAt } from './manual-action.js';
+import { workRate, type WorkActivity } from './work-progress.js';
+import { durationWords } from './time-words.js';
 
 /** Where one of the six states stands in a run. */
 export type StepProgress = 'done' | 'working' | 'failed' | 'pending';
@@ -46,6 +50,32 @@ export interface LeaseTakeover {
   since: string | null;
 }
 
+/**
+ * Where a run stands, in one word every screen and the exit status derive from:
+ * `working` (a live process drives it), `retrying` (a live process waits to retry a step),
+ * `interrupted` (not finished, and no live process drives it: resume), `waiting` (a manual step
+ * is the administrator's), `failed`, `finishing` (running, its clean-up cut off), `finished`,
+ * `abandoned`.
+ */
+export type RunSituation = 'working' | 'retrying' | 'interrupted' | 'waiting' | 'failed' | 'finishing' | 'finished' | 'abandoned';
+
+/** A long step's files and bytes, as its driver last wrote them, with the rate since it began. */
+export interface RunProgress {
+  step: string;
+  attempt: number;
+  activity: WorkActivity;
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+  startedAt: string;
+  updatedAt: string;
+  /** Bytes per second from startedAt to updatedAt (null: too early to tell). */
+  bytesPerSecond: number | null;
+  /** Time left at that rate, from updatedAt (null: unknown). */
+  remainingMs: number | null;
+}
+
 export interface RunStatus {
   runId: string;
   host: string;
@@ -54,7 +84,23 @@ export interface RunStatus {
   kmsdata: string | null;
   backup: string | null;
   state: string;
+  /**
+   * `working`, `failed`, `done`, `abandoned` as stored, except that a run resting at a manual step
+   * the administrator has to do is `waiting` (its lastError stays MANUAL_STEP_PENDING).
+   */
   phase: string;
+  /** Where the run stands, in one word (see RunSituation). */
+  situation: RunSituation;
+  /** True when the run rests: nothing happens until someone acts (everything but working and retrying). */
+  rests: boolean;
+  /** Who drives the run now: nobody, a live process, a dead one, or one silent too long (another host). */
+  driver: { kind: DriverView['kind']; pid: number | null; host: string | null; since: string | null; silentMs: number | null };
+  /** The KB step(s) and the step the run is at (null once running). */
+  current: { kbSteps: string; step: StepName } | null;
+  /** A manual step waiting for the administrator: the KB's words once, and the one command that confirms it. */
+  waitingFor: { kbSteps: string; words: string; confirm: StepName; command: string } | null;
+  /** The long step under way (or cut off): files and bytes done and in all; null when none. */
+  progress: RunProgress | null;
   /** True once the run reached `running` (the KMS runs; see finishPending for its clean-up). */
   done: boolean;
   /** When the run was closed (its finish completed, or abandoned); null while open. */
@@ -101,7 +147,7 @@ const STEP_INTO: Partial<Record<RecoveryState, StepName>> = Object.fromEntries(
   RECOVERY_STATES.slice(1).map((state, i) => [state, STEP_OF_STATE[RECOVERY_STATES[i] as keyof typeof STEP_OF_STATE]]),
 );
 
-export function runStatus(run: RunRecord, events: EventRecord[], lease: LeaseRecord | null, timer: RunTimer | null = null): RunStatus {
+export function runStatus(run: RunRecord, events: EventRecord[], lease: LeaseRecord | null, timer: RunTimer | null = null, progress: StepProgressRecord | null = null, now: number = Date.now()): RunStatus {
   const history = events
     .filter((e) => e.from === null || e.from !== e.to)
     .map((e) => ({ from: e.from, to: e.to, at: e.at, event: e.event }));
@@ -115,6 +161,13 @@ export function runStatus(run: RunRecord, events: EventRecord[], lease: LeaseRec
   const lastError = context.lastError ?? null;
   const failed = run.phase === 'failed';
   const done = run.phase === 'done';
+  const driver = driverOf(lease, now);
+  const manual = ((run.options as { manual?: StepName[] }).manual ?? []).slice();
+  const known = RECOVERY_STATES.find((state) => state === run.state);
+  const currentStep = known && known !== 'running' ? STEP_OF_STATE[known] : undefined;
+  const nextState = known ? RECOVERY_STATES[RECOVERY_STATES.indexOf(known) + 1] : undefined;
+  const situation = situationOf(run, lastError, driver, timer, now);
+  const waitingFor = situation === 'waiting' && currentStep ? waitingAction(run.id, currentStep, manual) : null;
   const attempts = attemptsOf(events);
   const current = RECOVERY_STATES.indexOf(run.state as RecoveryState);
 
@@ -143,7 +196,13 @@ export function runStatus(run: RunRecord, events: EventRecord[], lease: LeaseRec
     kmsdata: context.kmsdata ?? null,
     backup: context.backup ?? null,
     state: run.state,
-    phase: run.phase,
+    phase: situation === 'waiting' ? 'waiting' : run.phase,
+    situation,
+    rests: situation !== 'working' && situation !== 'retrying',
+    driver: driverWords(driver),
+    current: currentStep && nextState ? { kbSteps: KB_STEPS[nextState].kbSteps, step: currentStep } : null,
+    waitingFor,
+    progress: progressOf(progress, currentStep ?? null, situation),
     done,
     closedAt: run.closedAt,
     finishPending: done && run.closedAt === null,
@@ -161,10 +220,10 @@ export function runStatus(run: RunRecord, events: EventRecord[], lease: LeaseRec
     })),
     lastError: failed ? lastError : null,
     lastErrorAt: failed ? lastFailureAt(events) : null,
-    next: nextAction(run, lastError, lease, timer),
+    next: nextAction(run, situation, lastError, driver, timer, waitingFor),
     lease,
     timer: timer && (timer.nextAttemptAt || timer.deadlineAt) ? { ...timer } : null,
-    manualSteps: ((run.options as { manual?: string[] }).manual ?? []).slice(),
+    manualSteps: manual,
     elapsedMs: Math.max(0, Date.parse(done ? lastReached.get('running') ?? run.updatedAt : run.updatedAt) - Date.parse(run.createdAt)),
     eventCount: events.length,
     createdAt: run.createdAt,
@@ -224,30 +283,79 @@ function str(value: unknown): string | null {
 
 const CREDENTIAL_CODES = ['ALPHA_REJECTED', 'CREDENTIAL_MISSING', 'ALPHA_INVALID', 'STARTUP_DISK_INVALID', 'STARTUP_DISK_MISSING'];
 
-/** The operator's next action: the KB's words for the step at hand, then the exact command. */
-function nextAction(run: RunRecord, lastError: ErrorRecord | null, lease: LeaseRecord | null, timer: RunTimer | null): string | null {
+function situationOf(run: RunRecord, lastError: ErrorRecord | null, driver: DriverView, timer: RunTimer | null, now: number): RunSituation {
+  const live = driver.kind === 'live';
+  if (run.phase === 'abandoned') return 'abandoned';
+  if (run.phase === 'done') return run.closedAt !== null ? 'finished' : live ? 'working' : 'finishing';
+  if (run.phase === 'failed') {
+    if (lastError?.code === 'MANUAL_STEP_PENDING') return 'waiting';
+    const retryDue = timer?.nextAttemptAt ? Date.parse(timer.nextAttemptAt) > now : false;
+    if (retryDue) return live ? 'retrying' : 'interrupted';
+    return 'failed';
+  }
+  return live ? 'working' : 'interrupted';
+}
+
+function driverWords(driver: DriverView): RunStatus['driver'] {
+  if (driver.kind === 'nobody') return { kind: 'nobody', pid: null, host: null, since: null, silentMs: null };
+  return {
+    kind: driver.kind, pid: driver.lease.pid, host: driver.lease.host, since: driver.lease.acquiredAt,
+    silentMs: driver.kind === 'silent' ? driver.silentMs : null,
+  };
+}
+
+function waitingAction(runId: string, step: StepName, manual: readonly StepName[]): NonNullable<RunStatus['waitingFor']> {
+  const action = manualActionAt(step, manual);
+  return { kbSteps: action.kbSteps, words: action.words, confirm: action.confirm, command: `kms-recover confirm ${runId} ${action.confirm}` };
+}
+
+/**
+ * The progress row, when it belongs to the step the run is at (an older step's row is history):
+ * while the run is driven, and, once it rests, only if the work was cut off before its end.
+ */
+function progressOf(row: StepProgressRecord | null, step: StepName | null, situation: RunSituation): RunProgress | null {
+  if (!row || row.step !== step) return null;
+  const driven = situation === 'working' || situation === 'retrying';
+  if (!driven && (situation === 'finished' || situation === 'abandoned' || row.filesDone >= row.filesTotal)) return null;
+  const elapsedMs = Math.max(0, Date.parse(row.updatedAt) - Date.parse(row.startedAt));
+  return { ...row, ...workRate(row, elapsedMs, row.activity) };
+}
+
+/** The operator's next action: one exact command, with the KB's words where the step is the operator's to know. */
+function nextAction(run: RunRecord, situation: RunSituation, lastError: ErrorRecord | null, driver: DriverView, timer: RunTimer | null, waitingFor: RunStatus['waitingFor']): string | null {
   const resume = `kms-recover resume ${run.id}`;
-  if (run.phase === 'abandoned') {
-    return `This run was abandoned; nothing more happens in it. To recover the server, start a new run (kms-recover start ...): it deletes this run's quarantine once the KMS runs.`;
-  }
-  if (run.phase === 'done' && run.closedAt === null) {
-    return `The original Key Management Server runs, but the clean-up after it (the reinstall's files kept aside, the server's claim) was cut off: run ${resume} to complete it.`;
-  }
   const kb = KB_STEPS[run.state as RecoveryState];
+  switch (situation) {
+    case 'finished':
+      return null;
+    case 'abandoned':
+      return `This run was abandoned; nothing more happens in it. To recover the server, start a new run (kms-recover start ...): it deletes this run's quarantine once the KMS runs.`;
+    case 'finishing':
+      return `The original Key Management Server runs, but the clean-up after it (the reinstall's files kept aside, the server's claim) was cut off: run ${resume} to complete it.`;
+    case 'working':
+      return driver.kind === 'live'
+        ? `Nothing to do: pid ${driver.lease.pid} on ${driver.lease.host} is working on it; follow it with kms-recover watch ${run.id}`
+        : null;
+    case 'retrying':
+      return `Nothing to do: pid ${driver.kind === 'live' ? driver.lease.pid : '?'} retries ${timer?.step ?? 'the step'} (attempt ${timer?.attempt ?? '?'}) at ${timer?.nextAttemptAt ?? '?'}; follow it with kms-recover watch ${run.id}`;
+    case 'waiting':
+      return waitingFor ? `${waitingFor.words} When it is done, run: ${waitingFor.command}` : lastError?.message ?? null;
+    case 'interrupted': {
+      if (driver.kind === 'silent') {
+        return `pid ${driver.lease.pid} on ${driver.lease.host} has not been heard from for ${durationWords(driver.silentMs)}: if it is gone, run kms-recover takeover ${run.id}, then ${resume}`;
+      }
+      const retry = timer?.nextAttemptAt && run.phase === 'failed' ? ` (it keeps the remaining wait before attempt ${timer.attempt} of ${timer.step})` : '';
+      return `Nothing is lost: run ${resume}${retry}${kb?.next ? ` to go on with ${kb.next.replace(/:.*$/s, '')}` : ''}.`;
+    }
+    case 'failed':
+      break;
+  }
   if (!kb || kb.next === null) return null;
-  if (run.phase === 'failed' && timer?.nextAttemptAt && Date.parse(timer.nextAttemptAt) > Date.now()) {
-    return `Attempt ${timer.attempt} of ${timer.step} is scheduled at ${timer.nextAttemptAt}; if no kms-recover process is waiting for it, run: ${resume} (it keeps the remaining wait)`;
-  }
-  if (run.phase !== 'failed') {
-    const driver = lease ? `pid ${lease.pid} on ${lease.host} is driving this run (since ${lease.acquiredAt}): wait for it; if it is gone, ` : '';
-    return `${kb.next} ${driver ? `${driver}run` : 'Run'}: ${resume}`;
-  }
   const code = lastError?.code ?? '';
   if (CREDENTIAL_CODES.includes(code)) {
     return `${kb.next} Insert the startup disk of the ORIGINAL Key Management Server or set KMS_ALPHA_STRING to its alpha string, then run: ${resume} --startup-disk <Kmspwd.ini> (or ${resume} with KMS_ALPHA_STRING set)`;
   }
   switch (code) {
-    case 'MANUAL_STEP_PENDING':
     case 'MANUAL_STEP_UNVERIFIED':
       return lastError!.message;
     case 'STEP_TIMEOUT':

@@ -1,13 +1,16 @@
 import { fromPromise } from 'xstate';
 import type { Logger } from 'pino';
 import { KmsRecoverError } from '../errors/index.js';
-import { failPoint, injectedFault } from '../host/fail-point.js';
-import type { ChangeGuard, FolderIdentity, Host, Manifest } from '../host/types.js';
+import { failPoint, injectedFault, stallPoint } from '../host/fail-point.js';
+import type { ChangeGuard, FolderIdentity, Host, Manifest, ProgressCallback } from '../host/types.js';
 import { KB_STEPS, type RecoveryState, type StepInputs, type StepName, type StepOutputs } from '../machines/index.js';
 import type { FencedRun, RunStore } from '../persistence/index.js';
 import type { AlphaString } from './alpha-string.js';
 import type { ProgressSink } from './progress.js';
 import { policyFor, type RunOptions } from './step-policy.js';
+import { boundedRate, type WorkActivity } from './work-progress.js';
+import { manualActionAt } from './manual-action.js';
+import { kbLabel } from '../machines/recovery.kb-steps.js';
 
 export interface StepEnvironment {
   runId: string;
@@ -32,6 +35,9 @@ export interface StepEnvironment {
  * 2. records write-ahead intent (`step.started`, attempt n), which also proves that checkpoint;
  * 3. re-checks the host before acting, so running it again after a crash is safe.
  */
+/** Makes the progress callback of one kind of work of the attempt at hand. */
+type Track = (activity: WorkActivity) => ProgressCallback;
+
 const EMPTY_MANIFEST: Manifest = { files: [], dirs: [], fileCount: 0, totalBytes: 0, digest: '' };
 
 /** How long a timed-out attempt may take to stop at its next file or poll before the process ends. */
@@ -87,7 +93,22 @@ export function stepActors(env: StepEnvironment) {
 
   const manualSteps = new Set(env.options.manual ?? []);
 
-  function step<K extends StepName>(name: K, state: RecoveryState, effect: (input: StepInputs[K], guard: ChangeGuard) => Promise<StepOutputs[K]>) {
+  /**
+   * The progress of one attempt's long work (copy, verify, clear), written through the fenced
+   * handle at a bounded rate, so `status` and `watch` in another console see it; the terminal of
+   * this process is told at the same rate.
+   */
+  function tracker(name: StepName, attempt: number, signal: AbortSignal): Track {
+    return (activity) => {
+      const began = Date.now();
+      return boundedRate((progress) => {
+        env.fenced.progress({ step: name, attempt, activity, ...progress });
+        env.progress.working(name, activity, progress, Date.now() - began);
+      }, { signal });
+    };
+  }
+
+  function step<K extends StepName>(name: K, state: RecoveryState, effect: (input: StepInputs[K], guard: ChangeGuard, track: Track) => Promise<StepOutputs[K]>) {
     return fromPromise<StepOutputs[K], StepInputs[K]>(async ({ input, signal: actorSignal }) => {
       await Promise.resolve();
       const policy = policyFor(env.options, name);
@@ -102,7 +123,8 @@ export function stepActors(env: StepEnvironment) {
       const output = await withTimeout((signal) => {
         signal.throwIfAborted();
         const guard: ChangeGuard = { signal, assertMayAct: () => env.fenced.assertCurrent() };
-        return manualSteps.has(name) ? manualStep(name, state, input as StepInputs[StepName], guard) as Promise<StepOutputs[K]> : effect(input, guard);
+        const track = tracker(name, attempt, signal);
+        return manualSteps.has(name) ? manualStep(name, state, input as StepInputs[StepName], guard, track) as Promise<StepOutputs[K]> : effect(input, guard, track);
       }, deadline - Date.now(), policy.timeoutMs, name, outer);
       env.fenced.assertCurrent();
       failPoint(`after-step:${name}`);
@@ -114,17 +136,18 @@ export function stepActors(env: StepEnvironment) {
    * A manual step: the run stops until the operator has done it and said so (`confirm`), then
    * the tool verifies on the server what can be verified before the run goes on.
    */
-  async function manualStep(name: StepName, state: RecoveryState, input: StepInputs[StepName], guard: ChangeGuard): Promise<StepOutputs[StepName]> {
+  async function manualStep(name: StepName, state: RecoveryState, input: StepInputs[StepName], guard: ChangeGuard, track: Track): Promise<StepOutputs[StepName]> {
     // Before the operator gives the alpha string or starts the service, Kmsdata is checked as
     // for the tool's own steps (not once the operator has started the KMS on it: it is in use).
     if ((name === 'setCredential' || name === 'startService') && 'kmsdata' in input
         && (await env.host.queryService(input.serviceName)).state !== 'running') {
-      await assertStillRestored(input.kmsdata, name, guard);
+      await assertStillRestored(input.kmsdata, name, guard, track);
     }
     if (!env.store.confirmedSinceLastAttempt(env.runId, name)) {
+      const action = manualActionAt(name, [...manualSteps]);
       throw new KmsRecoverError('MANUAL_STEP_PENDING',
-        `${KB_STEPS[state].next} This step is manual: do it, then run: kms-recover confirm ${env.runId} ${name}`,
-        { step: name, runId: env.runId });
+        `Do ${kbLabel(action.kbSteps)} by hand: ${action.words} When it is done, run: kms-recover confirm ${env.runId} ${action.confirm}`,
+        { step: name, runId: env.runId, confirm: action.confirm, kbSteps: action.kbSteps });
     }
     const unverified = (what: string) => new KmsRecoverError('MANUAL_STEP_UNVERIFIED',
       `${what}: finish the step, then run kms-recover confirm ${env.runId} ${name} again`, { step: name });
@@ -136,14 +159,14 @@ export function stepActors(env: StepEnvironment) {
       }
       case 'clearKmsdata': {
         const { kmsdata } = input as StepInputs['clearKmsdata'];
-        const left = await env.host.verifyKmsdata(kmsdata, EMPTY_MANIFEST, guard);
+        const left = await env.host.verifyKmsdata(kmsdata, EMPTY_MANIFEST, { ...guard });
         if (!left.matches) throw unverified(`${left.differences.length} entries are still in ${kmsdata}`);
         return { removed: 0, remaining: 0 };
       }
       case 'restoreKmsdata': {
         const { kmsdata } = input as StepInputs['restoreKmsdata'];
         const manifest = backupManifest();
-        const check = await env.host.verifyKmsdata(kmsdata, manifest, guard);
+        const check = await env.host.verifyKmsdata(kmsdata, manifest, { ...guard, onProgress: track('verify') });
         if (!check.matches) throw unverified(`${kmsdata} does not match the backup (${check.differences.length} differences, e.g. ${check.differences[0]})`);
         return { fileCount: manifest.fileCount, totalBytes: manifest.totalBytes, digest: manifest.digest, mismatches: [], alreadyRestored: true };
       }
@@ -185,8 +208,8 @@ export function stepActors(env: StepEnvironment) {
    * SHA-256), on every attempt and resume. A difference is drift: recorded, and the machine sends
    * the run back to clear and restore again.
    */
-  async function assertStillRestored(kmsdata: string, step: StepName, guard: ChangeGuard): Promise<void> {
-    const check = await env.host.verifyKmsdata(kmsdata, backupManifest(), guard);
+  async function assertStillRestored(kmsdata: string, step: StepName, guard: ChangeGuard, track: Track): Promise<void> {
+    const check = await env.host.verifyKmsdata(kmsdata, backupManifest(), { ...guard, onProgress: track('verify') });
     if (check.matches) return;
     const differences = check.differences.slice(0, 20);
     env.fenced.note('drift.kmsdata', { step, differences, count: check.differences.length });
@@ -219,7 +242,7 @@ export function stepActors(env: StepEnvironment) {
       return { serviceState: status.state };
     }),
 
-    clearKmsdata: step('clearKmsdata', 'stopped', async ({ serviceName, kmsdata, backup, kmsdataIdentity }, guard) => {
+    clearKmsdata: step('clearKmsdata', 'stopped', async ({ serviceName, kmsdata, backup, kmsdataIdentity }, guard, track) => {
       // The only destructive step: only with this run's backup manifest in hand, the backup
       // still holding every file it listed, and the service stopped now.
       assertManifestStored(backupManifest());
@@ -231,12 +254,12 @@ export function stepActors(env: StepEnvironment) {
       }
       await ensureStopped(serviceName, 'clearKmsdata', guard);
       const report = await env.host.clearKmsdata(kmsdata, env.runId, {
-        ...guard, expected: kmsdataIdentity, record: (entries) => env.fenced.recordQuarantined(entries),
+        ...guard, expected: kmsdataIdentity, record: (entries) => env.fenced.recordQuarantined(entries), onProgress: track('clear'),
       });
       return { removed: report.removed, remaining: report.remaining, quarantine: report.quarantine };
     }),
 
-    restoreKmsdata: step('restoreKmsdata', 'cleared', async ({ serviceName, kmsdata, backup, kmsdataIdentity }, guard) => {
+    restoreKmsdata: step('restoreKmsdata', 'cleared', async ({ serviceName, kmsdata, backup, kmsdataIdentity }, guard, track) => {
       await ensureStopped(serviceName, 'restoreKmsdata', guard);
       // Kmsdata is the pinned folder, or the staging copy an interrupted restore had renamed into place.
       const promoting = identityIn(env.store.latestEventDetail(env.runId, 'restore.promoting'));
@@ -244,21 +267,22 @@ export function stepActors(env: StepEnvironment) {
       const report = await env.host.restoreKmsdata(backup, kmsdata, backupManifest(), env.runId, {
         ...guard, expected,
         beforePromote: (identity) => { env.fenced.note('restore.promoting', { identity }); },
-        onFileCopied: (_path, index) => failPoint(`restore-after-file:${index + 1}`),
+        onProgress: track('copy'),
+        onFileCopied: (_path, index) => { failPoint(`restore-after-file:${index + 1}`); return stallPoint(`restore-after-file:${index + 1}`); },
       });
       return { ...report };
     }),
 
-    setCredential: step('setCredential', 'restored', async ({ serviceName, kmsdata }, guard) => {
+    setCredential: step('setCredential', 'restored', async ({ serviceName, kmsdata }, guard, track) => {
       await ensureStopped(serviceName, 'setCredential', guard);
-      await assertStillRestored(kmsdata, 'setCredential', guard);
+      await assertStillRestored(kmsdata, 'setCredential', guard, track);
       const alpha = requireAlpha();
       return { source: alpha.source, length: alpha.length };
     }),
 
-    startService: step('startService', 'credential-set', async ({ serviceName, kmsdata }, guard) => {
+    startService: step('startService', 'credential-set', async ({ serviceName, kmsdata }, guard, track) => {
       const alpha = requireAlpha();
-      if ((await env.host.queryService(serviceName)).state !== 'running') await assertStillRestored(kmsdata, 'startService', guard);
+      if ((await env.host.queryService(serviceName)).state !== 'running') await assertStillRestored(kmsdata, 'startService', guard, track);
       guard.assertMayAct?.();
       await env.host.startService(serviceName, [alpha.reveal()], guard);
       const status = await env.host.queryService(serviceName);

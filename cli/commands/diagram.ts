@@ -48,7 +48,7 @@ function withRun<T>(options: DiagramCommandOptions, latestByDefault: boolean, re
 
 function overviewOf(graph: MachineGraph, session: Session, run: RunRecord): OverviewOverlay {
   const lease = session.leases.holder(run.id);
-  const status = runStatus(run, session.store.events(run.id), lease, session.store.timer(run.id));
+  const status = runStatus(run, session.store.events(run.id), lease, session.store.timer(run.id), session.store.progress(run.id));
   // Live: a holder that is alive and still beats its heartbeat (the same rule as status and list).
   const driver = driverOf(lease);
   return overviewOverlay(overviewChain(graph, status.kmsdata), status, driver.kind === 'live' ? driver.lease : null);

@@ -5,12 +5,13 @@ import { driveRun } from '../../recovery/drive-run.js';
 import { holderIsAlive } from '../../recovery/lease-policy.js';
 import { policiesFrom, type RunOptions } from '../../recovery/step-policy.js';
 import { isRecoveryState } from '../../machines/recovery.snapshot.js';
-import { KB_STEPS } from '../../machines/recovery.kb-steps.js';
+import { KB_STEPS, withKmsdata } from '../../machines/recovery.kb-steps.js';
 import { RECOVERY_STATES, type RecoveryState } from '../../machines/recovery.types.js';
 import { confirmOrRefuse } from '../confirm-prompt.js';
 import { readAlpha } from '../alpha-input.js';
 import { progressPrinter } from '../progress-printer.js';
 import { reportOutcome } from '../report-outcome.js';
+import { withInterrupt } from '../interrupt.js';
 import { openLogger, openSession, type Session } from '../session.js';
 
 export interface ResumeCommandOptions {
@@ -70,12 +71,13 @@ export async function continueRun(
   const context = (run.snapshot as { context: { kmsdata: string; serviceName: string } }).context;
   logger.info({ runId: run.id, state: run.state, phase: run.phase, alphaSource: alpha?.source ?? 'operator' }, 'resume');
   const policies = options.policies ?? {};
-  const outcome = await driveRun({
+  const outcome = await withInterrupt((interrupt) => driveRun({
     store: session.store, leases: session.leases, runId: run.id, host, alpha, logger, dbPath: session.dbPath,
     me: session.me, isAlive: holderIsAlive, progress: progressPrinter(context.serviceName, () => context.kmsdata),
     rewindTo, rewindDetail: { confirmed: options.yes ? '--yes' : 'on the terminal', host: session.me.host, pid: session.me.pid },
     policyChange: Object.keys(policies).length === 0 ? undefined : { policies, detail: { host: session.me.host, pid: session.me.pid } },
-  });
+    interrupt,
+  }));
   reportOutcome(session, outcome, Boolean(options.json));
 }
 
@@ -94,7 +96,8 @@ async function confirmRewind(run: RunRecord, from: string, yes: boolean | undefi
       `run ${run.id} is at ${run.state}; --from ${from} would not go back: kms-recover only re-enters an earlier state, never jumps forward past a guard`,
       { runId: run.id });
   }
-  const redo = RECOVERY_STATES.slice(target, -1).map((state) => `  - ${KB_STEPS[state].next}`);
+  const kmsdata = (run.snapshot as { context?: { kmsdata?: string } }).context?.kmsdata ?? null;
+  const redo = RECOVERY_STATES.slice(target, -1).map((state) => `  - ${withKmsdata(KB_STEPS[state].next ?? '', kmsdata)}`);
   process.stderr.write(`Run ${run.id} goes back from ${run.state} to ${from}. These steps will be done again:\n${redo.join('\n')}\n`);
   await confirmOrRefuse(`Go back to ${from} and redo them?`, yes);
   return from;

@@ -9,6 +9,7 @@ import { progressPrinter } from '../progress-printer.js';
 import { reportOutcome } from '../report-outcome.js';
 import { databaseExists, openLogger, openSession } from '../session.js';
 import { databasePath } from '../database-location.js';
+import { withInterrupt } from '../interrupt.js';
 
 export interface StartCommandOptions {
   kmsdata: string;
@@ -46,9 +47,13 @@ export async function startCommand(options: StartCommandOptions): Promise<void> 
     }
     session ??= openSession(options.db);
     const logger = await openLogger(session.dbPath);
-    const outcome = await startRun(prepared, {
-      store: session.store, leases: session.leases, host, logger, me: session.me, isAlive: holderIsAlive, adapter, progress, dbPath: session.dbPath,
-    });
+    const store = session.store;
+    const leases = session.leases;
+    const me = session.me;
+    const dbPath = session.dbPath;
+    const outcome = await withInterrupt((interrupt) => startRun(prepared, {
+      store, leases, host, logger, me, isAlive: holderIsAlive, adapter, progress, dbPath, interrupt,
+    }));
     reportOutcome(session, outcome, Boolean(options.json));
   } finally {
     session?.close();

@@ -67,7 +67,8 @@ export async function clearKmsdata(kmsdata: string, runId: string, options: Clea
       }));
     }
     if (ledger.length > 0) options.record(ledger);
-    for (const [index, { name, storedAs }] of ledger.entries()) {
+    const progress = { filesDone: 0, filesTotal: ledger.length, bytesDone: 0, bytesTotal: ledger.reduce((sum, e) => sum + e.size, 0) };
+    for (const [index, { name, storedAs, size }] of ledger.entries()) {
       // Timers (the step's limit, the heartbeat) get their turn now and then, and the folder and
       // its parent are proved again: the moves name entries relative to the folder this process
       // holds, so a swap of the path cannot redirect them; the checks catch the folder itself
@@ -89,6 +90,9 @@ export async function clearKmsdata(kmsdata: string, runId: string, options: Clea
         throw new KmsRecoverError('STEP_FAILED', `cannot move ${entry} to ${quarantine}: ${err.code ?? String(error)}`, { file: entry, errno: err.code, removed }, { cause: error });
       }
       removed += 1;
+      progress.filesDone = removed;
+      progress.bytesDone += size;
+      options.onProgress?.(progress);
     }
     // The folder emptied is still the pinned one, and what was moved must stay moved after a
     // power loss before `cleared` is committed.

@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises';
 import type { KmsdataOperations, StartupDiskReader } from '../types.js';
 import { clearKmsdata, removeQuarantine, runFolders } from './clear-kmsdata.js';
 import { claimServer, readServerClaim, releaseServerClaim } from './server-claim.js';
@@ -23,7 +24,8 @@ export const fsKmsdataOperations: KmsdataOperations & StartupDiskReader = {
   releaseServerClaim: (kmsdata, runId) => releaseServerClaim(kmsdata, runId),
   restoreKmsdata: (backup, kmsdata, manifest, runId, options) => restoreKmsdata(backup, kmsdata, manifest, runId, options),
   checkBackupAgainstManifest: (backup, manifest) => compareToManifest(backup, manifest, { contents: false }),
-  verifyKmsdata: async (kmsdata, manifest, guard) => compareToManifest(await assertKmsdataPath(kmsdata), manifest, { signal: guard?.signal }),
+  kmsdataEntries: async (kmsdata) => (await readdir(await assertKmsdataPath(kmsdata))).length,
+  verifyKmsdata: async (kmsdata, manifest, options) => compareToManifest(await assertKmsdataPath(kmsdata), manifest, { onProgress: options?.onProgress, signal: options?.signal }),
   readStartupDisk: (file) => readStartupDisk(file),
 };
 

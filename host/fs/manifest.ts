@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { KmsRecoverError } from '../../errors/index.js';
-import type { Manifest, ManifestFile, VerifyReport } from '../types.js';
+import type { Manifest, ManifestFile, ProgressCallback, VerifyReport } from '../types.js';
 import { errnoOf, isAccessDenied, isInUse } from './durable.js';
 
 export type TreeEntryKind = 'file' | 'dir' | 'symlink' | 'other';
@@ -144,9 +144,10 @@ export async function buildManifest(dir: string): Promise<Manifest> {
 export async function compareToManifest(
   dir: string,
   manifest: Manifest,
-  options: { contents?: boolean; signal?: AbortSignal } = {},
+  options: { contents?: boolean; onProgress?: ProgressCallback; signal?: AbortSignal } = {},
 ): Promise<VerifyReport> {
   const hashContents = options.contents ?? true;
+  const progress = { filesDone: 0, filesTotal: manifest.fileCount, bytesDone: 0, bytesTotal: manifest.totalBytes };
   const entries = await listTree(dir);
   const actual = new Map(entries.map((e) => [e.path, e]));
   const differences: { path: string; text: string }[] = [];
@@ -170,6 +171,11 @@ export async function compareToManifest(
     const { size, sha256 } = await sha256File(found.fullPath);
     if (size !== f.size) note(f.path, `size ${size}, expected ${f.size}`);
     else if (sha256 !== f.sha256) note(f.path, 'content differs');
+    if (options.onProgress) {
+      progress.filesDone += 1;
+      progress.bytesDone += f.size;
+      options.onProgress(progress);
+    }
   }
   for (const extra of actual.values()) {
     note(extra.path, extra.kind === 'dir' ? 'extra folder' : extra.kind === 'file' ? 'extra' : `extra ${extra.kind}`);

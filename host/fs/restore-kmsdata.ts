@@ -309,6 +309,7 @@ export async function restoreKmsdata(backup: string, kmsdata: string, manifest: 
   const pool = CopyPool.start(threads);
   const copied: ManifestFile[] = [];
   const syncs = new FsyncQueue();
+  const progress = { filesDone: 0, filesTotal: manifest.fileCount, bytesDone: 0, bytesTotal: manifest.totalBytes };
   try {
     const source = await assertBackupPath(backup, dir);
     mayAct();
@@ -323,6 +324,11 @@ export async function restoreKmsdata(backup: string, kmsdata: string, manifest: 
           const file = manifest.files[index]!;
           copied.push(verifyCopy(files[index]!.src, files[index]!.dst, file, outcome));
           syncs.add(files[index]!.dst);
+          if (options.onProgress) {
+            progress.filesDone += 1;
+            progress.bytesDone += file.size;
+            options.onProgress(progress);
+          }
           await options.onFileCopied?.(file.path, index);
           mayAct();
         },

@@ -1,4 +1,5 @@
-import { KB_STEPS } from '../../machines/recovery.kb-steps.js';
+import { KB_STEPS, withKmsdata } from '../../machines/recovery.kb-steps.js';
+export { kbLabel } from '../../machines/recovery.kb-steps.js';
 import { RECOVERY_STATES, type RecoveryState } from '../../machines/recovery.types.js';
 import { topLevelOrder, type MachineGraph } from './machine-graph.js';
 
@@ -51,11 +52,5 @@ export function overviewChain(graph: MachineGraph, kmsdata: string | null = null
 }
 
 function plain(words: string, kmsdata: string | null): string {
-  const folder = kmsdata ?? 'Exchsrvr\\Kmsdata';
-  return words.replace(/<path>\\Exchsrvr\\Kmsdata/gi, folder).replace(/\s+/g, ' ').trim().replace(/\.$/, '');
-}
-
-/** `KB step 4`, `KB steps 5-6`. */
-export function kbLabel(kbSteps: string): string {
-  return kbSteps.includes('-') ? `KB steps ${kbSteps}` : `KB step ${kbSteps}`;
+  return withKmsdata(words, kmsdata).replace(/\s+/g, ' ').trim().replace(/\.$/, '');
 }

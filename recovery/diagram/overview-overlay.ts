@@ -2,7 +2,7 @@ import type { LeaseRecord } from '../../persistence/run-lease.js';
 import type { RecoveryState } from '../../machines/recovery.types.js';
 import type { RunStatus, StepStatus } from '../run-status.js';
 import { kbLabel, type ChainStep, type OverviewChain } from './overview-chain.js';
-import { durationWords, localTime, utcOffset } from './time-words.js';
+import { durationWords, localTime, utcOffset } from '../time-words.js';
 
 /**
  * Where one of the six states stands in a run, as the administrator reads it. The step leading
@@ -36,7 +36,7 @@ export interface OverviewOverlay {
 
 /** The run on the overview, from its status (recovery/run-status.ts) and its live driver, if any. */
 export function overviewOverlay(chain: OverviewChain, status: RunStatus, driver: LeaseRecord | null): OverviewOverlay {
-  const waiting = status.lastError?.code === 'MANUAL_STEP_PENDING';
+  const waiting = status.situation === 'waiting';
   const markOf = (step: StepStatus): StateMark => {
     if (step.status === 'working') return driver ? 'working' : 'interrupted';
     if (step.status === 'failed') return waiting ? 'waiting' : 'failed';
@@ -102,8 +102,8 @@ function headlineOf(status: RunStatus, mark: StateMark | null, step: ChainStep |
       return { headline: `${run}: interrupted during ${what}, nothing is lost`, next: `kms-recover resume ${status.runId}` };
     case 'waiting':
       return {
-        headline: `${run}: waiting for you to do ${what} by hand`,
-        next: `when it is done, run: kms-recover confirm ${status.runId} ${status.lastError?.step ?? '<step>'}`,
+        headline: `${run}: waiting for you to do ${status.waitingFor ? kbLabel(status.waitingFor.kbSteps) : what} by hand`,
+        next: `when it is done, run: ${status.waitingFor?.command ?? `kms-recover confirm ${status.runId} ${status.lastError?.step ?? '<step>'}`}`,
       };
     case 'failed':
       return {

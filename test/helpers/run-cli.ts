@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -12,28 +12,46 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the built kms-recover binary as a separate process, as an operator would. */
-export function runCli(args: string[], options: { env?: Record<string, string | undefined>; cwd?: string; input?: string } = {}): Promise<CliResult> {
+export interface CliOptions {
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  input?: string;
+}
+
+/** The environment a test's CLI process gets: none of the operator's kms-recover variables unless given. */
+export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.KMS_ALPHA_STRING;
   delete env.KMS_RECOVER_DB;
   delete env.KMS_RECOVER_FAIL_AT;
-  for (const [k, v] of Object.entries(options.env ?? {})) {
+  delete env.KMS_RECOVER_DELAY_AT;
+  for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k];
     else env[k] = v;
   }
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd ?? REPO_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  return env;
+}
+
+/** Starts the built kms-recover binary as a separate process; `done` settles when it ends. */
+export function spawnCli(args: string[], options: CliOptions = {}): { child: ChildProcess; done: Promise<CliResult>; output: () => CliResult } {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd ?? REPO_ROOT, env: cliEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const done = new Promise<CliResult>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    // The CLI may exit before it reads its input (EPIPE): what it printed is the result.
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(options.input ?? '');
   });
+  // The CLI may exit before it reads its input (EPIPE): what it printed is the result.
+  child.stdin!.on('error', () => undefined);
+  child.stdin!.end(options.input ?? '');
+  return { child, done, output: () => ({ code: child.exitCode, signal: child.signalCode, stdout, stderr }) };
+}
+
+/** Runs the built kms-recover binary as a separate process, as an operator would. */
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  return spawnCli(args, options).done;
 }
 
 export function parseJson<T>(result: CliResult): T {

@@ -1,3 +1,5 @@
+/** Times and durations as every screen prints them (status, history, watch, the diagram). */
+
 /** `2026-12-01 10:02:03` in this machine's local time. */
 export function localTime(iso: string): string {
   const d = new Date(iso);
@@ -13,7 +15,16 @@ export function utcOffset(iso: string): string {
   return `UTC${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
 }
 
-/** `850 ms`, `12.4 s`, `3 min 05 s`, `2 h 07 min` (the same words as `status`). */
+/**
+ * A moment for a person: local time with its offset (`2026-12-01 10:02:03 UTC+01:00`), or with
+ * `utc` the same in UTC (`2026-12-01 09:02:03 UTC`). JSON keeps the ISO string.
+ */
+export function timeWords(iso: string, options: { utc?: boolean } = {}): string {
+  if (options.utc) return `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
+  return `${localTime(iso)} ${utcOffset(iso)}`;
+}
+
+/** `850 ms`, `12.4 s`, `3 min 05 s`, `2 h 07 min`. */
 export function durationWords(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;

@@ -1,0 +1,72 @@
+import { kbLabel } from '../machines/recovery.kb-steps.js';
+import type { RunSituation, RunStatus } from '../recovery/run-status.js';
+import { durationWords, timeWords } from '../recovery/time-words.js';
+import { printLine } from './output.js';
+import { progressWords } from './progress-words.js';
+
+/** A run's situation in a few words: the `State:` line, `watch` and the outcome line agree. */
+export const SITUATION_WORDS: Record<RunSituation, string> = {
+  working: 'working',
+  retrying: 'waiting to retry a step',
+  interrupted: 'interrupted: no process is running it',
+  waiting: 'waiting for you',
+  failed: 'a step failed',
+  finishing: 'the KMS runs; its clean-up was cut off',
+  finished: 'recovery complete',
+  abandoned: 'abandoned',
+};
+
+function at(s: RunStatus): string {
+  return s.current ? `${kbLabel(s.current.kbSteps)} (${s.current.step})` : s.state;
+}
+
+/** The one line that ends `status` and `watch`: where the run rests and the command that goes on. */
+export function outcomeLine(s: RunStatus): string {
+  const run = `Run ${s.runId}`;
+  switch (s.situation) {
+    case 'finished': return `${run} is running: recovery complete.`;
+    case 'working': return `${run} is working on ${at(s)}.`;
+    case 'retrying': return `${run} waits to retry ${at(s)}.`;
+    case 'waiting': return `${run} is waiting for you at ${s.waitingFor ? kbLabel(s.waitingFor.kbSteps) : at(s)}: a manual step.`;
+    case 'interrupted': return `${run} was interrupted during ${at(s)}: nothing is lost; run kms-recover resume ${s.runId}`;
+    case 'failed': return `${run} stopped at ${s.state}: ${s.lastError ? `${s.lastError.code}: ${s.lastError.message}` : 'step failed'}`;
+    case 'finishing': return `${run}: the KMS runs; its clean-up was cut off.`;
+    case 'abandoned': return `${run} was abandoned; nothing more happens in it.`;
+  }
+}
+
+/** The progress of the step under way (or cut off), with when it was last written. */
+export function progressLineOf(s: RunStatus, options: { utc?: boolean } = {}): string | null {
+  const p = s.progress;
+  if (!p) return null;
+  const words = progressWords(p.activity, p, { bytesPerSecond: p.bytesPerSecond, remainingMs: s.situation === 'working' ? p.remainingMs : null });
+  return `${words} (as of ${timeWords(p.updatedAt, options)})`;
+}
+
+/** Who drives the run, said once, consistently with the situation. */
+export function driverLine(s: RunStatus, options: { utc?: boolean } = {}): string {
+  const d = s.driver;
+  const since = d.since ? timeWords(d.since, options) : '?';
+  switch (d.kind) {
+    case 'nobody': return 'Driven by: nobody';
+    case 'live': return `Driven by: pid ${d.pid} on ${d.host}, since ${since}`;
+    case 'dead': return `Driven by: nobody (pid ${d.pid} on ${d.host}, which held the run since ${since}, is gone)`;
+    case 'silent': return `Driven by: pid ${d.pid} on ${d.host}? silent for ${durationWords(d.silentMs ?? 0)} (since ${since})`;
+  }
+}
+
+/** What to do next, said once: a manual step's KB words and its one command, or the next action. */
+export function printNext(s: RunStatus): void {
+  if (s.waitingFor) {
+    printLine(`Waiting for you: do ${kbLabel(s.waitingFor.kbSteps)} by hand: ${s.waitingFor.words}`);
+    printLine(`Next: ${s.waitingFor.command}`);
+    return;
+  }
+  printLine(s.next ? `Next: ${s.next}` : 'Next: nothing; the original Key Management Server is running.');
+}
+
+/** How `status` and `watch` end: the outcome line, then the next action where the line does not already say it. */
+export function printEnding(s: RunStatus): void {
+  printLine(outcomeLine(s));
+  if (s.situation !== 'finished' && s.situation !== 'interrupted') printNext(s);
+}

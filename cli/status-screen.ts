@@ -1,0 +1,81 @@
+import type { RunStatus, StepStatus } from '../recovery/run-status.js';
+import { durationWords, timeWords } from '../recovery/time-words.js';
+import { kbLabel } from '../machines/recovery.kb-steps.js';
+import { driverLine, progressLineOf, SITUATION_WORDS } from './run-words.js';
+
+export interface ScreenOptions {
+  utc?: boolean;
+}
+
+/** The head of a run's screen: which run, where, and its situation in words. */
+export function headLines(s: RunStatus, options: ScreenOptions = {}): string[] {
+  const step = s.current ? `${kbLabel(s.current.kbSteps)} (${s.current.step})` : '';
+  const where = s.abandoned
+    ? `abandoned at ${timeWords(s.abandoned.at, options)}${s.abandoned.reason ? ` (${s.abandoned.reason})` : ''}`
+    : {
+      working: `working on ${step || 'its clean-up'}`,
+      retrying: `waiting to retry ${step}`,
+      interrupted: `interrupted during ${step || 'its clean-up'}: no process is running it`,
+      waiting: `waiting for you at ${s.waitingFor ? kbLabel(s.waitingFor.kbSteps) : step}`,
+      failed: `${step} failed`,
+      finishing: SITUATION_WORDS.finishing,
+      finished: SITUATION_WORDS.finished,
+      abandoned: SITUATION_WORDS.abandoned,
+    }[s.situation];
+  return [
+    `Run ${s.runId} on ${s.host} (${s.adapter} adapter, machine v${s.machineVersion})`,
+    `Kmsdata: ${s.kmsdata ?? '?'}   backup: ${s.backup ?? '?'}`,
+    `State:   ${s.state}, ${where}; started ${timeWords(s.createdAt, options)}, ${s.done ? 'took' : 'last change after'} ${durationWords(s.elapsedMs)}`,
+  ];
+}
+
+const MARKS = { done: 'x', working: '>', interrupted: '~', waiting: '?', failed: '!', pending: ' ' } as const;
+type Mark = keyof typeof MARKS;
+
+/** A step's mark as the administrator reads it: the run's situation decides working / interrupted / waiting. */
+function markOf(step: StepStatus, s: RunStatus): Mark {
+  if (step.status === 'working') return s.situation === 'working' || s.situation === 'retrying' ? 'working' : 'interrupted';
+  if (step.status === 'failed') return s.situation === 'waiting' ? 'waiting' : s.situation === 'interrupted' ? 'interrupted' : 'failed';
+  return step.status;
+}
+
+const MARK_WORDS: Record<Exclude<Mark, 'done' | 'pending'>, string> = {
+  working: 'working now',
+  interrupted: 'interrupted',
+  waiting: 'waiting for you',
+  failed: 'failed',
+};
+
+/** The six states, one line each: mark, KB step, when, the step with its attempts and time. */
+export function checklistLines(s: RunStatus, options: ScreenOptions = {}): string[] {
+  const lines: string[] = [];
+  for (const step of s.steps) {
+    const mark = markOf(step, s);
+    const reached = step.lastReachedAt ?? step.reachedAt;
+    const when = mark === 'done' ? (reached ? timeWords(reached, options) : '') : mark === 'pending' ? '' : MARK_WORDS[mark];
+    const how = step.step
+      ? `${step.step.padEnd(15)}${plural(step.attempts, 'attempt').padEnd(11)}${step.durationMs === null ? '' : durationWords(step.durationMs)}`
+      : 'checked at start';
+    lines.push(`  [${MARKS[mark]}] ${step.state.padEnd(15)} KB ${step.kbSteps.padEnd(4)} ${when.padEnd(32)} ${how}`.trimEnd());
+    if (mark !== 'done' && step.reachedAt) lines.push(`      (reached at ${timeWords(step.reachedAt, options)}, then went back)`);
+  }
+  return lines;
+}
+
+/** What is under way: the long step's progress, the retry or deadline, and who drives the run. */
+export function workLines(s: RunStatus, options: ScreenOptions = {}): string[] {
+  const lines: string[] = [];
+  const progress = progressLineOf(s, options);
+  if (progress) lines.push(`Progress: ${progress}`);
+  if (s.situation === 'retrying' && s.timer?.nextAttemptAt) {
+    lines.push(`Retry:   attempt ${s.timer.attempt} of ${s.timer.step} at ${timeWords(s.timer.nextAttemptAt, options)}`);
+  } else if (s.situation === 'working' && s.timer?.deadlineAt && Date.parse(s.timer.deadlineAt) > Date.now()) {
+    lines.push(`Deadline: attempt ${s.timer.attempt} of ${s.timer.step} must finish by ${timeWords(s.timer.deadlineAt, options)}`);
+  }
+  if (s.situation !== 'finished' && s.situation !== 'abandoned') lines.push(driverLine(s, options));
+  return lines;
+}
+
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}

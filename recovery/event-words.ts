@@ -1,0 +1,89 @@
+import type { EventRecord } from '../persistence/index.js';
+import { durationWords } from './time-words.js';
+
+/**
+ * Every event of the log in an administrator's words: one table, read by `history` (text) and
+ * `watch`; `history --json` keeps the raw event type. Step events (`xstate.done.actor.<step>`,
+ * `xstate.error.actor.<step>`) are looked up as `step.done` / `step.error` with their step.
+ */
+type Detail = Record<string, unknown>;
+type Words = (detail: Detail, step: string | null) => string;
+
+const STEP_WORDS: Record<string, { name: string; done: (facts: Detail) => string }> = {
+  stopService: { name: 'service stop', done: (f) => `finished: the service is ${text(f.serviceState, 'stopped')}` },
+  clearKmsdata: { name: 'clear', done: (f) => `finished: ${count(f.removed, 'top-level entry', 'top-level entries')} moved into the quarantine, ${num(f.remaining)} left` },
+  restoreKmsdata: { name: 'restore', done: (f) => f.alreadyRestored ? `finished: Kmsdata already matched the backup (${count(f.fileCount, 'file')})` : `finished: ${count(f.fileCount, 'file')}, verified` },
+  setCredential: { name: 'alpha string', done: (f) => `given as start parameter, from ${sourceWords(f.source)}` },
+  startService: { name: 'service start', done: (f) => `finished: the service is ${text(f.serviceState, 'running')}` },
+};
+
+export const EVENT_WORDS: Record<string, Words> = {
+  'run.created': (d) => `run created: the backup holds ${count(d.backupFiles, 'file')}`,
+  'step.started': (d, step) => `${stepName(step)} started (attempt ${num(d.attempt)})`,
+  'step.done': (d, step) => `${stepName(step)} ${step && STEP_WORDS[step] ? STEP_WORDS[step].done(obj(d.facts)) : 'finished'}`,
+  'step.error': (d, step) => obj(d.error).code === 'MANUAL_STEP_PENDING'
+    ? `${stepName(step)} waits for you: a manual step (kms-recover status says what to do)`
+    : `${stepName(step)} failed: ${errorWords(d.error)}`,
+  RETRY: () => 'the failed step is tried again',
+  'retry.scheduled': (d) => `retry of ${stepName(str(d.step))} (attempt ${num(d.attempt)}) scheduled in ${seconds(d.delayMs)}, after ${text(d.after, 'an error')}`,
+  'drift.service-running': (d) => `${text(d.service, 'the service')} found ${text(d.serviceState, 'running')} before ${stepName(str(d.step))} (a reboot?): stopped again`,
+  'drift.kmsdata': (d) => `Kmsdata differs from the backup before ${stepName(str(d.step))} (${count(d.count, 'difference')}): cleared and restored again`,
+  'lease.taken-over': (d) => `took the run over from pid ${num(d.fromPid)} on ${text(d.fromHost, '?')}, which had died`,
+  'claim.renewed': () => 'claimed the server again (its claim file beside Kmsdata)',
+  'claim.released': () => 'released the server\'s claim',
+  'quarantine.removed': (d) => `deleted the reinstall's files kept aside (${count(d.removed, 'entry', 'entries')})`,
+  'quarantine.kept': (d) => `kept ${count(Array.isArray(d.kept) ? d.kept.length : d.kept, 'entry', 'entries')} of the quarantine: not as the clear recorded them`,
+  'restore.promoting': () => 'restore: the checked copy is being renamed into place',
+  'policy.changed': () => 'step time limits or attempts changed',
+  'manual.confirmed': (d) => `you confirmed ${stepName(str(d.step))} was done by hand${d.by ? ` (the confirm of ${stepName(str(d.by))} covers it)` : ''}`,
+  REWIND: (d) => `went back from ${text(d.from, '?')} to ${text(d.to, '?')} to redo the steps from there`,
+  'definition.migrated': (d) => `run upgraded from definition v${num(d.fromVersion)} to v${num(d.toVersion)}`,
+  'run.abandoned': (d) => `run abandoned${d.reason ? `: ${text(d.reason, '')}` : ''}`,
+  'run.finished': () => 'run finished: the original Key Management Server runs',
+};
+
+/** An event in words; an event this table does not know is shown by its type. */
+export function eventWords(e: Pick<EventRecord, 'event' | 'detail'>): string {
+  const match = /^xstate\.(done|error)\.actor\.(.+)$/.exec(e.event);
+  const key = match ? `step.${match[1]}` : e.event;
+  const step = match ? match[2]! : str(e.detail?.step);
+  const words = EVENT_WORDS[key];
+  return words ? words(e.detail ?? {}, step) : e.event;
+}
+
+function stepName(step: string | null): string {
+  return step ? STEP_WORDS[step]?.name ?? step : 'a step';
+}
+
+function sourceWords(source: unknown): string {
+  return { 'startup-disk': 'the startup disk', environment: 'KMS_ALPHA_STRING', prompt: 'the prompt', operator: 'you, typed into the service' }[String(source)] ?? 'an unknown source';
+}
+
+function errorWords(error: unknown): string {
+  const e = obj(error);
+  return `${text(e.code, 'ERROR')}: ${text(e.message, '')}`;
+}
+
+function obj(value: unknown): Detail {
+  return value && typeof value === 'object' ? value as Detail : {};
+}
+
+function str(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+function text(value: unknown, fallback: string): string {
+  return typeof value === 'string' ? value : fallback;
+}
+
+function num(value: unknown): string {
+  return typeof value === 'number' ? String(value) : '?';
+}
+
+function count(value: unknown, one: string, many = `${one}s`): string {
+  return typeof value === 'number' ? `${value} ${value === 1 ? one : many}` : `? ${many}`;
+}
+
+function seconds(ms: unknown): string {
+  return typeof ms === 'number' ? durationWords(ms) : 'a while';
+}

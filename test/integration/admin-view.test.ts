@@ -1,0 +1,302 @@
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RunStatus } from '../../recovery/run-status.js';
+import { eventRows } from '../helpers/event-rows.js';
+import { CLI, cliEnv, parseJson, runCli, spawnCli } from '../helpers/run-cli.js';
+import { cleanupSimFixtures, simFixture, treeBytes, type SimFixture } from '../helpers/sim-fixture.js';
+
+afterEach(cleanupSimFixtures);
+
+/*
+ * The administrator's view, through real processes: progress another console sees, `watch` of
+ * a run driven by another process, signals with and without a terminal, one-line usage errors
+ * and JSON errors, the manual start as one confirm, history in words.
+ */
+
+const SLOW_RESTORE = { KMS_RECOVER_DELAY_AT: 'restore-after-file:3:1500' };
+const startArgs = (sim: SimFixture, extra: string[] = []) => ['start', '--kmsdata', sim.kmsdata, '--backup', sim.backup, '--db', sim.db, ...extra];
+const statusOf = async (sim: SimFixture) => parseJson<RunStatus>(await runCli(['status', '--json', '--db', sim.db]));
+const hasScript = spawnSync('script', ['--version']).status === 0;
+
+/** Polls `status --json` (another process, as an administrator would) until `until` holds. */
+async function statusWhen(sim: SimFixture, until: (s: RunStatus) => boolean, what: string): Promise<RunStatus> {
+  for (let i = 0; i < 200; i += 1) {
+    if (fs.existsSync(sim.db)) {
+      const result = await runCli(['status', '--json', '--db', sim.db]);
+      if (result.stdout.trim().startsWith('{') && !result.stdout.includes('"error"')) {
+        const status = JSON.parse(result.stdout) as RunStatus;
+        if (until(status)) return status;
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`status never showed ${what}`);
+}
+
+const restoring = (s: RunStatus) => s.progress?.step === 'restoreKmsdata' && s.progress.filesDone > 0;
+
+describe('progress another console can see', () => {
+  it('status --json shows the restore\'s files and bytes while another process drives it, and status says so in words', async () => {
+    const sim = await simFixture(['--extra-files', '40', '--extra-bytes', '2000000']);
+    const driver = spawnCli(startArgs(sim, ['--startup-disk', sim.startupDisk]), { env: SLOW_RESTORE });
+    const during = await statusWhen(sim, restoring, 'restore progress');
+    expect(during).toMatchObject({ state: 'cleared', phase: 'working', situation: 'working', rests: false, driver: { kind: 'live', pid: driver.child.pid } });
+    const backupFiles = eventRows(sim.db).find((e) => e.event === 'run.created')!.detail!.backupFiles;
+    expect(during.progress).toMatchObject({ step: 'restoreKmsdata', attempt: 1, activity: 'copy', filesTotal: backupFiles });
+    expect(during.progress!.filesDone).toBeLessThan(during.progress!.filesTotal);
+    expect(during.progress!.bytesDone).toBeGreaterThan(0);
+    expect(during.progress!.bytesTotal).toBeGreaterThan(during.progress!.bytesDone);
+
+    const text = await runCli(['status', '--db', sim.db]);
+    expect(text.stdout).toMatch(/^Progress: restoring from the backup: \d+ of \d+ files, /m);
+    expect(text.stdout).toMatch(new RegExp(`^Driven by: pid ${driver.child.pid} on `, 'm'));
+    expect(text.stdout).toContain(`follow it with kms-recover watch ${during.runId}`);
+    expect(text.stdout).not.toMatch(/nobody|is gone/);
+
+    expect((await driver.done).code).toBe(0);
+    const after = await statusOf(sim);
+    expect(after.situation).toBe('finished');
+    expect(after.progress).toBeNull();
+    // Every field scripts read is still there.
+    for (const field of ['runId', 'state', 'phase', 'done', 'steps', 'history', 'lastError', 'next', 'lease', 'timer', 'attempts', 'drift', 'takeovers', 'elapsedMs', 'eventCount']) {
+      expect(after).toHaveProperty(field);
+    }
+  }, 60_000);
+
+  it('without a terminal the driving process prints no live progress line', async () => {
+    const sim = await simFixture(['--extra-files', '40', '--extra-bytes', '2000000']);
+    const result = await runCli(startArgs(sim, ['--startup-disk', sim.startupDisk]));
+    expect(result.code).toBe(0);
+    expect(result.stderr).not.toContain('\r');
+    expect(result.stderr).not.toContain('restoring from the backup');
+  }, 60_000);
+});
+
+describe('kms-recover watch', () => {
+  it('follows a run driven by another process until it rests, and ends as status does', async () => {
+    const sim = await simFixture(['--extra-files', '40', '--extra-bytes', '2000000']);
+    const driver = spawnCli(startArgs(sim, ['--startup-disk', sim.startupDisk]), { env: SLOW_RESTORE });
+    await statusWhen(sim, (s) => s.situation === 'working', 'a working run');
+    const watch = await runCli(['watch', '--db', sim.db]);
+    expect((await driver.done).code).toBe(0);
+    expect(watch.code).toBe(0);
+    expect(watch.stdout).toMatch(/\[>\] restored +KB 4 +working now/);
+    expect(watch.stdout).toMatch(/^Progress: restoring from the backup: \d+ of \d+ files/m);
+    const status = await runCli(['status', '--db', sim.db]);
+    expect(watch.stdout.trim().split('\n').at(-1)).toBe(`Run ${(await statusOf(sim)).runId} is running: recovery complete.`);
+    expect(status.code).toBe(watch.code);
+    // Read only: watching wrote nothing (the event log is the driver's alone).
+    expect(eventRows(sim.db).every((e) => e.event !== 'lease.taken-over')).toBe(true);
+  }, 60_000);
+
+  it('ends at once with the one command when the run waits for you, exit 0 as status; --json prints the final status', async () => {
+    const sim = await simFixture();
+    expect((await runCli(startArgs(sim, ['--manual', 'startService']))).code).toBe(8);
+    const watch = await runCli(['watch', '--db', sim.db]);
+    expect(watch.code).toBe((await runCli(['status', '--db', sim.db])).code);
+    expect(watch.code).toBe(0);
+    const { runId } = await statusOf(sim);
+    expect(watch.stdout).toContain(`Next: kms-recover confirm ${runId} startService`);
+    const json = await runCli(['watch', '--json', '--db', sim.db]);
+    expect(json.code).toBe(0);
+    expect(parseJson<RunStatus>(json)).toMatchObject({ phase: 'waiting', situation: 'waiting' });
+  }, 60_000);
+
+  it('ends with "interrupted" when the driver dies under it', async () => {
+    const sim = await simFixture(['--extra-files', '40', '--extra-bytes', '2000000']);
+    const driver = spawnCli(startArgs(sim, ['--startup-disk', sim.startupDisk]), { env: { KMS_RECOVER_DELAY_AT: 'restore-after-file:3:4000' } });
+    await statusWhen(sim, restoring, 'restore progress');
+    const watch = spawnCli(['watch', '--db', sim.db]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    driver.child.kill('SIGKILL');
+    const watched = await watch.done;
+    expect(watched.code).toBe(0);
+    expect(parseJson<RunStatus>(await runCli(['status', '--json', '--db', sim.db])).situation).toBe('interrupted');
+    expect(watched.stdout).toMatch(/was interrupted during KB step 4 \(restoreKmsdata\): nothing is lost; run kms-recover resume [0-9a-f]{8}/);
+  }, 60_000);
+});
+
+describe('signals during a run', () => {
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    it(`${signal} without a terminal: says where, logs it, exits ${code}, releases the lease; resume needs no takeover`, async () => {
+      const sim = await simFixture(['--extra-files', '40', '--extra-bytes', '2000000']);
+      const driver = spawnCli(startArgs(sim, ['--startup-disk', sim.startupDisk]), { env: SLOW_RESTORE });
+      const during = await statusWhen(sim, restoring, 'restore progress');
+      driver.child.kill(signal);
+      const result = await driver.done;
+      expect(result.code).toBe(code);
+      expect(result.stderr).toContain(`kms-recover: interrupted during KB step 4 (restoreKmsdata): nothing is lost; run kms-recover resume ${during.runId}\n`);
+      const log = fs.readFileSync(sim.log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(log.find((l) => l.msg === 'interrupted')).toMatchObject({ level: 'warn', signal, runId: during.runId, step: 'restoreKmsdata' });
+
+      const after = await statusOf(sim);
+      expect(after).toMatchObject({ situation: 'interrupted', phase: 'working', lease: null, driver: { kind: 'nobody' } });
+      const text = await runCli(['status', '--db', sim.db]);
+      expect(text.stdout).toMatch(/^Driven by: nobody$/m);
+      expect(text.stdout).not.toMatch(/is driving|wait for it|Deadline:/);
+      expect(text.stdout.trimEnd().split('\n').at(-1)).toBe(`Run ${during.runId} was interrupted during KB step 4 (restoreKmsdata): nothing is lost; run kms-recover resume ${during.runId}`);
+
+      const resumed = await runCli(['resume', '--db', sim.db, '--startup-disk', sim.startupDisk]);
+      expect(resumed.code).toBe(0);
+      expect(resumed.stderr).not.toContain('took the run over');
+      expect(eventRows(sim.db).some((e) => e.event === 'lease.taken-over')).toBe(false);
+      expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup));
+    }, 60_000);
+  }
+
+  describe.runIf(hasScript)('on a real terminal', () => {
+    /** The CLI on a pseudo-terminal (`script`); `type` is sent once `when` shows on the screen. */
+    function onTerminal(args: string[], env: Record<string, string>, when: string, type: string[]): Promise<{ code: number | null; screen: string }> {
+      const command = [process.execPath, CLI, ...args].map((a) => `'${a}'`).join(' ');
+      const child = spawn('script', ['-qec', command, '--echo', 'never', '/dev/null'], { env: cliEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+      let screen = '';
+      let sent = false;
+      child.stdout.on('data', (d: Buffer) => {
+        screen += d.toString();
+        if (!sent && screen.includes(when)) {
+          sent = true;
+          // Ctrl-C on a terminal: the line discipline sends SIGINT to the foreground process.
+          type.forEach((keys, i) => setTimeout(() => child.stdin.write(keys), 200 + i * 100));
+        }
+      });
+      return new Promise((resolve) => child.on('close', (code) => resolve({ code, screen })));
+    }
+
+    it('Ctrl-C during the restore: the interrupted line, exit 130, and the run resumes', async () => {
+      const sim = await simFixture(['--extra-files', '40', '--extra-bytes', '2000000']);
+      const { code, screen } = await onTerminal(startArgs(sim, ['--startup-disk', sim.startupDisk]), { KMS_RECOVER_STALL_AT: 'restore-after-file:3:1500' }, 'restoring from the backup', ['\u0003']);
+      expect(code).toBe(130);
+      expect(screen).toMatch(/kms-recover: interrupted during KB step 4 \(restoreKmsdata\): nothing is lost; run kms-recover resume [0-9a-f]{8}/);
+      expect((await statusOf(sim)).situation).toBe('interrupted');
+      expect((await runCli(['resume', '--db', sim.db, '--startup-disk', sim.startupDisk])).code).toBe(0);
+    }, 60_000);
+
+    it('a second Ctrl-C forces the process to end', async () => {
+      const sim = await simFixture(['--extra-files', '40', '--extra-bytes', '2000000']);
+      // After file 3 the copy stalls for 20 s and heeds no abort (an OS call that cannot be
+      // cancelled): the first Ctrl-C ends the drive but the stalled work holds the process; the second forces it.
+      const { code, screen } = await onTerminal(startArgs(sim, ['--startup-disk', sim.startupDisk]), { KMS_RECOVER_STALL_AT: 'restore-after-file:3:20000' }, 'restoring from the backup', ['\u0003', '\u0003']);
+      expect(screen).toContain('interrupted during KB step 4 (restoreKmsdata)');
+      expect(screen).toContain('forced to stop');
+      expect(code).toBe(130);
+      expect((await runCli(['resume', '--db', sim.db, '--startup-disk', sim.startupDisk])).code).toBe(0);
+    }, 60_000);
+
+    it('on a terminal the driving process shows a live progress line with rate and time left', async () => {
+      const sim = await simFixture(['--extra-files', '200', '--extra-bytes', '200000000']);
+      const { code, screen } = await onTerminal(startArgs(sim, ['--startup-disk', sim.startupDisk]), {}, 'never', []);
+      expect(code).toBe(0);
+      expect(screen).toMatch(/\r\u001b\[K {6}restoring from the backup: \d+ of \d+ files, [\d.]+ [KMG]?B of [\d.]+ [KMG]?B/);
+      expect(screen).toMatch(/[\d.]+ [KMG]B\/s(, about .+ left)?/);
+    }, 60_000);
+  });
+});
+
+describe('usage errors and JSON errors', () => {
+  it('a missing option is one line naming the command\'s help, exit 2', async () => {
+    const result = await runCli(['start', '--db', '/nonexistent/x.db']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe("kms-recover: required option '--kmsdata <dir>' not specified; see kms-recover start --help\n");
+    expect(result.stdout).toBe('');
+  });
+
+  it('with --json every error is the JSON error object on stdout, usage errors included', async () => {
+    const sim = await simFixture();
+    for (const [args, code, message] of [
+      [['status', '--json', '--bogus', '--db', sim.db], 2, /^unknown option '--bogus'; see kms-recover status --help$/],
+      [['status', 'not-a-run', '--json', '--db', sim.db], 2, /^a run id is 1 to 8 hex characters .*; see kms-recover status --help$/],
+      [['history', '--json', '--db', sim.db], 2, /^missing required argument 'run-id'; see kms-recover history --help$/],
+      [['status', '--json', '--db', sim.db], 7, /^no kms-recover database at /],
+    ] as const) {
+      const result = await runCli([...args]);
+      expect(result.code, args.join(' ')).toBe(code);
+      const { error } = parseJson<{ error: { code: string; message: string } }>(result);
+      expect(error.message).toMatch(message);
+      expect(result.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+    }
+  }, 60_000);
+
+  it('an unknown command and a bad choice are one line too', async () => {
+    const unknown = await runCli(['frobnicate']);
+    expect(unknown).toMatchObject({ code: 2, stderr: "kms-recover: unknown command 'frobnicate'; see kms-recover --help\n" });
+    const choice = await runCli(['diagram', '--format', 'png']);
+    expect(choice.code).toBe(2);
+    expect(choice.stderr).toMatch(/^kms-recover: option '--format <format>' argument 'png' is invalid\. Allowed choices are text, mermaid, dot, svg; see kms-recover diagram --help\n$/);
+  });
+});
+
+describe('a manual start is waiting for you, and one confirm', () => {
+  it('waits (phase waiting, exit 8), says the KB once and one command; one confirm of startService covers the alpha string too', async () => {
+    const sim = await simFixture();
+    const started = await runCli(startArgs(sim, ['--manual', 'startService']));
+    expect(started.code).toBe(8);
+    const status = await statusOf(sim);
+    expect(status).toMatchObject({
+      state: 'restored', phase: 'waiting', situation: 'waiting', lastError: { code: 'MANUAL_STEP_PENDING', step: 'setCredential' },
+      waitingFor: { kbSteps: '5-7', confirm: 'startService', command: `kms-recover confirm ${status.runId} startService` },
+    });
+    const text = await runCli(['status', '--db', sim.db]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/\[\?\] credential-set +KB 5-6 +waiting for you/);
+    expect(text.stdout.match(/type in the alpha string/g)).toHaveLength(1);
+    expect(text.stdout).toMatch(new RegExp(`^Next: kms-recover confirm ${status.runId} startService$`, 'm'));
+    expect(text.stdout).not.toMatch(/failed|Last error/);
+    expect(started.stdout.match(/type in the alpha string/g)).toHaveLength(1);
+    expect(started.stderr).not.toContain('type in the alpha string');
+
+    expect((await runCli(['sim', 'start', sim.root, '--startup-disk', sim.startupDisk])).code).toBe(0);
+    const confirmed = await runCli(['confirm', status.runId, 'startService', '--db', sim.db]);
+    expect(confirmed.code).toBe(0);
+    expect(confirmed.stdout).toContain('recovery complete');
+    const confirms = eventRows(sim.db).filter((e) => e.event === 'manual.confirmed').map((e) => e.detail?.step);
+    expect(confirms).toEqual(['setCredential', 'startService']);
+  }, 60_000);
+});
+
+describe('history and logs for people', () => {
+  it('history in words with local times and offsets (--utc: UTC); --json keeps the raw events; the log has ISO times and level names', async () => {
+    const sim = await simFixture();
+    expect((await runCli(startArgs(sim, ['--startup-disk', sim.startupDisk]))).code).toBe(0);
+    const { runId } = await statusOf(sim);
+    const files = eventRows(sim.db).find((e) => e.event === 'run.created')!.detail!.backupFiles;
+    const text = await runCli(['history', runId, '--db', sim.db], { env: { TZ: 'Asia/Kolkata' } });
+    expect(text.stdout).toContain(`restore finished: ${files} files, verified`);
+    expect(text.stdout).not.toMatch(/xstate\.|facts=|\{"/);
+    expect(text.stdout).toMatch(/ \d{2}:\d{2}:\d{2} UTC\+05:30 /);
+    const utc = await runCli(['history', runId, '--utc', '--db', sim.db], { env: { TZ: 'Asia/Kolkata' } });
+    expect(utc.stdout).toMatch(/ \d{2}:\d{2}:\d{2} UTC /);
+    const json = parseJson<{ events: { event: string; at: string }[] }>(await runCli(['history', runId, '--json', '--db', sim.db]));
+    expect(json.events.map((e) => e.event)).toContain('xstate.done.actor.restoreKmsdata');
+    expect(json.events[0]!.at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+
+    const log = fs.readFileSync(sim.log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { time: unknown; level: unknown });
+    expect(log.length).toBeGreaterThan(3);
+    for (const line of log) {
+      expect(line.time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+      expect(['info', 'warn', 'error']).toContain(line.level);
+    }
+    const status = await runCli(['status', '--db', sim.db]);
+    expect(status.stdout).toContain(`Log:     ${sim.log};`);
+  }, 60_000);
+});
+
+describe('wording that agrees', () => {
+  it('the dry run and the run count the same top-level entries; the credential line says only where the alpha string came from', async () => {
+    const sim = await simFixture();
+    const dry = await runCli(startArgs(sim, ['--startup-disk', sim.startupDisk, '--dry-run']));
+    const planned = Number(/moves the (\d+) top-level entries/.exec(dry.stdout)?.[1]);
+    const run = await runCli(startArgs(sim, ['--startup-disk', sim.startupDisk]));
+    expect(run.stderr).toContain(`its ${planned} top-level entries are kept in a quarantine folder`);
+    expect(run.stderr).toContain('the alpha string read from the startup disk (Kmspwd.ini) is given as start parameter');
+    expect(run.stderr).not.toContain('of the original KMS');
+  }, 60_000);
+
+  it('resume --from lists the steps with the run\'s real Kmsdata folder', async () => {
+    const sim = await simFixture();
+    expect((await runCli(startArgs(sim, ['--manual', 'startService']))).code).toBe(8);
+    const back = await runCli(['resume', '--from', 'stopped', '--db', sim.db]);
+    expect(back.stderr).toContain(`go to the ${sim.kmsdata} directory, and delete all files`);
+    expect(back.stderr).not.toContain('<path>');
+  }, 60_000);
+});
