@@ -41,6 +41,6 @@ describe.skipIf(process.platform === 'win32')('start --adapter windows off Windo
     expect(remote.stderr).toMatch(/^kms-recover: the windows adapter calls the Windows service control manager API/);
     const sim = await runCli(['start', '--adapter', 'sim', '--server', 'KMSSERVER', '--kmsdata', '/nowhere/Exchsrvr/Kmsdata', '--backup', '/nowhere/backup']);
     expect(sim.code).toBe(2);
-    expect(sim.stderr).toBe('kms-recover: --server drives a Windows server\'s service control manager: it goes with --adapter windows, not sim\n');
+    expect(sim.stderr).toBe('kms-recover: --server drives a Windows server\'s service control manager: it goes with --adapter windows, not sim; see kms-recover start --help\n');
   });
 });
