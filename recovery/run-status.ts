@@ -60,16 +60,8 @@ export interface LeaseTakeover {
 export type RunSituation = 'working' | 'retrying' | 'interrupted' | 'waiting' | 'failed' | 'finishing' | 'finished' | 'abandoned';
 
 /** A long step's files and bytes, as its driver last wrote them, with the rate since it began. */
-export interface RunProgress {
-  step: string;
-  attempt: number;
+export interface RunProgress extends Omit<StepProgressRecord, 'activity'> {
   activity: WorkActivity;
-  filesDone: number;
-  filesTotal: number;
-  bytesDone: number;
-  bytesTotal: number;
-  startedAt: string;
-  updatedAt: string;
   /** Bytes per second from startedAt to updatedAt (null: too early to tell). */
   bytesPerSecond: number | null;
   /** Time left at that rate, from updatedAt (null: unknown). */
