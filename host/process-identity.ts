@@ -21,6 +21,15 @@ export function processStartOf(pid: number): string | null {
   }
 }
 
+/** The account this process runs as, for the event log (who abandoned a run); null where the OS will not say. */
+export function currentUser(): string | null {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return null;
+  }
+}
+
 /** Who this process is, for run leases and the run's host column. */
 export function currentProcess(): LeaseHolder {
   return { host: os.hostname(), pid: process.pid, processStart: processStartOf(process.pid) };

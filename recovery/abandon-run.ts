@@ -1,5 +1,5 @@
-import os from 'node:os';
 import { KmsRecoverError } from '../errors/index.js';
+import { currentUser } from '../host/process-identity.js';
 import type { Host } from '../host/types.js';
 import { FencedRun, peekRun, type LeaseHolder, type LeaseRecord, type RunLeases, type RunRecord, type RunStore } from '../persistence/index.js';
 import { serverCondition, type ServerCondition } from './server-condition.js';
@@ -53,7 +53,7 @@ export async function abandonRun(request: AbandonRequest): Promise<AbandonReport
     fenced.close({
       abandoned: true, event: 'run.abandoned',
       detail: {
-        by: { host: me.host, pid: me.pid, user: os.userInfo().username }, reason: request.reason,
+        by: { host: me.host, pid: me.pid, user: currentUser() }, reason: request.reason,
         service: condition.service, kmsdata: condition.kmsdata.holds, folders: condition.folders.map((f) => f.path),
       },
     });

@@ -1,6 +1,5 @@
 import { KmsRecoverError } from '../errors/index.js';
 import type { Host, ServerClaim } from '../host/types.js';
-import os from 'node:os';
 import { peekRun, type LeaseRecord, type PeekedRun, type RunStore } from '../persistence/index.js';
 import { driverOf, holderIsAlive } from './lease-policy.js';
 
@@ -41,7 +40,8 @@ export function claimedBy(claim: ServerClaim | null, claimPath: string, here: { 
  * server: it is released, so the next start is not blocked by it. True if released.
  */
 export async function releaseIfStillborn(host: Host, kmsdata: string, claim: ServerClaim | null, here: { store: RunStore | null; dbPath: string }): Promise<boolean> {
-  if (!claim || claim.host !== os.hostname()) return false;
+  // A claimer on another machine counts as alive (holderIsAlive): only this machine's are judged.
+  if (!claim) return false;
   const peek = peekRun(claim.db, claim.runId);
   // A lost database (or one that cannot be read) may have held a run that changed the server: never released here.
   if (peek.found || peek.why !== 'no-run') return false;
