@@ -11,14 +11,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(root, 'dist/cli/index.js');
-const outputs = [
-  { format: 'mermaid', file: 'diagrams/recovery.mmd', args: [] },
-  { format: 'dot', file: 'diagrams/recovery.dot', args: [] },
-  { format: 'svg', file: 'diagrams/recovery.svg', args: [] },
-  { format: 'mermaid', file: 'diagrams/recovery-detail.mmd', args: ['--detail'] },
-  { format: 'dot', file: 'diagrams/recovery-detail.dot', args: ['--detail'] },
-  { format: 'svg', file: 'diagrams/recovery-detail.svg', args: ['--detail'] },
-];
+// The files and how each is drawn, listed once (the drift test reads the same list).
+const outputs = JSON.parse(fs.readFileSync(path.join(root, 'diagrams/outputs.json'), 'utf8'));
 
 for (const { format, file, args } of outputs) {
   execFileSync(process.execPath, [cli, 'diagram', '--format', format, '--no-run', ...args, '-o', path.join(root, file)], { stdio: 'inherit', cwd: root });

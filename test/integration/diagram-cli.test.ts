@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DOMParser } from '@xmldom/xmldom';
+import DIAGRAM_OUTPUTS from '../../diagrams/outputs.json' with { type: 'json' };
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventRecord } from '../../persistence/index.js';
 import type { RunStatus } from '../../recovery/run-status.js';
@@ -12,14 +13,7 @@ afterEach(cleanupSimFixtures);
 
 const SIX_STATES = ['reinstalled', 'stopped', 'cleared', 'restored', 'credential-set', 'running'];
 /** What scripts/diagrams.mjs writes: the overview, and the full machine (`--detail`). */
-const COMMITTED = [
-  { format: 'mermaid', file: 'diagrams/recovery.mmd', args: [] },
-  { format: 'dot', file: 'diagrams/recovery.dot', args: [] },
-  { format: 'svg', file: 'diagrams/recovery.svg', args: [] },
-  { format: 'mermaid', file: 'diagrams/recovery-detail.mmd', args: ['--detail'] },
-  { format: 'dot', file: 'diagrams/recovery-detail.dot', args: ['--detail'] },
-  { format: 'svg', file: 'diagrams/recovery-detail.svg', args: ['--detail'] },
-] as const;
+const COMMITTED: readonly { format: string; file: string; args: readonly string[] }[] = DIAGRAM_OUTPUTS;
 const committed = (file: string) => fs.readFileSync(path.join(REPO_ROOT, file), 'utf8');
 
 function parseSvg(text: string) {
