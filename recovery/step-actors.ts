@@ -79,6 +79,11 @@ export function formatSeconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(3))} s`;
 }
 
+/** `1 difference: a.edb (missing)` or `3 differences, e.g. a.edb (missing)`. */
+function differencesWords(differences: readonly string[]): string {
+  return differences.length === 1 ? `1 difference: ${differences[0]}` : `${differences.length} differences, e.g. ${differences[0]}`;
+}
+
 /** A folder identity read back from an event's detail (null when it holds none). */
 function identityIn(detail: Record<string, unknown> | null): FolderIdentity | null {
   const id = detail?.identity;
@@ -167,7 +172,7 @@ export function stepActors(env: StepEnvironment) {
         const { kmsdata } = input as StepInputs['restoreKmsdata'];
         const manifest = backupManifest();
         const check = await env.host.verifyKmsdata(kmsdata, manifest, { ...guard, onProgress: track('verify') });
-        if (!check.matches) throw unverified(`${kmsdata} does not match the backup (${check.differences.length} differences, e.g. ${check.differences[0]})`);
+        if (!check.matches) throw unverified(`${kmsdata} does not match the backup (${differencesWords(check.differences)})`);
         return { fileCount: manifest.fileCount, totalBytes: manifest.totalBytes, digest: manifest.digest, mismatches: [], alreadyRestored: true };
       }
       case 'setCredential':
@@ -214,9 +219,9 @@ export function stepActors(env: StepEnvironment) {
     const differences = check.differences.slice(0, 20);
     env.fenced.note('drift.kmsdata', { step, differences, count: check.differences.length });
     env.logger.warn({ runId: env.runId, step, differences: check.differences.length }, 'Kmsdata differs from the backup after the restore');
-    env.progress.note(`${kmsdata} differs from the backup (${check.differences.length} differences, e.g. ${check.differences[0]}): clearing and restoring it again`);
+    env.progress.note(`${kmsdata} differs from the backup (${differencesWords(check.differences)}): clearing and restoring it again`);
     throw new KmsRecoverError('KMSDATA_DRIFT',
-      `Kmsdata no longer matches the backup it was restored from (${check.differences.length} differences, e.g. ${check.differences[0]}): something changed it after the restore; the run clears and restores it again, and stops if it keeps changing`,
+      `Kmsdata no longer matches the backup it was restored from (${differencesWords(check.differences)}): something changed it after the restore; the run clears and restores it again, and stops if it keeps changing`,
       { step, differences });
   }
 
@@ -249,7 +254,7 @@ export function stepActors(env: StepEnvironment) {
       const check = await env.host.checkBackupAgainstManifest(backup, backupManifest());
       if (!check.matches) {
         throw new KmsRecoverError('BACKUP_CHANGED',
-          `backup ${backup} changed since it was checked (${check.differences.length} differences, e.g. ${check.differences[0]}): Kmsdata was not touched`,
+          `backup ${backup} changed since it was checked (${differencesWords(check.differences)}): Kmsdata was not touched`,
           { backup, differences: check.differences.slice(0, 20) });
       }
       await ensureStopped(serviceName, 'clearKmsdata', guard);
