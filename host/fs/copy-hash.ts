@@ -1,31 +1,26 @@
 /**
  * Copies one file while hashing it, in a single read pass: every buffer read from the source goes
  * through SHA-256 and is then written to the destination, so the digest is that of the bytes
- * actually written. Two versions of the same loop: a synchronous one for the copy workers
- * (host/fs/copy-hash-worker.ts; blocking is what a worker thread is for) and an asynchronous one
- * for the main thread (the fallback, and the start of a restore while the workers boot).
+ * actually written. The restore's only copy loop (restore-kmsdata.ts).
  *
- * This module imports node built-ins only, so that a worker starts in a few milliseconds, and
- * reports failures as plain data (a worker cannot post a KmsRecoverError): the caller turns them
- * into BACKUP_CHANGED / FILE_IN_USE / STEP_FAILED naming the file.
+ * The reads and writes are synchronous calls into one reusable buffer: a Kmsdata is a few database
+ * and log files of a few MiB and many small ones, and a promise per read and per write cost more
+ * than the system calls themselves and made the heap grow with the tree (bench/memory.mjs). Every
+ * TURN_MS, within a file or between two, the event loop gets its turn (`Turns`): the lease
+ * heartbeat, the step's time limit, Ctrl-C, and the completions of the background fsyncs.
+ *
+ * Failures come back as plain data: the caller turns them into BACKUP_CHANGED / FILE_IN_USE /
+ * STEP_FAILED naming the file.
  */
 import { createHash } from 'node:crypto';
 import { closeSync, futimesSync, lstatSync, openSync, readSync, writeSync } from 'node:fs';
 import type { Stats } from 'node:fs';
-import { lstat, open } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
+import { errnoOf } from './durable.js';
 
-/** One read buffer per copier: large enough that a 5-40 MiB file takes few system calls. */
+/** One read buffer per copy: large enough that a 5-40 MiB file takes few system calls. */
 export const COPY_BUFFER_BYTES = 1024 * 1024;
-
-export interface CopyTask {
-  /** Position of the file in the manifest. */
-  index: number;
-  /** Source (backup) file, opened read-only. */
-  src: string;
-  /** Destination (staging) file, created exclusively (`wx`): it must not exist yet. */
-  dst: string;
-}
+/** The longest the copy keeps the event loop to itself. */
+const TURN_MS = 5;
 
 /**
  * What went wrong, for the caller to name: `missing` / `not-file` (the backup changed), `read`
@@ -38,17 +33,35 @@ export type CopyOutcome =
   | { ok: false; kind: CopyFailureKind; code?: string; message: string };
 
 function failure(kind: CopyFailureKind, error?: unknown): CopyOutcome {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const code = errnoOf(error);
   return { ok: false, kind, ...(code === undefined ? {} : { code }), message: error === undefined ? kind : String((error as Error).message ?? error) };
 }
 
 function isMissing(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const code = errnoOf(error);
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
-/** The synchronous copy, for a worker thread. `buf` is the worker's reusable read buffer. */
-export function copyAndHashSync(src: string, dst: string, buf: Buffer): CopyOutcome {
+/** The event loop's turns during a copy: one is due once TURN_MS have passed since the last. */
+export class Turns {
+  private last = performance.now();
+
+  get due(): boolean {
+    return performance.now() - this.last >= TURN_MS;
+  }
+
+  async take(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    this.last = performance.now();
+  }
+}
+
+/**
+ * Copies `src` (a regular file, opened read-only) to `dst` (created exclusively: it must not
+ * exist yet), hashing every byte on its way, through the caller's reusable `buf`, giving the event
+ * loop its `turns`. The destination keeps the source's times.
+ */
+export async function copyAndHash(src: string, dst: string, buf: Buffer, turns: Turns): Promise<CopyOutcome> {
   let stats: Stats;
   try {
     stats = lstatSync(src);
@@ -71,7 +84,7 @@ export function copyAndHashSync(src: string, dst: string, buf: Buffer): CopyOutc
     }
     let outcome: CopyOutcome | undefined;
     try {
-      outcome = pumpSync(source, target, buf, stats);
+      outcome = await pump(source, target, buf, stats, turns);
     } finally {
       try {
         closeSync(target);
@@ -85,10 +98,11 @@ export function copyAndHashSync(src: string, dst: string, buf: Buffer): CopyOutc
   }
 }
 
-function pumpSync(source: number, target: number, buf: Buffer, stats: Stats): CopyOutcome {
+async function pump(source: number, target: number, buf: Buffer, stats: Stats, turns: Turns): Promise<CopyOutcome> {
   const hash = createHash('sha256');
   let size = 0;
   for (;;) {
+    if (turns.due) await turns.take();
     let n: number;
     try {
       n = readSync(source, buf, 0, buf.length, size);
@@ -96,7 +110,7 @@ function pumpSync(source: number, target: number, buf: Buffer, stats: Stats): Co
       return failure('read', error);
     }
     if (n === 0) break;
-    hash.update(buf.subarray(0, n));
+    hash.update(n === buf.length ? buf : buf.subarray(0, n));
     try {
       for (let done = 0; done < n;) done += writeSync(target, buf, done, n - done, size + done);
     } catch (error) {
@@ -105,66 +119,5 @@ function pumpSync(source: number, target: number, buf: Buffer, stats: Stats): Co
     size += n;
   }
   try { futimesSync(target, stats.atime, stats.mtime); } catch { /* times are best effort, as before */ }
-  return { ok: true, size, sha256: hash.digest('hex') };
-}
-
-/** The same copy on the main thread, through the libuv pool. */
-export async function copyAndHash(src: string, dst: string, buf: Buffer): Promise<CopyOutcome> {
-  let stats: Stats;
-  try {
-    stats = await lstat(src);
-  } catch (error) {
-    return failure(isMissing(error) ? 'missing' : 'read', error);
-  }
-  if (!stats.isFile()) return failure('not-file');
-  let source: FileHandle;
-  try {
-    source = await open(src, 'r');
-  } catch (error) {
-    return failure(isMissing(error) ? 'missing' : 'read', error);
-  }
-  try {
-    let target: FileHandle;
-    try {
-      target = await open(dst, 'wx');
-    } catch (error) {
-      return failure('write', error);
-    }
-    let outcome: CopyOutcome | undefined;
-    try {
-      outcome = await pump(source, target, buf, stats);
-    } finally {
-      try {
-        await target.close();
-      } catch (error) {
-        if (outcome === undefined || outcome.ok) outcome = failure('write', error);
-      }
-    }
-    return outcome;
-  } finally {
-    await source.close().catch(() => undefined);
-  }
-}
-
-async function pump(source: FileHandle, target: FileHandle, buf: Buffer, stats: Stats): Promise<CopyOutcome> {
-  const hash = createHash('sha256');
-  let size = 0;
-  for (;;) {
-    let n: number;
-    try {
-      n = (await source.read(buf, 0, buf.length, size)).bytesRead;
-    } catch (error) {
-      return failure('read', error);
-    }
-    if (n === 0) break;
-    hash.update(buf.subarray(0, n));
-    try {
-      for (let done = 0; done < n;) done += (await target.write(buf, done, n - done, size + done)).bytesWritten;
-    } catch (error) {
-      return failure('write', error);
-    }
-    size += n;
-  }
-  await target.utimes(stats.atime, stats.mtime).catch(() => undefined);
   return { ok: true, size, sha256: hash.digest('hex') };
 }

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { close, fsync, open } from 'node:fs';
 
 const isWindows = process.platform === 'win32';
 
@@ -6,15 +6,33 @@ export function errnoOf(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
 }
 
+/**
+ * Opens `target`, flushes it to disk and closes it. Plain callbacks, not a FileHandle (an event
+ * emitter and a promise per call): a restore flushes every one of its thousands of files.
+ */
+function flush(target: string, flags: 'r' | 'r+'): Promise<void> {
+  return new Promise((resolve, reject) => {
+    open(target, flags, (openError, fd) => {
+      if (openError) return reject(openError);
+      fsync(fd, (syncError) => close(fd, (closeError) => {
+        const error = syncError ?? closeError;
+        if (error) reject(error);
+        else resolve();
+      }));
+    });
+  });
+}
+
+/** Flushes a written file to disk (a fresh handle reaches the same file data; Windows needs it writable). */
+export function fsyncFile(file: string): Promise<void> {
+  return flush(file, 'r+');
+}
+
 /** Makes a folder's entries durable; Windows cannot open a folder for this, and needs no call. */
 export async function fsyncDir(dir: string): Promise<void> {
   if (isWindows) return;
-  try {
-    const handle = await open(dir, 'r');
-    try { await handle.sync(); } finally { await handle.close(); }
-  } catch {
-    // Best effort: some file systems refuse fsync on a folder.
-  }
+  // Best effort: some file systems refuse fsync on a folder.
+  await flush(dir, 'r').catch(() => undefined);
 }
 
 /**

@@ -44,10 +44,11 @@ export async function listTree(root: string, options: { sizes?: boolean } = {}):
   const withSizes = options.sizes ?? true;
   const base = path.resolve(root);
   const entries: TreeEntry[] = [];
-  const pending: string[] = [''];
+  const pending: { rel: string; dir: string }[] = [{ rel: '', dir: base }];
   while (pending.length > 0) {
-    const rel = pending.pop() as string;
-    const dir = rel === '' ? base : path.join(base, ...rel.split('/'));
+    const { rel, dir } = pending.pop()!;
+    // Names from a listing hold no separator: joined by hand, not path.join (one per entry).
+    const prefix = dir.endsWith(path.sep) ? dir : `${dir}${path.sep}`;
     let dirents;
     try {
       // Entry types come with the listing: no lstat per entry (walks of 1,000s of files are on
@@ -59,14 +60,14 @@ export async function listTree(root: string, options: { sizes?: boolean } = {}):
     const files: TreeEntry[] = [];
     for (const dirent of dirents) {
       const childRel = rel === '' ? dirent.name : `${rel}/${dirent.name}`;
-      const fullPath = path.join(dir, dirent.name);
+      const fullPath = `${prefix}${dirent.name}`;
       const kind: TreeEntryKind = dirent.isSymbolicLink() ? 'symlink'
         : dirent.isDirectory() ? 'dir'
         : dirent.isFile() ? 'file'
         : 'other';
       const entry: TreeEntry = { path: childRel, fullPath, kind, size: 0 };
       entries.push(entry);
-      if (kind === 'dir') pending.push(childRel);
+      if (kind === 'dir') pending.push({ rel: childRel, dir: fullPath });
       if (kind === 'file') files.push(entry);
     }
     if (withSizes) {

@@ -1,4 +1,4 @@
-import { lstat, mkdir, open, readdir, rename, rm, rmdir } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KmsRecoverError } from '../../errors/index.js';
@@ -6,9 +6,9 @@ import type { FolderIdentity, Manifest, ManifestFile, RestoreOptions, RestoreRep
 import { folderIdentity, replaced, sameIdentity } from './pinned-folder.js';
 import { assertBackupPath, assertKmsdataName, assertKmsdataPath } from './kmsdata-path.js';
 import { compareToManifest, manifestDigest } from './manifest.js';
+import { COPY_BUFFER_BYTES, copyAndHash, Turns } from './copy-hash.js';
 import type { CopyOutcome } from './copy-hash.js';
-import { CopyPool, defaultCopyThreads } from './copy-pool.js';
-import { errnoOf, fsyncDir, isAccessDenied, isInUse } from './durable.js';
+import { errnoOf, fsyncDir, fsyncFile, isAccessDenied, isInUse } from './durable.js';
 
 /** The copy is built in a per-run folder beside Kmsdata, and renamed into place only once complete. */
 export const STAGING_PREFIX = 'Kmsdata.restore-staging-';
@@ -22,8 +22,10 @@ export function stagingPathFor(kmsdata: string, runId: string): string {
   return path.join(path.dirname(path.resolve(kmsdata)), `${STAGING_PREFIX}${runId}`);
 }
 
+/** `rel` (a manifest path: validated plain, `/` separators) under `root`, one string per file. */
 function toNative(root: string, rel: string): string {
-  return path.join(root, ...rel.split('/'));
+  const native = path.sep === '/' ? rel : rel.replaceAll('/', path.sep);
+  return root.endsWith(path.sep) ? `${root}${native}` : `${root}${path.sep}${native}`;
 }
 
 function invalidManifest(reason: string): KmsRecoverError {
@@ -85,12 +87,6 @@ function copyError(error: unknown, file: string, verb: 'read' | 'write'): KmsRec
     return new KmsRecoverError('ACCESS_DENIED', `cannot ${verb} ${file}: permission denied`, { file, errno: code }, { cause: error });
   }
   return new KmsRecoverError('STEP_FAILED', `cannot ${verb} ${file}: ${code ?? String(error)}`, { file, errno: code }, { cause: error });
-}
-
-/** Flushes a written file to disk (an fsync through a fresh handle reaches the same file data). */
-async function fsyncFile(file: string): Promise<void> {
-  const handle = await open(file, 'r+');
-  try { await handle.sync(); } finally { await handle.close(); }
 }
 
 /** How many fsyncs are in flight at once; the file system commits concurrent ones together. */
@@ -217,12 +213,13 @@ async function promoteStaging(staging: string, kmsdata: string): Promise<void> {
   await fsyncDir(path.dirname(kmsdata));
 }
 
+/** `files` were verified to be the manifest's (validateManifest, and the digest check after a copy). */
 function report(manifest: Manifest, files: readonly ManifestFile[], alreadyRestored: boolean, identity: FolderIdentity): RestoreReport {
   return {
     identity,
     fileCount: files.length,
     totalBytes: files.reduce((sum, f) => sum + f.size, 0),
-    digest: manifestDigest(files, manifest.dirs),
+    digest: manifest.digest,
     mismatches: [],
     alreadyRestored,
   };
@@ -238,14 +235,7 @@ async function isPlainDirectory(p: string): Promise<boolean> {
  * Safe to run again after a crash at any point: it finishes an interrupted rename, recognises a
  * Kmsdata that already matches, and otherwise starts the copy over.
  */
-export interface RestoreKmsdataOptions extends RestoreOptions {
-  /** Copy workers to use (0: copy on the main thread only); by default one per core, up to 4. */
-  copyThreads?: number;
-  /** Told how many copy workers actually copied files (for tests). */
-  onCopyWorkers?: (count: number) => void;
-}
-
-export async function restoreKmsdata(backup: string, kmsdata: string, manifest: Manifest, runId: string, options: RestoreKmsdataOptions = {}): Promise<RestoreReport> {
+export async function restoreKmsdata(backup: string, kmsdata: string, manifest: Manifest, runId: string, options: RestoreOptions = {}): Promise<RestoreReport> {
   validateManifest(manifest);
   const kmsResolved = path.resolve(kmsdata);
   const staging = stagingPathFor(kmsResolved, runId);
@@ -304,54 +294,47 @@ export async function restoreKmsdata(backup: string, kmsdata: string, manifest: 
     }
   }
 
-  // The copy workers boot (~40 ms) while the backup is checked and the staging folders are made.
-  const threads = Math.min(options.copyThreads ?? defaultCopyThreads(manifest.totalBytes), manifest.files.length);
-  const pool = CopyPool.start(threads);
   const copied: ManifestFile[] = [];
   const syncs = new FsyncQueue();
   const progress = { filesDone: 0, filesTotal: manifest.fileCount, bytesDone: 0, bytesTotal: manifest.totalBytes };
+  const source = await assertBackupPath(backup, dir);
+  mayAct();
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(staging);
   try {
-    const source = await assertBackupPath(backup, dir);
-    mayAct();
-    await rm(staging, { recursive: true, force: true });
-    await mkdir(staging);
-    try {
-      await makeDirs(staging, manifest.dirs);
-      const files = manifest.files.map((f) => ({ src: toNative(source, f.path), dst: toNative(staging, f.path) }));
-      // Copied on every core (copy-pool.ts); outcomes come back, and the hook runs, in manifest order.
-      await pool.copy(files, {
-        handle: async (index, outcome) => {
-          const file = manifest.files[index]!;
-          copied.push(verifyCopy(files[index]!.src, files[index]!.dst, file, outcome));
-          syncs.add(files[index]!.dst);
-          if (options.onProgress) {
-            progress.filesDone += 1;
-            progress.bytesDone += file.size;
-            options.onProgress(progress);
-          }
-          await options.onFileCopied?.(file.path, index);
-          mayAct();
-        },
-      });
-      const staged = await compareToManifest(staging, manifest, { contents: false });
-      if (!staged.matches) {
-        throw new KmsRecoverError('RESTORE_MISMATCH',
-          `staging folder ${staging} does not match the backup manifest: ${staged.differences.length} differences, first ${staged.differences[0] ?? ''}`,
-          { path: staging, mismatches: staged.differences });
+    await makeDirs(staging, manifest.dirs);
+    // One file after the other, in manifest order, through one buffer (copy-hash.ts); each file
+    // is flushed in the background (FsyncQueue) while the next ones are copied.
+    const buf = Buffer.allocUnsafe(COPY_BUFFER_BYTES);
+    const turns = new Turns();
+    for (const [index, file] of manifest.files.entries()) {
+      const src = toNative(source, file.path);
+      const dst = toNative(staging, file.path);
+      copied.push(verifyCopy(src, dst, file, await copyAndHash(src, dst, buf, turns)));
+      syncs.add(dst);
+      if (options.onProgress) {
+        progress.filesDone += 1;
+        progress.bytesDone += file.size;
+        options.onProgress(progress);
       }
-      if (manifestDigest(copied, manifest.dirs) !== manifest.digest) {
-        throw new KmsRecoverError('RESTORE_MISMATCH', `staging folder ${staging} does not match the backup manifest digest`, { path: staging });
-      }
-      await syncs.drain();
-      await fsyncStagingDirs(staging, manifest);
-    } catch (error) {
-      await syncs.settle();
-      await rm(staging, { recursive: true, force: true }).catch(() => undefined);
-      throw error;
+      await options.onFileCopied?.(file.path, index);
+      mayAct();
     }
-  } finally {
-    options.onCopyWorkers?.(pool.workersUsed);
-    await pool.close();
+    const staged = await compareToManifest(staging, manifest, { contents: false });
+    if (!staged.matches) {
+      throw new KmsRecoverError('RESTORE_MISMATCH',
+        `staging folder ${staging} does not match the backup manifest: ${staged.differences.length} differences, first ${staged.differences[0] ?? ''}`,
+        { path: staging, mismatches: staged.differences });
+    }
+    if (manifestDigest(copied, manifest.dirs) !== manifest.digest) {
+      throw new KmsRecoverError('RESTORE_MISMATCH', `staging folder ${staging} does not match the backup manifest digest`, { path: staging });
+    }
+    await syncs.drain();
+    await fsyncStagingDirs(staging, manifest);
+  } catch (error) {
+    await syncs.settle();
+    await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    throw error;
   }
   return report(manifest, copied, false, await promote());
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { clearKmsdata, removeQuarantine } from '../../host/fs/clear-kmsdata.js';
 import { buildManifest } from '../../host/fs/manifest.js';
-import { copyWorkerPath } from '../../host/fs/copy-pool.js';
+import { COPY_BUFFER_BYTES, copyAndHash, Turns } from '../../host/fs/copy-hash.js';
 import { restoreKmsdata, stagingPathFor } from '../../host/fs/restore-kmsdata.js';
 import type { ClearOptions, FolderIdentity, LedgerEntry } from '../../host/types.js';
 import { folderIdentity } from '../../host/fs/pinned-folder.js';
@@ -259,44 +259,27 @@ describe('restoreKmsdata', () => {
     expect(await exists(path.join(exchsrvr, 'escape'))).toBe(false);
   });
 
-  describe('parallel copy (worker threads)', () => {
+  describe('many files around the read buffer (1 MiB)', () => {
     beforeEach(async () => {
-      // Enough files that every worker gets several, of sizes around the read buffer (1 MiB).
       for (let i = 0; i < 40; i += 1) {
         await writeFile(path.join(backup, 'sub', `user-${String(i).padStart(2, '0')}.key`), randomBytes([0, 1, 4096, 1024 * 1024, 1024 * 1024 + 1, 200_000][i % 6]!));
       }
       manifest = await buildManifest(backup);
     });
 
-    it('needs the compiled worker (npm run build)', () => {
-      expect(copyWorkerPath(), 'dist/host/fs/copy-hash-worker.js is missing: run npm run build').toBeDefined();
-    });
-
-    it('produces the same staging tree and digests as the in-thread copy, hook in manifest order', async () => {
-      const other = path.join(tmp, 'other', 'Exchsrvr', 'Kmsdata');
-      await mkdir(other, { recursive: true });
-      let workers = -1;
+    it('copies every file byte for byte with its times, hook in manifest order', async () => {
       const seen: number[] = [];
-      const parallel = await restoreKmsdata(backup, kmsdata, manifest, 'run1', {
-        copyThreads: 3, onCopyWorkers: (n) => { workers = n; }, onFileCopied: (_rel, index) => { seen.push(index); },
-      });
-      expect(workers).toBeGreaterThan(1);
+      const report = await restoreKmsdata(backup, kmsdata, manifest, 'run1', { onFileCopied: (_rel, index) => { seen.push(index); } });
       expect(seen).toEqual(manifest.files.map((_f, i) => i));
-      let threadWorkers = -1;
-      const inThread = await restoreKmsdata(backup, other, manifest, 'run1', { copyThreads: 0, onCopyWorkers: (n) => { threadWorkers = n; } });
-      expect(threadWorkers).toBe(0);
-      // The same report but for the folder itself (two Kmsdata folders, two identities).
-      expect({ ...parallel, identity: null }).toEqual({ ...inThread, identity: null });
-      expect(parallel.digest).toBe(manifest.digest);
-      const a = await snapshot(kmsdata);
-      const b = await snapshot(other);
-      expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
-      for (const [rel, content] of b) {
-        if (content === 'dir') expect(a.get(rel)).toBe('dir');
-        else expect(Buffer.compare(a.get(rel) as Buffer, content), rel).toBe(0);
+      expect(report).toMatchObject({ fileCount: manifest.fileCount, totalBytes: manifest.totalBytes, digest: manifest.digest, alreadyRestored: false });
+      const restored = await snapshot(kmsdata);
+      const original = await snapshot(backup);
+      expect([...restored.keys()].sort()).toEqual([...original.keys()].sort());
+      for (const [rel, content] of original) {
+        if (content === 'dir') expect(restored.get(rel)).toBe('dir');
+        else expect(Buffer.compare(restored.get(rel) as Buffer, content), rel).toBe(0);
       }
       expect(await buildManifest(kmsdata)).toEqual(manifest);
-      expect(await buildManifest(other)).toEqual(manifest);
       expect((await stat(path.join(kmsdata, 'KMSMAIL.CHK'))).mtime.toISOString()).toBe('1999-03-04T05:06:07.000Z');
     });
 
@@ -306,27 +289,41 @@ describe('restoreKmsdata', () => {
       const altered = Buffer.from(keep);
       altered[altered.length - 1] = altered[altered.length - 1]! ^ 0xff; // same size, one byte differs
       await writeFile(changed, altered);
-      let workers = -1;
-      const error = await rejection(restoreKmsdata(backup, kmsdata, manifest, 'run1', { copyThreads: 2, onCopyWorkers: (n) => { workers = n; } }));
+      const error = await rejection(restoreKmsdata(backup, kmsdata, manifest, 'run1'));
       expect(error.code).toBe('BACKUP_CHANGED');
       expect(error.message).toContain(`backup file ${changed} changed since it was checked: its content differs`);
       expect(error.detail).toEqual({ file: changed });
-      expect(workers).toBeGreaterThan(0);
       expect(await readdir(kmsdata)).toEqual([]);
       expect(await exists(staging)).toBe(false);
       await writeFile(changed, keep); // put it back for the afterEach check
     });
 
-    it('stops cleanly when the hook fails mid-copy, and a second parallel run succeeds', async () => {
+    it('stops cleanly when the hook fails mid-copy, and a second run succeeds', async () => {
       const error = await restoreKmsdata(backup, kmsdata, manifest, 'run1', {
-        copyThreads: 2, onFileCopied: (_rel, index) => { if (index === 5) throw new Error('injected fault'); },
+        onFileCopied: (_rel, index) => { if (index === 5) throw new Error('injected fault'); },
       }).catch((e: unknown) => e);
       expect((error as Error).message).toBe('injected fault');
       expect(await readdir(kmsdata)).toEqual([]);
       expect(await exists(staging)).toBe(false);
-      await restoreKmsdata(backup, kmsdata, manifest, 'run1', { copyThreads: 2 });
+      await restoreKmsdata(backup, kmsdata, manifest, 'run1');
       expect(await buildManifest(kmsdata)).toEqual(manifest);
     });
+  });
+
+  it('the copy of one large file gives the event loop its turns (heartbeat, time limit, signals)', async () => {
+    const src = path.join(backup, 'KMSMAIL.EDB'); // 3 MiB + 17 bytes: four reads
+    const dst = path.join(tmp, 'copy.edb');
+    // Every turn due: the copy yields before each read, so work queued meanwhile runs during the copy.
+    const always = new (class extends Turns { override get due(): boolean { return true; } })();
+    let ran = 0;
+    let copying = true;
+    const tick = (): void => { if (copying) { ran += 1; setImmediate(tick); } };
+    setImmediate(tick);
+    const outcome = await copyAndHash(src, dst, Buffer.allocUnsafe(COPY_BUFFER_BYTES), always);
+    copying = false;
+    expect(ran).toBeGreaterThanOrEqual(4);
+    expect(outcome).toEqual({ ok: true, size: 3 * 1024 * 1024 + 17, sha256: manifest.files.find((f) => f.path === 'KMSMAIL.EDB')!.sha256 });
+    expect(Buffer.compare(await readFile(dst), await readFile(src))).toBe(0);
   });
 
   it('refuses a backup that contains Kmsdata', async () => {
