@@ -1,16 +1,20 @@
-import { renameSync } from 'node:fs';
-import { lstat, mkdir, readdir, rm, rmdir } from 'node:fs/promises';
+import { lstatSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
+import { lstat, readdir, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { KmsRecoverError } from '../../errors/index.js';
 import type { ClearOptions, ClearReport, LedgerEntry, QuarantineRemoval, RunFolder } from '../types.js';
 import { withinPinnedFolder } from './pinned-folder.js';
 import { describeEntry, matchesLedger } from './quarantine-ledger.js';
-import { fsyncDir, isAccessDenied, isInUse } from './durable.js';
+import { newReader } from './copy-hash.js';
+import { entryKind, progressCounter } from './manifest.js';
+import { fsyncDir } from './durable.js';
+import { fileError, retryWhileInUse } from './file-errors.js';
 import { STAGING_PREFIX, stagingPathFor } from './restore-kmsdata.js';
 import { assertKmsdataPath } from './kmsdata-path.js';
 
 const QUARANTINE_PREFIX = 'Kmsdata.quarantine-';
+/** Waits before the retries of a move while a scanner or an indexer holds the entry (Windows). */
+const MOVE_RETRY_MS = [100, 100];
 
 /** Where a run puts the reinstall's Kmsdata files: a sibling of Kmsdata, one per run. */
 export function quarantinePathFor(kmsdata: string, runId: string): string {
@@ -39,35 +43,36 @@ export async function clearKmsdata(kmsdata: string, runId: string, options: Clea
   };
   return withinPinnedFolder(dir, options.expected, async ({ assertPinned }) => {
     let removed = 0;
-    const entries = await readdir('.');
+    // Synchronous calls, as the moves: each is a few microseconds, a trip through libuv's thread
+    // pool costs more. Each entry's kind comes with the listing (no lstat per entry).
+    const entries = readdirSync('.', { withFileTypes: true });
     if (entries.length > 0) {
       mayAct();
-      await mkdir(quarantineHere, { recursive: true });
-      const made = await lstat(quarantineHere);
+      mkdirSync(quarantineHere, { recursive: true });
+      const made = lstatSync(quarantineHere);
       if (made.isSymbolicLink() || !made.isDirectory()) {
         throw new KmsRecoverError('PATH_UNSAFE', `${quarantine} is not a plain folder; nothing was moved`, { path: quarantine });
       }
     }
     // Every entry is described (kind, size, SHA-256) and given its name in the quarantine, and
     // the whole ledger is committed in one transaction, before the first move.
-    const taken = new Set(entries.length > 0 ? await readdir(quarantineHere) : []);
+    const taken = new Set(entries.length > 0 ? readdirSync(quarantineHere) : []);
     const ledger: LedgerEntry[] = [];
-    for (const name of entries) {
+    const reader = newReader();
+    for (const dirent of entries) {
       mayAct();
+      const { name } = dirent;
       let storedAs = name;
       for (let i = 1; taken.has(storedAs); i += 1) storedAs = `${name}.${i}`;
       taken.add(storedAs);
-      ledger.push(await describeEntry(name, name, storedAs).catch((error: unknown) => {
+      ledger.push(await describeEntry(name, name, storedAs, reader, entryKind(dirent)).catch((error: unknown) => {
         // Read to be recorded, a file the KMS holds open (Windows: share mode 0) is in use: say which, in full.
-        if (error instanceof KmsRecoverError && error.code === 'FILE_IN_USE') {
-          const entry = path.join(dir, name);
-          throw new KmsRecoverError('FILE_IN_USE', `cannot delete ${entry}: the file is in use (is the KMS service still running?)`, { file: entry, errno: error.detail.errno, removed: 0 }, { cause: error });
-        }
+        if (error instanceof KmsRecoverError && error.code === 'FILE_IN_USE') throw moveError(error.cause, path.join(dir, name), quarantine, 0);
         throw error;
       }));
     }
     if (ledger.length > 0) options.record(ledger);
-    const progress = { filesDone: 0, filesTotal: ledger.length, bytesDone: 0, bytesTotal: ledger.reduce((sum, e) => sum + e.size, 0) };
+    const done = progressCounter(ledger.length, ledger.reduce((sum, e) => sum + e.size, 0), options.onProgress);
     for (const [index, { name, storedAs, size }] of ledger.entries()) {
       // Timers (the step's limit, the heartbeat) get their turn now and then, and the folder and
       // its parent are proved again: the moves name entries relative to the folder this process
@@ -76,29 +81,21 @@ export async function clearKmsdata(kmsdata: string, runId: string, options: Clea
       if (index % 64 === 63) await new Promise((resolve) => setImmediate(resolve));
       if (index % 32 === 0) assertPinned();
       mayAct();
+      const to = `${quarantineHere}${path.sep}${storedAs}`;
       try {
-        await renameWithRetry(name, path.join(quarantineHere, storedAs));
+        // Synchronous: one metadata change each, thousands of them; retried while briefly held.
+        await retryWhileInUse(() => renameSync(name, to), MOVE_RETRY_MS);
       } catch (error) {
-        const err = error as NodeJS.ErrnoException;
-        const entry = path.join(dir, name);
-        if (isInUse(err.code)) {
-          throw new KmsRecoverError('FILE_IN_USE', `cannot delete ${entry}: the file is in use (is the KMS service still running?)`, { file: entry, errno: err.code, removed }, { cause: error });
-        }
-        if (isAccessDenied(err.code)) {
-          throw new KmsRecoverError('ACCESS_DENIED', `cannot move ${entry}: permission denied (run kms-recover as a user who may change Exchsrvr)`, { file: entry, errno: err.code, removed }, { cause: error });
-        }
-        throw new KmsRecoverError('STEP_FAILED', `cannot move ${entry} to ${quarantine}: ${err.code ?? String(error)}`, { file: entry, errno: err.code, removed }, { cause: error });
+        throw moveError(error, path.join(dir, name), quarantine, removed);
       }
       removed += 1;
-      progress.filesDone = removed;
-      progress.bytesDone += size;
-      options.onProgress?.(progress);
+      done(size);
     }
     // The folder emptied is still the pinned one, and what was moved must stay moved after a
     // power loss before `cleared` is committed.
     assertPinned();
     if (removed > 0) await Promise.all([fsyncDir('.'), fsyncDir(quarantineHere), fsyncDir('..')]);
-    const remaining = (await readdir('.')).length;
+    const remaining = readdirSync('.').length;
     return { removed, remaining, quarantine };
   });
 }
@@ -119,10 +116,11 @@ export async function removeQuarantine(kmsdata: string, runId: string, ledger: r
   const quarantine = quarantinePathFor(kmsdata, runId);
   if (await plainFolder(quarantine)) {
     const byName = new Map(ledger.map((e) => [e.storedAs, e]));
+    const reader = newReader();
     for (const name of await readdir(quarantine)) {
       const full = path.join(quarantine, name);
       const recorded = byName.get(name);
-      if (recorded && matchesLedger(await describeEntry(full, recorded.name, name), recorded)) {
+      if (recorded && matchesLedger(await describeEntry(full, recorded.name, name, reader), recorded)) {
         await rm(full, { recursive: true, force: true, maxRetries: 2, retryDelay: 100 });
         removed.push(full);
       } else {
@@ -159,17 +157,10 @@ export async function runFolders(kmsdata: string): Promise<RunFolder[]> {
   return folders;
 }
 
-
-/** A synchronous rename (one of thousands, each a metadata change), retried while a file is briefly held. */
-async function renameWithRetry(from: string, to: string): Promise<void> {
-  for (let attempt = 0; ; attempt += 1) {
-    try {
-      renameSync(from, to);
-      return;
-    } catch (error) {
-      // Brief sharing locks (antivirus, indexer) on Windows clear within a moment.
-      if (attempt >= 2 || !isInUse((error as NodeJS.ErrnoException).code)) throw error;
-      await sleep(100);
-    }
-  }
+/** A move of `entry` (or the read that records it first) that failed, in the clear's words. */
+function moveError(error: unknown, entry: string, quarantine: string, removed: number): KmsRecoverError {
+  return fileError(error, { file: entry, removed }, (failure, why) =>
+    failure === 'in-use' ? `cannot delete ${entry}: the file is in use (is the KMS service still running?)`
+      : failure === 'denied' ? `cannot move ${entry}: permission denied (run kms-recover as a user who may change Exchsrvr)`
+        : `cannot move ${entry} to ${quarantine}: ${why}`);
 }

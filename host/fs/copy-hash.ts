@@ -1,7 +1,8 @@
 /**
  * Copies one file while hashing it, in a single read pass: every buffer read from the source goes
  * through SHA-256 and is then written to the destination, so the digest is that of the bytes
- * actually written. The restore's only copy loop (restore-kmsdata.ts).
+ * actually written. The restore's only copy loop (restore-kmsdata.ts); the clear's ledger hashes
+ * the files it records with the same loop, writing nothing (quarantine-ledger.ts).
  *
  * The reads and writes are synchronous calls into one reusable buffer: a Kmsdata is a few database
  * and log files of a few MiB and many small ones, and a promise per read and per write cost more
@@ -15,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, futimesSync, lstatSync, openSync, readSync, writeSync } from 'node:fs';
 import type { Stats } from 'node:fs';
-import { errnoOf } from './durable.js';
+import { errnoOf } from './file-errors.js';
 
 /** One read buffer per copy: large enough that a 5-40 MiB file takes few system calls. */
 export const COPY_BUFFER_BYTES = 1024 * 1024;
@@ -42,7 +43,7 @@ function isMissing(error: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
-/** The event loop's turns during a copy: one is due once TURN_MS have passed since the last. */
+/** The event loop's turns during copies: one is due once TURN_MS have passed since the last. */
 export class Turns {
   private last = performance.now();
 
@@ -57,11 +58,23 @@ export class Turns {
 }
 
 /**
- * Copies `src` (a regular file, opened read-only) to `dst` (created exclusively: it must not
- * exist yet), hashing every byte on its way, through the caller's reusable `buf`, giving the event
- * loop its `turns`. The destination keeps the source's times.
+ * What a series of copies reads through, one file at a time: one buffer, and the event loop's
+ * turns. One per restore, per clear, per removal of a quarantine.
  */
-export async function copyAndHash(src: string, dst: string, buf: Buffer, turns: Turns): Promise<CopyOutcome> {
+export interface Reader {
+  buf: Buffer;
+  turns: Turns;
+}
+
+export function newReader(): Reader {
+  return { buf: Buffer.allocUnsafe(COPY_BUFFER_BYTES), turns: new Turns() };
+}
+
+/**
+ * Copies `src` (a regular file, opened read-only) to `dst` (created exclusively: it must not
+ * exist yet), hashing every byte on its way. The destination keeps the source's times.
+ */
+export async function copyAndHash(src: string, dst: string, reader: Reader): Promise<CopyOutcome> {
   let stats: Stats;
   try {
     stats = lstatSync(src);
@@ -84,7 +97,10 @@ export async function copyAndHash(src: string, dst: string, buf: Buffer, turns: 
     }
     let outcome: CopyOutcome | undefined;
     try {
-      outcome = await pump(source, target, buf, stats, turns);
+      outcome = await pump(source, target, reader);
+      if (outcome.ok) {
+        try { futimesSync(target, stats.atime, stats.mtime); } catch { /* times are best effort, as before */ }
+      }
     } finally {
       try {
         closeSync(target);
@@ -98,7 +114,13 @@ export async function copyAndHash(src: string, dst: string, buf: Buffer, turns: 
   }
 }
 
-async function pump(source: number, target: number, buf: Buffer, stats: Stats, turns: Turns): Promise<CopyOutcome> {
+/** The size and SHA-256 of the open file `fd`, read from its start to its end; nothing written. */
+export function hashOpenFile(fd: number, reader: Reader): Promise<CopyOutcome> {
+  return pump(fd, null, reader);
+}
+
+/** Reads `source` from its start to its end, hashing every byte, and writes it to `target` if given. */
+async function pump(source: number, target: number | null, { buf, turns }: Reader): Promise<CopyOutcome> {
   const hash = createHash('sha256');
   let size = 0;
   for (;;) {
@@ -111,13 +133,14 @@ async function pump(source: number, target: number, buf: Buffer, stats: Stats, t
     }
     if (n === 0) break;
     hash.update(n === buf.length ? buf : buf.subarray(0, n));
-    try {
-      for (let done = 0; done < n;) done += writeSync(target, buf, done, n - done, size + done);
-    } catch (error) {
-      return failure('write', error);
+    if (target !== null) {
+      try {
+        for (let done = 0; done < n;) done += writeSync(target, buf, done, n - done, size + done);
+      } catch (error) {
+        return failure('write', error);
+      }
     }
     size += n;
   }
-  try { futimesSync(target, stats.atime, stats.mtime); } catch { /* times are best effort, as before */ }
   return { ok: true, size, sha256: hash.digest('hex') };
 }

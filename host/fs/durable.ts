@@ -2,10 +2,6 @@ import { close, fsync, open } from 'node:fs';
 
 const isWindows = process.platform === 'win32';
 
-export function errnoOf(error: unknown): string | undefined {
-  return (error as NodeJS.ErrnoException | undefined)?.code;
-}
-
 /**
  * Opens `target`, flushes it to disk and closes it. Plain callbacks, not a FileHandle (an event
  * emitter and a promise per call): a restore flushes every one of its thousands of files.
@@ -33,16 +29,4 @@ export async function fsyncDir(dir: string): Promise<void> {
   if (isWindows) return;
   // Best effort: some file systems refuse fsync on a folder.
   await flush(dir, 'r').catch(() => undefined);
-}
-
-/**
- * A file another program holds: EBUSY everywhere; on Windows a sharing violation also comes back
- * as EPERM or EACCES. Elsewhere those two mean what they say: permission denied.
- */
-export function isInUse(code: string | undefined, platform: NodeJS.Platform = process.platform): boolean {
-  return code === 'EBUSY' || (platform === 'win32' && (code === 'EPERM' || code === 'EACCES'));
-}
-
-export function isAccessDenied(code: string | undefined, platform: NodeJS.Platform = process.platform): boolean {
-  return platform !== 'win32' && (code === 'EPERM' || code === 'EACCES');
 }

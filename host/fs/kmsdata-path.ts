@@ -4,6 +4,7 @@ import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { KmsRecoverError } from '../../errors/index.js';
+import { errnoOf } from './file-errors.js';
 import { listTree } from './manifest.js';
 
 const isWindows = process.platform === 'win32';
@@ -11,10 +12,6 @@ const isWindows = process.platform === 'win32';
 // The JavaScript realpath resolves links component by component; the native one (fs.promises)
 // would also turn mapped or SUBST drives into their targets and report a link that is not there.
 const realpath = promisify(realpathCallback);
-
-function errnoOf(error: unknown): string | undefined {
-  return (error as NodeJS.ErrnoException | undefined)?.code;
-}
 
 /**
  * The path rules of the platform the tool runs on: `path.win32` on Windows (drive letters,

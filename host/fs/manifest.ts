@@ -4,7 +4,7 @@ import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { KmsRecoverError } from '../../errors/index.js';
 import type { Manifest, ManifestFile, ProgressCallback, VerifyReport } from '../types.js';
-import { errnoOf, isAccessDenied, isInUse } from './durable.js';
+import { errnoOf, fileError } from './file-errors.js';
 
 export type TreeEntryKind = 'file' | 'dir' | 'symlink' | 'other';
 
@@ -18,6 +18,25 @@ export interface TreeEntry {
 }
 
 
+/** The kind of a listed entry (a Dirent) or of one looked at (Stats); a link is a link, never followed. */
+export function entryKind(entry: { isSymbolicLink(): boolean; isDirectory(): boolean; isFile(): boolean }): TreeEntryKind {
+  return entry.isSymbolicLink() ? 'symlink' : entry.isDirectory() ? 'dir' : entry.isFile() ? 'file' : 'other';
+}
+
+/**
+ * Counts the files (or entries) done and their bytes against the totals, and reports after each;
+ * nothing when nobody listens. One for the verify, the restore and the clear.
+ */
+export function progressCounter(filesTotal: number, bytesTotal: number, onProgress: ProgressCallback | undefined): (bytes: number) => void {
+  const progress = { filesDone: 0, filesTotal, bytesDone: 0, bytesTotal };
+  return (bytes) => {
+    if (!onProgress) return;
+    progress.filesDone += 1;
+    progress.bytesDone += bytes;
+    onProgress(progress);
+  };
+}
+
 /** Plain code-unit order, so the sort never depends on the locale. */
 export function comparePaths(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -27,13 +46,8 @@ export function readError(error: unknown, file: string): KmsRecoverError {
   const code = errnoOf(error);
   if (code === 'ENOENT') return new KmsRecoverError('PATH_MISSING', `${file} does not exist`, { path: file }, { cause: error });
   if (code === 'ENOTDIR') return new KmsRecoverError('PATH_NOT_DIRECTORY', `${file} is not a folder`, { path: file }, { cause: error });
-  if (isInUse(code)) {
-    return new KmsRecoverError('FILE_IN_USE', `cannot read ${file}: the file is in use${process.platform === 'win32' ? ' or access is denied' : ''}`, { file, errno: code }, { cause: error });
-  }
-  if (isAccessDenied(code)) {
-    return new KmsRecoverError('ACCESS_DENIED', `cannot read ${file}: permission denied (run kms-recover as a user who may read it)`, { file, errno: code }, { cause: error });
-  }
-  return new KmsRecoverError('STEP_FAILED', `cannot read ${file}: ${code ?? String(error)}`, { file, errno: code }, { cause: error });
+  return fileError(error, { file }, (failure, why) => `cannot read ${file}: ${failure === 'in-use' ? `the file is in use${process.platform === 'win32' ? ' or access is denied' : ''}`
+    : failure === 'denied' ? 'permission denied (run kms-recover as a user who may read it)' : why}`);
 }
 
 /**
@@ -61,10 +75,7 @@ export async function listTree(root: string, options: { sizes?: boolean } = {}):
     for (const dirent of dirents) {
       const childRel = rel === '' ? dirent.name : `${rel}/${dirent.name}`;
       const fullPath = `${prefix}${dirent.name}`;
-      const kind: TreeEntryKind = dirent.isSymbolicLink() ? 'symlink'
-        : dirent.isDirectory() ? 'dir'
-        : dirent.isFile() ? 'file'
-        : 'other';
+      const kind = entryKind(dirent);
       const entry: TreeEntry = { path: childRel, fullPath, kind, size: 0 };
       entries.push(entry);
       if (kind === 'dir') pending.push({ rel: childRel, dir: fullPath });
@@ -148,7 +159,7 @@ export async function compareToManifest(
   options: { contents?: boolean; onProgress?: ProgressCallback; signal?: AbortSignal } = {},
 ): Promise<VerifyReport> {
   const hashContents = options.contents ?? true;
-  const progress = { filesDone: 0, filesTotal: manifest.fileCount, bytesDone: 0, bytesTotal: manifest.totalBytes };
+  const done = progressCounter(manifest.fileCount, manifest.totalBytes, options.onProgress);
   const entries = await listTree(dir);
   const actual = new Map(entries.map((e) => [e.path, e]));
   const differences: { path: string; text: string }[] = [];
@@ -172,11 +183,7 @@ export async function compareToManifest(
     const { size, sha256 } = await sha256File(found.fullPath);
     if (size !== f.size) note(f.path, `size ${size}, expected ${f.size}`);
     else if (sha256 !== f.sha256) note(f.path, 'content differs');
-    if (options.onProgress) {
-      progress.filesDone += 1;
-      progress.bytesDone += f.size;
-      options.onProgress(progress);
-    }
+    done(f.size);
   }
   for (const extra of actual.values()) {
     note(extra.path, extra.kind === 'dir' ? 'extra folder' : extra.kind === 'file' ? 'extra' : `extra ${extra.kind}`);

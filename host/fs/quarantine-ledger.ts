@@ -1,49 +1,84 @@
 import { createHash } from 'node:crypto';
-import { lstatSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { closeSync, constants, fstatSync, lstatSync, openSync } from 'node:fs';
 import type { LedgerEntry } from '../types.js';
-import { listTree, readError, sha256File } from './manifest.js';
+import { hashOpenFile } from './copy-hash.js';
+import type { Reader } from './copy-hash.js';
+import { errnoOf } from './file-errors.js';
+import { entryKind, listTree, readError } from './manifest.js';
+import type { TreeEntryKind } from './manifest.js';
+
+/**
+ * How a file is opened to be recorded: read-only; never through a link swapped in after the
+ * listing (O_NOFOLLOW, where the platform has it: it fails ELOOP instead); never waiting on a FIFO
+ * swapped in (O_NONBLOCK); on Linux without touching its access time either (O_NOATIME: recording
+ * changes nothing of the file, and saves a journal write per file), which only the file's owner
+ * may ask for: a file of another owner is opened without it. Windows has none of these, and its
+ * listing already tells links apart.
+ */
+const RECORD_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+const NO_ATIME = constants.O_NOATIME ?? 0;
+
+function openToRecord(at: string): number {
+  try {
+    return openSync(at, RECORD_FLAGS | NO_ATIME);
+  } catch (error) {
+    if (NO_ATIME === 0 || errnoOf(error) !== 'EPERM') throw error;
+    return openSync(at, RECORD_FLAGS);
+  }
+}
+
+type Found = { kind: 'file'; size: number; sha256: string } | { kind: Exclude<TreeEntryKind, 'file'> };
+
+/**
+ * What the entry at `at`, listed as a file, is once opened: a regular file with its size and
+ * SHA-256 (one open, one fstat, the reads; no lstat, no buffer per file), or what it has become.
+ */
+async function openListedFile(at: string, reader: Reader): Promise<Found> {
+  let fd: number;
+  try {
+    fd = openToRecord(at);
+  } catch (error) {
+    if (errnoOf(error) === 'ELOOP') return { kind: 'symlink' };
+    throw readError(error, at);
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) return { kind: entryKind(stats) as Exclude<TreeEntryKind, 'file'> };
+    const outcome = await hashOpenFile(fd, reader);
+    if (!outcome.ok) throw readError(Object.assign(new Error(outcome.message), { code: outcome.code }), at);
+    return { kind: 'file', size: outcome.size, sha256: outcome.sha256 };
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /**
  * What an entry of Kmsdata (or of a quarantine) is, for the ledger: a file by its size and
  * SHA-256, a folder by the digest of everything in it (paths, kinds, sizes, hashes), a link or
- * anything else by its kind alone. Never follows a link. `at` may be relative to the working folder.
+ * anything else by its kind alone. Never follows a link. `at` may be relative to the working
+ * folder; `listed` is its kind as the folder's listing gave it (else it is looked up); files are
+ * read through `reader`, one at a time.
  */
-export async function describeEntry(at: string, name: string, storedAs: string): Promise<LedgerEntry> {
-  const stats = lstatSync(at);
-  if (stats.isSymbolicLink()) return { name, storedAs, kind: 'symlink', size: 0, sha256: null };
-  if (stats.isFile()) {
-    // A reinstall's Kmsdata is many small files: read those whole (no stream per file), stream the big ones.
-    if (stats.size <= SMALL_FILE_BYTES) {
-      const bytes = readSmall(at);
-      return { name, storedAs, kind: 'file', size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
-    }
-    const { size, sha256 } = await sha256File(at);
-    return { name, storedAs, kind: 'file', size, sha256 };
+export async function describeEntry(at: string, name: string, storedAs: string, reader: Reader, listed?: TreeEntryKind): Promise<LedgerEntry> {
+  let kind = listed ?? entryKind(lstatSync(at));
+  if (kind === 'file') {
+    const found = await openListedFile(at, reader);
+    if (found.kind === 'file') return { name, storedAs, ...found };
+    kind = found.kind;
   }
-  if (!stats.isDirectory()) return { name, storedAs, kind: 'other', size: 0, sha256: null };
+  if (kind !== 'dir') return { name, storedAs, kind, size: 0, sha256: null };
   const hash = createHash('sha256');
   let size = 0;
   for (const entry of await listTree(at, { sizes: false })) {
-    if (entry.kind === 'file') {
-      const file = await sha256File(path.join(at, ...entry.path.split('/')));
-      size += file.size;
-      hash.update(`F ${entry.path} ${file.size} ${file.sha256}\n`);
+    const found = entry.kind === 'file' ? await openListedFile(entry.fullPath, reader) : { kind: entry.kind };
+    if (found.kind === 'file') {
+      size += found.size;
+      hash.update(`F ${entry.path} ${found.size} ${found.sha256}\n`);
     } else {
-      hash.update(`${entry.kind === 'dir' ? 'D' : entry.kind === 'symlink' ? 'L' : 'O'} ${entry.path}\n`);
+      hash.update(`${found.kind === 'dir' ? 'D' : found.kind === 'symlink' ? 'L' : 'O'} ${entry.path}\n`);
     }
   }
   return { name, storedAs, kind: 'dir', size, sha256: hash.digest('hex') };
-}
-
-const SMALL_FILE_BYTES = 1024 * 1024;
-
-function readSmall(file: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (error) {
-    throw readError(error, file);
-  }
 }
 
 export function matchesLedger(found: LedgerEntry, recorded: LedgerEntry): boolean {

@@ -1,14 +1,14 @@
 import { lstat, mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { KmsRecoverError } from '../../errors/index.js';
 import type { FolderIdentity, Manifest, ManifestFile, RestoreOptions, RestoreReport } from '../types.js';
 import { folderIdentity, replaced, sameIdentity } from './pinned-folder.js';
 import { assertBackupPath, assertKmsdataName, assertKmsdataPath } from './kmsdata-path.js';
-import { compareToManifest, manifestDigest } from './manifest.js';
-import { COPY_BUFFER_BYTES, copyAndHash, Turns } from './copy-hash.js';
+import { compareToManifest, manifestDigest, progressCounter } from './manifest.js';
+import { copyAndHash, newReader } from './copy-hash.js';
 import type { CopyOutcome } from './copy-hash.js';
-import { errnoOf, fsyncDir, fsyncFile, isAccessDenied, isInUse } from './durable.js';
+import { fsyncDir, fsyncFile } from './durable.js';
+import { errnoOf, fileError, retryWhileInUse } from './file-errors.js';
 
 /** The copy is built in a per-run folder beside Kmsdata, and renamed into place only once complete. */
 export const STAGING_PREFIX = 'Kmsdata.restore-staging-';
@@ -59,18 +59,8 @@ export function validateManifest(manifest: Manifest): void {
   }
 }
 
-/** Windows briefly refuses renames and deletes while a scanner or indexer holds a handle. */
-async function withRetry<T>(action: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt += 1) {
-    try {
-      return await action();
-    } catch (error) {
-      const code = errnoOf(error);
-      if (attempt >= 5 || !isInUse(code)) throw error;
-      await sleep(100 * (attempt + 1));
-    }
-  }
-}
+/** Waits before the retries of the final rename while a scanner or an indexer holds the folder. */
+const PROMOTE_RETRY_MS = [100, 200, 300, 400, 500];
 
 
 function backupChanged(file: string, reason: string, cause?: unknown): KmsRecoverError {
@@ -79,14 +69,7 @@ function backupChanged(file: string, reason: string, cause?: unknown): KmsRecove
 
 function copyError(error: unknown, file: string, verb: 'read' | 'write'): KmsRecoverError {
   if (error instanceof KmsRecoverError) return error;
-  const code = errnoOf(error);
-  if (isInUse(code)) {
-    return new KmsRecoverError('FILE_IN_USE', `cannot ${verb} ${file}: the file is in use`, { file, errno: code }, { cause: error });
-  }
-  if (isAccessDenied(code)) {
-    return new KmsRecoverError('ACCESS_DENIED', `cannot ${verb} ${file}: permission denied`, { file, errno: code }, { cause: error });
-  }
-  return new KmsRecoverError('STEP_FAILED', `cannot ${verb} ${file}: ${code ?? String(error)}`, { file, errno: code }, { cause: error });
+  return fileError(error, { file }, (failure, why) => `cannot ${verb} ${file}: ${failure === 'in-use' ? 'the file is in use' : failure === 'denied' ? 'permission denied' : why}`);
 }
 
 /** How many fsyncs are in flight at once; the file system commits concurrent ones together. */
@@ -193,7 +176,7 @@ async function makeDirs(staging: string, dirs: readonly string[]): Promise<void>
 /** Replaces the empty Kmsdata with the complete staging folder. */
 async function promoteStaging(staging: string, kmsdata: string): Promise<void> {
   try {
-    await withRetry(() => rmdir(kmsdata));
+    await retryWhileInUse(() => rmdir(kmsdata), PROMOTE_RETRY_MS);
   } catch (error) {
     const code = errnoOf(error);
     if (code === 'ENOTEMPTY' || code === 'EEXIST') {
@@ -202,13 +185,10 @@ async function promoteStaging(staging: string, kmsdata: string): Promise<void> {
     if (code !== 'ENOENT') throw copyError(error, kmsdata, 'write');
   }
   try {
-    await withRetry(() => rename(staging, kmsdata));
+    await retryWhileInUse(() => rename(staging, kmsdata), PROMOTE_RETRY_MS);
   } catch (error) {
-    const code = errnoOf(error);
-    const inUse = isInUse(code);
-    throw new KmsRecoverError(inUse ? 'FILE_IN_USE' : 'STEP_FAILED',
-      `cannot rename ${staging} to ${kmsdata}: ${inUse ? 'the folder is in use' : code ?? String(error)}; run the restore again to finish`,
-      { file: staging, kmsdata, errno: code }, { cause: error });
+    throw fileError(error, { file: staging, kmsdata }, (failure, why) =>
+      `cannot rename ${staging} to ${kmsdata}: ${failure === 'in-use' ? 'the folder is in use' : failure === 'denied' ? 'permission denied' : why}; run the restore again to finish`);
   }
   await fsyncDir(path.dirname(kmsdata));
 }
@@ -296,7 +276,7 @@ export async function restoreKmsdata(backup: string, kmsdata: string, manifest: 
 
   const copied: ManifestFile[] = [];
   const syncs = new FsyncQueue();
-  const progress = { filesDone: 0, filesTotal: manifest.fileCount, bytesDone: 0, bytesTotal: manifest.totalBytes };
+  const done = progressCounter(manifest.fileCount, manifest.totalBytes, options.onProgress);
   const source = await assertBackupPath(backup, dir);
   mayAct();
   await rm(staging, { recursive: true, force: true });
@@ -305,18 +285,13 @@ export async function restoreKmsdata(backup: string, kmsdata: string, manifest: 
     await makeDirs(staging, manifest.dirs);
     // One file after the other, in manifest order, through one buffer (copy-hash.ts); each file
     // is flushed in the background (FsyncQueue) while the next ones are copied.
-    const buf = Buffer.allocUnsafe(COPY_BUFFER_BYTES);
-    const turns = new Turns();
+    const reader = newReader();
     for (const [index, file] of manifest.files.entries()) {
       const src = toNative(source, file.path);
       const dst = toNative(staging, file.path);
-      copied.push(verifyCopy(src, dst, file, await copyAndHash(src, dst, buf, turns)));
+      copied.push(verifyCopy(src, dst, file, await copyAndHash(src, dst, reader)));
       syncs.add(dst);
-      if (options.onProgress) {
-        progress.filesDone += 1;
-        progress.bytesDone += file.size;
-        options.onProgress(progress);
-      }
+      done(file.size);
       await options.onFileCopied?.(file.path, index);
       mayAct();
     }

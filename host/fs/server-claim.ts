@@ -5,7 +5,8 @@ import path from 'node:path';
 import { KmsRecoverError } from '../../errors/index.js';
 import type { ClaimOutcome, ServerClaim } from '../types.js';
 import { pidExists } from '../process-identity.js';
-import { errnoOf, fsyncDir } from './durable.js';
+import { fsyncDir } from './durable.js';
+import { errnoOf } from './file-errors.js';
 
 /**
  * The claim on a server lives beside Kmsdata, in `Exchsrvr`, so it is seen by every run that

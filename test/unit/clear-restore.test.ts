@@ -1,11 +1,12 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { clearKmsdata, removeQuarantine } from '../../host/fs/clear-kmsdata.js';
 import { buildManifest } from '../../host/fs/manifest.js';
-import { COPY_BUFFER_BYTES, copyAndHash, Turns } from '../../host/fs/copy-hash.js';
+import { COPY_BUFFER_BYTES, copyAndHash, newReader, Turns } from '../../host/fs/copy-hash.js';
+import { describeEntry } from '../../host/fs/quarantine-ledger.js';
 import { restoreKmsdata, stagingPathFor } from '../../host/fs/restore-kmsdata.js';
 import type { ClearOptions, FolderIdentity, LedgerEntry } from '../../host/types.js';
 import { folderIdentity } from '../../host/fs/pinned-folder.js';
@@ -32,6 +33,17 @@ async function snapshot(dir: string): Promise<Map<string, Buffer | 'dir'>> {
     result.set(rel, entry.isDirectory() ? 'dir' : await readFile(full));
   }
   return result;
+}
+
+/** `copy` holds the same folders and the same bytes in every file as `original`. */
+async function expectSameTree(copy: string, original: string): Promise<void> {
+  const restored = await snapshot(copy);
+  const expected = await snapshot(original);
+  expect([...restored.keys()].sort()).toEqual([...expected.keys()].sort());
+  for (const [rel, content] of expected) {
+    if (content === 'dir') expect(restored.get(rel), rel).toBe('dir');
+    else expect(Buffer.compare(restored.get(rel) as Buffer, content), rel).toBe(0);
+  }
 }
 
 beforeEach(async () => {
@@ -86,6 +98,31 @@ describe('clearKmsdata', () => {
     expect(await removeQuarantine(kmsdata, 'run1', ledger)).toEqual({ removed: [], kept: [] });
   });
 
+  it('records every entry as it is: a file by size and SHA-256, a folder by its tree, links never read through', async () => {
+    await writeFile(path.join(kmsdata, 'kmsmail.edb'), 'database');
+    await mkdir(path.join(kmsdata, 'certs', 'old'), { recursive: true });
+    await writeFile(path.join(kmsdata, 'certs', 'ca.cer'), 'ca');
+    await writeFile(path.join(kmsdata, 'certs', 'old', 'kms.cer'), 'kms');
+    await symlink(path.join(tmp, 'nowhere'), path.join(kmsdata, 'certs', 'dangling'));
+    await clearKmsdata(kmsdata, 'run1', clearOptions());
+    const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
+    expect(ledger.find((e) => e.name === 'kmsmail.edb')).toEqual({ name: 'kmsmail.edb', storedAs: 'kmsmail.edb', kind: 'file', size: 8, sha256: sha('database') });
+    // A folder: `F path size sha` of each file, `D`/`L` of folders and links, in path order.
+    expect(ledger.find((e) => e.name === 'certs')).toEqual({
+      name: 'certs', storedAs: 'certs', kind: 'dir', size: 5,
+      sha256: sha(`F ca.cer 2 ${sha('ca')}\nL dangling\nD old\nF old/kms.cer 3 ${sha('kms')}\n`),
+    });
+  });
+
+  it.skipIf(process.platform === 'win32')('records an entry listed as a file that became a link meanwhile as a link, without reading its target', async () => {
+    const target = path.join(tmp, 'outside.key');
+    await writeFile(target, 'not Kmsdata');
+    const swapped = path.join(kmsdata, 'kmsmail.edb');
+    await symlink(target, swapped);
+    const entry = await describeEntry(swapped, 'kmsmail.edb', 'kmsmail.edb', newReader(), 'file');
+    expect(entry).toEqual({ name: 'kmsmail.edb', storedAs: 'kmsmail.edb', kind: 'symlink', size: 0, sha256: null });
+  });
+
   it('after an interruption moves what is left into the same quarantine', async () => {
     await writeFile(path.join(kmsdata, 'a.dat'), 'first');
     const quarantine = path.join(exchsrvr, 'Kmsdata.quarantine-run1');
@@ -137,14 +174,8 @@ describe('restoreKmsdata', () => {
       mismatches: [],
       alreadyRestored: false,
     });
+    await expectSameTree(kmsdata, backup);
     const restored = await snapshot(kmsdata);
-    const original = await snapshot(backup);
-    expect([...restored.keys()].sort()).toEqual([...original.keys()].sort());
-    for (const [rel, content] of original) {
-      const copy = restored.get(rel);
-      if (content === 'dir') expect(copy).toBe('dir');
-      else expect(Buffer.compare(copy as Buffer, content)).toBe(0);
-    }
     expect(restored.get('empty')).toBe('dir');
     expect(restored.get('sub/nested')).toBe('dir');
     expect((await stat(path.join(kmsdata, 'KMSMAIL.CHK'))).mtime.toISOString()).toBe('1999-03-04T05:06:07.000Z');
@@ -272,13 +303,7 @@ describe('restoreKmsdata', () => {
       const report = await restoreKmsdata(backup, kmsdata, manifest, 'run1', { onFileCopied: (_rel, index) => { seen.push(index); } });
       expect(seen).toEqual(manifest.files.map((_f, i) => i));
       expect(report).toMatchObject({ fileCount: manifest.fileCount, totalBytes: manifest.totalBytes, digest: manifest.digest, alreadyRestored: false });
-      const restored = await snapshot(kmsdata);
-      const original = await snapshot(backup);
-      expect([...restored.keys()].sort()).toEqual([...original.keys()].sort());
-      for (const [rel, content] of original) {
-        if (content === 'dir') expect(restored.get(rel)).toBe('dir');
-        else expect(Buffer.compare(restored.get(rel) as Buffer, content), rel).toBe(0);
-      }
+      await expectSameTree(kmsdata, backup);
       expect(await buildManifest(kmsdata)).toEqual(manifest);
       expect((await stat(path.join(kmsdata, 'KMSMAIL.CHK'))).mtime.toISOString()).toBe('1999-03-04T05:06:07.000Z');
     });
@@ -319,7 +344,7 @@ describe('restoreKmsdata', () => {
     let copying = true;
     const tick = (): void => { if (copying) { ran += 1; setImmediate(tick); } };
     setImmediate(tick);
-    const outcome = await copyAndHash(src, dst, Buffer.allocUnsafe(COPY_BUFFER_BYTES), always);
+    const outcome = await copyAndHash(src, dst, { buf: Buffer.allocUnsafe(COPY_BUFFER_BYTES), turns: always });
     copying = false;
     expect(ran).toBeGreaterThanOrEqual(4);
     expect(outcome).toEqual({ ok: true, size: 3 * 1024 * 1024 + 17, sha256: manifest.files.find((f) => f.path === 'KMSMAIL.EDB')!.sha256 });
