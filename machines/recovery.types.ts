@@ -1,4 +1,4 @@
-import type { FolderIdentity, Manifest, ServiceState } from '../host/types.js';
+import type { FolderIdentity, Manifest, ServiceState } from '../domain/index.js';
 import type { ErrorRecord } from '../errors/index.js';
 
 /** The six states of KB Q198814, in order. `running` is final. */

@@ -1,4 +1,4 @@
-import type { LedgerEntry } from '../host/types.js';
+import type { LedgerEntry } from '../domain/index.js';
 import type { Checkpoint, RunStore, StepProgressRecord } from './run-store.js';
 
 /**

@@ -1,15 +1,9 @@
+import type { ProcessHolder } from '../domain/index.js';
 import { KmsRecoverError } from '../errors/index.js';
 import type { Db } from './open-database.js';
 
-export interface LeaseHolder {
-  host: string;
-  pid: number;
-  /**
-   * When the holder process started, as the OS tells it (Linux: boot id and start ticks), or null
-   * where it cannot be read. A live pid with another start time is a reused pid, not the holder.
-   */
-  processStart: string | null;
-}
+/** The process holding a lease. */
+export type LeaseHolder = ProcessHolder;
 
 export interface LeaseRecord extends LeaseHolder {
   acquiredAt: string;

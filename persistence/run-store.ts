@@ -1,5 +1,5 @@
 import { KmsRecoverError } from '../errors/index.js';
-import type { LedgerEntry, Manifest, ManifestFile } from '../host/types.js';
+import type { LedgerEntry, Manifest, ManifestFile } from '../domain/index.js';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './open-database.js';
 import { leaseLost, type LeaseRecord } from './run-lease.js';
