@@ -1,6 +1,6 @@
 import { createActor, transition, type InspectionEvent, type Snapshot } from 'xstate';
 import type { Logger } from 'pino';
-import { KmsRecoverError, toErrorRecord, type ErrorRecord } from '../errors/index.js';
+import { KmsRecoverError, isRetryable, toErrorRecord, type ErrorRecord } from '../errors/index.js';
 import { failPoint } from '../host/fail-point.js';
 import type { Host } from '../host/types.js';
 import { kbLabel, KB_STEPS } from '../machines/recovery.kb-steps.js';
@@ -15,7 +15,7 @@ import { definitionHash } from './definition-hash.js';
 import { finishRun } from './finish-run.js';
 import type { ProgressSink } from './progress.js';
 import { stepActors } from './step-actors.js';
-import { backoffDelay, isRetryable, policyFor, type RunOptions } from './step-policy.js';
+import { backoffDelay, policyFor, type RunOptions } from './step-policy.js';
 import { claimedBy } from './server-claim.js';
 
 export interface DriveOptions {

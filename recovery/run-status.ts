@@ -1,4 +1,4 @@
-import type { ErrorRecord } from '../errors/index.js';
+import { adviceFor, type ErrorRecord } from '../errors/index.js';
 // The plain data modules, not machines/index.js: that one loads the machine and XState's runtime,
 // which `status` never uses (bench/cold-start.mjs).
 import { KB_STEPS } from '../machines/recovery.kb-steps.js';
@@ -273,8 +273,6 @@ function str(value: unknown): string | null {
   return typeof value === 'string' ? value : null;
 }
 
-const CREDENTIAL_CODES = ['ALPHA_REJECTED', 'CREDENTIAL_MISSING', 'ALPHA_INVALID', 'STARTUP_DISK_INVALID', 'STARTUP_DISK_MISSING'];
-
 function situationOf(run: RunRecord, lastError: ErrorRecord | null, driver: DriverView, timer: RunTimer | null, now: number): RunSituation {
   const live = driver.kind === 'live';
   if (run.phase === 'abandoned') return 'abandoned';
@@ -343,28 +341,5 @@ function nextAction(run: RunRecord, situation: RunSituation, lastError: ErrorRec
       break;
   }
   if (!kb || kb.next === null) return null;
-  const code = lastError?.code ?? '';
-  if (CREDENTIAL_CODES.includes(code)) {
-    return `${kb.next} Insert the startup disk of the ORIGINAL Key Management Server or set KMS_ALPHA_STRING to its alpha string, then run: ${resume} --startup-disk <Kmspwd.ini> (or ${resume} with KMS_ALPHA_STRING set)`;
-  }
-  switch (code) {
-    case 'MANUAL_STEP_UNVERIFIED':
-      return lastError!.message;
-    case 'STEP_TIMEOUT':
-      return `${lastError!.message} (${kb.next})`;
-    case 'SERVICE_STOP_FAILED':
-      return `Stop the Exchange Key Management Server service (MSExchangeKMS) by hand (KB step 2), then run: ${resume}`;
-    case 'FILE_IN_USE':
-      return `A file in Exchsrvr\\Kmsdata is still open: make sure the Exchange Key Management Server service is stopped (KB step 2) and that no other program holds the folder open, then run: ${resume} (${kb.next})`;
-    case 'SERVICE_START_FAILED':
-      return `The Microsoft Key Management Server service did not start (KB step 7): read the service's error in the Windows event log and fix its cause, then run: ${resume}`;
-    case 'BACKUP_CHANGED':
-      return `The backup of Kmsdata changed after it was read: put the backup of the ORIGINAL Kmsdata back as it was (KB step 4 restores from it), then run: ${resume}`;
-    case 'RESTORE_MISMATCH':
-      return `The restored Kmsdata does not match the backup: check the backup's disk and that nothing writes into Exchsrvr\\Kmsdata, then run: ${resume} (${kb.next})`;
-    case 'SERVICE_MISSING':
-      return `The Exchange Key Management Server service is not installed: reinstall Key Management Server (KB step 1), then run: ${resume}`;
-    default:
-      return `Fix the cause above, then retry: ${resume} (${kb.next})`;
-  }
+  return adviceFor(lastError?.code ?? 'INTERNAL', { resume, next: kb.next, message: lastError?.message ?? '' });
 }

@@ -1,5 +1,5 @@
 import { KmsRecoverError } from '../errors/index.js';
-import { STEP_OF_STATE, type StepName } from '../machines/recovery.types.js';
+import { STEP_NAMES, type StepName } from '../machines/recovery.order.js';
 
 /** How long one attempt of a step may take, and how it is retried automatically. */
 export interface StepPolicy {
@@ -10,8 +10,6 @@ export interface StepPolicy {
   backoffMs: number;
   backoffMaxMs: number;
 }
-
-export const STEP_NAMES = Object.values(STEP_OF_STATE) as StepName[];
 
 const MINUTE = 60_000;
 
@@ -59,16 +57,6 @@ export function policyFor(options: RunOptions, step: StepName): StepPolicy {
     backoffMs,
     backoffMaxMs: within(own.backoffMaxMs, { min: backoffMs, max: POLICY_LIMITS.backoffMs.max }, Math.max(backoffMs, base.backoffMaxMs)),
   };
-}
-
-/**
- * Errors worth an automatic retry: the server may be busy (a file briefly in use, a service
- * slow to stop or start). A wrong alpha string, a changed backup or a missing disk are not.
- */
-const RETRYABLE = new Set(['FILE_IN_USE', 'SERVICE_STOP_FAILED', 'SERVICE_START_FAILED', 'STEP_FAILED', 'INJECTED_FAULT', 'STEP_TIMEOUT']);
-
-export function isRetryable(code: string): boolean {
-  return RETRYABLE.has(code);
 }
 
 /** Exponential back-off with "equal jitter": half the delay fixed, half random. */

@@ -141,7 +141,7 @@ describe('events in words', () => {
     ['drift.kmsdata', { step: 'setCredential', count: 2 }], ['lease.taken-over', { fromPid: 12, fromHost: 'kms01' }],
     ['claim.renewed', {}], ['claim.released', {}], ['quarantine.removed', { removed: 3 }], ['quarantine.kept', { kept: ['a'] }],
     ['restore.promoting', {}], ['policy.changed', {}], ['manual.confirmed', { step: 'setCredential', by: 'startService' }],
-    ['REWIND', { from: 'restored', to: 'stopped' }], ['definition.migrated', { fromVersion: 1, toVersion: 3 }],
+    ['REWIND', { from: 'restored', to: 'stopped' }], ['definition.migrated', { fromVersion: 1, toVersion: 4 }],
     ['run.abandoned', { reason: 'wrong server' }], ['run.finished', {}],
   ];
 

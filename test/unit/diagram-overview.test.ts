@@ -9,7 +9,7 @@ import { runStatus } from '../../recovery/run-status.js';
 import {
   machineGraph, MARK_WORDS, overviewChain, overviewDot, overviewMermaid, overviewOverlay, overviewText, renderOverview,
   type DiagramFormat, type OverviewOverlay, type StateMark,
-} from '../../recovery/diagram/index.js';
+} from '../../diagrams/render/index.js';
 
 const graph = machineGraph(recoveryMachine);
 const FORMATS: DiagramFormat[] = ['text', 'mermaid', 'dot', 'svg'];

@@ -3,7 +3,7 @@ import { RECOVERY_STATES, recoveryMachine } from '../../machines/index.js';
 import type { EventRecord } from '../../persistence/index.js';
 import {
   edgeLabel, entryLeaf, machineGraph, mermaidIds, runOverlay, toDot, toMermaid, toTerminal, type OverlayRun,
-} from '../../recovery/diagram/index.js';
+} from '../../diagrams/render/index.js';
 
 const graph = machineGraph(recoveryMachine);
 

@@ -1,7 +1,7 @@
 import { DOMParser } from '@xmldom/xmldom';
 import { describe, expect, it } from 'vitest';
 import { RECOVERY_STATES, recoveryMachine } from '../../machines/index.js';
-import { machineGraph, renderDetail, runOverlay, type OverlayRun } from '../../recovery/diagram/index.js';
+import { machineGraph, renderDetail, runOverlay, type OverlayRun } from '../../diagrams/render/index.js';
 
 const graph = machineGraph(recoveryMachine);
 
