@@ -77,6 +77,11 @@ export function statesBefore(state: RecoveryState): RecoveryState[] {
   return RECOVERY_STATES.slice(0, RECOVERY_STATES.indexOf(state));
 }
 
+/** `state` and the states after it, in order: what a run re-entering `state` goes through again. */
+export function statesFrom(state: RecoveryState): RecoveryState[] {
+  return RECOVERY_STATES.slice(RECOVERY_STATES.indexOf(state));
+}
+
 /** Its place in the KB's order: `reinstalled` 0 … `running` 5. */
 export function orderOf(state: RecoveryState): number {
   return RECOVERY_STATES.indexOf(state);

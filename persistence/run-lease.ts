@@ -30,6 +30,11 @@ function toLease(row: LeaseRow): LeaseRecord {
   };
 }
 
+/** `run <id> is being driven by pid <pid> on <host> since <time>`: how every refusal names a live driver. */
+export function drivenBy(runId: string, lease: LeaseRecord): string {
+  return `run ${runId} is being driven by pid ${lease.pid} on ${lease.host} since ${lease.acquiredAt}`;
+}
+
 export function sameHolder(a: LeaseHolder, b: LeaseHolder): boolean {
   return a.host === b.host && a.pid === b.pid && a.processStart === b.processStart;
 }
@@ -62,9 +67,7 @@ export class RunLeases {
       const current = this.holder(runId);
       const mine = current !== null && sameHolder(current, me);
       if (current && !mine && isAlive(current)) {
-        throw new KmsRecoverError('RUN_LOCKED',
-          `run ${runId} is being driven by pid ${current.pid} on ${current.host} since ${current.acquiredAt}`,
-          { runId, pid: current.pid, host: current.host, since: current.acquiredAt });
+        throw new KmsRecoverError('RUN_LOCKED', drivenBy(runId, current), { runId, pid: current.pid, host: current.host, since: current.acquiredAt });
       }
       const token = this.raiseFence(runId);
       const at = new Date().toISOString();

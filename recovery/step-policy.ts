@@ -1,15 +1,8 @@
 import { KmsRecoverError } from '../errors/index.js';
 import { STEP_NAMES, type StepName } from '../machines/recovery.order.js';
+import type { RunOptions, StepPolicy } from '../persistence/index.js';
 
-/** How long one attempt of a step may take, and how it is retried automatically. */
-export interface StepPolicy {
-  timeoutMs: number;
-  /** Attempts in all, the first included (1: no automatic retry). */
-  attempts: number;
-  /** First back-off; it doubles per attempt, up to backoffMaxMs, with jitter. */
-  backoffMs: number;
-  backoffMaxMs: number;
-}
+export type { RunOptions, StepPolicy } from '../persistence/index.js';
 
 const MINUTE = 60_000;
 
@@ -24,13 +17,6 @@ export const DEFAULT_POLICIES: Record<StepName, StepPolicy> = {
   setCredential: { timeoutMs: 5 * MINUTE, attempts: 1, backoffMs: 1_000, backoffMaxMs: 1_000 },
   startService: { timeoutMs: 5 * MINUTE, attempts: 2, backoffMs: 10_000, backoffMaxMs: MINUTE },
 };
-
-/** What a run was started with, stored in runs.options. */
-export interface RunOptions {
-  policies?: Partial<Record<StepName, Partial<StepPolicy>>>;
-  /** Steps the operator performs; the tool stops at them and verifies after `confirm`. */
-  manual?: StepName[];
-}
 
 /** What the runtime can honour: Node's timers hold at most 2^31-1 ms; a time limit under 1 s is no limit. */
 export const POLICY_LIMITS = {

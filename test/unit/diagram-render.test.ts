@@ -34,7 +34,7 @@ function failedRun(): { run: OverlayRun; events: EventRecord[] } {
   const run: OverlayRun = {
     id: 'abcd1234',
     state: 'restored', phase: 'failed',
-    snapshot: { value: { restored: 'failed' }, context: { lastError: { step: 'startService', code: 'ALPHA_REJECTED', message: 'no' } } },
+    context: { lastError: { step: 'startService', code: 'ALPHA_REJECTED', message: 'no' } },
   };
   return { run, events };
 }
