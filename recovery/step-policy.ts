@@ -18,6 +18,9 @@ export const DEFAULT_POLICIES: Record<StepName, StepPolicy> = {
   startService: { timeoutMs: 5 * MINUTE, attempts: 2, backoffMs: 10_000, backoffMaxMs: MINUTE },
 };
 
+/** A back-off given with `--backoff` doubles per attempt up to this many times its first wait. */
+export const BACKOFF_CEILING = 8;
+
 /** What the runtime can honour: Node's timers hold at most 2^31-1 ms; a time limit under 1 s is no limit. */
 export const POLICY_LIMITS = {
   timeoutMs: { min: 1_000, max: 24 * 60 * MINUTE, unit: 'seconds' },
@@ -103,8 +106,7 @@ export function policiesFrom(settings: { timeout?: string[]; attempts?: string[]
   }
   for (const value of settings.backoff ?? []) {
     const [step, ms] = parseStepSetting(value, 'backoff');
-    // The back-off doubles per attempt up to eight times its first wait.
-    policies[step] = { ...policies[step], backoffMs: ms, backoffMaxMs: Math.min(POLICY_LIMITS.backoffMs.max, 8 * ms) };
+    policies[step] = { ...policies[step], backoffMs: ms, backoffMaxMs: Math.min(POLICY_LIMITS.backoffMs.max, BACKOFF_CEILING * ms) };
   }
   return policies;
 }
