@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { clearKmsdata } from '../dist/host/fs/index.js';
+import { clearKmsdata } from '../dist/host/fs/clear-kmsdata.js';
 import { folderIdentity } from '../dist/host/fs/pinned-folder.js';
 import { openDatabase, RunStore } from '../dist/persistence/index.js';
 import { realisticSnapshot } from './checkpoint.mjs';

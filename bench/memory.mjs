@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { buildManifest } from '../dist/host/fs/index.js';
+import { buildManifest } from '../dist/host/fs/manifest.js';
 import { row, run, table } from './measure.mjs';
 
 const SAMPLES = 3;

@@ -7,7 +7,8 @@ import { mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { buildManifest, restoreKmsdata } from '../dist/host/fs/index.js';
+import { buildManifest } from '../dist/host/fs/manifest.js';
+import { restoreKmsdata } from '../dist/host/fs/restore-kmsdata.js';
 import { FencedRun, openDatabase, RunLeases, RunStore } from '../dist/persistence/index.js';
 import { boundedRate } from '../dist/recovery/work-progress.js';
 import { interleave, row, run, table } from './measure.mjs';

@@ -5,7 +5,8 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { buildManifest, fsKmsdataOperations } from '../dist/host/fs/index.js';
+import { fsKmsdataOperations } from '../dist/host/fs/index.js';
+import { buildManifest } from '../dist/host/fs/manifest.js';
 import { interleave, row, run, table } from './measure.mjs';
 import { generateTree } from './restore.mjs';
 

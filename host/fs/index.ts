@@ -1,37 +1,43 @@
 import { readdir } from 'node:fs/promises';
 import type { KmsdataOperations } from '../types.js';
-import { clearKmsdata, removeQuarantine, runFolders } from './clear-kmsdata.js';
 import { claimServer, readServerClaim, releaseServerClaim } from './server-claim.js';
-import { folderIdentity } from './pinned-folder.js';
-import { checkRestorable } from './restorable.js';
-import { assertBackupPath, assertKmsdataPath } from './kmsdata-path.js';
-import { buildManifest, compareToManifest } from './manifest.js';
-import { restoreKmsdata } from './restore-kmsdata.js';
+
+/*
+ * Each operation loads its implementation on first use. Before a resumed run's first step starts
+ * it needs only the server's claim (and the startup disk, credential-input.ts); the step loads
+ * its own code as it begins (bench/resume-latency.mjs: ~2% of a resume's time to its step).
+ */
+const paths = () => import('./kmsdata-path.js');
+const manifests = () => import('./manifest.js');
+const clearing = () => import('./clear-kmsdata.js');
 
 /** The real-disk Kmsdata operations, shared by every host adapter. */
 export const fsKmsdataOperations: KmsdataOperations = {
-  checkKmsdataPath: (kmsdata) => assertKmsdataPath(kmsdata),
-  checkBackupPath: (backup, kmsdata) => assertBackupPath(backup, kmsdata),
-  manifest: (dir) => buildManifest(dir),
-  clearKmsdata: (kmsdata, runId, options) => clearKmsdata(kmsdata, runId, options),
-  removeQuarantine: (kmsdata, runId, ledger) => removeQuarantine(kmsdata, runId, ledger),
-  kmsdataIdentity: async (kmsdata) => folderIdentity(await assertKmsdataPath(kmsdata)),
-  checkRestorable: (kmsdata, manifest) => checkRestorable(kmsdata, manifest),
-  runFolders: (kmsdata) => runFolders(kmsdata),
+  checkKmsdataPath: async (kmsdata) => (await paths()).assertKmsdataPath(kmsdata),
+  checkBackupPath: async (backup, kmsdata) => (await paths()).assertBackupPath(backup, kmsdata),
+  manifest: async (dir) => (await manifests()).buildManifest(dir),
+  clearKmsdata: async (kmsdata, runId, options) => (await clearing()).clearKmsdata(kmsdata, runId, options),
+  removeQuarantine: async (kmsdata, runId, ledger) => (await clearing()).removeQuarantine(kmsdata, runId, ledger),
+  kmsdataIdentity: async (kmsdata) => {
+    const [{ assertKmsdataPath }, { folderIdentity }] = await Promise.all([paths(), import('./pinned-folder.js')]);
+    return folderIdentity(await assertKmsdataPath(kmsdata));
+  },
+  checkRestorable: async (kmsdata, manifest) => (await import('./restorable.js')).checkRestorable(kmsdata, manifest),
+  runFolders: async (kmsdata) => (await clearing()).runFolders(kmsdata),
   claimServer: (kmsdata, claim) => claimServer(kmsdata, claim),
   readServerClaim: (kmsdata) => readServerClaim(kmsdata),
   releaseServerClaim: (kmsdata, runId) => releaseServerClaim(kmsdata, runId),
-  restoreKmsdata: (backup, kmsdata, manifest, runId, options) => restoreKmsdata(backup, kmsdata, manifest, runId, options),
-  checkBackupAgainstManifest: (backup, manifest) => compareToManifest(backup, manifest, { contents: false }),
-  kmsdataEntries: async (kmsdata) => (await readdir(await assertKmsdataPath(kmsdata))).length,
-  verifyKmsdata: async (kmsdata, manifest, options) => compareToManifest(await assertKmsdataPath(kmsdata), manifest, { onProgress: options?.onProgress, signal: options?.signal }),
+  restoreKmsdata: async (backup, kmsdata, manifest, runId, options) => (await import('./restore-kmsdata.js')).restoreKmsdata(backup, kmsdata, manifest, runId, options),
+  checkBackupAgainstManifest: async (backup, manifest) => (await manifests()).compareToManifest(backup, manifest, { contents: false }),
+  kmsdataEntries: async (kmsdata) => (await readdir(await (await paths()).assertKmsdataPath(kmsdata))).length,
+  verifyKmsdata: async (kmsdata, manifest, options) => {
+    const [{ assertKmsdataPath }, { compareToManifest }] = await Promise.all([paths(), manifests()]);
+    return compareToManifest(await assertKmsdataPath(kmsdata), manifest, { onProgress: options?.onProgress, signal: options?.signal });
+  },
 };
 
-export { assertBackupPath, assertKmsdataName, assertKmsdataPath, isInside, samePath } from './kmsdata-path.js';
-export { buildManifest, compareToManifest, comparePaths, listTree, manifestDigest, sha256File } from './manifest.js';
-export type { TreeEntry, TreeEntryKind } from './manifest.js';
-export { clearKmsdata, quarantinePathFor, removeQuarantine, runFolders } from './clear-kmsdata.js';
-export { restoreKmsdata, stagingPathFor, STAGING_PREFIX } from './restore-kmsdata.js';
+// The implementations themselves: import them from their modules (kmsdata-path.ts, manifest.ts,
+// clear-kmsdata.ts, restore-kmsdata.ts), so that importing this one stays light.
 export { CLAIM_FILE, claimPathFor } from './server-claim.js';
 export { parseStartupDisk, readStartupDisk, validateAlphaString } from './startup-disk.js';
 export { ALPHA_ENV_VAR, promptHidden, readAlphaString } from './credential-input.js';
