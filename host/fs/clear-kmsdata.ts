@@ -65,11 +65,15 @@ export async function clearKmsdata(kmsdata: string, runId: string, options: Clea
       let storedAs = name;
       for (let i = 1; taken.has(storedAs); i += 1) storedAs = `${name}.${i}`;
       taken.add(storedAs);
-      ledger.push(await describeEntry(name, name, storedAs, reader, entryKind(dirent)).catch((error: unknown) => {
+      try {
+        // A small file is described at once: no promise per entry.
+        const described = describeEntry(name, name, storedAs, reader, entryKind(dirent));
+        ledger.push(described instanceof Promise ? await described : described);
+      } catch (error) {
         // Read to be recorded, a file the KMS holds open (Windows: share mode 0) is in use: say which, in full.
         if (error instanceof KmsRecoverError && error.code === 'FILE_IN_USE') throw moveError(error.cause, path.join(dir, name), quarantine, 0);
         throw error;
-      }));
+      }
     }
     if (ledger.length > 0) options.record(ledger);
     const done = progressCounter(ledger.length, ledger.reduce((sum, e) => sum + e.size, 0), options.onProgress);

@@ -13,7 +13,7 @@
  * Failures come back as plain data: the caller turns them into BACKUP_CHANGED / FILE_IN_USE /
  * STEP_FAILED naming the file.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { closeSync, futimesSync, lstatSync, openSync, readSync, writeSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { errnoOf } from './file-errors.js';
@@ -97,7 +97,7 @@ export async function copyAndHash(src: string, dst: string, reader: Reader): Pro
     }
     let outcome: CopyOutcome | undefined;
     try {
-      outcome = await pump(source, target, reader);
+      outcome = await pass(source, target, reader);
       if (outcome.ok) {
         try { futimesSync(target, stats.atime, stats.mtime); } catch { /* times are best effort, as before */ }
       }
@@ -114,33 +114,67 @@ export async function copyAndHash(src: string, dst: string, reader: Reader): Pro
   }
 }
 
-/** The size and SHA-256 of the open file `fd`, read from its start to its end; nothing written. */
-export function hashOpenFile(fd: number, reader: Reader): Promise<CopyOutcome> {
-  return pump(fd, null, reader);
+/**
+ * The SHA-256 of the first `size` bytes of the open file `fd` (its size when it was looked at:
+ * no read past them to find its end), and how many there were; nothing written. At once when
+ * the file is read before the event loop's turn is due (a small one), else a promise of it.
+ */
+export function hashOpenFile(fd: number, size: number, reader: Reader): CopyOutcome | Promise<CopyOutcome> {
+  return pass(fd, null, reader, size);
 }
 
-/** Reads `source` from its start to its end, hashing every byte, and writes it to `target` if given. */
-async function pump(source: number, target: number | null, { buf, turns }: Reader): Promise<CopyOutcome> {
-  const hash = createHash('sha256');
-  let size = 0;
+/** One read pass over a file, from its start. */
+interface Pass {
+  source: number;
+  /** Where every byte read is written too, if anywhere. */
+  target: number | null;
+  /** Read no further than this many bytes. */
+  limit: number;
+  hash: Hash;
+  size: number;
+}
+
+/**
+ * Reads `source` from its start to its end (or to `limit` bytes), hashing every byte, and writes
+ * it to `target` if given: the outcome at once if the event loop's turn does not come due
+ * meanwhile, else a promise of it.
+ */
+function pass(source: number, target: number | null, reader: Reader, limit = Infinity): CopyOutcome | Promise<CopyOutcome> {
+  const state: Pass = { source, target, limit, hash: createHash('sha256'), size: 0 };
+  return advance(state, reader) ?? finish(state, reader);
+}
+
+async function finish(state: Pass, reader: Reader): Promise<CopyOutcome> {
   for (;;) {
-    if (turns.due) await turns.take();
+    await reader.turns.take();
+    const outcome = advance(state, reader);
+    if (outcome) return outcome;
+  }
+}
+
+/**
+ * Goes on with a pass to its end (the outcome), or until the event loop's turn is due (null),
+ * one buffer at least each time.
+ */
+function advance(state: Pass, { buf, turns }: Reader): CopyOutcome | null {
+  for (let first = true; state.size < state.limit; first = false) {
+    if (!first && turns.due) return null;
     let n: number;
     try {
-      n = readSync(source, buf, 0, buf.length, size);
+      n = readSync(state.source, buf, 0, Math.min(buf.length, state.limit - state.size), state.size);
     } catch (error) {
       return failure('read', error);
     }
     if (n === 0) break;
-    hash.update(n === buf.length ? buf : buf.subarray(0, n));
-    if (target !== null) {
+    state.hash.update(n === buf.length ? buf : buf.subarray(0, n));
+    if (state.target !== null) {
       try {
-        for (let done = 0; done < n;) done += writeSync(target, buf, done, n - done, size + done);
+        for (let done = 0; done < n;) done += writeSync(state.target, buf, done, n - done, state.size + done);
       } catch (error) {
         return failure('write', error);
       }
     }
-    size += n;
+    state.size += n;
   }
-  return { ok: true, size, sha256: hash.digest('hex') };
+  return { ok: true, size: state.size, sha256: state.hash.digest('hex') };
 }

@@ -1,5 +1,5 @@
-import { constants, realpath as realpathCallback } from 'node:fs';
-import { access, lstat } from 'node:fs/promises';
+import { constants, lstatSync, realpath as realpathCallback, realpathSync } from 'node:fs';
+import { access } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -9,8 +9,9 @@ import { listTree } from './manifest.js';
 
 const isWindows = process.platform === 'win32';
 
-// The JavaScript realpath resolves links component by component; the native one (fs.promises)
-// would also turn mapped or SUBST drives into their targets and report a link that is not there.
+// The JavaScript realpath (fs.realpath, fs.realpathSync) resolves links component by component;
+// the native one (fs.promises, .native) would also turn mapped or SUBST drives into their targets
+// and report a link that is not there.
 const realpath = promisify(realpathCallback);
 
 /**
@@ -30,9 +31,13 @@ export function isInside(child: string, parent: string, p: PathApi = path): bool
   return rel !== '' && rel !== '..' && !rel.startsWith(`..${p.sep}`) && !p.isAbsolute(rel);
 }
 
-async function lstatOrThrow(resolved: string, what: string): Promise<Stats> {
+/*
+ * The checks of one folder are synchronous: a few system calls, fewer than a round trip each
+ * through libuv's thread pool costs (they begin every clear, restore and verify).
+ */
+function lstatOrThrow(resolved: string, what: string): Stats {
   try {
-    return await lstat(resolved);
+    return lstatSync(resolved);
   } catch (error) {
     const code = errnoOf(error);
     if (code === 'ENOENT' || code === 'ENOTDIR') {
@@ -43,8 +48,8 @@ async function lstatOrThrow(resolved: string, what: string): Promise<Stats> {
 }
 
 /** Exists, is a real folder (not a link), and no link anywhere along its path. */
-async function assertPlainDirectory(resolved: string, what: string): Promise<void> {
-  const stats = await lstatOrThrow(resolved, what);
+function assertPlainDirectory(resolved: string, what: string): void {
+  const stats = lstatOrThrow(resolved, what);
   if (stats.isSymbolicLink()) {
     throw new KmsRecoverError('PATH_UNSAFE', `${what} ${resolved} is a symbolic link; give the real folder`, { path: resolved });
   }
@@ -53,7 +58,7 @@ async function assertPlainDirectory(resolved: string, what: string): Promise<voi
   }
   let real: string;
   try {
-    real = await realpath(resolved);
+    real = realpathSync(resolved);
   } catch (error) {
     // The path changed between the two looks (a link put in its place, say): say so, never a raw errno.
     throw new KmsRecoverError('PATH_UNSAFE', `${what} ${resolved} changed while it was being checked (${errnoOf(error) ?? String(error)}): look at it, then try again`, { path: resolved, errno: errnoOf(error) }, { cause: error });
@@ -77,7 +82,7 @@ export function assertKmsdataName(resolved: string, p: PathApi = path): void {
 /** Returns the resolved absolute Kmsdata path, or throws if it is not plainly one. */
 export async function assertKmsdataPath(p: string): Promise<string> {
   const resolved = path.resolve(p);
-  await assertPlainDirectory(resolved, 'Kmsdata folder');
+  assertPlainDirectory(resolved, 'Kmsdata folder');
   assertKmsdataName(resolved);
   return resolved;
 }
@@ -85,7 +90,7 @@ export async function assertKmsdataPath(p: string): Promise<string> {
 /** Returns the resolved absolute backup path, or throws if it cannot safely be restored from. */
 export async function assertBackupPath(backup: string, kmsdata: string): Promise<string> {
   const resolved = path.resolve(backup);
-  const stats = await lstatOrThrow(resolved, 'backup');
+  const stats = lstatOrThrow(resolved, 'backup');
   if (stats.isSymbolicLink()) {
     throw new KmsRecoverError('PATH_UNSAFE', `backup ${resolved} is a symbolic link; give the real folder`, { path: resolved });
   }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, lstatSync, openSync } from 'node:fs';
 import type { LedgerEntry } from '../types.js';
 import { hashOpenFile } from './copy-hash.js';
-import type { Reader } from './copy-hash.js';
+import type { CopyOutcome, Reader } from './copy-hash.js';
 import { errnoOf } from './file-errors.js';
 import { entryKind, listTree, readError } from './manifest.js';
 import type { TreeEntryKind } from './manifest.js';
@@ -29,11 +29,17 @@ function openToRecord(at: string): number {
 
 type Found = { kind: 'file'; size: number; sha256: string } | { kind: Exclude<TreeEntryKind, 'file'> };
 
+function fileFound(outcome: CopyOutcome, at: string): Found {
+  if (!outcome.ok) throw readError(Object.assign(new Error(outcome.message), { code: outcome.code }), at);
+  return { kind: 'file', size: outcome.size, sha256: outcome.sha256 };
+}
+
 /**
  * What the entry at `at`, listed as a file, is once opened: a regular file with its size and
  * SHA-256 (one open, one fstat, the reads; no lstat, no buffer per file), or what it has become.
+ * At once for a small file (most of a reinstall's Kmsdata: no promise per entry), else a promise.
  */
-async function openListedFile(at: string, reader: Reader): Promise<Found> {
+function openListedFile(at: string, reader: Reader): Found | Promise<Found> {
   let fd: number;
   try {
     fd = openToRecord(at);
@@ -41,14 +47,18 @@ async function openListedFile(at: string, reader: Reader): Promise<Found> {
     if (errnoOf(error) === 'ELOOP') return { kind: 'symlink' };
     throw readError(error, at);
   }
+  let later: Promise<Found> | undefined;
   try {
     const stats = fstatSync(fd);
     if (!stats.isFile()) return { kind: entryKind(stats) as Exclude<TreeEntryKind, 'file'> };
-    const outcome = await hashOpenFile(fd, reader);
-    if (!outcome.ok) throw readError(Object.assign(new Error(outcome.message), { code: outcome.code }), at);
-    return { kind: 'file', size: outcome.size, sha256: outcome.sha256 };
+    // Hashed up to the size just looked at, as a whole-file read does.
+    const outcome = hashOpenFile(fd, stats.size, reader);
+    if (!(outcome instanceof Promise)) return fileFound(outcome, at);
+    const open = fd;
+    later = outcome.then((o) => fileFound(o, at)).finally(() => closeSync(open));
+    return later;
   } finally {
-    closeSync(fd);
+    if (later === undefined) closeSync(fd);
   }
 }
 
@@ -57,16 +67,25 @@ async function openListedFile(at: string, reader: Reader): Promise<Found> {
  * SHA-256, a folder by the digest of everything in it (paths, kinds, sizes, hashes), a link or
  * anything else by its kind alone. Never follows a link. `at` may be relative to the working
  * folder; `listed` is its kind as the folder's listing gave it (else it is looked up); files are
- * read through `reader`, one at a time.
+ * read through `reader`, one at a time. At once for a small file or a link, else a promise.
  */
-export async function describeEntry(at: string, name: string, storedAs: string, reader: Reader, listed?: TreeEntryKind): Promise<LedgerEntry> {
-  let kind = listed ?? entryKind(lstatSync(at));
-  if (kind === 'file') {
-    const found = await openListedFile(at, reader);
-    if (found.kind === 'file') return { name, storedAs, ...found };
-    kind = found.kind;
-  }
-  if (kind !== 'dir') return { name, storedAs, kind, size: 0, sha256: null };
+export function describeEntry(at: string, name: string, storedAs: string, reader: Reader, listed?: TreeEntryKind): LedgerEntry | Promise<LedgerEntry> {
+  const kind = listed ?? entryKind(lstatSync(at));
+  if (kind !== 'file') return describeAs(at, name, storedAs, reader, kind);
+  const found = openListedFile(at, reader);
+  return found instanceof Promise ? found.then((f) => ledgerEntry(at, name, storedAs, reader, f)) : ledgerEntry(at, name, storedAs, reader, found);
+}
+
+function ledgerEntry(at: string, name: string, storedAs: string, reader: Reader, found: Found): LedgerEntry | Promise<LedgerEntry> {
+  return found.kind === 'file' ? { name, storedAs, ...found } : describeAs(at, name, storedAs, reader, found.kind);
+}
+
+/** An entry that is not a regular file: a folder by its tree's digest, anything else by its kind. */
+function describeAs(at: string, name: string, storedAs: string, reader: Reader, kind: Exclude<TreeEntryKind, 'file'>): LedgerEntry | Promise<LedgerEntry> {
+  return kind === 'dir' ? describeTree(at, name, storedAs, reader) : { name, storedAs, kind, size: 0, sha256: null };
+}
+
+async function describeTree(at: string, name: string, storedAs: string, reader: Reader): Promise<LedgerEntry> {
   const hash = createHash('sha256');
   let size = 0;
   for (const entry of await listTree(at, { sizes: false })) {
