@@ -70,31 +70,36 @@ export function newReader(): Reader {
   return { buf: Buffer.allocUnsafe(COPY_BUFFER_BYTES), turns: new Turns() };
 }
 
+/** The source, opened read-only, with its times; or why it cannot be copied (the backup changed). */
+function openSource(src: string): { fd: number; stats: Stats } | CopyOutcome {
+  try {
+    const stats = lstatSync(src);
+    if (!stats.isFile()) return failure('not-file');
+    return { fd: openSync(src, 'r'), stats };
+  } catch (error) {
+    return failure(isMissing(error) ? 'missing' : 'read', error);
+  }
+}
+
 /**
- * Copies `src` (a regular file, opened read-only) to `dst` (created exclusively: it must not
- * exist yet), hashing every byte on its way. The destination keeps the source's times.
+ * Copies `src` (a regular file, opened read-only) into its destination, `created` by the caller
+ * (exclusively: it did not exist; see restore-kmsdata.ts), hashing every byte on its way; the
+ * destination keeps the source's times and is closed, whatever happens.
  */
-export async function copyAndHash(src: string, dst: string, reader: Reader): Promise<CopyOutcome> {
-  let stats: Stats;
+export async function copyAndHash(src: string, created: Promise<number>, reader: Reader): Promise<CopyOutcome> {
+  let target: number;
   try {
-    stats = lstatSync(src);
+    target = await created;
   } catch (error) {
-    return failure(isMissing(error) ? 'missing' : 'read', error);
+    return failure('write', error);
   }
-  if (!stats.isFile()) return failure('not-file');
-  let source: number;
-  try {
-    source = openSync(src, 'r');
-  } catch (error) {
-    return failure(isMissing(error) ? 'missing' : 'read', error);
+  const opened = openSource(src);
+  if ('ok' in opened) {
+    try { closeSync(target); } catch { /* the copy failed already */ }
+    return opened;
   }
+  const { fd: source, stats } = opened;
   try {
-    let target: number;
-    try {
-      target = openSync(dst, 'wx');
-    } catch (error) {
-      return failure('write', error);
-    }
     let outcome: CopyOutcome | undefined;
     try {
       outcome = await pass(source, target, reader);

@@ -1,3 +1,4 @@
+import { closeSync, open } from 'node:fs';
 import { lstat, mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { KmsRecoverError } from '../../errors/index.js';
@@ -113,6 +114,42 @@ class FsyncQueue {
   async settle(): Promise<void> {
     this.stopped = true;
     while (this.running.size > 0) await Promise.all(this.running);
+  }
+}
+
+/** How many staging files are created ahead of the one being copied. */
+const CREATE_AHEAD = 8;
+
+/**
+ * The staging files, each created exclusively (`wx`: it must not exist yet), CREATE_AHEAD ahead of
+ * the copy, in libuv's pool: creating a file waits for the file system's journal while the
+ * background fsyncs commit it (most of the copy loop's time when it was created in the loop:
+ * 280-570 ms of a 1,000-file restore), and the copy goes on meanwhile.
+ */
+class AheadCreates {
+  private readonly created = new Map<number, Promise<number>>();
+  private next = 0;
+
+  constructor(private readonly count: number, private readonly pathOf: (index: number) => string) {}
+
+  /** The destination of file `index`, open for writing; the next ones are being created meanwhile. */
+  take(index: number): Promise<number> {
+    for (; this.next < Math.min(index + 1 + CREATE_AHEAD, this.count); this.next += 1) {
+      const file = this.pathOf(this.next);
+      const fd = new Promise<number>((resolve, reject) => open(file, 'wx', (error, opened) => (error ? reject(error) : resolve(opened))));
+      fd.catch(() => undefined); // its taker hears of a failure
+      this.created.set(this.next, fd);
+    }
+    const fd = this.created.get(index)!;
+    this.created.delete(index);
+    return fd;
+  }
+
+  /** Closes the destinations created and never taken (the copy stopped), before the staging folder goes. */
+  async settle(): Promise<void> {
+    const left = [...this.created.values()];
+    this.created.clear();
+    await Promise.all(left.map((fd) => fd.then((opened) => { try { closeSync(opened); } catch { /* nothing was written */ } }, () => undefined)));
   }
 }
 
@@ -276,6 +313,7 @@ export async function restoreKmsdata(backup: string, kmsdata: string, manifest: 
 
   const copied: ManifestFile[] = [];
   const syncs = new FsyncQueue();
+  let creates: AheadCreates | undefined;
   const done = progressCounter(manifest.fileCount, manifest.totalBytes, options.onProgress);
   const source = await assertBackupPath(backup, dir);
   mayAct();
@@ -283,13 +321,16 @@ export async function restoreKmsdata(backup: string, kmsdata: string, manifest: 
   await mkdir(staging);
   try {
     await makeDirs(staging, manifest.dirs);
-    // One file after the other, in manifest order, through one buffer (copy-hash.ts); each file
-    // is flushed in the background (FsyncQueue) while the next ones are copied.
+    // One file after the other, in manifest order, through one buffer (copy-hash.ts), into files
+    // created ahead (AheadCreates); each file is flushed in the background (FsyncQueue) while the
+    // next ones are copied.
     const reader = newReader();
+    const target = (index: number): string => toNative(staging, manifest.files[index]!.path);
+    creates = new AheadCreates(manifest.files.length, target);
     for (const [index, file] of manifest.files.entries()) {
       const src = toNative(source, file.path);
-      const dst = toNative(staging, file.path);
-      copied.push(verifyCopy(src, dst, file, await copyAndHash(src, dst, reader)));
+      const dst = target(index);
+      copied.push(verifyCopy(src, dst, file, await copyAndHash(src, creates.take(index), reader)));
       syncs.add(dst);
       done(file.size);
       await options.onFileCopied?.(file.path, index);
@@ -307,6 +348,7 @@ export async function restoreKmsdata(backup: string, kmsdata: string, manifest: 
     await syncs.drain();
     await fsyncStagingDirs(staging, manifest);
   } catch (error) {
+    await creates?.settle();
     await syncs.settle();
     await rm(staging, { recursive: true, force: true }).catch(() => undefined);
     throw error;

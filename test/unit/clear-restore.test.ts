@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { openSync, readdirSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -314,7 +315,11 @@ describe('restoreKmsdata', () => {
       const altered = Buffer.from(keep);
       altered[altered.length - 1] = altered[altered.length - 1]! ^ 0xff; // same size, one byte differs
       await writeFile(changed, altered);
+      const openFiles = (): number => (process.platform === 'linux' ? readdirSync('/proc/self/fd').length : 0);
+      const before = openFiles();
       const error = await rejection(restoreKmsdata(backup, kmsdata, manifest, 'run1'));
+      // The files created ahead of the copy are closed too: nothing is left open.
+      expect(openFiles()).toBe(before);
       expect(error.code).toBe('BACKUP_CHANGED');
       expect(error.message).toContain(`backup file ${changed} changed since it was checked: its content differs`);
       expect(error.detail).toEqual({ file: changed });
@@ -344,7 +349,7 @@ describe('restoreKmsdata', () => {
     let copying = true;
     const tick = (): void => { if (copying) { ran += 1; setImmediate(tick); } };
     setImmediate(tick);
-    const outcome = await copyAndHash(src, dst, { buf: Buffer.allocUnsafe(COPY_BUFFER_BYTES), turns: always });
+    const outcome = await copyAndHash(src, Promise.resolve(openSync(dst, 'wx')), { buf: Buffer.allocUnsafe(COPY_BUFFER_BYTES), turns: always });
     copying = false;
     expect(ran).toBeGreaterThanOrEqual(4);
     expect(outcome).toEqual({ ok: true, size: 3 * 1024 * 1024 + 17, sha256: manifest.files.find((f) => f.path === 'KMSMAIL.EDB')!.sha256 });
