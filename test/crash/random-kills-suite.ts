@@ -2,10 +2,8 @@ import { afterAll, beforeAll, describe, expect, it, type ExpectStatic } from 'vi
 import { readDb } from '../helpers/event-log.js';
 import { campaignSeed, envCount, killPlan, type PlannedKill } from '../helpers/kill-schedule.js';
 import { runCli } from '../helpers/run-cli.js';
-import { cleanupSimFixtures, simFixture } from '../helpers/sim-fixture.js';
-import {
-  concurrencyLimit, crashSlots, disposeSimFixture, expectRecovered, resumeCli, staleLeaseOf, startAndKill, startCli, treeDigest,
-} from './crash-checks.js';
+import { cleanupSimFixtures, disposeSimFixture, simFixture } from '../helpers/sim-fixture.js';
+import { concurrencyLimit, crashSlots, expectRecovered, resumeCli, staleLeaseOf, startAndKill, startCli, treeDigest } from './crash-checks.js';
 
 /**
  * The random-kill campaign, shared by random-kills.test.ts and random-kills-2.test.ts (one shard

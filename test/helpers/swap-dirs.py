@@ -1,7 +1,9 @@
 """Swaps two directory entries atomically (renameat2 RENAME_EXCHANGE) in a tight loop, for the
-Kmsdata swap-race test: argv = a, b, seconds. Ends with both back where they started; prints
-the number of swaps."""
+Kmsdata swap-race test: argv = a, b, seconds (the longest it goes on). Stops early on SIGTERM
+(the test sends it when the run it races has ended). Ends with both back where they started;
+prints the number of swaps."""
 import ctypes
+import signal
 import sys
 import time
 
@@ -10,8 +12,17 @@ AT_FDCWD = -100
 RENAME_EXCHANGE = 2
 a, b, seconds = sys.argv[1].encode(), sys.argv[2].encode(), float(sys.argv[3])
 end = time.time() + seconds
+stop = False
+
+
+def on_term(_signum, _frame):
+    global stop
+    stop = True
+
+
+signal.signal(signal.SIGTERM, on_term)
 swaps = 0
-while time.time() < end:
+while not stop and time.time() < end:
     if libc.renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE) == 0:
         swaps += 1
 if swaps % 2:
