@@ -97,7 +97,7 @@ describe('fencing', () => {
     expect(stamps(exchsrvr)).toEqual(filesBefore);
     const after = parseJson<{ state: string; pid: number }>(await runCli(['sim', 'status', sim.root, '--json']));
     expect(after).toMatchObject({ state: 'running', pid: service.pid });
-    const status = parseJson<{ state: string; phase: string; lastError: unknown }>(await runCli(['status', '--json', '--db', sim.db]));
+    const status = await statusOf(sim);
     expect(status).toMatchObject({ state: 'running', phase: 'done', lastError: null });
   }, 120_000);
 

@@ -43,7 +43,8 @@ function templateDir(): string {
   return ownTemplateDir;
 }
 
-function alphaOf(disk: string): string {
+/** The alpha string of a startup disk (`[config]`, `pwd=<14 characters>`). */
+export function alphaOf(disk: string): string {
   return /pwd=(.*)\r?\n/.exec(fs.readFileSync(disk, 'latin1'))![1]!;
 }
 

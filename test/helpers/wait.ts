@@ -6,16 +6,16 @@ import Database from 'better-sqlite3';
  * not yet: a database being created, a file half-written); rejects naming `what` after
  * `timeoutMs`. For what the tests cannot be told of directly: another process's file or row.
  */
-export async function until(what: string, check: () => boolean, { timeoutMs = 30_000, everyMs = 10 } = {}): Promise<void> {
+export async function until(what: string, check: () => boolean | Promise<boolean>, { timeoutMs = 30_000, everyMs = 10 } = {}): Promise<void> {
   const end = Date.now() + timeoutMs;
-  const holds = () => {
+  const holds = async () => {
     try {
-      return check();
+      return await check();
     } catch {
       return false;
     }
   };
-  while (!holds()) {
+  while (!(await holds())) {
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }

@@ -111,7 +111,7 @@ describe('kms-recover watch', () => {
     driver.child.kill('SIGKILL');
     const watched = await watch.done;
     expect(watched.code).toBe(0);
-    expect(parseJson<RunStatus>(await runCli(['status', '--json', '--db', sim.db])).situation).toBe('interrupted');
+    expect((await statusOf(sim)).situation).toBe('interrupted');
     expect(watched.stdout).toMatch(/was interrupted during KB step 4 \(restoreKmsdata\): nothing is lost; run kms-recover resume [0-9a-f]{8}/);
   }, 60_000);
 });

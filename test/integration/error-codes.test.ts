@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { toErrorRecord } from '../../errors/index.js';
 import { CLI, parseJson, runCli } from '../helpers/run-cli.js';
-import { startWithDiskArgs } from '../helpers/sim-cli.js';
+import { startWithDiskArgs, statusOf } from '../helpers/sim-cli.js';
 import { cleanupSimFixtures, simFixture } from '../helpers/sim-fixture.js';
 
 afterEach(cleanupSimFixtures);
@@ -33,7 +33,7 @@ describe('errors say what happened', () => {
     const sim = await simFixture();
     const done = await runCli(startWithDiskArgs(sim));
     expect(done.code).toBe(0);
-    const { runId } = parseJson<{ runId: string }>(await runCli(['status', '--json', '--db', sim.db]));
+    const { runId } = await statusOf(sim);
     const confirm = await runCli(['confirm', runId, 'stop', '--db', sim.db]);
     expect(confirm.code).toBe(7);
     expect(confirm.stderr).toMatch(/already finished/);

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { eventRows } from '../helpers/event-rows.js';
 import { parseJson, runCli } from '../helpers/run-cli.js';
 import { claimFile, exchsrvrEntries, expectRefusedByClaim, expectServerRecovered } from '../helpers/server-claim.js';
-import { resumeWithDisk, runIdOf, startWithDiskArgs } from '../helpers/sim-cli.js';
+import { resumeWithDisk, runIdOf, startWithDiskArgs, statusOf } from '../helpers/sim-cli.js';
 import { cleanupSimFixtures, simFixture, treeBytes, type SimFixture } from '../helpers/sim-fixture.js';
 
 afterEach(cleanupSimFixtures);
@@ -113,7 +113,7 @@ describe('one server, one recovery', () => {
       const fresh = await start(sim);
       expect(fresh.code, fresh.stderr).toBe(0);
       await expectRecovered(sim);
-      const status = parseJson<{ state: string; closedAt: string | null; finishPending: boolean }>(await runCli(['status', '--json', '--db', sim.db]));
+      const status = await statusOf(sim);
       expect(status).toMatchObject({ state: 'running', finishPending: false });
       expect(status.closedAt).not.toBeNull();
     }, 60_000);
@@ -124,7 +124,7 @@ describe('one server, one recovery', () => {
     const killed = await start(sim, sim.db, { KMS_RECOVER_FAIL_AT: 'after-checkpoint:running' });
     expect(killed.signal).toBe('SIGKILL');
     const runId = await runIdOf(sim);
-    const status = parseJson<{ done: boolean; finishPending: boolean; next: string }>(await runCli(['status', '--json', '--db', sim.db]));
+    const status = await statusOf(sim);
     expect(status).toMatchObject({ done: true, finishPending: true });
     expect(status.next).toContain(`kms-recover resume ${runId}`);
     const text = await runCli(['status', '--db', sim.db]);
