@@ -30,6 +30,8 @@ export default defineConfig({
     exclude: [...configDefaults.exclude, '.cache/**'],
     // The built simulated servers every worker copies its fixtures from (test/helpers/sim-fixture.ts).
     globalSetup: ['test/helpers/global-setup.ts'],
+    // Buffers compared with Buffer.equals (test/helpers/setup.ts).
+    setupFiles: ['test/helpers/setup.ts'],
     // Files in parallel, one more than the CPUs: most of a CLI test is waiting for the processes
     // it started (vitest's default on a 2-CPU machine is ONE worker, every file after another).
     maxWorkers: os.availableParallelism() + 1,

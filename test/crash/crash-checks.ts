@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ExpectStatic } from 'vitest';
 import { describeEvents, eventLogProblems, eventsOf, readDb, type DbView } from '../helpers/event-log.js';
-import { CLI, cliEnv, parseJson, REPO_ROOT, runCli, type CliResult } from '../helpers/run-cli.js';
-import { startWithDiskArgs, statusOf } from '../helpers/sim-cli.js';
+import { CLI, cliEnv, REPO_ROOT, runCli, type CliResult } from '../helpers/run-cli.js';
+import { serviceState, startWithDiskArgs, statusOf } from '../helpers/sim-cli.js';
 import { filesContaining, secretFiles, treeBytes, type SimFixture } from '../helpers/sim-fixture.js';
 
 /**
@@ -116,9 +116,7 @@ export async function expectRecovered(expect: ExpectStatic, sim: SimFixture, bac
   expect.soft({ state: status.state, done: status.done, phase: status.phase }, JSON.stringify(status.lastError))
     .toEqual({ state: 'running', done: true, phase: 'done' });
 
-  const service = await runCli(['sim', 'status', sim.root, '--json']);
-  expect.soft(service.code, service.stderr).toBe(0);
-  expect.soft(parseJson<{ state: string }>(service).state, 'sim status').toBe('running');
+  expect.soft(await serviceState(sim), 'the KMS service').toBe('running');
 
   expect.soft(treeDigest(sim.kmsdata), 'Kmsdata is byte-identical to the backup').toEqual(backupBefore);
   expect.soft(treeDigest(sim.backup), 'the backup is unchanged').toEqual(backupBefore);

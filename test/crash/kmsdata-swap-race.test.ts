@@ -43,14 +43,17 @@ describe('the clear under a swap race', () => {
         fs.symlinkSync(victim, link);
 
         // The run rests a moment at `stopped`; the swapping starts then and lasts through the
-        // clear: until the run has ended (at most 5 s).
+        // clear: until the run has checkpointed `cleared`, or has ended (at most 5 s).
         const run = runCli(startWithDiskArgs(sim), { env: { KMS_RECOVER_DELAY_AT: 'after-checkpoint:stopped:150' } });
         await until('the run to reach stopped', () => eventRows(sim.db).some((e) => e.to_state === 'stopped'));
         const swapper = spawn('python3', [SWAPPER, sim.kmsdata, link, '5'], { stdio: 'ignore' });
         const swapped = new Promise((resolve) => swapper.on('close', resolve));
-        const first = await run;
+        let ended = false;
+        void run.finally(() => { ended = true; });
+        await until('the clear to be over', () => ended || eventRows(sim.db).some((e) => e.to_state === 'cleared'), { timeoutMs: 10_000 });
         swapper.kill('SIGTERM');
         await swapped;
+        const first = await run;
         fs.rmSync(link);
 
         expect(treeBytes(victim), `trial ${n}: the other folder is untouched`).toEqual(victimBefore);

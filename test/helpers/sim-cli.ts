@@ -1,4 +1,6 @@
 import { expect as globalExpect, type ExpectStatic } from 'vitest';
+import { SimServiceManager } from '../../host/sim/index.js';
+import { KMS_SERVICE_NAME } from '../../host/types.js';
 import type { RunStatus } from '../../recovery/run-status.js';
 import { parseJson, runCli, type CliOptions, type CliResult } from './run-cli.js';
 import type { SimFixture } from './sim-fixture.js';
@@ -34,9 +36,12 @@ export async function statusOf(sim: SimFixture, expect: ExpectStatic = globalExp
   return parseJson<RunStatus>(result);
 }
 
-/** The state of the simulated KMS service, from `kms-recover sim status --json`. */
+/**
+ * The state of the simulated KMS service, as `kms-recover sim status` reports it: asked of the
+ * simulator's service manager in this process (the same query, without a process per look).
+ */
 export async function serviceState(sim: SimFixture): Promise<string> {
-  return parseJson<{ state: string }>(await runCli(['sim', 'status', sim.root, '--json'])).state;
+  return (await new SimServiceManager(sim.root).queryService(KMS_SERVICE_NAME)).state;
 }
 
 /** A well-formed alpha string (14 characters) that is not the fixture's original one. */
