@@ -53,6 +53,15 @@ function leaseRow(db: string): { pid: number; host: string; generation: number; 
   }
 }
 
+/** An unrelated live process (its caller kills it) whose pid the run's lease now names. */
+function pidReused(sim: SimFixture): ChildProcess {
+  const unrelated = spawn('sleep', ['60'], { stdio: 'ignore' });
+  const conn = new Database(sim.db);
+  conn.prepare('UPDATE leases SET pid = ?').run(unrelated.pid);
+  conn.close();
+  return unrelated;
+}
+
 describe('fencing', () => {
   it.skipIf(!canUnshare)('a paused driver on another host, taken over, wakes up to LEASE_LOST and changes nothing', async () => {
     const sim: SimFixture = await simFixture(['--extra-files', '40']);
@@ -107,11 +116,8 @@ describe('fencing', () => {
     expect(killed.signal).toBe('SIGKILL');
     // The pid the dead driver had is handed to another program: the lease now names a live pid,
     // but its recorded process start time is the dead driver's.
-    const unrelated = spawn('sleep', ['60'], { stdio: 'ignore' });
+    const unrelated = pidReused(sim);
     try {
-      const conn = new Database(sim.db);
-      conn.prepare('UPDATE leases SET pid = ?').run(unrelated.pid);
-      conn.close();
       const { runId } = await statusOf(sim);
 
       const takeover = await runCli(['takeover', runId, '--db', sim.db]);
@@ -129,11 +135,8 @@ describe('fencing', () => {
   it('a dead driver whose pid is reused: plain resume takes the run over by itself', async () => {
     const sim = await simFixture();
     await runCli(startWithDiskArgs(sim), { env: { KMS_RECOVER_FAIL_AT: 'after-checkpoint:restored' } });
-    const unrelated = spawn('sleep', ['60'], { stdio: 'ignore' });
+    const unrelated = pidReused(sim);
     try {
-      const conn = new Database(sim.db);
-      conn.prepare('UPDATE leases SET pid = ?').run(unrelated.pid);
-      conn.close();
       const resumed = await resumeWithDisk(sim);
       expect(resumed.code, resumed.stderr).toBe(0);
       const takenOver = eventRows(sim.db).find((e) => e.event === 'lease.taken-over');
