@@ -6,8 +6,9 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 /**
  * The longest files first, so that no long file starts at the end and runs alone. Vitest orders
  * by the durations of the last run when it has them (node_modules/.vite); on a fresh clone (CI)
- * it has none and would order by file size, which puts the crash campaign (small files, the
- * longest work) last: then the crash tests go first, then the CLI tests, then the unit tests.
+ * it has none and would order by file size, which puts the random-kill campaign (two files of
+ * three lines, the longest work) last: then the campaign goes first, the other crash tests, the
+ * CLI tests, and the unit tests last.
  */
 class LongestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
@@ -15,7 +16,7 @@ class LongestFirst extends BaseSequencer {
     const cache = this.ctx.cache;
     const known = (f: TestSpecification) => cache.getFileTestResults(`${f.project.name}:${path.relative(this.ctx.config.root, f.moduleId)}`);
     if (sorted.every(known)) return sorted;
-    const first = ['/test/crash/', '/test/integration/'];
+    const first = ['/test/crash/random-kills', '/test/crash/', '/test/integration/'];
     const rank = (f: TestSpecification) => {
       const at = first.findIndex((dir) => f.moduleId.includes(dir));
       return at < 0 ? first.length : at;
