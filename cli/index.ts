@@ -171,7 +171,12 @@ program.command('demo')
   .option('--dir <dir>', 'build the simulated server here instead of a temporary folder')
   .addOption(dbOption())
   .option('--json', 'print the final status as JSON on stdout')
-  .action(run(async (opts) => (await import('./commands/demo.js')).demoCommand(opts)));
+  .action(run(async (opts) => {
+    const { demoServer, demoEnding } = await import('./commands/demo.js');
+    const start = await demoServer(opts);
+    await (await import('./commands/start.js')).startCommand(start);
+    demoEnding(start);
+  }));
 
 const sim = program.command('sim').description('the process-level KMS simulator used by the demo and the tests');
 sim.command('init')

@@ -1,5 +1,5 @@
 import type { ErrorRecord } from '../errors/index.js';
-import { KB_STEPS, RECOVERY_STATES, type RecoveryState, type StepName } from '../machines/index.js';
+import { KB_STEPS, orderOf, RECOVERY_STATES, type RecoveryState, type StepName } from '../machines/index.js';
 import type { ProgressSink } from '../recovery/progress.js';
 import { workRate } from '../recovery/work-progress.js';
 import { formatBytes } from './output.js';
@@ -32,9 +32,9 @@ export function progressPrinter(serviceName: string, kmsdata: () => string, stde
       showing = true;
     },
     reached(state: RecoveryState, facts: unknown) {
-      const index = RECOVERY_STATES.indexOf(state);
+      const index = orderOf(state);
       const label = `[${index}/${STEP_COUNT}] ${state.padEnd(14)} KB step ${KB_STEPS[state].kbSteps}:`;
-      line(`${label} ${describe(state, facts as Record<string, unknown> | undefined, serviceName, kmsdata())}`);
+      line(`${label} ${describe(state, factsRecord(facts), serviceName, kmsdata())}`);
     },
     stepFailed(state: RecoveryState, error: ErrorRecord) {
       // A manual step is not a failure: what to do is said once, in the outcome below.
@@ -55,7 +55,12 @@ const CREDENTIAL_SOURCE: Record<string, string> = {
   operator: 'the alpha string is yours to type into the service\'s start parameters (a manual step)',
 };
 
-function describe(state: RecoveryState, facts: Record<string, unknown> = {}, service: string, kmsdata: string): string {
+/** The facts of a step, as the lines read them (a step that reported none: nothing to read). */
+function factsRecord(facts: unknown): Record<string, unknown> {
+  return typeof facts === 'object' && facts !== null ? { ...facts } : {};
+}
+
+function describe(state: RecoveryState, facts: Record<string, unknown>, service: string, kmsdata: string): string {
   switch (state) {
     case 'reinstalled':
       return `${service} is installed; backup holds ${String(facts.backupFiles)} files (${formatBytes(Number(facts.backupBytes))}); run ${String(facts.runId)}`;

@@ -1,7 +1,4 @@
-/**
- * Every error code the tool can report, and the exit status the CLI gives it.
- * One table, so `README.md`'s exit-code section and the CLI cannot disagree.
- */
+/** The exit statuses of the CLI (README.md, "Exit codes"). */
 export const EXIT = {
   OK: 0,
   INTERNAL: 1,
@@ -20,78 +17,151 @@ export const EXIT = {
 
 export type ExitStatus = (typeof EXIT)[keyof typeof EXIT];
 
-export const ERROR_EXIT = {
-  INTERNAL: EXIT.INTERNAL,
-  USAGE: EXIT.USAGE,
+/** Where the advice of a failed step is read: the run's resume command and the KB's next step. */
+export interface AdviceContext {
+  /** `kms-recover resume <run>`. */
+  resume: string;
+  /** The KB's words for the step the run is at (`KB step 4: restore the Kmsdata directory from backup.`). */
+  next: string;
+  /** The error's own message. */
+  message: string;
+}
+
+/** What an error code means: the exit status, whether a step failing with it is retried, and what the operator does next. */
+export interface CodeMeaning {
+  exit: ExitStatus;
+  /** A step failing with it is retried automatically (the server may just be busy). */
+  retryable: boolean;
+  /** The operator's next step when a run rests failed with it; absent: fix the cause, then resume. */
+  advice?: (at: AdviceContext) => string;
+}
+
+const refused = { exit: EXIT.REFUSED, retryable: false } as const;
+const stepFailed = { exit: EXIT.STEP_FAILED, retryable: false } as const;
+// The server may be busy (a file briefly in use, a service slow to stop or start): worth another attempt.
+const busy = { exit: EXIT.STEP_FAILED, retryable: true } as const;
+const locked = { exit: EXIT.RUN_LOCKED, retryable: false } as const;
+const database = { exit: EXIT.DATABASE, retryable: false } as const;
+const nothing = { exit: EXIT.NOT_FOUND, retryable: false } as const;
+
+/** The credential is wrong or missing: the startup disk of the ORIGINAL server, or its alpha string. */
+const credentialAdvice = ({ resume, next }: AdviceContext): string =>
+  `${next} Insert the startup disk of the ORIGINAL Key Management Server or set KMS_ALPHA_STRING to its alpha string, then run: ${resume} --startup-disk <Kmspwd.ini> (or ${resume} with KMS_ALPHA_STRING set)`;
+
+/**
+ * Every error code the tool can report, written once: its exit status, whether it is retried,
+ * and the operator's next step. `README.md`'s exit-code section, the CLI, the retry policy and
+ * `status` all read this table.
+ */
+export const ERROR_CODES = {
+  INTERNAL: { exit: EXIT.INTERNAL, retryable: false },
+  USAGE: { exit: EXIT.USAGE, retryable: false },
   // Refused before anything changed (preflight, bad input).
-  PATH_MISSING: EXIT.REFUSED,
-  PATH_NOT_DIRECTORY: EXIT.REFUSED,
-  PATH_UNSAFE: EXIT.REFUSED,
-  NOT_KMSDATA: EXIT.REFUSED,
-  BACKUP_INVALID: EXIT.REFUSED,
-  STARTUP_DISK_MISSING: EXIT.REFUSED,
-  STARTUP_DISK_INVALID: EXIT.REFUSED,
-  ALPHA_INVALID: EXIT.REFUSED,
-  CREDENTIAL_MISSING: EXIT.REFUSED,
-  SERVICE_MISSING: EXIT.REFUSED,
+  PATH_MISSING: refused,
+  PATH_NOT_DIRECTORY: refused,
+  PATH_UNSAFE: refused,
+  NOT_KMSDATA: refused,
+  BACKUP_INVALID: refused,
+  STARTUP_DISK_MISSING: { ...refused, advice: credentialAdvice },
+  STARTUP_DISK_INVALID: { ...refused, advice: credentialAdvice },
+  ALPHA_INVALID: { ...refused, advice: credentialAdvice },
+  CREDENTIAL_MISSING: { ...refused, advice: credentialAdvice },
+  SERVICE_MISSING: {
+    ...refused,
+    advice: ({ resume }) => `The Exchange Key Management Server service is not installed: reinstall Key Management Server (KB step 1), then run: ${resume}`,
+  },
   // Windows: not allowed to query the service control manager (not an elevated administrator).
-  SERVICE_ACCESS_DENIED: EXIT.REFUSED,
+  SERVICE_ACCESS_DENIED: refused,
   // Windows, --server: the server's service control manager or admin share cannot be reached.
-  SERVER_UNREACHABLE: EXIT.REFUSED,
+  SERVER_UNREACHABLE: refused,
   // Windows, --server: --kmsdata is not a path on that server's admin share.
-  KMSDATA_NOT_ON_SERVER: EXIT.REFUSED,
-  ADAPTER_UNSUPPORTED: EXIT.REFUSED,
-  SIM_INVALID: EXIT.REFUSED,
+  KMSDATA_NOT_ON_SERVER: refused,
+  ADAPTER_UNSUPPORTED: refused,
+  SIM_INVALID: refused,
   // The OS refused a read or a change for want of permission (not a file in use).
-  ACCESS_DENIED: EXIT.REFUSED,
+  ACCESS_DENIED: refused,
   // A step failed: the run is kept at its last good state and can be resumed.
-  STEP_FAILED: EXIT.STEP_FAILED,
-  SERVICE_STOP_FAILED: EXIT.STEP_FAILED,
-  SERVICE_START_FAILED: EXIT.STEP_FAILED,
-  ALPHA_REJECTED: EXIT.STEP_FAILED,
-  FILE_IN_USE: EXIT.STEP_FAILED,
-  KMSDATA_NOT_EMPTY: EXIT.STEP_FAILED,
-  RESTORE_MISMATCH: EXIT.STEP_FAILED,
+  STEP_FAILED: busy,
+  SERVICE_STOP_FAILED: {
+    ...busy,
+    advice: ({ resume }) => `Stop the Exchange Key Management Server service (MSExchangeKMS) by hand (KB step 2), then run: ${resume}`,
+  },
+  SERVICE_START_FAILED: {
+    ...busy,
+    advice: ({ resume }) => `The Microsoft Key Management Server service did not start (KB step 7): read the service's error in the Windows event log and fix its cause, then run: ${resume}`,
+  },
+  ALPHA_REJECTED: { ...stepFailed, advice: credentialAdvice },
+  FILE_IN_USE: {
+    ...busy,
+    advice: ({ resume, next }) => `A file in Exchsrvr\\Kmsdata is still open: make sure the Exchange Key Management Server service is stopped (KB step 2) and that no other program holds the folder open, then run: ${resume} (${next})`,
+  },
+  KMSDATA_NOT_EMPTY: stepFailed,
+  RESTORE_MISMATCH: {
+    ...stepFailed,
+    advice: ({ resume, next }) => `The restored Kmsdata does not match the backup: check the backup's disk and that nothing writes into Exchsrvr\\Kmsdata, then run: ${resume} (${next})`,
+  },
   // Kmsdata differs from the backup after the restore: the run redoes the clear and the restore.
-  KMSDATA_DRIFT: EXIT.STEP_FAILED,
+  KMSDATA_DRIFT: stepFailed,
   // Kmsdata is not the folder pinned at the start (replaced, swapped for a link): nothing was changed.
-  KMSDATA_REPLACED: EXIT.STEP_FAILED,
-  BACKUP_CHANGED: EXIT.STEP_FAILED,
-  GUARD_REJECTED: EXIT.STEP_FAILED,
-  STEP_TIMEOUT: EXIT.STEP_FAILED,
-  INJECTED_FAULT: EXIT.STEP_FAILED,
-  MANUAL_STEP_UNVERIFIED: EXIT.STEP_FAILED,
+  KMSDATA_REPLACED: stepFailed,
+  BACKUP_CHANGED: {
+    ...stepFailed,
+    advice: ({ resume }) => `The backup of Kmsdata changed after it was read: put the backup of the ORIGINAL Kmsdata back as it was (KB step 4 restores from it), then run: ${resume}`,
+  },
+  STEP_TIMEOUT: { ...busy, advice: ({ message, next }) => `${message} (${next})` },
+  INJECTED_FAULT: busy,
+  MANUAL_STEP_UNVERIFIED: { ...stepFailed, advice: ({ message }) => message },
   // The run waits for the operator to do a manual step and confirm it.
-  MANUAL_STEP_PENDING: EXIT.WAITING,
+  MANUAL_STEP_PENDING: { exit: EXIT.WAITING, retryable: false },
   // Refused: a request the run cannot honour as asked.
-  REWIND_REFUSED: EXIT.REFUSED,
-  CONFIRMATION_REQUIRED: EXIT.REFUSED,
-  MANUAL_STEP_INVALID: EXIT.REFUSED,
+  REWIND_REFUSED: refused,
+  CONFIRMATION_REQUIRED: refused,
+  MANUAL_STEP_INVALID: refused,
   // Another process drives the run, or another run holds the server.
-  RUN_LOCKED: EXIT.RUN_LOCKED,
-  SERVER_CLAIMED: EXIT.RUN_LOCKED,
+  RUN_LOCKED: locked,
+  SERVER_CLAIMED: locked,
   // This driver's lease was taken over: it stopped before touching the server again.
-  LEASE_LOST: EXIT.RUN_LOCKED,
+  LEASE_LOST: locked,
   // The database cannot be used.
-  DB_CORRUPT: EXIT.DATABASE,
-  DB_FOREIGN: EXIT.DATABASE,
-  DB_TOO_NEW: EXIT.DATABASE,
-  DB_TOO_OLD: EXIT.DATABASE,
+  DB_CORRUPT: database,
+  DB_FOREIGN: database,
+  DB_TOO_NEW: database,
+  DB_TOO_OLD: database,
   // The disk holding the database is full: nothing more can be recorded.
-  DB_FULL: EXIT.DATABASE,
-  DB_BUSY: EXIT.DATABASE,
-  DEFINITION_MISMATCH: EXIT.DATABASE,
+  DB_FULL: database,
+  DB_BUSY: database,
+  DEFINITION_MISMATCH: database,
   // Stopped by a signal during a run: the drive ended cleanly, its lease released; resume goes on.
-  INTERRUPTED: EXIT.INTERRUPTED,
-  TERMINATED: EXIT.TERMINATED,
+  INTERRUPTED: { exit: EXIT.INTERRUPTED, retryable: false },
+  TERMINATED: { exit: EXIT.TERMINATED, retryable: false },
   // Nothing to act on.
-  RUN_NOT_FOUND: EXIT.NOT_FOUND,
-  NOTHING_TO_RESUME: EXIT.NOT_FOUND,
-  RUN_FINISHED: EXIT.NOT_FOUND,
-} as const satisfies Record<string, ExitStatus>;
+  RUN_NOT_FOUND: nothing,
+  NOTHING_TO_RESUME: nothing,
+  RUN_FINISHED: nothing,
+} as const satisfies Record<string, CodeMeaning>;
 
-export type ErrorCode = keyof typeof ERROR_EXIT;
+export type ErrorCode = keyof typeof ERROR_CODES;
 
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(ERROR_CODES, code);
+}
+
+function meaningOf(code: string): CodeMeaning | undefined {
+  return isErrorCode(code) ? ERROR_CODES[code] : undefined;
+}
+
+/** The exit status of a code; one that is not the tool's is an internal error. */
 export function exitStatusFor(code: string): ExitStatus {
-  return (ERROR_EXIT as Record<string, ExitStatus>)[code] ?? EXIT.INTERNAL;
+  return meaningOf(code)?.exit ?? EXIT.INTERNAL;
+}
+
+/** Whether a step that failed with this code is retried automatically (within its policy). */
+export function isRetryable(code: string): boolean {
+  return meaningOf(code)?.retryable ?? false;
+}
+
+/** The operator's next step for a run resting failed with this code. */
+export function adviceFor(code: string, at: AdviceContext): string {
+  const advice = meaningOf(code)?.advice;
+  return advice ? advice(at) : `Fix the cause above, then retry: ${at.resume} (${at.next})`;
 }

@@ -1,4 +1,4 @@
-import { ERROR_EXIT, type ErrorCode } from './codes.js';
+import { isErrorCode, type ErrorCode } from './codes.js';
 
 /**
  * The one error type the tool throws on purpose. `code` is stable (scripts match on it,
@@ -23,7 +23,7 @@ export function isKmsRecoverError(value: unknown): value is KmsRecoverError {
 
 /** The plain, serializable shape of an error as it is stored in a run and printed by `--json`. */
 export interface ErrorRecord {
-  code: string;
+  code: ErrorCode;
   message: string;
   detail?: Record<string, unknown>;
 }
@@ -36,10 +36,11 @@ export function toErrorRecord(error: unknown): ErrorRecord {
   }
   // A stored record (it crossed a snapshot) keeps its code only if it is one of ours: an errno
   // such as EINVAL is not a tool code, and becomes INTERNAL with the errno in its message.
-  if (error && typeof error === 'object' && 'code' in error && 'message' in error
-      && typeof (error as ErrorRecord).code === 'string' && typeof (error as ErrorRecord).message === 'string') {
-    const { code, message } = error as ErrorRecord;
-    return Object.hasOwn(ERROR_EXIT, code) ? { code, message } : { code: 'INTERNAL', message: `${message} (${code})` };
+  if (error && typeof error === 'object' && 'code' in error && 'message' in error) {
+    const { code, message } = error;
+    if (typeof code === 'string' && typeof message === 'string') {
+      return isErrorCode(code) ? { code, message } : { code: 'INTERNAL', message: `${message} (${code})` };
+    }
   }
   return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import type { LeaseHolder, LeaseRecord } from '../persistence/run-lease.js';
+import type { ProcessHolder } from '../domain/index.js';
 
 /**
  * When a process started, as Linux tells it: the boot id and the start time in clock ticks since
@@ -31,7 +31,7 @@ export function currentUser(): string | null {
 }
 
 /** Who this process is, for run leases and the run's host column. */
-export function currentProcess(): LeaseHolder {
+export function currentProcess(): ProcessHolder {
   return { host: os.hostname(), pid: process.pid, processStart: processStartOf(process.pid) };
 }
 
@@ -52,7 +52,7 @@ export function pidExists(pid: number): boolean {
  * machine cannot be checked from here, so it counts as alive: taking a run from another host needs
  * an operator's decision (`takeover`).
  */
-export function isLeaseHolderAlive(holder: LeaseRecord, staleAfterMs: number, now: number = Date.now()): boolean {
+export function isLeaseHolderAlive(holder: ProcessHolder & { heartbeatAt: string }, staleAfterMs: number, now: number = Date.now()): boolean {
   if (holder.host !== os.hostname()) return true;
   if (!pidExists(holder.pid)) return false;
   const current = processStartOf(holder.pid);

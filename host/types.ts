@@ -1,44 +1,17 @@
+import type { FolderIdentity, LedgerEntry, Manifest, ProgressCallback, ServiceStatus } from '../domain/index.js';
+
+// The server's things as plain data live in domain/ (machines/ and persistence/ use them too).
+export { KMS_SERVICE_NAME } from '../domain/index.js';
+export type {
+  FolderIdentity, LedgerEntry, Manifest, ManifestFile, ProgressCallback, ServiceState, ServiceStatus, StartType, WorkProgress,
+} from '../domain/index.js';
+
 /**
  * The one interface through which kms-recover touches a server. Every method re-checks the real
  * world and is idempotent: stopping a stopped service, clearing an empty Kmsdata, or restoring
  * over a Kmsdata that already matches the manifest all succeed and report what they found.
  * Failures are thrown as KmsRecoverError with a stable code.
  */
-
-/** The KMS service name on Exchange 5.5 ("Microsoft Exchange Key Manager"). */
-export const KMS_SERVICE_NAME = 'MSExchangeKMS';
-
-export type ServiceState = 'running' | 'stopped' | 'start-pending' | 'stop-pending' | 'paused' | 'missing';
-export type StartType = 'auto' | 'manual' | 'disabled';
-
-export interface ServiceStatus {
-  name: string;
-  state: ServiceState;
-  startType?: StartType;
-  /** Process id of the running service, where the host knows it. */
-  pid?: number;
-}
-
-/** One regular file of a Kmsdata tree; `path` is relative, with `/` separators, sorted order. */
-export interface ManifestFile {
-  path: string;
-  size: number;
-  sha256: string;
-}
-
-/**
- * What a backup held when it was read before any change: the proof that the restore copied it
- * whole, and that the backup itself was never changed.
- */
-export interface Manifest {
-  files: ManifestFile[];
-  /** Sub-folders, relative, `/` separators, sorted (empty folders are restored too). */
-  dirs: string[];
-  fileCount: number;
-  totalBytes: number;
-  /** SHA-256 over the sorted (path, size, sha256) list and the folder list. */
-  digest: string;
-}
 
 export interface ClearReport {
   /** Entries (files and folders, counted at the top level of Kmsdata) moved out by this call. */
@@ -58,17 +31,6 @@ export interface ChangeGuard {
   signal?: AbortSignal;
   assertMayAct?: () => void;
 }
-
-/** How far a long operation is: files (or top-level entries, for the clear) and bytes, done and in all. */
-export interface WorkProgress {
-  filesDone: number;
-  filesTotal: number;
-  bytesDone: number;
-  bytesTotal: number;
-}
-
-/** Told after each file (or entry) of a long operation; cheap, called often: the caller bounds any writes. */
-export type ProgressCallback = (progress: WorkProgress) => void;
 
 /** A read-only check of a tree that reports how far it is. */
 export interface VerifyOptions extends ChangeGuard {
@@ -109,25 +71,6 @@ export type ClaimOutcome =
   | { claimed: true; path: string }
   /** `holder` null: a claim file is there but cannot be read as one. */
   | { claimed: false; path: string; holder: ServerClaim | null };
-
-/** A folder's identity, pinned at the start checks: device and inode (Windows: volume serial and file ID). */
-export interface FolderIdentity {
-  dev: string;
-  ino: string;
-}
-
-/** One entry moved into a quarantine, recorded in SQLite before it is moved. */
-export interface LedgerEntry {
-  /** Its name in Kmsdata. */
-  name: string;
-  /** Its name in the quarantine (suffixed when an earlier attempt already used the name). */
-  storedAs: string;
-  kind: 'file' | 'dir' | 'symlink' | 'other';
-  /** Bytes (a folder: of every file in it). */
-  size: number;
-  /** SHA-256 of a file; of a folder, the digest of its tree (paths, sizes, hashes); null otherwise. */
-  sha256: string | null;
-}
 
 /** What the clear is given besides the guard: the folder it may empty, and the ledger to write to first. */
 export interface ClearOptions extends ChangeGuard {
@@ -231,11 +174,5 @@ export interface KmsdataOperations {
   verifyKmsdata(kmsdata: string, manifest: Manifest, options?: VerifyOptions): Promise<VerifyReport>;
 }
 
-export interface StartupDiskReader {
-  /** Read and strictly parse a `Kmspwd.ini`; returns the 14-character alpha string. */
-  readStartupDisk(file: string): Promise<string>;
-}
-
-export interface Host extends ServiceControl, KmsdataOperations, StartupDiskReader {
-  readonly kind: 'sim' | 'windows';
-}
+/** A server as the tool drives it: its service control manager and its Kmsdata folder. */
+export interface Host extends ServiceControl, KmsdataOperations {}

@@ -28,9 +28,19 @@ function v2ToV3(snapshot: PersistedSnapshot): PersistedSnapshot {
   return { ...snapshot, children, context: { ...snapshot.context, driftRedos: 0, kmsdataIdentity: null } };
 }
 
+/**
+ * v3 → v4: states, steps and context are unchanged; the definition hash is now taken of the
+ * machine's structure (recovery.structure.ts) instead of the diagrams' graph, so a v3 run's
+ * stored hash is replaced by this one.
+ */
+function v3ToV4(snapshot: PersistedSnapshot): PersistedSnapshot {
+  return snapshot;
+}
+
 export const DEFINITION_MIGRATIONS: Readonly<Record<number, (snapshot: PersistedSnapshot) => PersistedSnapshot>> = {
   1: v1ToV2,
   2: v2ToV3,
+  3: v3ToV4,
 };
 
 /** Applies every step from `from` up to `to`; null when some step is missing. */

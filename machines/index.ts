@@ -4,6 +4,7 @@ export * from './recovery.types.js';
 export * from './recovery.guards.js';
 export { KB_STEPS } from './recovery.kb-steps.js';
 export type { KbStep } from './recovery.kb-steps.js';
-export { positionOf, isRecoveryState } from './recovery.snapshot.js';
+export { positionOf, isRestorableSnapshot } from './recovery.snapshot.js';
+export { isRecoveryState, nextStateOf, recoveryStateOf, stateAfter, stateOfStep, statesBefore, stepInto, stepOf, orderOf } from './recovery.order.js';
 export type { RecoverySnapshot, RecoveryPosition } from './recovery.snapshot.js';
 export { DEFINITION_MIGRATIONS, migrateSnapshot } from './definition-migrations.js';

@@ -1,7 +1,6 @@
+import { ALPHA_STRING_LENGTH } from '../domain/index.js';
 import type { ClearFacts, CredentialFacts, ManifestSummary, RestoreFacts, ServiceFacts } from './recovery.types.js';
 
-/** The alpha string of an Exchange 5.5 KMS is 14 characters long. */
-export const ALPHA_STRING_LENGTH = 14;
 
 // Each guard looks only at the facts a step reported; the step itself re-checks the host.
 

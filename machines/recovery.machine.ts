@@ -1,11 +1,11 @@
 import { assign, fromPromise, setup } from 'xstate';
-import { toErrorRecord } from '../errors/index.js';
+import { toErrorRecord, type ErrorCode } from '../errors/index.js';
 import {
   alphaWasRejected, credentialIsWellFormed, kmsdataDrifted, kmsdataIsEmpty, restoreMatchesBackup, rewindTargetIs, serviceIsRunning, serviceIsStopped,
 } from './recovery.guards.js';
 import { KB_STEPS } from './recovery.kb-steps.js';
+import { FACTS_OF_STATE, factsKeptAt, stateAfter, statesBefore, type FactsKey, type StepState } from './recovery.order.js';
 import {
-  RECOVERY_STATES,
   type ClearFacts, type CredentialFacts, type RecoveryContext, type RecoveryEvent, type RecoveryInput, type RecoveryState,
   type RestoreFacts, type ServiceFacts, type StepError, type StepInputs, type StepName, type StepOutputs,
 } from './recovery.types.js';
@@ -14,7 +14,7 @@ import {
  * Stored with every run. Bump it whenever a state, step name or context shape changes, so a
  * run made by another definition is refused (or migrated) instead of failing inside XState.
  */
-export const MACHINE_VERSION = 3;
+export const MACHINE_VERSION = 4;
 
 /**
  * Declares a step's input/output types. The real effect is injected with `machine.provide()`
@@ -26,35 +26,13 @@ function declaredStep<K extends StepName>(name: K) {
   });
 }
 
-type FactsKey = keyof RecoveryContext['facts'];
-
-/** The facts key each state's arrival records. */
-const FACTS_OF_STATE: Partial<Record<RecoveryState, FactsKey>> = {
-  stopped: 'stopped', cleared: 'cleared', restored: 'restored', 'credential-set': 'credential', running: 'running',
-};
-
+/** The facts of `target` and the states before it: what still holds of the server once the run is (back) there. */
 function factsBefore(facts: RecoveryContext['facts'], target: RecoveryState): RecoveryContext['facts'] {
-  const kept = RECOVERY_STATES.slice(0, RECOVERY_STATES.indexOf(target) + 1).map((state) => FACTS_OF_STATE[state]);
-  return Object.fromEntries(Object.entries(facts).filter(([key]) => kept.includes(key as FactsKey)));
+  const kept: readonly string[] = factsKeptAt(target);
+  return Object.fromEntries(Object.entries(facts).filter(([key]) => kept.includes(key)));
 }
 
-/** One guarded REWIND transition per earlier state a state may go back to. */
-function rewindTo(...targets: RecoveryState[]) {
-  return targets.map((target) => ({
-    guard: { type: 'rewindTargetIs' as const, params: { target } },
-    target: `#recovery.${target}`,
-    actions: { type: 'recordRewind' as const, params: { target } },
-  }));
-}
-
-/** Kmsdata is not what the restore left (or was written into after the clear): clear it and restore it again. */
-const REDO_AFTER_DRIFT = {
-  guard: { type: 'kmsdataDrifted' as const, params: ({ event }: { event: { error: unknown } }) => ({ error: event.error }) },
-  target: '#recovery.stopped',
-  actions: 'recordDriftRedo' as const,
-};
-
-export const recoveryMachine = setup({
+const recoverySetup = setup({
   types: {} as { context: RecoveryContext; input: RecoveryInput; events: RecoveryEvent },
   actors: {
     stopService: declaredStep('stopService'),
@@ -83,7 +61,7 @@ export const recoveryMachine = setup({
     })),
     recordGuardRejection: assign((_, params: StepError) => ({ lastError: params })),
     // The restore leaves a new folder in place (its staging copy): later steps pin that one.
-    recordRestoredFolder: assign((_, params: { facts: RestoreFacts }) => (params.facts.identity ? { kmsdataIdentity: params.facts.identity } : {})),
+    recordRestoredFolder: assign((_, params: { facts: StepOutputs[StepName] }) => ('identity' in params.facts && params.facts.identity ? { kmsdataIdentity: params.facts.identity } : {})),
     // Kmsdata changed after the restore: back to `stopped`, whose facts alone still hold.
     recordDriftRedo: assign(({ context }) => ({
       facts: factsBefore(context.facts, 'stopped'),
@@ -97,208 +75,112 @@ export const recoveryMachine = setup({
       rewinds: context.rewinds + 1,
     })),
   },
-}).createMachine({
+});
+
+/** The guard that accepts each step's facts: the next state is entered only on facts it passes. */
+const ACCEPTS = {
+  stopService: 'serviceIsStopped',
+  clearKmsdata: 'kmsdataIsEmpty',
+  restoreKmsdata: 'restoreMatchesBackup',
+  setCredential: 'credentialIsWellFormed',
+  startService: 'serviceIsRunning',
+} as const satisfies Record<StepName, string>;
+
+/** What a step's refused facts are recorded as (the run then rests in `failed`). */
+type Refusal<K extends StepName> = (facts: StepOutputs[K], context: RecoveryContext) => { code: ErrorCode; message: string };
+
+type DoneEvent<K extends StepName> = { event: { output: StepOutputs[K] } };
+type ErrorEvent = { event: { error: unknown } };
+
+/**
+ * One KB state: its step is invoked in `working`; facts the step's guard accepts enter the next
+ * state, refused facts and errors rest in `failed` until RETRY; REWIND goes back to any earlier
+ * state. `errors` are the error transitions tried, in order, before resting failed.
+ */
+function stepState<K extends StepName>(state: StepState, step: K, input: (context: RecoveryContext) => StepInputs[K], refused: Refusal<K>,
+  options: { errors?: readonly (ReturnType<typeof redoAfterDrift> | ReturnType<typeof alphaRejected>)[]; alsoOnAccept?: 'recordRestoredFolder' } = {}) {
+  const earlier = statesBefore(state);
+  const next = stateAfter(state);
+  return {
+    meta: KB_STEPS[state],
+    ...(earlier.length ? { on: { REWIND: earlier.map(rewindTo) } } : {}),
+    initial: 'working' as const,
+    states: {
+      working: {
+        invoke: {
+          id: step,
+          src: step,
+          input: ({ context }: { context: RecoveryContext }) => input(context),
+          onDone: [
+            {
+              guard: { type: ACCEPTS[step], params: ({ event }: DoneEvent<K>) => event.output },
+              target: `#recovery.${next}`,
+              actions: [
+                { type: 'recordFacts' as const, params: ({ event }: DoneEvent<K>) => ({ key: FACTS_OF_STATE[next], facts: event.output }) },
+                ...(options.alsoOnAccept ? [{ type: options.alsoOnAccept, params: ({ event }: DoneEvent<K>) => ({ facts: event.output }) }] : []),
+              ],
+            },
+            {
+              target: 'failed',
+              actions: {
+                type: 'recordGuardRejection' as const,
+                params: ({ context, event }: DoneEvent<K> & { context: RecoveryContext }) => ({ step, ...refused(event.output, context) }),
+              },
+            },
+          ],
+          onError: [
+            ...(options.errors ?? []),
+            { target: 'failed', actions: { type: 'recordStepError' as const, params: ({ event }: ErrorEvent) => ({ step, error: event.error }) } },
+          ],
+        },
+      },
+      failed: { on: { RETRY: 'working' } },
+    },
+  };
+}
+
+/** REWIND back to `target`, which forgets the facts of the states after it. */
+function rewindTo(target: RecoveryState) {
+  return {
+    guard: { type: 'rewindTargetIs' as const, params: { target } },
+    target: `#recovery.${target}`,
+    actions: { type: 'recordRewind' as const, params: { target } },
+  };
+}
+
+/** The KMS refused the alpha string: starting again will not fix it; go back and ask for the right one. */
+function alphaRejected() {
+  return {
+    guard: { type: 'alphaWasRejected' as const, params: ({ event }: ErrorEvent) => ({ error: event.error }) },
+    target: '#recovery.restored.failed',
+    actions: { type: 'recordStepError' as const, params: ({ event }: ErrorEvent) => ({ step: 'startService' as const, error: event.error }) },
+  };
+}
+
+/** Kmsdata is not what the restore left (or was written into after the clear): clear it and restore it again. */
+function redoAfterDrift() {
+  return {
+    guard: { type: 'kmsdataDrifted' as const, params: ({ event }: ErrorEvent) => ({ error: event.error }) },
+    target: '#recovery.stopped',
+    actions: 'recordDriftRedo' as const,
+  };
+}
+
+export const recoveryMachine = recoverySetup.createMachine({
   id: 'recovery',
   initial: 'reinstalled',
   context: ({ input }) => ({ ...input, facts: {}, lastError: null, rewinds: 0, driftRedos: 0 }),
   states: {
-    reinstalled: {
-      meta: KB_STEPS.reinstalled,
-      initial: 'working',
-      states: {
-        working: {
-          invoke: {
-            id: 'stopService',
-            src: 'stopService',
-            input: ({ context }) => ({ serviceName: context.serviceName }),
-            onDone: [
-              {
-                guard: { type: 'serviceIsStopped', params: ({ event }) => event.output },
-                target: '#recovery.stopped',
-                actions: { type: 'recordFacts', params: ({ event }) => ({ key: 'stopped', facts: event.output }) },
-              },
-              {
-                target: 'failed',
-                actions: {
-                  type: 'recordGuardRejection',
-                  params: ({ context, event }) => ({
-                    step: 'stopService', code: 'SERVICE_STOP_FAILED',
-                    message: `${context.serviceName} is ${event.output.serviceState} after the stop, not stopped`,
-                  }),
-                },
-              },
-            ],
-            onError: {
-              target: 'failed',
-              actions: { type: 'recordStepError', params: ({ event }) => ({ step: 'stopService', error: event.error }) },
-            },
-          },
-        },
-        failed: { on: { RETRY: 'working' } },
-      },
-    },
-    stopped: {
-      meta: KB_STEPS.stopped,
-      on: { REWIND: rewindTo('reinstalled') },
-      initial: 'working',
-      states: {
-        working: {
-          invoke: {
-            id: 'clearKmsdata',
-            src: 'clearKmsdata',
-            input: ({ context }) => ({ serviceName: context.serviceName, kmsdata: context.kmsdata, backup: context.backup, kmsdataIdentity: context.kmsdataIdentity }),
-            onDone: [
-              {
-                guard: { type: 'kmsdataIsEmpty', params: ({ event }) => event.output },
-                target: '#recovery.cleared',
-                actions: { type: 'recordFacts', params: ({ event }) => ({ key: 'cleared', facts: event.output }) },
-              },
-              {
-                target: 'failed',
-                actions: {
-                  type: 'recordGuardRejection',
-                  params: ({ event }) => ({
-                    step: 'clearKmsdata', code: 'KMSDATA_NOT_EMPTY',
-                    message: `${event.output.remaining} entries are still in Kmsdata after the clear`,
-                  }),
-                },
-              },
-            ],
-            onError: {
-              target: 'failed',
-              actions: { type: 'recordStepError', params: ({ event }) => ({ step: 'clearKmsdata', error: event.error }) },
-            },
-          },
-        },
-        failed: { on: { RETRY: 'working' } },
-      },
-    },
-    cleared: {
-      meta: KB_STEPS.cleared,
-      on: { REWIND: rewindTo('reinstalled', 'stopped') },
-      initial: 'working',
-      states: {
-        working: {
-          invoke: {
-            id: 'restoreKmsdata',
-            src: 'restoreKmsdata',
-            input: ({ context }) => ({ serviceName: context.serviceName, kmsdata: context.kmsdata, backup: context.backup, kmsdataIdentity: context.kmsdataIdentity }),
-            onDone: [
-              {
-                guard: { type: 'restoreMatchesBackup', params: ({ event }) => event.output },
-                target: '#recovery.restored',
-                actions: [
-                  { type: 'recordFacts', params: ({ event }) => ({ key: 'restored', facts: event.output }) },
-                  { type: 'recordRestoredFolder', params: ({ event }) => ({ facts: event.output }) },
-                ],
-              },
-              {
-                target: 'failed',
-                actions: {
-                  type: 'recordGuardRejection',
-                  params: ({ event }) => ({
-                    step: 'restoreKmsdata', code: 'RESTORE_MISMATCH',
-                    message: `the restored Kmsdata does not match the backup read before the clear (${event.output.mismatches.length} differing files)`,
-                  }),
-                },
-              },
-            ],
-            onError: [
-              REDO_AFTER_DRIFT,
-              {
-                target: 'failed',
-                actions: { type: 'recordStepError', params: ({ event }) => ({ step: 'restoreKmsdata', error: event.error }) },
-              },
-            ],
-          },
-        },
-        failed: { on: { RETRY: 'working' } },
-      },
-    },
-    restored: {
-      meta: KB_STEPS.restored,
-      on: { REWIND: rewindTo('reinstalled', 'stopped', 'cleared') },
-      initial: 'working',
-      states: {
-        working: {
-          invoke: {
-            id: 'setCredential',
-            src: 'setCredential',
-            input: ({ context }) => ({ serviceName: context.serviceName, kmsdata: context.kmsdata }),
-            onDone: [
-              {
-                guard: { type: 'credentialIsWellFormed', params: ({ event }) => event.output },
-                target: '#recovery.credential-set',
-                actions: { type: 'recordFacts', params: ({ event }) => ({ key: 'credential', facts: event.output }) },
-              },
-              {
-                target: 'failed',
-                actions: {
-                  type: 'recordGuardRejection',
-                  params: ({ event }) => ({
-                    step: 'setCredential', code: 'ALPHA_INVALID',
-                    message: `the alpha string has ${event.output.length} characters; an alpha string has 14`,
-                  }),
-                },
-              },
-            ],
-            onError: [
-              REDO_AFTER_DRIFT,
-              {
-                target: 'failed',
-                actions: { type: 'recordStepError', params: ({ event }) => ({ step: 'setCredential', error: event.error }) },
-              },
-            ],
-          },
-        },
-        failed: { on: { RETRY: 'working' } },
-      },
-    },
-    'credential-set': {
-      meta: KB_STEPS['credential-set'],
-      on: { REWIND: rewindTo('reinstalled', 'stopped', 'cleared', 'restored') },
-      initial: 'working',
-      states: {
-        working: {
-          invoke: {
-            id: 'startService',
-            src: 'startService',
-            input: ({ context }) => ({ serviceName: context.serviceName, kmsdata: context.kmsdata }),
-            onDone: [
-              {
-                guard: { type: 'serviceIsRunning', params: ({ event }) => event.output },
-                target: '#recovery.running',
-                actions: { type: 'recordFacts', params: ({ event }) => ({ key: 'running', facts: event.output }) },
-              },
-              {
-                target: 'failed',
-                actions: {
-                  type: 'recordGuardRejection',
-                  params: ({ context, event }) => ({
-                    step: 'startService', code: 'SERVICE_START_FAILED',
-                    message: `${context.serviceName} is ${event.output.serviceState} after the start, not running`,
-                  }),
-                },
-              },
-            ],
-            onError: [
-              REDO_AFTER_DRIFT,
-              {
-                // A wrong alpha string is not fixed by starting again: go back and ask for the right one.
-                guard: { type: 'alphaWasRejected', params: ({ event }) => ({ error: event.error }) },
-                target: '#recovery.restored.failed',
-                actions: { type: 'recordStepError', params: ({ event }) => ({ step: 'startService', error: event.error }) },
-              },
-              {
-                target: 'failed',
-                actions: { type: 'recordStepError', params: ({ event }) => ({ step: 'startService', error: event.error }) },
-              },
-            ],
-          },
-        },
-        failed: { on: { RETRY: 'working' } },
-      },
-    },
+    reinstalled: stepState('reinstalled', 'stopService', (context) => ({ serviceName: context.serviceName }),
+      (facts, context) => ({ code: 'SERVICE_STOP_FAILED', message: `${context.serviceName} is ${facts.serviceState} after the stop, not stopped` })),
+    stopped: stepState('stopped', 'clearKmsdata', (context) => ({ serviceName: context.serviceName, kmsdata: context.kmsdata, backup: context.backup, kmsdataIdentity: context.kmsdataIdentity }),
+      (facts) => ({ code: 'KMSDATA_NOT_EMPTY', message: `${facts.remaining} entries are still in Kmsdata after the clear` })),
+    cleared: stepState('cleared', 'restoreKmsdata', (context) => ({ serviceName: context.serviceName, kmsdata: context.kmsdata, backup: context.backup, kmsdataIdentity: context.kmsdataIdentity }),
+      (facts) => ({ code: 'RESTORE_MISMATCH', message: `the restored Kmsdata does not match the backup read before the clear (${facts.mismatches.length} differing files)` }), { errors: [redoAfterDrift()], alsoOnAccept: 'recordRestoredFolder' }),
+    restored: stepState('restored', 'setCredential', (context) => ({ serviceName: context.serviceName, kmsdata: context.kmsdata }),
+      (facts) => ({ code: 'ALPHA_INVALID', message: `the alpha string has ${facts.length} characters; an alpha string has 14` }), { errors: [redoAfterDrift()] }),
+    'credential-set': stepState('credential-set', 'startService', (context) => ({ serviceName: context.serviceName, kmsdata: context.kmsdata }),
+      (facts, context) => ({ code: 'SERVICE_START_FAILED', message: `${context.serviceName} is ${facts.serviceState} after the start, not running` }), { errors: [redoAfterDrift(), alphaRejected()] }),
     running: {
       meta: KB_STEPS.running,
       type: 'final',

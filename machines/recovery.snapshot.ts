@@ -1,5 +1,5 @@
-import type { SnapshotFrom, StateValue } from 'xstate';
-import { RECOVERY_STATES, type RecoveryState } from './recovery.types.js';
+import type { Snapshot, SnapshotFrom, StateValue } from 'xstate';
+import { isRecoveryState, type RecoveryState } from './recovery.order.js';
 import type { RecoveryMachine } from './recovery.machine.js';
 
 export type RecoverySnapshot = SnapshotFrom<RecoveryMachine>;
@@ -20,6 +20,10 @@ export function positionOf(value: StateValue): RecoveryPosition {
   return { state, phase: sub === 'failed' ? 'failed' : 'working' };
 }
 
-export function isRecoveryState(name: string): name is RecoveryState {
-  return (RECOVERY_STATES as readonly string[]).includes(name);
+
+const SNAPSHOT_STATUSES: readonly string[] = ['active', 'done', 'error', 'stopped'];
+
+/** A stored value XState can restore an actor from: an object with one of its statuses (XState checks the rest). */
+export function isRestorableSnapshot(value: unknown): value is Snapshot<unknown> {
+  return typeof value === 'object' && value !== null && 'status' in value && typeof value.status === 'string' && SNAPSHOT_STATUSES.includes(value.status);
 }

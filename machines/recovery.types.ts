@@ -1,19 +1,10 @@
-import type { FolderIdentity, Manifest, ServiceState } from '../host/types.js';
+import type { FolderIdentity, Manifest, ServiceState } from '../domain/index.js';
 import type { ErrorRecord } from '../errors/index.js';
+import type { RecoveryState, StepName } from './recovery.order.js';
 
-/** The six states of KB Q198814, in order. `running` is final. */
-export const RECOVERY_STATES = ['reinstalled', 'stopped', 'cleared', 'restored', 'credential-set', 'running'] as const;
-export type RecoveryState = (typeof RECOVERY_STATES)[number];
-
-/** The named step invoked in each state; its success moves the run to the next state. */
-export const STEP_OF_STATE = {
-  reinstalled: 'stopService',
-  stopped: 'clearKmsdata',
-  cleared: 'restoreKmsdata',
-  restored: 'setCredential',
-  'credential-set': 'startService',
-} as const satisfies Record<Exclude<RecoveryState, 'running'>, string>;
-export type StepName = (typeof STEP_OF_STATE)[keyof typeof STEP_OF_STATE];
+// The KB's order (states, steps, facts keys) lives in recovery.order.ts.
+export { RECOVERY_STATES, STEP_OF_STATE, STEP_NAMES, FACTS_OF_STATE } from './recovery.order.js';
+export type { RecoveryState, StepState, StepName, FactsKey } from './recovery.order.js';
 
 /** What the backup held when preflight read it (the full file list lives in the store). */
 export type ManifestSummary = Pick<Manifest, 'fileCount' | 'totalBytes' | 'digest'>;

@@ -1,4 +1,5 @@
-import type { LedgerEntry } from '../host/types.js';
+import type { LedgerEntry } from '../domain/index.js';
+import type { RunOptions } from './run-record.js';
 import type { Checkpoint, RunStore, StepProgressRecord } from './run-store.js';
 
 /**
@@ -29,7 +30,7 @@ export class FencedRun {
     this.store.migrateDefinition(this.runId, to, detail, this.token);
   }
 
-  updateOptions(options: Record<string, unknown>, detail: Record<string, unknown>): void {
+  updateOptions(options: RunOptions, detail: Record<string, unknown>): void {
     this.store.updateOptions(this.runId, options, detail, this.token);
   }
 

@@ -1,9 +1,11 @@
 export { openDatabase, databaseError, databaseExists } from './open-database.js';
 export type { Db, MigrationSummary, OpenOptions } from './open-database.js';
 export { RunStore } from './run-store.js';
-export type { NewRun, RunRecord, RunTimer, EventRecord, Checkpoint, StepProgressRecord } from './run-store.js';
+export type { NewRun, RunRecord, RunSummary, RunTimer, EventRecord, Checkpoint, StepProgressRecord } from './run-store.js';
+export { isRunPhase, parseContext } from './run-record.js';
+export type { RunContext, RunOptions, RunPhase, StepPolicy } from './run-record.js';
 export { FencedRun } from './fenced-run.js';
-export { RunLeases, sameHolder } from './run-lease.js';
+export { RunLeases, drivenBy, sameHolder } from './run-lease.js';
 export type { LeaseHolder, LeaseRecord, AcquiredLease } from './run-lease.js';
 export { peekRun } from './peek-run.js';
 export type { PeekedRun } from './peek-run.js';

@@ -1,15 +1,9 @@
+import type { ProcessHolder } from '../domain/index.js';
 import { KmsRecoverError } from '../errors/index.js';
 import type { Db } from './open-database.js';
 
-export interface LeaseHolder {
-  host: string;
-  pid: number;
-  /**
-   * When the holder process started, as the OS tells it (Linux: boot id and start ticks), or null
-   * where it cannot be read. A live pid with another start time is a reused pid, not the holder.
-   */
-  processStart: string | null;
-}
+/** The process holding a lease. */
+export type LeaseHolder = ProcessHolder;
 
 export interface LeaseRecord extends LeaseHolder {
   acquiredAt: string;
@@ -34,6 +28,11 @@ function toLease(row: LeaseRow): LeaseRecord {
     host: row.host, pid: row.pid, processStart: row.process_start, acquiredAt: row.acquired_at,
     heartbeatAt: row.heartbeat_at, generation: row.generation,
   };
+}
+
+/** `run <id> is being driven by pid <pid> on <host> since <time>`: how every refusal names a live driver. */
+export function drivenBy(runId: string, lease: LeaseRecord): string {
+  return `run ${runId} is being driven by pid ${lease.pid} on ${lease.host} since ${lease.acquiredAt}`;
 }
 
 export function sameHolder(a: LeaseHolder, b: LeaseHolder): boolean {
@@ -68,9 +67,7 @@ export class RunLeases {
       const current = this.holder(runId);
       const mine = current !== null && sameHolder(current, me);
       if (current && !mine && isAlive(current)) {
-        throw new KmsRecoverError('RUN_LOCKED',
-          `run ${runId} is being driven by pid ${current.pid} on ${current.host} since ${current.acquiredAt}`,
-          { runId, pid: current.pid, host: current.host, since: current.acquiredAt });
+        throw new KmsRecoverError('RUN_LOCKED', drivenBy(runId, current), { runId, pid: current.pid, host: current.host, since: current.acquiredAt });
       }
       const token = this.raiseFence(runId);
       const at = new Date().toISOString();

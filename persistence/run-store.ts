@@ -1,9 +1,11 @@
 import { KmsRecoverError } from '../errors/index.js';
-import type { LedgerEntry, Manifest, ManifestFile } from '../host/types.js';
+import type { LedgerEntry, Manifest, ManifestFile } from '../domain/index.js';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './open-database.js';
 import { leaseLost, type LeaseRecord } from './run-lease.js';
 import { redactDetail } from './redact-detail.js';
+import { parseContext, parseOptions, parsePhase, parseState, type RunContext, type RunOptions, type RunPhase } from './run-record.js';
+import type { RecoveryState } from '../machines/recovery.order.js';
 
 /** What a run is, as stored in its row. */
 interface RunFields {
@@ -13,8 +15,9 @@ interface RunFields {
   definitionHash: string;
   adapter: string;
   adapterConfig: Record<string, unknown>;
-  state: string;
-  phase: string;
+  state: RecoveryState;
+  phase: RunPhase;
+  /** The snapshot as XState persisted it: restored by the driver (after any migration), read by nobody else. */
   snapshot: unknown;
   /** The server the run changes (its Kmsdata folder): at most one open run per server. */
   serverKey: string | null;
@@ -23,17 +26,24 @@ interface RunFields {
 export interface NewRun extends RunFields {
   manifest: Manifest;
   /** Step policies and manual steps chosen at start. */
-  options?: Record<string, unknown>;
+  options?: RunOptions;
 }
 
-export interface RunRecord extends RunFields {
-  options: Record<string, unknown>;
+/** A run as `list` shows it: every field but the snapshot. */
+export interface RunSummary extends Omit<RunFields, 'snapshot'> {
+  options: RunOptions;
   createdAt: string;
   updatedAt: string;
   /** When the run was closed: its finish completed, or it was abandoned. Null while open. */
   closedAt: string | null;
   /** The current fencing generation (raised by every lease acquire and takeover). */
   fence: number;
+}
+
+export interface RunRecord extends RunSummary {
+  snapshot: unknown;
+  /** What the snapshot holds of the run (folders, service, facts, last error), parsed once. */
+  context: RunContext;
 }
 
 /** The durable timers of a run's current step: absolute ISO times, so they survive a restart. */
@@ -69,8 +79,8 @@ export interface StepProgressRecord {
 
 export interface Checkpoint {
   snapshot: unknown;
-  state: string;
-  phase: string;
+  state: RecoveryState;
+  phase: RunPhase;
   event: string;
   detail?: Record<string, unknown>;
 }
@@ -156,14 +166,14 @@ export class RunStore {
   }
 
   /** The runs, newest first (the `limit` newest, or all), without their snapshots, each with its lease holder if any. */
-  *listRuns(limit?: number): Generator<Omit<RunRecord, 'snapshot'> & { lease: LeaseRecord | null }> {
+  *listRuns(limit?: number): Generator<RunSummary & { lease: LeaseRecord | null }> {
     const rows = this.db.prepare(`SELECT r.id, r.host, r.machine_version, r.definition_hash, r.adapter, r.adapter_config, r.state, r.phase,
-        '""' AS snapshot, r.options, r.created_at, r.updated_at, r.server_key, r.closed_at, r.fence,
+        r.options, r.created_at, r.updated_at, r.server_key, r.closed_at, r.fence,
         l.host AS lease_host, l.pid AS lease_pid, l.process_start AS lease_process_start, l.acquired_at AS lease_acquired_at,
         l.heartbeat_at AS lease_heartbeat_at, l.generation AS lease_generation
-      FROM runs r LEFT JOIN leases l ON l.run_id = r.id ORDER BY r.created_at DESC, r.id DESC LIMIT ?`).iterate(limit ?? -1) as IterableIterator<RunRow & LeaseColumns>;
+      FROM runs r LEFT JOIN leases l ON l.run_id = r.id ORDER BY r.created_at DESC, r.id DESC LIMIT ?`).iterate(limit ?? -1) as IterableIterator<Omit<RunRow, 'snapshot'> & LeaseColumns>;
     for (const row of rows) {
-      const { snapshot: _unused, ...rest } = toRun(row);
+      const rest = toSummary(row);
       const lease = row.lease_host === null ? null
         : {
           host: row.lease_host, pid: row.lease_pid!, processStart: row.lease_process_start, acquiredAt: row.lease_acquired_at!,
@@ -290,7 +300,7 @@ export class RunStore {
   }
 
   /** Replaces a run's step policies and manual steps (resume --timeout ...), with its event. */
-  updateOptions(runId: string, options: Record<string, unknown>, detail: Record<string, unknown>, token?: number): void {
+  updateOptions(runId: string, options: RunOptions, detail: Record<string, unknown>, token?: number): void {
     this.db.transaction(() => {
       const run = this.current(runId, token);
       this.db.prepare('UPDATE runs SET options = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(options), now(), runId);
@@ -395,13 +405,18 @@ export class RunStore {
   }
 }
 
-function toRun(row: RunRow): RunRecord {
+function toSummary(row: Omit<RunRow, 'snapshot'>): RunSummary {
   return {
     id: row.id, host: row.host, machineVersion: row.machine_version, definitionHash: row.definition_hash,
     adapter: row.adapter, adapterConfig: JSON.parse(row.adapter_config) as Record<string, unknown>,
-    state: row.state, phase: row.phase, snapshot: JSON.parse(row.snapshot) as unknown,
-    options: JSON.parse(row.options ?? '{}') as Record<string, unknown>,
+    state: parseState(row.id, row.state), phase: parsePhase(row.id, row.phase),
+    options: parseOptions(JSON.parse(row.options ?? '{}')),
     createdAt: row.created_at, updatedAt: row.updated_at,
     serverKey: row.server_key, closedAt: row.closed_at, fence: row.fence,
   };
+}
+
+function toRun(row: RunRow): RunRecord {
+  const snapshot: unknown = JSON.parse(row.snapshot);
+  return { ...toSummary(row), snapshot, context: parseContext(row.id, snapshot) };
 }

@@ -1,7 +1,7 @@
 import { KmsRecoverError } from '../errors/index.js';
 import { currentUser } from '../host/process-identity.js';
 import type { Host } from '../host/types.js';
-import { FencedRun, peekRun, type LeaseHolder, type LeaseRecord, type RunLeases, type RunRecord, type RunStore } from '../persistence/index.js';
+import { drivenBy, FencedRun, peekRun, type LeaseHolder, type LeaseRecord, type RunLeases, type RunRecord, type RunStore } from '../persistence/index.js';
 import { serverCondition, type ServerCondition } from './server-condition.js';
 
 export interface AbandonReport {
@@ -41,10 +41,10 @@ export async function abandonRun(request: AbandonRequest): Promise<AbandonReport
   const holder = leases.holder(run.id);
   if (holder && request.isAlive(holder)) {
     throw new KmsRecoverError('RUN_LOCKED',
-      `run ${run.id} is being driven by pid ${holder.pid} on ${holder.host} since ${holder.acquiredAt}: stop that process first (or, if it is gone, kms-recover takeover ${run.id})`,
+      `${drivenBy(run.id, holder)}: stop that process first (or, if it is gone, kms-recover takeover ${run.id})`,
       { runId: run.id, pid: holder.pid, host: holder.host });
   }
-  const context = (run.snapshot as { context: { kmsdata: string; serviceName: string } }).context;
+  const context = run.context;
   const condition = await serverCondition(host, context.serviceName, context.kmsdata, store.manifest(run.id));
   await request.confirm(condition);
   const { token } = leases.acquire(run.id, me, request.isAlive);

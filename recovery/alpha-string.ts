@@ -1,6 +1,5 @@
 import { inspect } from 'node:util';
-
-export type AlphaSource = 'startup-disk' | 'environment' | 'prompt';
+import type { AlphaSource } from '../domain/index.js';
 
 /**
  * The alpha string, held only in this process's memory. It prints, logs and serializes as a

@@ -19,7 +19,7 @@ export interface FinishReport {
  */
 export async function finishRun(options: { store: RunStore; fenced: FencedRun; host: Host; run: RunRecord; progress: ProgressSink }): Promise<FinishReport> {
   const { store, fenced, host, run, progress } = options;
-  const kmsdata = (run.snapshot as { context: { kmsdata: string } }).context.kmsdata;
+  const kmsdata = run.context.kmsdata;
   const owned = [run.id, ...(run.serverKey === null ? [] : store.abandonedRunsOfServer(run.serverKey).map((r) => r.id))];
   const removed: string[] = [];
   const kept: string[] = [];

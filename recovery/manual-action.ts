@@ -1,5 +1,5 @@
 import { KB_STEPS } from '../machines/recovery.kb-steps.js';
-import { RECOVERY_STATES, STEP_OF_STATE, type RecoveryState, type StepName } from '../machines/recovery.types.js';
+import { stateAfter, stateOfStep, type StepName } from '../machines/recovery.order.js';
 
 /** What the administrator does by hand at a manual step, and the one `confirm` that says it is done. */
 export interface ManualAction {
@@ -28,7 +28,7 @@ export function manualActionAt(step: StepName, manual: readonly StepName[]): Man
       covers: ['setCredential', 'startService'],
     };
   }
-  return { kbSteps: KB_STEPS[nextState(state)].kbSteps, words: withoutLabel(KB_STEPS[state].next), confirm: step, covers: [step] };
+  return { kbSteps: KB_STEPS[stateAfter(state)].kbSteps, words: withoutLabel(KB_STEPS[state].next), confirm: step, covers: [step] };
 }
 
 /** The manual steps a confirm of `step` covers when the run's next step is `current`; null: it covers nothing now. */
@@ -37,16 +37,6 @@ export function confirmCovers(step: StepName, current: StepName | null, manual: 
   const action = manualActionAt(current, manual);
   if (step === current) return [current];
   return action.confirm === step ? action.covers : null;
-}
-
-function stateOfStep(step: StepName): Exclude<RecoveryState, 'running'> {
-  const state = RECOVERY_STATES.find((s): s is Exclude<RecoveryState, 'running'> => s !== 'running' && STEP_OF_STATE[s] === step);
-  if (!state) throw new Error(`no state runs step ${step}`);
-  return state;
-}
-
-function nextState(state: Exclude<RecoveryState, 'running'>): RecoveryState {
-  return RECOVERY_STATES[RECOVERY_STATES.indexOf(state) + 1]!;
 }
 
 /** `KB step 2: stop the ... service.` → `Stop the ... service.` */

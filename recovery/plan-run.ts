@@ -60,6 +60,8 @@ export function planRun(prepared: PreparedRun, options: RunOptions, kmsdataEntri
     const from = positionOf(snapshot.value).state;
     if (from === 'running') break;
     const step = STEP_OF_STATE[from];
+    // The step's done event as XState raises it: internal events are not in the machine's event
+    // type, so the plan's one synthesized event is cast here (and only here).
     const event = { type: `xstate.done.actor.${step}`, output: expected[step] } as AnyEventObject;
     [snapshot] = transition(recoveryMachine, snapshot, event as never);
     const to = positionOf(snapshot.value);

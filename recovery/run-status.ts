@@ -1,8 +1,8 @@
-import type { ErrorRecord } from '../errors/index.js';
+import { adviceFor, type ErrorRecord } from '../errors/index.js';
 // The plain data modules, not machines/index.js: that one loads the machine and XState's runtime,
 // which `status` never uses (bench/cold-start.mjs).
 import { KB_STEPS } from '../machines/recovery.kb-steps.js';
-import { RECOVERY_STATES, STEP_OF_STATE, type RecoveryState, type StepName } from '../machines/recovery.types.js';
+import { nextStateOf, orderOf, RECOVERY_STATES, STEP_NAMES, stepInto, stepOf, type RecoveryState, type StepName } from '../machines/recovery.order.js';
 import type { EventRecord, LeaseRecord, RunRecord, RunTimer, StepProgressRecord } from '../persistence/index.js';
 import { driverOf, type DriverView } from './lease-policy.js';
 import { manualActionAt } from './manual-action.js';
@@ -131,14 +131,6 @@ export interface RunStatus {
   updatedAt: string;
 }
 
-interface SnapshotView {
-  context?: { kmsdata?: string; backup?: string; lastError?: (ErrorRecord & { step?: string }) | null };
-}
-
-const STEP_INTO: Partial<Record<RecoveryState, StepName>> = Object.fromEntries(
-  RECOVERY_STATES.slice(1).map((state, i) => [state, STEP_OF_STATE[RECOVERY_STATES[i] as keyof typeof STEP_OF_STATE]]),
-);
-
 export function runStatus(run: RunRecord, events: EventRecord[], lease: LeaseRecord | null, timer: RunTimer | null = null, progress: StepProgressRecord | null = null, now: number = Date.now()): RunStatus {
   const history = events
     .filter((e) => e.from === null || e.from !== e.to)
@@ -149,22 +141,21 @@ export function runStatus(run: RunRecord, events: EventRecord[], lease: LeaseRec
     if (!firstReached.has(h.to)) firstReached.set(h.to, h.at);
     lastReached.set(h.to, h.at);
   }
-  const context = (run.snapshot as SnapshotView).context ?? {};
-  const lastError = context.lastError ?? null;
+  const context = run.context;
+  const lastError = context.lastError;
   const failed = run.phase === 'failed';
   const done = run.phase === 'done';
   const driver = driverOf(lease, now);
-  const manual = ((run.options as { manual?: StepName[] }).manual ?? []).slice();
-  const known = RECOVERY_STATES.find((state) => state === run.state);
-  const currentStep = known && known !== 'running' ? STEP_OF_STATE[known] : undefined;
-  const nextState = known ? RECOVERY_STATES[RECOVERY_STATES.indexOf(known) + 1] : undefined;
+  const manual = (run.options.manual ?? []).slice();
+  const currentStep = stepOf(run.state);
+  const nextState = nextStateOf(run.state);
   const situation = situationOf(run, lastError, driver, timer, now);
   const waitingFor = situation === 'waiting' && currentStep ? waitingAction(run.id, currentStep, manual) : null;
   const attempts = attemptsOf(events);
-  const current = RECOVERY_STATES.indexOf(run.state as RecoveryState);
+  const current = orderOf(run.state);
 
   const steps = RECOVERY_STATES.map((state, index): StepStatus => {
-    const step = STEP_INTO[state] ?? null;
+    const step = stepInto(state);
     const record = step ? attempts.get(step) : undefined;
     return {
       state,
@@ -185,8 +176,8 @@ export function runStatus(run: RunRecord, events: EventRecord[], lease: LeaseRec
     host: run.host,
     adapter: run.adapter,
     machineVersion: run.machineVersion,
-    kmsdata: context.kmsdata ?? null,
-    backup: context.backup ?? null,
+    kmsdata: context.kmsdata,
+    backup: context.backup,
     state: run.state,
     phase: situation === 'waiting' ? 'waiting' : run.phase,
     situation,
@@ -201,7 +192,7 @@ export function runStatus(run: RunRecord, events: EventRecord[], lease: LeaseRec
     abandoned: abandonedOf(run, events),
     leaseGeneration: run.fence,
     steps,
-    attempts: Object.fromEntries([...attempts].map(([step, a]) => [step, a.count])) as Partial<Record<StepName, number>>,
+    attempts: attemptCounts(attempts),
     history,
     drift: events.filter((e) => e.event.startsWith('drift.')).map((e) => ({
       seq: e.seq, at: e.at, step: str(e.detail?.step), service: str(e.detail?.service), serviceState: str(e.detail?.serviceState),
@@ -223,6 +214,12 @@ export function runStatus(run: RunRecord, events: EventRecord[], lease: LeaseRec
   };
 }
 
+function attemptCounts(attempts: Map<StepName, AttemptRecord>): Partial<Record<StepName, number>> {
+  const counts: Partial<Record<StepName, number>> = {};
+  for (const [step, record] of attempts) counts[step] = record.count;
+  return counts;
+}
+
 interface AttemptRecord { count: number; firstStartedAt: string; durationMs: number; endedAttempts: number }
 
 /**
@@ -232,10 +229,10 @@ interface AttemptRecord { count: number; firstStartedAt: string; durationMs: num
  */
 function attemptsOf(events: EventRecord[]): Map<StepName, AttemptRecord> {
   const out = new Map<StepName, AttemptRecord>();
-  const open = new Map<string, string>();
+  const open = new Map<StepName, string>();
   for (const e of events) {
     if (e.event === 'step.started') {
-      const step = str(e.detail?.step) as StepName | null;
+      const step = stepNamed(e.detail?.step);
       if (!step) continue;
       const record = out.get(step) ?? { count: 0, firstStartedAt: e.at, durationMs: 0, endedAttempts: 0 };
       record.count += 1;
@@ -243,10 +240,10 @@ function attemptsOf(events: EventRecord[]): Map<StepName, AttemptRecord> {
       open.set(step, e.at);
       continue;
     }
-    const ended = /^xstate\.(?:done|error)\.actor\.(.+)$/.exec(e.event)?.[1];
+    const ended = stepNamed(/^xstate\.(?:done|error)\.actor\.(.+)$/.exec(e.event)?.[1]);
     const startedAt = ended ? open.get(ended) : undefined;
-    if (ended && startedAt) {
-      const record = out.get(ended as StepName)!;
+    const record = ended ? out.get(ended) : undefined;
+    if (ended && startedAt && record) {
       record.durationMs += Math.max(0, Date.parse(e.at) - Date.parse(startedAt));
       record.endedAttempts += 1;
       open.delete(ended);
@@ -269,11 +266,13 @@ function lastFailureAt(events: EventRecord[]): string | null {
   return null;
 }
 
+function stepNamed(value: unknown): StepName | null {
+  return STEP_NAMES.find((step) => step === value) ?? null;
+}
+
 function str(value: unknown): string | null {
   return typeof value === 'string' ? value : null;
 }
-
-const CREDENTIAL_CODES = ['ALPHA_REJECTED', 'CREDENTIAL_MISSING', 'ALPHA_INVALID', 'STARTUP_DISK_INVALID', 'STARTUP_DISK_MISSING'];
 
 function situationOf(run: RunRecord, lastError: ErrorRecord | null, driver: DriverView, timer: RunTimer | null, now: number): RunSituation {
   const live = driver.kind === 'live';
@@ -316,7 +315,7 @@ function progressOf(row: StepProgressRecord | null, step: StepName | null, situa
 /** The operator's next action: one exact command, with the KB's words where the step is the operator's to know. */
 function nextAction(run: RunRecord, situation: RunSituation, lastError: ErrorRecord | null, driver: DriverView, timer: RunTimer | null, waitingFor: RunStatus['waitingFor']): string | null {
   const resume = `kms-recover resume ${run.id}`;
-  const kb = KB_STEPS[run.state as RecoveryState];
+  const kb = KB_STEPS[run.state];
   switch (situation) {
     case 'finished':
       return null;
@@ -343,28 +342,5 @@ function nextAction(run: RunRecord, situation: RunSituation, lastError: ErrorRec
       break;
   }
   if (!kb || kb.next === null) return null;
-  const code = lastError?.code ?? '';
-  if (CREDENTIAL_CODES.includes(code)) {
-    return `${kb.next} Insert the startup disk of the ORIGINAL Key Management Server or set KMS_ALPHA_STRING to its alpha string, then run: ${resume} --startup-disk <Kmspwd.ini> (or ${resume} with KMS_ALPHA_STRING set)`;
-  }
-  switch (code) {
-    case 'MANUAL_STEP_UNVERIFIED':
-      return lastError!.message;
-    case 'STEP_TIMEOUT':
-      return `${lastError!.message} (${kb.next})`;
-    case 'SERVICE_STOP_FAILED':
-      return `Stop the Exchange Key Management Server service (MSExchangeKMS) by hand (KB step 2), then run: ${resume}`;
-    case 'FILE_IN_USE':
-      return `A file in Exchsrvr\\Kmsdata is still open: make sure the Exchange Key Management Server service is stopped (KB step 2) and that no other program holds the folder open, then run: ${resume} (${kb.next})`;
-    case 'SERVICE_START_FAILED':
-      return `The Microsoft Key Management Server service did not start (KB step 7): read the service's error in the Windows event log and fix its cause, then run: ${resume}`;
-    case 'BACKUP_CHANGED':
-      return `The backup of Kmsdata changed after it was read: put the backup of the ORIGINAL Kmsdata back as it was (KB step 4 restores from it), then run: ${resume}`;
-    case 'RESTORE_MISMATCH':
-      return `The restored Kmsdata does not match the backup: check the backup's disk and that nothing writes into Exchsrvr\\Kmsdata, then run: ${resume} (${kb.next})`;
-    case 'SERVICE_MISSING':
-      return `The Exchange Key Management Server service is not installed: reinstall Key Management Server (KB step 1), then run: ${resume}`;
-    default:
-      return `Fix the cause above, then retry: ${resume} (${kb.next})`;
-  }
+  return adviceFor(lastError?.code ?? 'INTERNAL', { resume, next: kb.next, message: lastError?.message ?? '' });
 }

@@ -9,7 +9,8 @@ import type { Host, Manifest } from '../host/types.js';
 import type { ProgressSink } from './progress.js';
 import { KmsRecoverError } from '../errors/index.js';
 import { failPoint } from '../host/fail-point.js';
-import { STEP_NAMES, type RunOptions } from './step-policy.js';
+import { STEP_NAMES } from '../machines/recovery.order.js';
+import type { RunOptions } from './step-policy.js';
 import type { RunStore } from '../persistence/index.js';
 import { assertServerFree, claimedBy, serverKeyOf } from './server-claim.js';
 

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { KmsRecoverError } from '../errors/index.js';
 import { failPoint, injectedFault, stallPoint } from '../host/fail-point.js';
 import type { ChangeGuard, FolderIdentity, Host, Manifest, ProgressCallback } from '../host/types.js';
-import { KB_STEPS, type RecoveryState, type StepInputs, type StepName, type StepOutputs } from '../machines/index.js';
+import { KB_STEPS, stateOfStep, type StepInputs, type StepName, type StepOutputs } from '../machines/index.js';
 import type { FencedRun, RunStore } from '../persistence/index.js';
 import type { AlphaString } from './alpha-string.js';
 import type { ProgressSink } from './progress.js';
@@ -28,17 +28,11 @@ export interface StepEnvironment {
   options: RunOptions;
 }
 
-/**
- * The real effects behind the machine's named actors. Each step:
- * 1. waits one microtask, so the checkpoint of entering its state is committed first (XState
- *    starts invoked actors before it notifies observers of the new snapshot);
- * 2. records write-ahead intent (`step.started`, attempt n), which also proves that checkpoint;
- * 3. re-checks the host before acting, so running it again after a crash is safe.
- */
 /** Makes the progress callback of one kind of work of the attempt at hand. */
 type Track = (activity: WorkActivity) => ProgressCallback;
 
-const EMPTY_MANIFEST: Manifest = { files: [], dirs: [], fileCount: 0, totalBytes: 0, digest: '' };
+/** What a step does in one attempt, given its input, the attempt's guard and its progress. */
+type Effect<K extends StepName> = (input: StepInputs[K], guard: ChangeGuard, track: Track) => Promise<StepOutputs[K]>;
 
 /** How long a timed-out attempt may take to stop at its next file or poll before the process ends. */
 const STOP_GRACE_MS = 10_000;
@@ -88,10 +82,16 @@ function differencesWords(differences: readonly string[]): string {
 function identityIn(detail: Record<string, unknown> | null): FolderIdentity | null {
   const id = detail?.identity;
   if (typeof id !== 'object' || id === null) return null;
-  const { dev, ino } = id as Record<string, unknown>;
-  return typeof dev === 'string' && typeof ino === 'string' ? { dev, ino } : null;
+  return 'dev' in id && 'ino' in id && typeof id.dev === 'string' && typeof id.ino === 'string' ? { dev: id.dev, ino: id.ino } : null;
 }
 
+/**
+ * The real effects behind the machine's named actors. Each step:
+ * 1. waits one microtask, so the checkpoint of entering its state is committed first (XState
+ *    starts invoked actors before it notifies observers of the new snapshot);
+ * 2. records write-ahead intent (`step.started`, attempt n), which also proves that checkpoint;
+ * 3. re-checks the host before acting, so running it again after a crash is safe.
+ */
 export function stepActors(env: StepEnvironment) {
   let manifest: Manifest | undefined;
   const backupManifest = () => (manifest ??= env.store.manifest(env.runId));
@@ -113,7 +113,12 @@ export function stepActors(env: StepEnvironment) {
     };
   }
 
-  function step<K extends StepName>(name: K, state: RecoveryState, effect: (input: StepInputs[K], guard: ChangeGuard, track: Track) => Promise<StepOutputs[K]>) {
+  /**
+   * The step `name`: the tool's `effect`, or, when the operator does the step (`--manual`),
+   * `verifyManual` once the operator has confirmed it.
+   */
+  function step<K extends StepName>(name: K, effect: Effect<K>, verifyManual: Effect<K>) {
+    const state = stateOfStep(name);
     return fromPromise<StepOutputs[K], StepInputs[K]>(async ({ input, signal: actorSignal }) => {
       await Promise.resolve();
       const policy = policyFor(env.options, name);
@@ -129,7 +134,7 @@ export function stepActors(env: StepEnvironment) {
         signal.throwIfAborted();
         const guard: ChangeGuard = { signal, assertMayAct: () => env.fenced.assertCurrent() };
         const track = tracker(name, attempt, signal);
-        return manualSteps.has(name) ? manualStep(name, state, input as StepInputs[StepName], guard, track) as Promise<StepOutputs[K]> : effect(input, guard, track);
+        return (manualSteps.has(name) ? verifyManual : effect)(input, guard, track);
       }, deadline - Date.now(), policy.timeoutMs, name, outer);
       env.fenced.assertCurrent();
       failPoint(`after-step:${name}`);
@@ -138,52 +143,27 @@ export function stepActors(env: StepEnvironment) {
   }
 
   /**
-   * A manual step: the run stops until the operator has done it and said so (`confirm`), then
-   * the tool verifies on the server what can be verified before the run goes on.
+   * A manual step: the run stops until the operator has done it and said so (`confirm`); the
+   * step then verifies on the server what can be verified before the run goes on.
    */
-  async function manualStep(name: StepName, state: RecoveryState, input: StepInputs[StepName], guard: ChangeGuard, track: Track): Promise<StepOutputs[StepName]> {
-    // Before the operator gives the alpha string or starts the service, Kmsdata is checked as
-    // for the tool's own steps (not once the operator has started the KMS on it: it is in use).
-    if ((name === 'setCredential' || name === 'startService') && 'kmsdata' in input
-        && (await env.host.queryService(input.serviceName)).state !== 'running') {
-      await assertStillRestored(input.kmsdata, name, guard, track);
-    }
-    if (!env.store.confirmedSinceLastAttempt(env.runId, name)) {
-      const action = manualActionAt(name, [...manualSteps]);
-      throw new KmsRecoverError('MANUAL_STEP_PENDING',
-        `Do ${kbLabel(action.kbSteps)} by hand: ${action.words} When it is done, run: kms-recover confirm ${env.runId} ${action.confirm}`,
-        { step: name, runId: env.runId, confirm: action.confirm, kbSteps: action.kbSteps });
-    }
-    const unverified = (what: string) => new KmsRecoverError('MANUAL_STEP_UNVERIFIED',
-      `${what}: finish the step, then run kms-recover confirm ${env.runId} ${name} again`, { step: name });
-    switch (name) {
-      case 'stopService': {
-        const status = await env.host.queryService(input.serviceName);
-        if (status.state !== 'stopped') throw unverified(`${input.serviceName} is still ${status.state}`);
-        return { serviceState: status.state };
-      }
-      case 'clearKmsdata': {
-        const { kmsdata } = input as StepInputs['clearKmsdata'];
-        const left = await env.host.verifyKmsdata(kmsdata, EMPTY_MANIFEST, { ...guard });
-        if (!left.matches) throw unverified(`${left.differences.length} entries are still in ${kmsdata}`);
-        return { removed: 0, remaining: 0 };
-      }
-      case 'restoreKmsdata': {
-        const { kmsdata } = input as StepInputs['restoreKmsdata'];
-        const manifest = backupManifest();
-        const check = await env.host.verifyKmsdata(kmsdata, manifest, { ...guard, onProgress: track('verify') });
-        if (!check.matches) throw unverified(`${kmsdata} does not match the backup (${differencesWords(check.differences)})`);
-        return { fileCount: manifest.fileCount, totalBytes: manifest.totalBytes, digest: manifest.digest, mismatches: [], alreadyRestored: true };
-      }
-      case 'setCredential':
-        // Typed by the operator into the service's start parameters: nothing here can read it back.
-        return { source: 'operator', length: null };
-      case 'startService': {
-        const status = await env.host.queryService(input.serviceName);
-        if (status.state !== 'running') throw unverified(`${input.serviceName} is ${status.state}, not running`);
-        return { serviceState: status.state };
-      }
-    }
+  function assertConfirmed(name: StepName): void {
+    if (env.store.confirmedSinceLastAttempt(env.runId, name)) return;
+    const action = manualActionAt(name, [...manualSteps]);
+    throw new KmsRecoverError('MANUAL_STEP_PENDING',
+      `Do ${kbLabel(action.kbSteps)} by hand: ${action.words} When it is done, run: kms-recover confirm ${env.runId} ${action.confirm}`,
+      { step: name, runId: env.runId, confirm: action.confirm, kbSteps: action.kbSteps });
+  }
+
+  function unverified(name: StepName, what: string): KmsRecoverError {
+    return new KmsRecoverError('MANUAL_STEP_UNVERIFIED', `${what}: finish the step, then run kms-recover confirm ${env.runId} ${name} again`, { step: name });
+  }
+
+  /**
+   * Before the operator gives the alpha string or starts the service, Kmsdata is checked as for
+   * the tool's own steps (not once the operator has started the KMS on it: it is in use).
+   */
+  async function assertRestoredBeforeOperator(name: StepName, input: { serviceName: string; kmsdata: string }, guard: ChangeGuard, track: Track): Promise<void> {
+    if ((await env.host.queryService(input.serviceName)).state !== 'running') await assertStillRestored(input.kmsdata, name, guard, track);
   }
 
   /**
@@ -240,14 +220,19 @@ export function stepActors(env: StepEnvironment) {
   }
 
   return {
-    stopService: step('stopService', 'reinstalled', async ({ serviceName }, guard) => {
+    stopService: step('stopService', async ({ serviceName }, guard) => {
       guard.assertMayAct?.();
       await env.host.stopService(serviceName, guard);
       const status = await env.host.queryService(serviceName);
       return { serviceState: status.state };
+    }, async ({ serviceName }) => {
+      assertConfirmed('stopService');
+      const status = await env.host.queryService(serviceName);
+      if (status.state !== 'stopped') throw unverified('stopService', `${serviceName} is still ${status.state}`);
+      return { serviceState: status.state };
     }),
 
-    clearKmsdata: step('clearKmsdata', 'stopped', async ({ serviceName, kmsdata, backup, kmsdataIdentity }, guard, track) => {
+    clearKmsdata: step('clearKmsdata', async ({ serviceName, kmsdata, backup, kmsdataIdentity }, guard, track) => {
       // The only destructive step: only with this run's backup manifest in hand, the backup
       // still holding every file it listed, and the service stopped now.
       assertManifestStored(backupManifest());
@@ -262,9 +247,14 @@ export function stepActors(env: StepEnvironment) {
         ...guard, expected: kmsdataIdentity, record: (entries) => env.fenced.recordQuarantined(entries), onProgress: track('clear'),
       });
       return { removed: report.removed, remaining: report.remaining, quarantine: report.quarantine };
+    }, async ({ kmsdata }) => {
+      assertConfirmed('clearKmsdata');
+      const left = await env.host.kmsdataEntries(kmsdata);
+      if (left > 0) throw unverified('clearKmsdata', `${left} entries are still in ${kmsdata}`);
+      return { removed: 0, remaining: 0 };
     }),
 
-    restoreKmsdata: step('restoreKmsdata', 'cleared', async ({ serviceName, kmsdata, backup, kmsdataIdentity }, guard, track) => {
+    restoreKmsdata: step('restoreKmsdata', async ({ serviceName, kmsdata, backup, kmsdataIdentity }, guard, track) => {
       await ensureStopped(serviceName, 'restoreKmsdata', guard);
       // Kmsdata is the pinned folder, or the staging copy an interrupted restore had renamed into place.
       const promoting = identityIn(env.store.latestEventDetail(env.runId, 'restore.promoting'));
@@ -276,21 +266,38 @@ export function stepActors(env: StepEnvironment) {
         onFileCopied: (_path, index) => { failPoint(`restore-after-file:${index + 1}`); return stallPoint(`restore-after-file:${index + 1}`); },
       });
       return { ...report };
+    }, async ({ kmsdata }, guard, track) => {
+      assertConfirmed('restoreKmsdata');
+      const manifest = backupManifest();
+      const check = await env.host.verifyKmsdata(kmsdata, manifest, { ...guard, onProgress: track('verify') });
+      if (!check.matches) throw unverified('restoreKmsdata', `${kmsdata} does not match the backup (${differencesWords(check.differences)})`);
+      return { fileCount: manifest.fileCount, totalBytes: manifest.totalBytes, digest: manifest.digest, mismatches: [], alreadyRestored: true };
     }),
 
-    setCredential: step('setCredential', 'restored', async ({ serviceName, kmsdata }, guard, track) => {
+    setCredential: step('setCredential', async ({ serviceName, kmsdata }, guard, track) => {
       await ensureStopped(serviceName, 'setCredential', guard);
       await assertStillRestored(kmsdata, 'setCredential', guard, track);
       const alpha = requireAlpha();
       return { source: alpha.source, length: alpha.length };
+    }, async (input, guard, track) => {
+      await assertRestoredBeforeOperator('setCredential', input, guard, track);
+      assertConfirmed('setCredential');
+      // Typed by the operator into the service's start parameters: nothing here can read it back.
+      return { source: 'operator', length: null };
     }),
 
-    startService: step('startService', 'credential-set', async ({ serviceName, kmsdata }, guard, track) => {
+    startService: step('startService', async ({ serviceName, kmsdata }, guard, track) => {
       const alpha = requireAlpha();
       if ((await env.host.queryService(serviceName)).state !== 'running') await assertStillRestored(kmsdata, 'startService', guard, track);
       guard.assertMayAct?.();
       await env.host.startService(serviceName, [alpha.reveal()], guard);
       const status = await env.host.queryService(serviceName);
+      return { serviceState: status.state };
+    }, async (input, guard, track) => {
+      await assertRestoredBeforeOperator('startService', input, guard, track);
+      assertConfirmed('startService');
+      const status = await env.host.queryService(input.serviceName);
+      if (status.state !== 'running') throw unverified('startService', `${input.serviceName} is ${status.state}, not running`);
       return { serviceState: status.state };
     }),
   };

@@ -1,17 +1,8 @@
 import { KmsRecoverError } from '../errors/index.js';
-import { STEP_OF_STATE, type StepName } from '../machines/recovery.types.js';
+import { STEP_NAMES, type StepName } from '../machines/recovery.order.js';
+import type { RunOptions, StepPolicy } from '../persistence/index.js';
 
-/** How long one attempt of a step may take, and how it is retried automatically. */
-export interface StepPolicy {
-  timeoutMs: number;
-  /** Attempts in all, the first included (1: no automatic retry). */
-  attempts: number;
-  /** First back-off; it doubles per attempt, up to backoffMaxMs, with jitter. */
-  backoffMs: number;
-  backoffMaxMs: number;
-}
-
-export const STEP_NAMES = Object.values(STEP_OF_STATE) as StepName[];
+export type { RunOptions, StepPolicy } from '../persistence/index.js';
 
 const MINUTE = 60_000;
 
@@ -27,12 +18,8 @@ export const DEFAULT_POLICIES: Record<StepName, StepPolicy> = {
   startService: { timeoutMs: 5 * MINUTE, attempts: 2, backoffMs: 10_000, backoffMaxMs: MINUTE },
 };
 
-/** What a run was started with, stored in runs.options. */
-export interface RunOptions {
-  policies?: Partial<Record<StepName, Partial<StepPolicy>>>;
-  /** Steps the operator performs; the tool stops at them and verifies after `confirm`. */
-  manual?: StepName[];
-}
+/** A back-off given with `--backoff` doubles per attempt up to this many times its first wait. */
+export const BACKOFF_CEILING = 8;
 
 /** What the runtime can honour: Node's timers hold at most 2^31-1 ms; a time limit under 1 s is no limit. */
 export const POLICY_LIMITS = {
@@ -59,16 +46,6 @@ export function policyFor(options: RunOptions, step: StepName): StepPolicy {
     backoffMs,
     backoffMaxMs: within(own.backoffMaxMs, { min: backoffMs, max: POLICY_LIMITS.backoffMs.max }, Math.max(backoffMs, base.backoffMaxMs)),
   };
-}
-
-/**
- * Errors worth an automatic retry: the server may be busy (a file briefly in use, a service
- * slow to stop or start). A wrong alpha string, a changed backup or a missing disk are not.
- */
-const RETRYABLE = new Set(['FILE_IN_USE', 'SERVICE_STOP_FAILED', 'SERVICE_START_FAILED', 'STEP_FAILED', 'INJECTED_FAULT', 'STEP_TIMEOUT']);
-
-export function isRetryable(code: string): boolean {
-  return RETRYABLE.has(code);
 }
 
 /** Exponential back-off with "equal jitter": half the delay fixed, half random. */
@@ -129,8 +106,7 @@ export function policiesFrom(settings: { timeout?: string[]; attempts?: string[]
   }
   for (const value of settings.backoff ?? []) {
     const [step, ms] = parseStepSetting(value, 'backoff');
-    // The back-off doubles per attempt up to eight times its first wait.
-    policies[step] = { ...policies[step], backoffMs: ms, backoffMaxMs: Math.min(POLICY_LIMITS.backoffMs.max, 8 * ms) };
+    policies[step] = { ...policies[step], backoffMs: ms, backoffMaxMs: Math.min(POLICY_LIMITS.backoffMs.max, BACKOFF_CEILING * ms) };
   }
   return policies;
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { initSimHost, temporarySimRoot } from '../../host/sim/index.js';
 import { printLine, progressLine } from '../output.js';
-import { startCommand } from './start.js';
+import type { StartCommandOptions } from './start.js';
 
 export interface DemoCommandOptions {
   dir?: string;
@@ -9,16 +9,21 @@ export interface DemoCommandOptions {
   json?: boolean;
 }
 
-/** `sim init` in a temporary folder, then a full recovery on it with the original startup disk. */
-export async function demoCommand(options: DemoCommandOptions): Promise<void> {
+/**
+ * `demo`, first half: `sim init` in a temporary folder; returns the `start` that recovers it
+ * with the original startup disk (cli/index.ts runs it, then `demoEnding`).
+ */
+export async function demoServer(options: DemoCommandOptions): Promise<StartCommandOptions> {
   const root = options.dir ? path.resolve(options.dir) : await temporarySimRoot();
   const sim = await initSimHost(root);
   progressLine(`demo: simulated server at ${root}: original KMS backed up, Exchange and KMS reinstalled with a new alpha string`);
-  await startCommand({
+  return {
     kmsdata: sim.kmsdata, backup: sim.backup, startupDisk: sim.startupDisk, adapter: 'sim', simRoot: root,
     db: options.db, json: options.json,
-  });
-  if (!options.json) {
-    printLine(`The simulated KMS keeps running at ${root}; stop it with: kms-recover sim stop ${root}`);
-  }
+  };
+}
+
+/** `demo`, after the recovery: where the simulated KMS still runs. */
+export function demoEnding(start: StartCommandOptions): void {
+  if (!start.json) printLine(`The simulated KMS keeps running at ${start.simRoot}; stop it with: kms-recover sim stop ${start.simRoot}`);
 }

@@ -1,7 +1,7 @@
 import {
   overviewChain, overviewOverlay, recoveryGraph, renderDetail, renderOverview, runOverlay,
   type DiagramFormat, type MachineGraph, type OverviewOverlay,
-} from '../../recovery/diagram/index.js';
+} from '../../diagrams/render/index.js';
 import { runStatus } from '../../recovery/run-status.js';
 import { driverOf } from '../../recovery/lease-policy.js';
 import { writeFileWhole } from '../../host/output-file.js';

@@ -1,19 +1,7 @@
-import { driverOf as driverView } from '../../recovery/lease-policy.js';
-import type { LeaseRecord } from '../../persistence/index.js';
 import { KmsRecoverError } from '../../errors/index.js';
+import { runList } from '../../recovery/run-list.js';
 import { printLine } from '../output.js';
 import { openSession } from '../session.js';
-
-/** Who drives a run: nobody, a live holder, or a stale one (dead here, or silent elsewhere). */
-function driverOf(lease: LeaseRecord | null, now: number): { driver: string; stale: boolean } {
-  const view = driverView(lease, now);
-  switch (view.kind) {
-    case 'nobody': return { driver: '-', stale: false };
-    case 'dead': return { driver: `STALE: pid ${view.lease.pid} on ${view.lease.host} is dead`, stale: true };
-    case 'silent': return { driver: `STALE: pid ${view.lease.pid} on ${view.lease.host}, no heartbeat for ${Math.round(view.silentMs / 1000)} s`, stale: true };
-    case 'live': return { driver: `pid ${view.lease.pid} on ${view.lease.host}`, stale: false };
-  }
-}
 
 /** The runs a plain `list` shows: the newest, enough for an outage; `--all` shows every one. */
 const DEFAULT_PAGE = 20;
@@ -26,15 +14,10 @@ export function listCommand(options: { db?: string; json?: boolean; all?: boolea
   const limit = options.all ? undefined : options.limit === undefined ? DEFAULT_PAGE : parseLimit(options.limit);
   const session = openSession(options.db, { mustExist: true });
   try {
-    const now = Date.now();
     let shown = 0;
     let stale = false;
     if (options.json) process.stdout.write('[');
-    for (const r of session.store.listRuns(limit)) {
-      const run = {
-        runId: r.id, state: r.state, phase: r.phase, done: r.phase === 'done', host: r.host, adapter: r.adapter,
-        createdAt: r.createdAt, updatedAt: r.updatedAt, closedAt: r.closedAt, lease: r.lease, ...driverOf(r.lease, now),
-      };
+    for (const run of runList(session.store, limit)) {
       stale ||= run.stale;
       if (options.json) {
         // The same bytes as one pretty-printed array, written an element at a time.

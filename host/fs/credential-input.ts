@@ -1,7 +1,7 @@
+import type { AlphaSource } from '../../domain/index.js';
 import { KmsRecoverError } from '../../errors/index.js';
 import { readStartupDisk, validateAlphaString } from './startup-disk.js';
 
-export type AlphaSource = 'startup-disk' | 'environment' | 'prompt';
 
 export interface ReadAlphaOptions {
   startupDisk?: string;

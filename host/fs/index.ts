@@ -1,5 +1,5 @@
 import { readdir } from 'node:fs/promises';
-import type { KmsdataOperations, StartupDiskReader } from '../types.js';
+import type { KmsdataOperations } from '../types.js';
 import { clearKmsdata, removeQuarantine, runFolders } from './clear-kmsdata.js';
 import { claimServer, readServerClaim, releaseServerClaim } from './server-claim.js';
 import { folderIdentity } from './pinned-folder.js';
@@ -7,10 +7,9 @@ import { checkRestorable } from './restorable.js';
 import { assertBackupPath, assertKmsdataPath } from './kmsdata-path.js';
 import { buildManifest, compareToManifest } from './manifest.js';
 import { restoreKmsdata } from './restore-kmsdata.js';
-import { readStartupDisk } from './startup-disk.js';
 
-/** The real-disk Kmsdata operations and startup-disk reader, shared by every host adapter. */
-export const fsKmsdataOperations: KmsdataOperations & StartupDiskReader = {
+/** The real-disk Kmsdata operations, shared by every host adapter. */
+export const fsKmsdataOperations: KmsdataOperations = {
   checkKmsdataPath: (kmsdata) => assertKmsdataPath(kmsdata),
   checkBackupPath: (backup, kmsdata) => assertBackupPath(backup, kmsdata),
   manifest: (dir) => buildManifest(dir),
@@ -26,7 +25,6 @@ export const fsKmsdataOperations: KmsdataOperations & StartupDiskReader = {
   checkBackupAgainstManifest: (backup, manifest) => compareToManifest(backup, manifest, { contents: false }),
   kmsdataEntries: async (kmsdata) => (await readdir(await assertKmsdataPath(kmsdata))).length,
   verifyKmsdata: async (kmsdata, manifest, options) => compareToManifest(await assertKmsdataPath(kmsdata), manifest, { onProgress: options?.onProgress, signal: options?.signal }),
-  readStartupDisk: (file) => readStartupDisk(file),
 };
 
 export { assertBackupPath, assertKmsdataName, assertKmsdataPath, isInside, samePath } from './kmsdata-path.js';
@@ -35,6 +33,6 @@ export type { TreeEntry, TreeEntryKind } from './manifest.js';
 export { clearKmsdata, quarantinePathFor, removeQuarantine, runFolders } from './clear-kmsdata.js';
 export { restoreKmsdata, stagingPathFor, STAGING_PREFIX } from './restore-kmsdata.js';
 export { CLAIM_FILE, claimPathFor } from './server-claim.js';
-export { ALPHA_STRING_LENGTH, parseStartupDisk, readStartupDisk, validateAlphaString } from './startup-disk.js';
+export { parseStartupDisk, readStartupDisk, validateAlphaString } from './startup-disk.js';
 export { ALPHA_ENV_VAR, promptHidden, readAlphaString } from './credential-input.js';
-export type { AlphaSource, ReadAlphaOptions } from './credential-input.js';
+export type { ReadAlphaOptions } from './credential-input.js';

@@ -1,12 +1,11 @@
 import { readFile, stat } from 'node:fs/promises';
+import { ALPHA_STRING_LENGTH } from '../../domain/index.js';
 import { KmsRecoverError } from '../../errors/index.js';
 
 /*
  * The Exchange 5.5 KMS startup disk: a `Kmspwd.ini` holding `[config]` then `pwd=<alpha string>`.
  * No message or detail here ever carries the password or any part of it: only lengths and line numbers.
  */
-
-export const ALPHA_STRING_LENGTH = 14;
 
 /** Larger than any real Kmspwd.ini by far; refuses to read some unrelated big file. */
 const MAX_STARTUP_DISK_BYTES = 64 * 1024;

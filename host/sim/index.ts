@@ -1,4 +1,4 @@
-export { simPaths, assertSimRoot, KMS_DATABASE_FILE, KMS_CHECK_FILE, STARTUP_DISK_FILE } from './sim-layout.js';
+export { simPaths, assertSimRoot, KMS_DATABASE_FILE, KMS_CHECK_FILE } from './sim-layout.js';
 export type { SimPaths } from './sim-layout.js';
 export { initSimHost, temporarySimRoot, randomAlpha, startupDiskText, pseudoRandomBytes } from './sim-init.js';
 export type { SimInitOptions, SimInitResult } from './sim-init.js';

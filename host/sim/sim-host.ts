@@ -1,6 +1,6 @@
 import { KmsRecoverError } from '../../errors/index.js';
 import type {
-  ClearOptions, ClearReport, Host, KmsdataOperations, Manifest, RestoreOptions, RestoreReport, ServiceStatus, StartupDiskReader,
+  ClearOptions, ClearReport, Host, KmsdataOperations, Manifest, RestoreOptions, RestoreReport, ServiceStatus,
 } from '../types.js';
 import { assertSimRoot } from './sim-layout.js';
 import { SimServiceManager, type SimServiceManagerOptions } from './sim-service-manager.js';
@@ -12,7 +12,7 @@ import { SimServiceManager, type SimServiceManagerOptions } from './sim-service-
  */
 export function createSimHost(
   root: string,
-  fsOps: KmsdataOperations & StartupDiskReader,
+  fsOps: KmsdataOperations,
   options: SimServiceManagerOptions = {},
 ): Host {
   const paths = assertSimRoot(root);
@@ -31,7 +31,6 @@ export function createSimHost(
   return {
     // The file work is host/fs's as it is; only clearing and restoring get this host's checks.
     ...fsOps,
-    kind: 'sim',
     queryService: (name: string): Promise<ServiceStatus> => services.queryService(name),
     stopService: (name: string): Promise<ServiceStatus> => services.stopService(name),
     startService: (name: string, startParameters: readonly string[]): Promise<ServiceStatus> =>

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { KmsRecoverError } from '../../errors/index.js';
-import { KMS_SERVICE_NAME } from '../types.js';
+import { KMS_SERVICE_NAME, STARTUP_DISK_FILE } from '../../domain/index.js';
 
 /**
  * Where everything of a simulated host lives, all paths absolute:
@@ -31,7 +31,6 @@ export interface SimPaths {
 /** File names inside a Kmsdata tree that the simulator gives a meaning to. */
 export const KMS_DATABASE_FILE = 'kmsdata.edb';
 export const KMS_CHECK_FILE = 'kmscheck.dat';
-export const STARTUP_DISK_FILE = 'Kmspwd.ini';
 /** In `<root>/scm/`: while this file exists, the KMS daemon hangs when asked to stop (tests). */
 export const HANG_STOP_FILE = 'kms-daemon.hang-stop';
 

@@ -3,4 +3,4 @@ export { WindowsServiceControl, describeExitCodes, uncServer, type WindowsServic
 export { WIN32_TABLE, win32Error, win32Name, type Win32Operation } from './win32-errors.js';
 export { checkServerName, uncKmsdataParts, type UncParts } from './remote-target.js';
 export { parseEventLogRecords, encodeEventLogRecord, type ServiceEvent } from './event-log-records.js';
-export { startupDiskFile, STARTUP_DISK_FILE } from './startup-disk-path.js';
+export { startupDiskFile } from './startup-disk-path.js';

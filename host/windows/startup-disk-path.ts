@@ -1,7 +1,5 @@
 import path from 'node:path';
-
-/** The file the KMS setup writes on its startup disk. */
-export const STARTUP_DISK_FILE = 'Kmspwd.ini';
+import { STARTUP_DISK_FILE } from '../../domain/index.js';
 
 /**
  * The startup disk as Windows names it: a drive alone (`A:` or `A:\`) means `A:\Kmspwd.ini`,

@@ -1,17 +1,15 @@
-import path from 'node:path';
 import { isKmsRecoverError, KmsRecoverError } from '../../errors/index.js';
 import { fsKmsdataOperations } from '../fs/index.js';
 import { KMS_SERVICE_NAME } from '../types.js';
 import type {
-  ClearOptions, ClearReport, Host, KmsdataOperations, Manifest, RestoreOptions, RestoreReport, ServiceControl, ServiceStatus, StartupDiskReader,
+  ClearOptions, ClearReport, Host, KmsdataOperations, Manifest, RestoreOptions, RestoreReport, ServiceControl, ServiceStatus,
 } from '../types.js';
 import { assertShareReachable, checkServerName, uncKmsdataParts } from './remote-target.js';
-import { startupDiskFile } from './startup-disk-path.js';
 import { WindowsServiceControl, type WindowsServiceControlOptions } from './windows-service-control.js';
 
 export interface WindowsHostOptions extends WindowsServiceControlOptions {
   /** The file operations (default: the real ones, `fsKmsdataOperations`). */
-  fsOps?: KmsdataOperations & StartupDiskReader;
+  fsOps?: KmsdataOperations;
   /** The service control (default: the service control manager's API, WindowsServiceControl). */
   services?: ServiceControl;
   /** The service whose state a FILE_IN_USE message reports (default MSExchangeKMS). */
@@ -54,7 +52,6 @@ export function createWindowsHost(options: WindowsHostOptions = {}): Host {
   return {
     // The file work is host/fs's as it is; only clearing and restoring get this host's checks.
     ...fsOps,
-    kind: 'windows',
     // With --server: the path must be on that server's admin share, and the share reachable.
     checkKmsdataPath: async (kmsdata: string): Promise<string> => {
       if (server !== undefined) assertShareReachable(uncKmsdataParts(kmsdata, server), serviceName);
@@ -68,8 +65,5 @@ export function createWindowsHost(options: WindowsHostOptions = {}): Host {
       explainInUse('clear', () => fsOps.clearKmsdata(kmsdata, runId, options)),
     restoreKmsdata: (backup: string, kmsdata: string, manifest: Manifest, runId: string, restoreOptions?: RestoreOptions): Promise<RestoreReport> =>
       explainInUse('restore', () => fsOps.restoreKmsdata(backup, kmsdata, manifest, runId, restoreOptions)),
-    // `A:` alone means the startup disk's Kmspwd.ini; on Windows `path` is path.win32.
-    readStartupDisk: (file: string): Promise<string> =>
-      fsOps.readStartupDisk(process.platform === 'win32' ? startupDiskFile(file, path) : file),
   };
 }

@@ -1,6 +1,6 @@
 import { expect as globalExpect, type ExpectStatic } from 'vitest';
 import { SimServiceManager } from '../../host/sim/index.js';
-import { KMS_SERVICE_NAME } from '../../host/types.js';
+import { KMS_SERVICE_NAME } from '../../domain/index.js';
 import type { RunStatus } from '../../recovery/run-status.js';
 import { parseJson, runCli, type CliOptions, type CliResult } from './run-cli.js';
 import type { SimFixture } from './sim-fixture.js';

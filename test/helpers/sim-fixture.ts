@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { inject } from 'vitest';
 import { SimServiceManager, simPaths } from '../../host/sim/index.js';
-import { KMS_SERVICE_NAME } from '../../host/types.js';
+import { KMS_SERVICE_NAME } from '../../domain/index.js';
 import { runCli } from './run-cli.js';
 
 export interface SimFixture {

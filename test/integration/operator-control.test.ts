@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MACHINE_VERSION } from '../../machines/index.js';
+import { definitionHash } from '../../recovery/definition-hash.js';
 import { eventRows } from '../helpers/event-rows.js';
 import { parseJson, runCli } from '../helpers/run-cli.js';
 import { serviceState, startArgs, statusOf, wrongAlpha } from '../helpers/sim-cli.js';
@@ -257,7 +259,7 @@ describe('versioned definitions', () => {
     db.close();
   }
 
-  it('resumes a run persisted by definition v1 through the explicit v1 -> v2 -> v3 migrations', async () => {
+  it('resumes a run persisted by definition v1 through the explicit v1 -> v2 -> v3 -> v4 migrations', async () => {
     const sim = await simFixture();
     await start(sim, ['--startup-disk', sim.startupDisk], { KMS_RECOVER_FAIL_AT: 'after-checkpoint:cleared' });
     const { runId } = await statusOf(sim);
@@ -265,13 +267,33 @@ describe('versioned definitions', () => {
     const resumed = await runCli(['resume', runId, '--db', sim.db, '--startup-disk', sim.startupDisk]);
     expect(resumed.code, `${resumed.stdout}${resumed.stderr}`).toBe(0);
     const migrated = eventRows(sim.db).find((e) => e.event === 'definition.migrated')!;
-    expect(migrated.detail).toMatchObject({ fromVersion: 1, toVersion: 3 });
+    expect(migrated.detail).toMatchObject({ fromVersion: 1, toVersion: MACHINE_VERSION });
+    expect(MACHINE_VERSION).toBe(4);
     expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup));
     const db = new Database(sim.db, { fileMustExist: true });
     const row = db.prepare('SELECT machine_version, snapshot FROM runs WHERE id = ?').get(runId) as { machine_version: number; snapshot: string };
     db.close();
-    expect(row.machine_version).toBe(3);
+    expect(row.machine_version).toBe(MACHINE_VERSION);
     expect(JSON.parse(row.snapshot).context).toMatchObject({ rewinds: 0, driftRedos: 0 });
+  });
+
+  it('resumes a run made by v3, whose hash was taken of the diagrams\' graph, through v3 -> v4', async () => {
+    const sim = await simFixture();
+    await start(sim, ['--startup-disk', sim.startupDisk], { KMS_RECOVER_FAIL_AT: 'after-checkpoint:cleared' });
+    const { runId } = await statusOf(sim);
+    // What the v3 release stored: its definition hash as committed in its diagrams (machine v3, definition cec21168e9115159).
+    const db = new Database(sim.db);
+    db.prepare('UPDATE runs SET machine_version = 3, definition_hash = ? WHERE id = ?').run('cec21168e9115159', runId);
+    db.close();
+    const resumed = await runCli(['resume', runId, '--db', sim.db, '--startup-disk', sim.startupDisk]);
+    expect(resumed.code, `${resumed.stdout}${resumed.stderr}`).toBe(0);
+    const migrated = eventRows(sim.db).find((e) => e.event === 'definition.migrated')!;
+    expect(migrated.detail).toMatchObject({ fromVersion: 3, toVersion: 4, fromHash: 'cec21168e9115159' });
+    expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup));
+    const after = new Database(sim.db, { fileMustExist: true });
+    const row = after.prepare('SELECT machine_version, definition_hash FROM runs WHERE id = ?').get(runId) as { machine_version: number; definition_hash: string };
+    after.close();
+    expect(row).toEqual({ machine_version: 4, definition_hash: definitionHash() });
   });
 
   it('refuses a run made by a newer definition, with what to do, and changes nothing', async () => {
@@ -284,7 +306,7 @@ describe('versioned definitions', () => {
     const before = treeBytes(sim.kmsdata);
     const result = await runCli(['resume', runId, '--db', sim.db, '--startup-disk', sim.startupDisk]);
     expect(result.code).toBe(6);
-    expect(result.stderr).toMatch(new RegExp(`run ${runId} was made by definition v9; this is v3; finish it with the kms-recover that started it`));
+    expect(result.stderr).toMatch(new RegExp(`run ${runId} was made by definition v9; this is v${MACHINE_VERSION}; finish it with the kms-recover that started it`));
     expect(treeBytes(sim.kmsdata)).toEqual(before);
   });
 });

@@ -10,7 +10,7 @@ import {
 import { copyTree } from '../../host/sim/sim-init.js';
 import { findDaemonPids } from '../../host/sim/sim-proc.js';
 import {
-  KMS_SERVICE_NAME, type ClearReport, type KmsdataOperations, type Manifest, type RestoreReport, type StartupDiskReader,
+  KMS_SERVICE_NAME, type ClearReport, type KmsdataOperations, type Manifest, type RestoreReport,
 } from '../../host/types.js';
 import { rejection } from '../helpers/rejection.js';
 import { until } from '../helpers/wait.js';
@@ -260,7 +260,7 @@ describe('process-level KMS simulator', { timeout: 60_000 }, () => {
   it('createSimHost refuses to clear or restore while the daemon holds the files (FILE_IN_USE)', async () => {
     const sim = await initSimHost(root);
     const calls: string[] = [];
-    const fsOps: KmsdataOperations & StartupDiskReader = {
+    const fsOps: KmsdataOperations = {
       ...fsKmsdataOperations,
       checkKmsdataPath: async (kmsdata) => kmsdata,
       checkBackupPath: async (backup) => backup,
@@ -273,10 +273,8 @@ describe('process-level KMS simulator', { timeout: 60_000 }, () => {
       },
       checkBackupAgainstManifest: async () => ({ matches: true, differences: [] }),
       verifyKmsdata: async () => ({ matches: true, differences: [] }),
-      readStartupDisk: async () => 'X',
     };
     const host = createSimHost(root, fsOps);
-    expect(host.kind).toBe('sim');
     const manifest: Manifest = { files: [], dirs: [], fileCount: 0, totalBytes: 0, digest: '' };
 
     const inUse = await rejection(host.clearKmsdata(sim.kmsdata, 'run1', { expected: null, record: () => undefined }));

@@ -4,13 +4,14 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { currentProcess } from '../../host/process-identity.js';
 import type { WorkProgress } from '../../host/types.js';
-import { FencedRun, openDatabase, RunLeases, RunStore, type EventRecord, type LeaseRecord, type RunRecord } from '../../persistence/index.js';
+import { FencedRun, openDatabase, RunLeases, RunStore, type EventRecord, type LeaseRecord, type RunPhase, type RunRecord } from '../../persistence/index.js';
 import { EVENT_WORDS, eventWords } from '../../recovery/event-words.js';
 import { confirmCovers, manualActionAt } from '../../recovery/manual-action.js';
 import { runStatus } from '../../recovery/run-status.js';
 import { durationWords, timeWords } from '../../recovery/time-words.js';
 import { boundedRate, workRate } from '../../recovery/work-progress.js';
-import { MACHINE_VERSION } from '../../machines/index.js';
+import { MACHINE_VERSION, type RecoveryState, type StepName } from '../../machines/index.js';
+import { runRecord } from '../helpers/run-record.js';
 
 const dirs: string[] = [];
 afterEach(() => { for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true }); });
@@ -141,7 +142,7 @@ describe('events in words', () => {
     ['drift.kmsdata', { step: 'setCredential', count: 2 }], ['lease.taken-over', { fromPid: 12, fromHost: 'kms01' }],
     ['claim.renewed', {}], ['claim.released', {}], ['quarantine.removed', { removed: 3 }], ['quarantine.kept', { kept: ['a'] }],
     ['restore.promoting', {}], ['policy.changed', {}], ['manual.confirmed', { step: 'setCredential', by: 'startService' }],
-    ['REWIND', { from: 'restored', to: 'stopped' }], ['definition.migrated', { fromVersion: 1, toVersion: 3 }],
+    ['REWIND', { from: 'restored', to: 'stopped' }], ['definition.migrated', { fromVersion: 1, toVersion: 4 }],
     ['run.abandoned', { reason: 'wrong server' }], ['run.finished', {}],
   ];
 
@@ -169,11 +170,8 @@ describe('events in words', () => {
 
 describe('status in one voice', () => {
   const at = (s: number) => new Date(Date.parse('2026-12-01T09:00:00Z') + s * 1000).toISOString();
-  const run = (state: string, phase: string, lastError: Record<string, unknown> | null = null, manual: string[] = []): RunRecord => ({
-    id: 'abcd1234', host: 'kms01', adapter: 'sim', adapterConfig: {}, machineVersion: MACHINE_VERSION, definitionHash: 'x', state, phase,
-    snapshot: { value: {}, context: { kmsdata: 'D:\\exchsrvr\\KMSDATA', backup: 'E:\\backup\\KMSDATA', lastError } },
-    options: { manual }, createdAt: at(0), updatedAt: at(10), serverKey: 'k', closedAt: null, fence: 1,
-  });
+  const run = (state: RecoveryState, phase: RunPhase, lastError: Record<string, unknown> | null = null, manual: StepName[] = []): RunRecord =>
+    runRecord({ state, phase, lastError, createdAt: at(0), updatedAt: at(10), options: { manual } });
   const events: EventRecord[] = [{ seq: 1, event: 'run.created', from: null, to: 'reinstalled', at: at(0), detail: null }];
   const me = currentProcess();
   const live: LeaseRecord = { host: me.host, pid: me.pid, processStart: me.processStart, acquiredAt: at(1), heartbeatAt: new Date().toISOString(), generation: 1 };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { setup } from 'xstate';
 import { RECOVERY_STATES, STEP_OF_STATE, recoveryMachine } from '../../machines/index.js';
-import { edgeLabel, entryLeaf, machineGraph, topLevelOrder } from '../../recovery/diagram/index.js';
+import { edgeLabel, entryLeaf, machineGraph, topLevelOrder } from '../../diagrams/render/index.js';
 
 const graph = machineGraph(recoveryMachine);
 const STEP_STATES = RECOVERY_STATES.filter((s) => s !== 'running');

@@ -2,13 +2,14 @@ import { currentProcess } from '../../host/process-identity.js';
 import { driverOf } from '../../recovery/lease-policy.js';
 import { describe, expect, it } from 'vitest';
 import { KB_STEPS } from '../../machines/recovery.kb-steps.js';
-import { RECOVERY_STATES, recoveryMachine } from '../../machines/index.js';
-import type { EventRecord, LeaseRecord, RunRecord } from '../../persistence/index.js';
+import { RECOVERY_STATES, recoveryMachine, type RecoveryState } from '../../machines/index.js';
+import { runRecord } from '../helpers/run-record.js';
+import type { EventRecord, LeaseRecord, RunPhase, RunRecord } from '../../persistence/index.js';
 import { runStatus } from '../../recovery/run-status.js';
 import {
   machineGraph, MARK_WORDS, overviewChain, overviewDot, overviewMermaid, overviewOverlay, overviewText, renderOverview,
   type DiagramFormat, type OverviewOverlay, type StateMark,
-} from '../../recovery/diagram/index.js';
+} from '../../diagrams/render/index.js';
 import { at, eventLog } from '../helpers/event-records.js';
 import { parseSvg } from '../helpers/svg.js';
 
@@ -28,12 +29,8 @@ function eventsUpTo(upTo: number): EventRecord[] {
   return events;
 }
 
-function record(state: string, phase: string, lastError: { step: string; code: string; message: string } | null = null): RunRecord {
-  return {
-    id: 'abcd1234', host: 'kms01', adapter: 'sim', adapterConfig: {}, machineVersion: 2, definitionHash: 'x', state, phase,
-    snapshot: { value: {}, context: { kmsdata: 'D:\\exchsrvr\\KMSDATA', backup: 'E:\\backup\\KMSDATA', lastError } },
-    options: {}, createdAt: at(1), updatedAt: at(20), serverKey: 'd:\\exchsrvr\\kmsdata', closedAt: null, fence: 1,
-  };
+function record(state: RecoveryState, phase: RunPhase, lastError: { step: string; code: string; message: string } | null = null): RunRecord {
+  return runRecord({ state, phase, lastError, createdAt: at(1), updatedAt: at(20), serverKey: 'd:\\exchsrvr\\kmsdata' });
 }
 
 const LIVE: LeaseRecord = { host: 'kms01', pid: 4242, processStart: null, acquiredAt: at(1), heartbeatAt: at(19), generation: 1 };

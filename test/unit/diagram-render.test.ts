@@ -3,7 +3,7 @@ import { RECOVERY_STATES, recoveryMachine } from '../../machines/index.js';
 import type { EventRecord } from '../../persistence/index.js';
 import {
   edgeLabel, entryLeaf, machineGraph, mermaidIds, runOverlay, toDot, toMermaid, toTerminal, type OverlayRun,
-} from '../../recovery/diagram/index.js';
+} from '../../diagrams/render/index.js';
 import { eventLog } from '../helpers/event-records.js';
 
 const graph = machineGraph(recoveryMachine);
@@ -28,7 +28,7 @@ function failedRun(): { run: OverlayRun; events: EventRecord[] } {
   const run: OverlayRun = {
     id: 'abcd1234',
     state: 'restored', phase: 'failed',
-    snapshot: { value: { restored: 'failed' }, context: { lastError: { step: 'startService', code: 'ALPHA_REJECTED', message: 'no' } } },
+    context: { lastError: { step: 'startService', code: 'ALPHA_REJECTED', message: 'no' } },
   };
   return { run, events };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RECOVERY_STATES, recoveryMachine } from '../../machines/index.js';
-import { machineGraph, renderDetail, runOverlay, type OverlayRun } from '../../recovery/diagram/index.js';
+import { machineGraph, renderDetail, runOverlay, type OverlayRun } from '../../diagrams/render/index.js';
 import { parseSvg } from '../helpers/svg.js';
 
 const graph = machineGraph(recoveryMachine);
@@ -37,7 +37,7 @@ describe('the detailed SVG (--detail, rendered in-process by Graphviz compiled t
     const run: OverlayRun = {
       id: 'feed0001',
       state: 'stopped', phase: 'failed',
-      snapshot: { value: { stopped: 'failed' }, context: { lastError: { step: 'clearKmsdata', code: 'FILE_IN_USE', message: 'open' } } },
+      context: { lastError: { step: 'clearKmsdata', code: 'FILE_IN_USE', message: 'open' } },
     };
     const overlay = runOverlay(graph, run, [
       { seq: 1, event: 'run.created', from: null, to: 'reinstalled', at: created, detail: null },

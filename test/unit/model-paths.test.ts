@@ -7,7 +7,7 @@ import {
   serviceIsRunning, serviceIsStopped, RECOVERY_STATES, STEP_OF_STATE, type RecoveryContext, type RecoveryInput,
   type RecoveryState, type StepName, type StepOutputs,
 } from '../../machines/index.js';
-import { machineGraph, nodeOfPosition, type GraphEdge } from '../../recovery/diagram/index.js';
+import { machineGraph, nodeOfPosition, type GraphEdge } from '../../diagrams/render/index.js';
 
 /**
  * Model-based tests: @xstate/graph enumerates every simple path through the recovery machine

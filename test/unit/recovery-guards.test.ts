@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { ALPHA_STRING_LENGTH } from '../../domain/index.js';
 import {
-  ALPHA_STRING_LENGTH, alphaWasRejected, credentialIsWellFormed, kmsdataDrifted, kmsdataIsEmpty, MAX_DRIFT_REDOS, restoreMatchesBackup,
+  alphaWasRejected, credentialIsWellFormed, kmsdataDrifted, kmsdataIsEmpty, MAX_DRIFT_REDOS, restoreMatchesBackup,
   rewindTargetIs, serviceIsRunning, serviceIsStopped,
 } from '../../machines/index.js';
 

@@ -77,14 +77,16 @@ describe('database', () => {
     v1.exec(MIGRATIONS[0]!);
     v1.pragma('user_version = 1');
     v1.pragma(`application_id = ${APPLICATION_ID}`);
+    // A run as definition v1 stored it (test/fixtures/definition-v1: a real v1 snapshot).
+    const v1Run = JSON.parse(fs.readFileSync(new URL('../fixtures/definition-v1/snapshot-cleared.json', import.meta.url), 'utf8')) as { snapshot: unknown };
     v1.prepare(`INSERT INTO runs (id, host, machine_version, definition_hash, adapter, adapter_config, state, phase, snapshot, created_at, updated_at)
-      VALUES ('old1', 'h', 1, 'x', 'sim', '{}', 'cleared', 'working', '{}', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')`).run();
+      VALUES ('old1', 'h', 1, 'x', 'sim', '{}', 'cleared', 'working', ?, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')`).run(JSON.stringify(v1Run.snapshot));
     v1.close();
     const opened = openDatabase(old);
     db = opened.db;
     expect(opened.migration).toEqual({ fromVersion: 1, toVersion: SCHEMA_VERSION, applied: SCHEMA_VERSION - 1 });
     const run = new RunStore(db).getRun('old1');
-    expect(run).toMatchObject({ state: 'cleared', options: {} });
+    expect(run).toMatchObject({ state: 'cleared', options: {}, context: { serviceName: 'MSExchangeKMS', kmsdata: '/srv/Exchsrvr/Kmsdata', backup: '/backup/Kmsdata' } });
     expect(new RunStore(db).timer('old1')).toBeNull();
   });
 

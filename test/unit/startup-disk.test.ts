@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KmsRecoverError } from '../../errors/index.js';
-import { ALPHA_STRING_LENGTH, parseStartupDisk, readStartupDisk, validateAlphaString } from '../../host/fs/startup-disk.js';
+import { ALPHA_STRING_LENGTH } from '../../domain/index.js';
+import { parseStartupDisk, readStartupDisk, validateAlphaString } from '../../host/fs/startup-disk.js';
 import { caught, rejection } from '../helpers/rejection.js';
 
 const ALPHA = 'Ab3$xY9!qR2#kL';

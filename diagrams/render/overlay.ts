@@ -16,10 +16,6 @@ export interface RunOverlay {
   failure: { node: string; step: string | null; code: string | null } | null;
 }
 
-interface SnapshotView {
-  context?: { lastError?: { step?: string; code?: string } | null };
-}
-
 /** The atomic node of a checkpointed (state, phase): `running`, `restored.failed`, `stopped.working`. */
 export function nodeOfPosition(graph: MachineGraph, state: string, phase: string): string {
   const node = nodeById(graph, state);
@@ -30,7 +26,7 @@ export function nodeOfPosition(graph: MachineGraph, state: string, phase: string
 }
 
 /** The run as the overlay needs it (any RunRecord will do). */
-export type OverlayRun = Pick<RunRecord, 'id' | 'state' | 'phase' | 'snapshot'>;
+export type OverlayRun = Pick<RunRecord, 'id' | 'state' | 'phase'> & { context: Pick<RunRecord['context'], 'lastError'> };
 
 export function runOverlay(graph: MachineGraph, run: OverlayRun, events: EventRecord[]): RunOverlay {
   const visited: string[] = [];
@@ -48,7 +44,7 @@ export function runOverlay(graph: MachineGraph, run: OverlayRun, events: EventRe
   }
   const current = nodeOfPosition(graph, run.state, run.phase);
   add(current);
-  const lastError = (run.snapshot as SnapshotView).context?.lastError ?? null;
+  const lastError = run.context.lastError;
   return {
     runId: run.id,
     state: run.state,

@@ -1,5 +1,5 @@
 import { MACHINE_VERSION, recoveryMachine } from '../../machines/index.js';
-import { definitionHash } from '../definition-hash.js';
+import { definitionHash } from '../../recovery/definition-hash.js';
 import { machineGraph, type MachineGraph } from './machine-graph.js';
 import { toDot } from './dot.js';
 import { toMermaid } from './mermaid.js';

@@ -1,0 +1,5 @@
+export { KMS_SERVICE_NAME, ALPHA_STRING_LENGTH, STARTUP_DISK_FILE } from './kms.js';
+export type { AlphaSource } from './kms.js';
+export type {
+  FolderIdentity, LedgerEntry, Manifest, ManifestFile, ProcessHolder, ProgressCallback, ServiceState, ServiceStatus, StartType, WorkProgress,
+} from './server.js';

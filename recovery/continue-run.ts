@@ -1,0 +1,114 @@
+import type { Logger } from 'pino';
+import { KmsRecoverError } from '../errors/index.js';
+import { createHost } from '../host/create-host.js';
+import { KB_STEPS, withKmsdata } from '../machines/recovery.kb-steps.js';
+import { isRecoveryState, RECOVERY_STATES, statesBefore, statesFrom, type RecoveryState } from '../machines/recovery.order.js';
+import { drivenBy, type LeaseHolder, type RunLeases, type RunOptions, type RunRecord, type RunStore } from '../persistence/index.js';
+import type { AlphaString } from './alpha-string.js';
+import { driveRun, type DriveOutcome } from './drive-run.js';
+import { holderIsAlive } from './lease-policy.js';
+import type { ProgressSink } from './progress.js';
+
+/** The database a command works on, as the use cases need it. */
+export interface RunSession {
+  dbPath: string;
+  store: RunStore;
+  leases: RunLeases;
+  me: LeaseHolder;
+}
+
+/** What the operator asked of a continued run (`resume`, `confirm`). */
+export interface ContinueRequest {
+  /** `resume --from <state>`: go back to this earlier state first. */
+  from?: string;
+  /** The operator confirmed on the command line (`--yes`) rather than at the prompt. */
+  yes?: boolean;
+  /** `resume --timeout/--attempts/--backoff`. */
+  policies?: NonNullable<RunOptions['policies']>;
+}
+
+/** A REWIND the operator is asked to confirm: the state, and the KB steps that will be done again. */
+export interface RewindPlan {
+  runId: string;
+  from: RecoveryState;
+  to: RecoveryState;
+  redo: string[];
+}
+
+/** The operator's side of a drive: the alpha string, the rewind's confirmation, the screen, the log, Ctrl-C. */
+export interface DriveIO {
+  readAlpha(): Promise<AlphaString>;
+  /** Shows the plan and returns once the operator agreed; throws CONFIRMATION_REQUIRED otherwise. */
+  confirmRewind(plan: RewindPlan): Promise<void>;
+  progress(serviceName: string, kmsdata: string): ProgressSink;
+  logger(): Promise<Logger>;
+  withInterrupt<T>(work: (interrupt: AbortSignal) => Promise<T>): Promise<T>;
+}
+
+/** Refuses a run that is closed or driven by a live process elsewhere: before asking for anything. */
+export function assertDrivable(session: RunSession, run: RunRecord): void {
+  if (run.closedAt !== null) {
+    throw new KmsRecoverError('RUN_FINISHED', run.phase === 'abandoned'
+      ? `run ${run.id} was abandoned at ${run.closedAt}; start a new run to recover this server`
+      : `run ${run.id} is already finished (state ${run.state}); nothing to resume`, { runId: run.id });
+  }
+  const holder = session.leases.holder(run.id);
+  if (holder && holderIsAlive(holder) && !(holder.pid === session.me.pid && holder.host === session.me.host)) {
+    // driveRun checks again under a transaction; this only says it early.
+    throw new KmsRecoverError('RUN_LOCKED', drivenBy(run.id, holder), { runId: run.id, pid: holder.pid, host: holder.host });
+  }
+}
+
+/**
+ * `resume --from`: only back to a state the machine's REWIND allows from here (an earlier one,
+ * never forward past a guard), with the KB steps that will be done again.
+ */
+export function rewindPlan(run: RunRecord, from: string): RewindPlan {
+  if (!isRecoveryState(from)) {
+    throw new KmsRecoverError('REWIND_REFUSED', `--from takes a state: ${RECOVERY_STATES.join(', ')}; not "${from}"`, { runId: run.id });
+  }
+  const earlier = statesBefore(run.state);
+  if (!earlier.includes(from)) {
+    throw new KmsRecoverError('REWIND_REFUSED',
+      `run ${run.id} is at ${run.state}; --from ${from} would not go back: kms-recover only re-enters an earlier state, never jumps forward past a guard`,
+      { runId: run.id });
+  }
+  const redo = statesFrom(from).flatMap((state) => {
+    const next = KB_STEPS[state].next;
+    return next === null ? [] : [withKmsdata(next, run.context.kmsdata)];
+  });
+  return { runId: run.id, from: run.state, to: from, redo };
+}
+
+/**
+ * Drives an existing run from its checkpoint (`resume`, `confirm`): checks it can be driven,
+ * asks what the operator must give or confirm, then drives it. `beforeDrive` records what the
+ * operator confirmed, once everything was asked and nothing refused.
+ */
+export async function continueRun(session: RunSession, run: RunRecord, request: ContinueRequest, io: DriveIO, beforeDrive?: () => void): Promise<DriveOutcome> {
+  assertDrivable(session, run);
+  const finishing = run.phase === 'done';
+  let rewindTo: RecoveryState | undefined;
+  if (request.from !== undefined && !finishing) {
+    const plan = rewindPlan(run, request.from);
+    await io.confirmRewind(plan);
+    rewindTo = plan.to;
+  }
+  const host = await createHost({ name: run.adapter, config: run.adapterConfig });
+  // A manual start means the operator types the alpha string into the service: none is needed
+  // here, nor for a run that only has its finish left.
+  const manualStart = run.options.manual?.includes('startService') ?? false;
+  const alpha = manualStart || finishing ? null : await io.readAlpha();
+  beforeDrive?.();
+  const logger = await io.logger();
+  logger.info({ runId: run.id, state: run.state, phase: run.phase, alphaSource: alpha?.source ?? 'operator' }, 'resume');
+  const policies = request.policies ?? {};
+  const who = { host: session.me.host, pid: session.me.pid };
+  return io.withInterrupt((interrupt) => driveRun({
+    store: session.store, leases: session.leases, runId: run.id, host, alpha, logger, dbPath: session.dbPath,
+    me: session.me, isAlive: holderIsAlive, progress: io.progress(run.context.serviceName, run.context.kmsdata),
+    rewindTo, rewindDetail: { confirmed: request.yes ? '--yes' : 'on the terminal', ...who },
+    policyChange: Object.keys(policies).length === 0 ? undefined : { policies, detail: who },
+    interrupt,
+  }));
+}
