@@ -30,6 +30,8 @@ const AT_ONCE = 2;
 describe('the clear under a swap race', () => {
   it.skipIf(!canSwap)(`never moves an entry of another folder (${TRIALS} trials, ${AT_ONCE} at once)`, async () => {
     const outcomes: Record<string, number> = {};
+    /** Trials in which the swapper swapped at least once before the clear was over. */
+    let raced = 0;
     const count = (where: string) => { outcomes[where] = (outcomes[where] ?? 0) + 1; };
 
     async function trial(n: number): Promise<void> {
@@ -42,18 +44,24 @@ describe('the clear under a swap race', () => {
         const link = path.join(path.dirname(sim.kmsdata), 'Kmsdata.swap');
         fs.symlinkSync(victim, link);
 
-        // The run rests a moment at `stopped`; the swapping starts then and lasts through the
-        // clear: until the run has checkpointed `cleared`, or has ended (at most 5 s).
-        const run = runCli(startWithDiskArgs(sim), { env: { KMS_RECOVER_DELAY_AT: 'after-checkpoint:stopped:150' } });
-        await until('the run to reach stopped', () => eventRows(sim.db).some((e) => e.to_state === 'stopped'));
-        const swapper = spawn('python3', [SWAPPER, sim.kmsdata, link, '5'], { stdio: 'ignore' });
+        // The run rests a moment at `stopped`; the swapping starts then (the swapper, already
+        // running, waits for its trigger file) and lasts through the clear: until the run has
+        // checkpointed `cleared`, or has ended (at most 10 s).
+        const trigger = path.join(sim.dir, 'swap-now');
+        const swapper = spawn('python3', [SWAPPER, sim.kmsdata, link, '10', trigger], { stdio: ['ignore', 'pipe', 'ignore'] });
+        let swapperOut = '';
+        swapper.stdout.on('data', (d: Buffer) => { swapperOut += d.toString(); });
         const swapped = new Promise((resolve) => swapper.on('close', resolve));
+        const run = runCli(startWithDiskArgs(sim), { env: { KMS_RECOVER_DELAY_AT: 'after-checkpoint:stopped:150' } });
         let ended = false;
         void run.finally(() => { ended = true; });
+        await until('the run to reach stopped', () => ended || eventRows(sim.db).some((e) => e.to_state === 'stopped'));
+        fs.writeFileSync(trigger, '');
         await until('the clear to be over', () => ended || eventRows(sim.db).some((e) => e.to_state === 'cleared'), { timeoutMs: 10_000 });
         swapper.kill('SIGTERM');
         await swapped;
         const first = await run;
+        if (Number(swapperOut.trim()) > 0) raced += 1;
         fs.rmSync(link);
 
         expect(treeBytes(victim), `trial ${n}: the other folder is untouched`).toEqual(victimBefore);
@@ -76,6 +84,8 @@ describe('the clear under a swap race', () => {
 
     const slot = concurrencyLimit(AT_ONCE);
     await Promise.all(Array.from({ length: TRIALS }, (_, n) => slot(() => trial(n))));
-    console.log(`swap race: ${TRIALS} trials: ${JSON.stringify(outcomes)}`);
+    console.log(`swap race: ${TRIALS} trials, ${raced} of them swapped during the clear: ${JSON.stringify(outcomes)}`);
+    // A trial whose swapping never overlapped the clear proves nothing: most must have raced.
+    expect(raced, 'trials in which the swapping overlapped the clear').toBeGreaterThanOrEqual(Math.ceil(TRIALS / 2));
   }, 600_000);
 });
