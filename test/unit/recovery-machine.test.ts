@@ -75,7 +75,7 @@ describe('recovery machine', () => {
     const claimed = start(machineWith({ setCredential: async () => ({ source: 'operator', length: 14 }) }));
     const refused = await waitFor(claimed.actor, rests);
     expect(refused.value).toEqual({ restored: 'failed' });
-    expect(refused.context.lastError).toMatchObject({ step: 'setCredential', code: 'ALPHA_INVALID' });
+    expect(refused.context.lastError).toMatchObject({ step: 'setCredential', code: 'ALPHA_INVALID', message: expect.stringContaining('typed in by the operator') });
     expect(refused.context.facts.credential).toBeUndefined();
   });
 
