@@ -1,8 +1,41 @@
+import os from 'node:os';
+import path from 'node:path';
 import { configDefaults, defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
+
+/**
+ * The longest files first, so that no long file starts at the end and runs alone. Vitest orders
+ * by the durations of the last run when it has them (node_modules/.vite); on a fresh clone (CI)
+ * it has none and would order by file size, which puts the random-kill campaign (two files of
+ * three lines, the longest work) last: then the campaign goes first, the other crash tests, the
+ * CLI tests, and the unit tests last.
+ */
+class LongestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const cache = this.ctx.cache;
+    const known = (f: TestSpecification) => cache.getFileTestResults(`${f.project.name}:${path.relative(this.ctx.config.root, f.moduleId)}`);
+    if (sorted.every(known)) return sorted;
+    const first = ['/test/crash/random-kills', '/test/crash/', '/test/integration/'];
+    const rank = (f: TestSpecification) => {
+      const at = first.findIndex((dir) => f.moduleId.includes(dir));
+      return at < 0 ? first.length : at;
+    };
+    return sorted.map((f, i) => ({ f, i })).sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i).map(({ f }) => f);
+  }
+}
 
 export default defineConfig({
   test: {
     // .cache/windows-lane holds the wine prefix, whose dosdevices/z: links to the whole file system.
     exclude: [...configDefaults.exclude, '.cache/**'],
+    // The built simulated servers every worker copies its fixtures from (test/helpers/sim-fixture.ts).
+    globalSetup: ['test/helpers/global-setup.ts'],
+    // Buffers compared with Buffer.equals (test/helpers/setup.ts).
+    setupFiles: ['test/helpers/setup.ts'],
+    // Files in parallel, one more than the CPUs: most of a CLI test is waiting for the processes
+    // it started (vitest's default on a 2-CPU machine is ONE worker, every file after another).
+    maxWorkers: os.availableParallelism() + 1,
+    sequence: { sequencer: LongestFirst },
   },
 });

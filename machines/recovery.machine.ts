@@ -1,4 +1,5 @@
 import { assign, fromPromise, setup } from 'xstate';
+import { ALPHA_STRING_LENGTH } from '../domain/index.js';
 import { toErrorRecord, type ErrorCode } from '../errors/index.js';
 import {
   alphaWasRejected, credentialIsWellFormed, kmsdataDrifted, kmsdataIsEmpty, restoreMatchesBackup, rewindTargetIs, serviceIsRunning, serviceIsStopped,
@@ -178,7 +179,12 @@ export const recoveryMachine = recoverySetup.createMachine({
     cleared: stepState('cleared', 'restoreKmsdata', (context) => ({ serviceName: context.serviceName, kmsdata: context.kmsdata, backup: context.backup, kmsdataIdentity: context.kmsdataIdentity }),
       (facts) => ({ code: 'RESTORE_MISMATCH', message: `the restored Kmsdata does not match the backup read before the clear (${facts.mismatches.length} differing files)` }), { errors: [redoAfterDrift()], alsoOnAccept: 'recordRestoredFolder' }),
     restored: stepState('restored', 'setCredential', (context) => ({ serviceName: context.serviceName, kmsdata: context.kmsdata }),
-      (facts) => ({ code: 'ALPHA_INVALID', message: `the alpha string has ${facts.length} characters; an alpha string has 14` }), { errors: [redoAfterDrift()] }),
+      (facts) => ({
+        code: 'ALPHA_INVALID',
+        message: facts.source === 'operator'
+          ? 'the alpha string is typed in by the operator, yet a length was reported for it: the tool never reads it back'
+          : `the alpha string has ${facts.length ?? 'no'} characters; an alpha string has ${ALPHA_STRING_LENGTH}`,
+      }), { errors: [redoAfterDrift()] }),
     'credential-set': stepState('credential-set', 'startService', (context) => ({ serviceName: context.serviceName, kmsdata: context.kmsdata }),
       (facts, context) => ({ code: 'SERVICE_START_FAILED', message: `${context.serviceName} is ${facts.serviceState} after the start, not running` }), { errors: [redoAfterDrift(), alphaRejected()] }),
     running: {

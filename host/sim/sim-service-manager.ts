@@ -112,6 +112,9 @@ export class SimServiceManager implements ServiceControl {
     child.stdin.on('error', () => undefined); // the daemon may be gone before it read a byte
     child.stdout.on('error', () => undefined);
     child.stdin.end(`${alpha}\n`);
+    // As the service control manager reports a failed start only once the service's process has
+    // stopped, a refused start returns after the daemon exited (it held kmsdata.edb open).
+    const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
 
     const reply = await new Promise<DaemonReply>((resolve) => {
       let buffer = '';
@@ -165,6 +168,9 @@ export class SimServiceManager implements ServiceControl {
       signal(child.pid, 'SIGKILL');
       throw new KmsRecoverError('SERVICE_START_FAILED', `the service ${key} reported a wrong process id`, detail);
     }
+    let waited: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise((resolve) => { waited = setTimeout(resolve, this.startTimeoutMs); })]);
+    clearTimeout(waited);
     const code = parsed.code === 'ALPHA_REJECTED' ? 'ALPHA_REJECTED' : 'SERVICE_START_FAILED';
     const message = typeof parsed.message === 'string' && parsed.message
       ? parsed.message

@@ -4,18 +4,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ExpectStatic } from 'vitest';
-import { SimServiceManager } from '../../host/sim/index.js';
-import type { RunStatus } from '../../recovery/run-status.js';
 import { describeEvents, eventLogProblems, eventsOf, readDb, type DbView } from '../helpers/event-log.js';
-import { CLI, parseJson, REPO_ROOT, runCli, type CliResult } from '../helpers/run-cli.js';
-import { filesContaining, treeBytes, type SimFixture } from '../helpers/sim-fixture.js';
+import { CLI, cliEnv, REPO_ROOT, runCli, type CliResult } from '../helpers/run-cli.js';
+import { serviceState, startWithDiskArgs, statusOf } from '../helpers/sim-cli.js';
+import { filesContaining, secretFiles, treeBytes, type SimFixture } from '../helpers/sim-fixture.js';
 
 /**
  * Shared by the crash tests (not a test file itself). The crash tests run their cases
- * concurrently (vitest 4 gives a 2-CPU machine ONE worker, so files do not run in parallel; the
- * work is in child processes anyway), hence: the test's own `expect` is passed in (soft
- * assertions must land on the right test), and each case disposes of its own fixture instead of
- * `cleanupSimFixtures` in afterEach, which would tear down the fixtures of the cases still running.
+ * concurrently (the work is in child processes), hence: the test's own `expect` is passed in
+ * (soft assertions must land on the right test), and each case disposes of its own fixture
+ * (`disposeSimFixture`) instead of `cleanupSimFixtures` in afterEach, which would tear down the
+ * fixtures of the cases still running.
  */
 
 /**
@@ -44,12 +43,6 @@ export function concurrencyLimit(slots: number): <T>(task: () => Promise<T>) => 
   };
 }
 
-/** Kills the fixture's KMS daemons (and any orphan serving its Kmsdata) and removes its folder. */
-export async function disposeSimFixture(sim: SimFixture): Promise<void> {
-  if (fs.existsSync(path.join(sim.root, 'scm/services.json'))) await new SimServiceManager(sim.root).killAll().catch(() => undefined);
-  fs.rmSync(sim.dir, { recursive: true, force: true });
-}
-
 /** Every file and folder of a tree with the SHA-256 of its bytes: equal trees give equal maps, and a diff stays readable. */
 export function treeDigest(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -61,20 +54,14 @@ export function fileCount(digest: Record<string, string>): number {
   return Object.keys(digest).filter((rel) => !rel.endsWith('/')).length;
 }
 
-export function startArgs(sim: SimFixture): string[] {
-  return ['start', '--kmsdata', sim.kmsdata, '--backup', sim.backup, '--startup-disk', sim.startupDisk, '--db', sim.db];
-}
-
-/** Crash injection from the caller's shell must not leak into a case (runCli clears only KMS_RECOVER_FAIL_AT). */
-const NO_INJECTION = { KMS_RECOVER_DELAY_AT: undefined, KMS_RECOVER_FAULT: undefined };
-
+/** `start` with the startup disk; crash injection only as given (cliEnv drops the caller's). */
 export function startCli(sim: SimFixture, env: Record<string, string> = {}): Promise<CliResult> {
-  return runCli(startArgs(sim), { env: { ...NO_INJECTION, ...env } });
+  return runCli(startWithDiskArgs(sim), { env });
 }
 
 /** `resume` with the original alpha string in KMS_ALPHA_STRING, as the operator gives it after a crash. */
 export function resumeCli(sim: SimFixture, extra: string[] = [], env: Record<string, string> = {}): Promise<CliResult> {
-  return runCli(['resume', ...extra, '--db', sim.db], { env: { ...NO_INJECTION, KMS_ALPHA_STRING: sim.alpha, ...env } });
+  return runCli(['resume', ...extra, '--db', sim.db], { env: { KMS_ALPHA_STRING: sim.alpha, ...env } });
 }
 
 export interface KilledStart extends CliResult {
@@ -93,15 +80,9 @@ export interface KilledStart extends CliResult {
  * runCli does.
  */
 export function startAndKill(sim: SimFixture, delayMs: number | null): Promise<KilledStart> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.KMS_ALPHA_STRING;
-  delete env.KMS_RECOVER_DB;
-  delete env.KMS_RECOVER_FAIL_AT;
-  delete env.KMS_RECOVER_DELAY_AT;
-  delete env.KMS_RECOVER_FAULT;
   return new Promise((resolve, reject) => {
     const began = performance.now();
-    const child = spawn(process.execPath, [CLI, ...startArgs(sim)], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...startWithDiskArgs(sim)], { cwd: REPO_ROOT, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let sent = false;
@@ -114,16 +95,6 @@ export function startAndKill(sim: SimFixture, delayMs: number | null): Promise<K
     child.on('exit', () => clearTimeout(timer));
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr, killed: sent && signal === 'SIGKILL', elapsedMs: performance.now() - began }));
   });
-}
-
-export async function statusOf(expect: ExpectStatic, sim: SimFixture): Promise<RunStatus> {
-  const result = await runCli(['status', '--json', '--db', sim.db]);
-  expect(result.code, result.stderr).toBe(0);
-  return parseJson<RunStatus>(result);
-}
-
-export function secretFiles(sim: SimFixture): string[] {
-  return [sim.db, `${sim.db}-wal`, `${sim.db}-shm`, sim.log];
 }
 
 /** The run's lease held by a process that is gone: the next driver must take it over (and say so once). */
@@ -141,13 +112,11 @@ export function staleLeaseOf(view: DbView | null): boolean {
  * Soft assertions: one crash case reports everything it finds wrong.
  */
 export async function expectRecovered(expect: ExpectStatic, sim: SimFixture, backupBefore: Record<string, string>, options: { takeovers: number }): Promise<void> {
-  const status = await statusOf(expect, sim);
+  const status = await statusOf(sim, expect);
   expect.soft({ state: status.state, done: status.done, phase: status.phase }, JSON.stringify(status.lastError))
     .toEqual({ state: 'running', done: true, phase: 'done' });
 
-  const service = await runCli(['sim', 'status', sim.root, '--json']);
-  expect.soft(service.code, service.stderr).toBe(0);
-  expect.soft(parseJson<{ state: string }>(service).state, 'sim status').toBe('running');
+  expect.soft(await serviceState(sim), 'the KMS service').toBe('running');
 
   expect.soft(treeDigest(sim.kmsdata), 'Kmsdata is byte-identical to the backup').toEqual(backupBefore);
   expect.soft(treeDigest(sim.backup), 'the backup is unchanged').toEqual(backupBefore);

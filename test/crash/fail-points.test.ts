@@ -1,9 +1,7 @@
 import { afterAll, describe, it } from 'vitest';
 import { readDb, SIX_STATES } from '../helpers/event-log.js';
-import { cleanupSimFixtures, simFixture } from '../helpers/sim-fixture.js';
-import {
-  concurrencyLimit, crashSlots, disposeSimFixture, expectRecovered, fileCount, resumeCli, staleLeaseOf, startCli, treeDigest,
-} from './crash-checks.js';
+import { cleanupSimFixtures, disposeSimFixture, simFixture } from '../helpers/sim-fixture.js';
+import { concurrencyLimit, crashSlots, expectRecovered, fileCount, resumeCli, staleLeaseOf, startCli, treeDigest } from './crash-checks.js';
 
 /**
  * A SIGKILL at every fail point of host/fail-point.ts, then `resume` with the original alpha

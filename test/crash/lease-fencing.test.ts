@@ -5,7 +5,9 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventRows } from '../helpers/event-rows.js';
 import { CLI, parseJson, runCli } from '../helpers/run-cli.js';
+import { resumeWithDisk, startWithDiskArgs, statusOf } from '../helpers/sim-cli.js';
 import { cleanupSimFixtures, simFixture, treeBytes, type SimFixture } from '../helpers/sim-fixture.js';
+import { until } from '../helpers/wait.js';
 
 afterEach(cleanupSimFixtures);
 
@@ -17,7 +19,9 @@ afterEach(cleanupSimFixtures);
  */
 
 const canUnshare = spawnSync('unshare', ['-u', 'true']).status === 0;
-const STALE = { KMS_RECOVER_LEASE_STALE_SECONDS: '10' };
+/** The shortest stale period there is (lease-policy.ts): a silent holder is presumed alive this long. */
+const STALE_SECONDS = 10;
+const STALE = { KMS_RECOVER_LEASE_STALE_SECONDS: String(STALE_SECONDS) };
 
 function exited(child: ChildProcess): Promise<{ code: number | null; stdout: string; stderr: string }> {
   let stdout = '';
@@ -25,15 +29,6 @@ function exited(child: ChildProcess): Promise<{ code: number | null; stdout: str
   child.stdout?.on('data', (d: Buffer) => { stdout += d.toString(); });
   child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  const holds = () => { try { return check(); } catch { return false; } };
-  while (!holds()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /** Every path under a folder with its modification time and bytes: a changed write shows here. */
@@ -49,13 +44,22 @@ function stamps(dir: string): Record<string, string> {
   return out;
 }
 
-function leaseRow(db: string): { pid: number; host: string; generation: number } | undefined {
+function leaseRow(db: string): { pid: number; host: string; generation: number; heartbeat_at: string } | undefined {
   const conn = new Database(db);
   try {
-    return conn.prepare('SELECT pid, host, generation FROM leases').get() as { pid: number; host: string; generation: number } | undefined;
+    return conn.prepare('SELECT pid, host, generation, heartbeat_at FROM leases').get() as { pid: number; host: string; generation: number; heartbeat_at: string } | undefined;
   } finally {
     conn.close();
   }
+}
+
+/** An unrelated live process (its caller kills it) whose pid the run's lease now names. */
+function pidReused(sim: SimFixture): ChildProcess {
+  const unrelated = spawn('sleep', ['60'], { stdio: 'ignore' });
+  const conn = new Database(sim.db);
+  conn.prepare('UPDATE leases SET pid = ?').run(unrelated.pid);
+  conn.close();
+  return unrelated;
 }
 
 describe('fencing', () => {
@@ -68,16 +72,22 @@ describe('fencing', () => {
     const oldExit = exited(old);
     // Mid-restore: the restore has started and the driver rests after its third file.
     await until('the restore to start', () => fs.existsSync(sim.db) && eventRows(sim.db).some((e) => e.event === 'step.started' && e.detail?.step === 'restoreKmsdata'));
+    // Into its rest after the third file (1.5 s), which starts a few ms after the step.
     await new Promise((r) => setTimeout(r, 200));
     process.kill(old.pid!, 'SIGSTOP');
-    expect(leaseRow(sim.db)?.host).toBe('paused-laptop');
+    const paused = leaseRow(sim.db)!;
+    expect(paused.host).toBe('paused-laptop');
 
-    // Its heartbeat goes silent; after the stale period the operator takes over and finishes.
-    await new Promise((r) => setTimeout(r, 11_000));
-    const runId = parseJson<{ runId: string }>(await runCli(['status', '--json', '--db', sim.db])).runId;
+    // Its heartbeat goes silent: stopped, it writes no more. Once the stale period has passed
+    // since its last beat, status calls it silent, and the operator takes over and finishes.
+    await new Promise((r) => setTimeout(r, Date.parse(paused.heartbeat_at) + STALE_SECONDS * 1000 + 250 - Date.now()));
+    expect(leaseRow(sim.db)?.heartbeat_at, 'no heartbeat while paused').toBe(paused.heartbeat_at);
+    const silent = await runCli(['status', '--json', '--db', sim.db], { env: STALE });
+    expect(parseJson<{ driver: { kind: string; host: string } }>(silent).driver).toMatchObject({ kind: 'silent', host: 'paused-laptop' });
+    const runId = parseJson<{ runId: string }>(silent).runId;
     const takeover = await runCli(['takeover', runId, '--yes', '--db', sim.db], { env: STALE });
     expect(takeover.code, takeover.stderr).toBe(0);
-    const finished = await runCli(['resume', runId, '--db', sim.db, '--startup-disk', sim.startupDisk], { env: STALE });
+    const finished = await resumeWithDisk(sim, [runId], { env: STALE });
     expect(finished.code, finished.stderr).toBe(0);
     expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup));
     const service = parseJson<{ state: string; pid: number }>(await runCli(['sim', 'status', sim.root, '--json']));
@@ -96,29 +106,25 @@ describe('fencing', () => {
     expect(stamps(exchsrvr)).toEqual(filesBefore);
     const after = parseJson<{ state: string; pid: number }>(await runCli(['sim', 'status', sim.root, '--json']));
     expect(after).toMatchObject({ state: 'running', pid: service.pid });
-    const status = parseJson<{ state: string; phase: string; lastError: unknown }>(await runCli(['status', '--json', '--db', sim.db]));
+    const status = await statusOf(sim);
     expect(status).toMatchObject({ state: 'running', phase: 'done', lastError: null });
   }, 120_000);
 
   it('a dead driver whose pid now belongs to an unrelated process: resume and takeover treat it as dead', async () => {
     const sim = await simFixture();
-    const killed = await runCli(['start', '--kmsdata', sim.kmsdata, '--backup', sim.backup, '--db', sim.db, '--startup-disk', sim.startupDisk],
-      { env: { KMS_RECOVER_FAIL_AT: 'after-checkpoint:cleared' } });
+    const killed = await runCli(startWithDiskArgs(sim), { env: { KMS_RECOVER_FAIL_AT: 'after-checkpoint:cleared' } });
     expect(killed.signal).toBe('SIGKILL');
     // The pid the dead driver had is handed to another program: the lease now names a live pid,
     // but its recorded process start time is the dead driver's.
-    const unrelated = spawn('sleep', ['60'], { stdio: 'ignore' });
+    const unrelated = pidReused(sim);
     try {
-      const conn = new Database(sim.db);
-      conn.prepare('UPDATE leases SET pid = ?').run(unrelated.pid);
-      conn.close();
-      const runId = parseJson<{ runId: string }>(await runCli(['status', '--json', '--db', sim.db])).runId;
+      const { runId } = await statusOf(sim);
 
       const takeover = await runCli(['takeover', runId, '--db', sim.db]);
       expect(takeover.code, takeover.stderr).toBe(0);
       expect(takeover.stdout).toContain(`from pid ${unrelated.pid}`);
 
-      const resumed = await runCli(['resume', runId, '--db', sim.db, '--startup-disk', sim.startupDisk]);
+      const resumed = await resumeWithDisk(sim, [runId]);
       expect(resumed.code, resumed.stderr).toBe(0);
       expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup));
     } finally {
@@ -128,14 +134,10 @@ describe('fencing', () => {
 
   it('a dead driver whose pid is reused: plain resume takes the run over by itself', async () => {
     const sim = await simFixture();
-    await runCli(['start', '--kmsdata', sim.kmsdata, '--backup', sim.backup, '--db', sim.db, '--startup-disk', sim.startupDisk],
-      { env: { KMS_RECOVER_FAIL_AT: 'after-checkpoint:restored' } });
-    const unrelated = spawn('sleep', ['60'], { stdio: 'ignore' });
+    await runCli(startWithDiskArgs(sim), { env: { KMS_RECOVER_FAIL_AT: 'after-checkpoint:restored' } });
+    const unrelated = pidReused(sim);
     try {
-      const conn = new Database(sim.db);
-      conn.prepare('UPDATE leases SET pid = ?').run(unrelated.pid);
-      conn.close();
-      const resumed = await runCli(['resume', '--db', sim.db, '--startup-disk', sim.startupDisk]);
+      const resumed = await resumeWithDisk(sim);
       expect(resumed.code, resumed.stderr).toBe(0);
       const takenOver = eventRows(sim.db).find((e) => e.event === 'lease.taken-over');
       expect(takenOver?.detail?.fromPid).toBe(unrelated.pid);

@@ -1,23 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it, type ExpectStatic } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, type ExpectStatic } from 'vitest';
 import { readDb } from '../helpers/event-log.js';
 import { campaignSeed, envCount, killPlan, type PlannedKill } from '../helpers/kill-schedule.js';
 import { runCli } from '../helpers/run-cli.js';
-import { cleanupSimFixtures, simFixture } from '../helpers/sim-fixture.js';
-import {
-  concurrencyLimit, crashSlots, disposeSimFixture, expectRecovered, resumeCli, staleLeaseOf, startAndKill, startCli, treeDigest,
-} from './crash-checks.js';
+import { cleanupSimFixtures, disposeSimFixture, simFixture } from '../helpers/sim-fixture.js';
+import { concurrencyLimit, crashSlots, expectRecovered, resumeCli, staleLeaseOf, startAndKill, startCli, treeDigest } from './crash-checks.js';
 
 /**
  * The random-kill campaign, shared by random-kills.test.ts and random-kills-2.test.ts (one shard
- * each). Each iteration: a fresh simulated server with a large Kmsdata, `start` SIGKILLed after a
- * random delay (a power loss of the admin's machine), sometimes a power loss of the server too
- * (`sim reboot`), then `resume` (or `start` again if no run was created yet) must finish the
- * recovery exactly as an uninterrupted run would.
- * Iterations run `crashSlots()` at a time (see crash-checks.ts): vitest 4 gives a 2-CPU machine
- * ONE worker, so the two files do not overlap by themselves.
+ * each, in parallel). Each iteration: a fresh simulated server with a large Kmsdata, `start`
+ * SIGKILLed after a random delay (a power loss of the admin's machine), sometimes a power loss of
+ * the server too (`sim reboot`), then `resume` (or `start` again if no run was created yet) must
+ * finish the recovery exactly as an uninterrupted run would. One campaign: both shards take their
+ * kills from the same plan, of the same seed (test/helpers/global-setup.ts draws it once per run).
+ * Iterations run `crashSlots()` at a time in each file (see crash-checks.ts).
  *
  * Environment:
- *   KMS_RECOVER_KILL_RUNS=<n>    iterations per file (default 25)
+ *   KMS_RECOVER_KILL_RUNS=<n>    kills in the whole campaign, over both files (default 50)
  *   KMS_RECOVER_KILL_SEED=<n>    replay a campaign (the seed is in every test name)
  *   KMS_RECOVER_KILL_MAX_MS=<n>  the longest delay (default: a full `start`, measured first)
  *   KMS_RECOVER_CRASH_SLOTS=<n>  iterations at once per file (default: CPUs, at most 4)
@@ -25,15 +23,16 @@ import {
 
 /** Hundreds of files, some MB: the restore (and so the window to die in) is long. */
 export const KILL_SIM_ARGS = ['--extra-files', '300', '--extra-bytes', '4000000'];
-const DEFAULT_RUNS_PER_FILE = 25;
+/** The kills of a campaign unless KMS_RECOVER_KILL_RUNS says otherwise: what CI runs. */
+export const DEFAULT_KILLS = 50;
 const SHARDS = 2;
 /** An iteration takes 2-7 s; vitest starts up to 5 concurrent tests, so this includes waiting for a slot. */
 const ITERATION_TIMEOUT_MS = 120_000;
 
 export function randomKillsSuite(shard: number): void {
-  const perFile = envCount('KMS_RECOVER_KILL_RUNS', DEFAULT_RUNS_PER_FILE);
-  const seed = campaignSeed();
-  const plan = killPlan(seed, perFile * SHARDS, shard, SHARDS);
+  const kills = envCount('KMS_RECOVER_KILL_RUNS', DEFAULT_KILLS);
+  const seed = inject('killSeed') ?? campaignSeed();
+  const plan = killPlan(seed, kills, shard, SHARDS);
   const maxFromEnv = process.env.KMS_RECOVER_KILL_MAX_MS ? envCount('KMS_RECOVER_KILL_MAX_MS', 1) : undefined;
   const slots = crashSlots();
   const slot = concurrencyLimit(slots);
@@ -122,7 +121,7 @@ export function randomKillsSuite(shard: number): void {
         const delayMs = Math.round(kill.fraction * fullRunMs);
         const trace = [`seed ${seed}, kill #${kill.index}: SIGKILL after ${delayMs} ms of ${fullRunMs}, reboot ${kill.reboot}`];
         onTestFailed(() => {
-          console.error(`[${name}] FAILED: replay with KMS_RECOVER_KILL_SEED=${seed} KMS_RECOVER_KILL_RUNS=${perFile} `
+          console.error(`[${name}] FAILED: replay with KMS_RECOVER_KILL_SEED=${seed} KMS_RECOVER_KILL_RUNS=${kills} `
             + `KMS_RECOVER_KILL_MAX_MS=${fullRunMs}\n${trace.join('\n')}`);
         });
         await iteration(expect, kill, delayMs, trace);

@@ -11,3 +11,14 @@ export async function rejection(promise: Promise<unknown>): Promise<KmsRecoverEr
   }
   throw new Error('expected a KmsRecoverError');
 }
+
+/** The KmsRecoverError a synchronous action throws (fails the test if it returns or throws anything else). */
+export function caught(action: () => unknown): KmsRecoverError {
+  try {
+    action();
+  } catch (error) {
+    expect(error).toBeInstanceOf(KmsRecoverError);
+    return error as KmsRecoverError;
+  }
+  throw new Error('expected a KmsRecoverError');
+}

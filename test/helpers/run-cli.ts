@@ -18,13 +18,18 @@ export interface CliOptions {
   input?: string;
 }
 
-/** The environment a test's CLI process gets: none of the operator's kms-recover variables unless given. */
+/**
+ * The environment a test's CLI process gets: none of the operator's kms-recover variables, and
+ * no crash injection from the caller's shell, unless given.
+ */
 export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.KMS_ALPHA_STRING;
   delete env.KMS_RECOVER_DB;
   delete env.KMS_RECOVER_FAIL_AT;
   delete env.KMS_RECOVER_DELAY_AT;
+  delete env.KMS_RECOVER_STALL_AT;
+  delete env.KMS_RECOVER_FAULT;
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k];
     else env[k] = v;
@@ -32,8 +37,16 @@ export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.P
   return env;
 }
 
+export interface SpawnedCli {
+  child: ChildProcess;
+  /** Settles when the process has ended and its output is read. */
+  done: Promise<CliResult>;
+  /** What it printed so far. */
+  output: () => CliResult;
+}
+
 /** Starts the built kms-recover binary as a separate process; `done` settles when it ends. */
-export function spawnCli(args: string[], options: CliOptions = {}): { child: ChildProcess; done: Promise<CliResult>; output: () => CliResult } {
+export function spawnCli(args: string[], options: CliOptions = {}): SpawnedCli {
   const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd ?? REPO_ROOT, env: cliEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -47,6 +60,29 @@ export function spawnCli(args: string[], options: CliOptions = {}): { child: Chi
   child.stdin!.on('error', () => undefined);
   child.stdin!.end(options.input ?? '');
   return { child, done, output: () => ({ code: child.exitCode, signal: child.signalCode, stdout, stderr }) };
+}
+
+/**
+ * Resolves as soon as the process has printed something matching `pattern` on `stream` (what it
+ * printed so far counts); rejects if it ends without.
+ */
+export function printed(spawned: SpawnedCli, pattern: RegExp, stream: 'stdout' | 'stderr' = 'stdout'): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const source = spawned.child[stream]!;
+    const check = () => {
+      if (!pattern.test(spawned.output()[stream])) return false;
+      source.off('data', onData);
+      resolve();
+      return true;
+    };
+    // Registered after spawnCli's own listener: by the time this runs, the chunk is in output().
+    const onData = () => { check(); };
+    if (check()) return;
+    source.on('data', onData);
+    spawned.done.then((result) => {
+      if (!check()) reject(new Error(`the process ended (exit ${result.code ?? result.signal}) without printing ${pattern} on ${stream}:\n${result[stream]}`));
+    }, reject);
+  });
 }
 
 /** Runs the built kms-recover binary as a separate process, as an operator would. */

@@ -3,8 +3,10 @@ import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunStatus } from '../../recovery/run-status.js';
 import { eventRows } from '../helpers/event-rows.js';
-import { CLI, cliEnv, parseJson, runCli, spawnCli } from '../helpers/run-cli.js';
+import { CLI, cliEnv, parseJson, printed, runCli, spawnCli } from '../helpers/run-cli.js';
+import { startArgs, statusOf } from '../helpers/sim-cli.js';
 import { cleanupSimFixtures, simFixture, treeBytes, type SimFixture } from '../helpers/sim-fixture.js';
+import { dbHas, until } from '../helpers/wait.js';
 
 afterEach(cleanupSimFixtures);
 
@@ -15,32 +17,26 @@ afterEach(cleanupSimFixtures);
  */
 
 const SLOW_RESTORE = { KMS_RECOVER_DELAY_AT: 'restore-after-file:3:1500' };
-const startArgs = (sim: SimFixture, extra: string[] = []) => ['start', '--kmsdata', sim.kmsdata, '--backup', sim.backup, '--db', sim.db, ...extra];
-const statusOf = async (sim: SimFixture) => parseJson<RunStatus>(await runCli(['status', '--json', '--db', sim.db]));
 const hasScript = spawnSync('script', ['--version']).status === 0;
 
-/** Polls `status --json` (another process, as an administrator would) until `until` holds. */
-async function statusWhen(sim: SimFixture, until: (s: RunStatus) => boolean, what: string): Promise<RunStatus> {
-  for (let i = 0; i < 200; i += 1) {
-    if (fs.existsSync(sim.db)) {
-      const result = await runCli(['status', '--json', '--db', sim.db]);
-      if (result.stdout.trim().startsWith('{') && !result.stdout.includes('"error"')) {
-        const status = JSON.parse(result.stdout) as RunStatus;
-        if (until(status)) return status;
-      }
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`status never showed ${what}`);
+/**
+ * `status --json` (another process, as an administrator would use) once the driver has written
+ * restore progress to the database (it then rests after its third file): the status must show it.
+ */
+async function statusWhileRestoring(sim: SimFixture): Promise<RunStatus> {
+  await until('restore progress in the database', () =>
+    dbHas(sim.db, "SELECT 1 FROM run_progress WHERE step = 'restoreKmsdata' AND files_done > 0"));
+  const status = await statusOf(sim);
+  expect(status.progress, 'status shows the restore under way').toMatchObject({ step: 'restoreKmsdata', filesDone: expect.any(Number) });
+  expect(status.progress!.filesDone).toBeGreaterThan(0);
+  return status;
 }
-
-const restoring = (s: RunStatus) => s.progress?.step === 'restoreKmsdata' && s.progress.filesDone > 0;
 
 describe('progress another console can see', () => {
   it('status --json shows the restore\'s files and bytes while another process drives it, and status says so in words', async () => {
     const sim = await simFixture(['--extra-files', '40', '--extra-bytes', '2000000']);
     const driver = spawnCli(startArgs(sim, ['--startup-disk', sim.startupDisk]), { env: SLOW_RESTORE });
-    const during = await statusWhen(sim, restoring, 'restore progress');
+    const during = await statusWhileRestoring(sim);
     expect(during).toMatchObject({ state: 'cleared', phase: 'working', situation: 'working', rests: false, driver: { kind: 'live', pid: driver.child.pid } });
     const backupFiles = eventRows(sim.db).find((e) => e.event === 'run.created')!.detail!.backupFiles;
     expect(during.progress).toMatchObject({ step: 'restoreKmsdata', attempt: 1, activity: 'copy', filesTotal: backupFiles });
@@ -77,7 +73,9 @@ describe('kms-recover watch', () => {
   it('follows a run driven by another process until it rests, and ends as status does', async () => {
     const sim = await simFixture(['--extra-files', '40', '--extra-bytes', '2000000']);
     const driver = spawnCli(startArgs(sim, ['--startup-disk', sim.startupDisk]), { env: SLOW_RESTORE });
-    await statusWhen(sim, (s) => s.situation === 'working', 'a working run');
+    // The run is driven: its driver holds the lease.
+    await until('the driver\'s lease', () => dbHas(sim.db, 'SELECT 1 FROM leases'));
+    expect((await statusOf(sim)).situation).toBe('working');
     const watch = await runCli(['watch', '--db', sim.db]);
     expect((await driver.done).code).toBe(0);
     expect(watch.code).toBe(0);
@@ -106,13 +104,14 @@ describe('kms-recover watch', () => {
   it('ends with "interrupted" when the driver dies under it', async () => {
     const sim = await simFixture(['--extra-files', '40', '--extra-bytes', '2000000']);
     const driver = spawnCli(startArgs(sim, ['--startup-disk', sim.startupDisk]), { env: { KMS_RECOVER_DELAY_AT: 'restore-after-file:3:4000' } });
-    await statusWhen(sim, restoring, 'restore progress');
+    await statusWhileRestoring(sim);
     const watch = spawnCli(['watch', '--db', sim.db]);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Its first screen (printed whole without a terminal) shows the run driven; then the driver dies.
+    await printed(watch, /working now/);
     driver.child.kill('SIGKILL');
     const watched = await watch.done;
     expect(watched.code).toBe(0);
-    expect(parseJson<RunStatus>(await runCli(['status', '--json', '--db', sim.db])).situation).toBe('interrupted');
+    expect((await statusOf(sim)).situation).toBe('interrupted');
     expect(watched.stdout).toMatch(/was interrupted during KB step 4 \(restoreKmsdata\): nothing is lost; run kms-recover resume [0-9a-f]{8}/);
   }, 60_000);
 });
@@ -122,7 +121,7 @@ describe('signals during a run', () => {
     it(`${signal} without a terminal: says where, logs it, exits ${code}, releases the lease; resume needs no takeover`, async () => {
       const sim = await simFixture(['--extra-files', '40', '--extra-bytes', '2000000']);
       const driver = spawnCli(startArgs(sim, ['--startup-disk', sim.startupDisk]), { env: SLOW_RESTORE });
-      const during = await statusWhen(sim, restoring, 'restore progress');
+      const during = await statusWhileRestoring(sim);
       driver.child.kill(signal);
       const result = await driver.done;
       expect(result.code).toBe(code);
@@ -184,8 +183,10 @@ describe('signals during a run', () => {
     }, 60_000);
 
     it('on a terminal the driving process shows a live progress line with rate and time left', async () => {
-      const sim = await simFixture(['--extra-files', '200', '--extra-bytes', '200000000']);
-      const { code, screen } = await onTerminal(startArgs(sim, ['--startup-disk', sim.startupDisk]), {}, 'never', []);
+      // A restore that lasts (a slow disk: the copy waits 1 s after its third file), not one of
+      // hundreds of MB: the line is drawn with the rate measured so far.
+      const sim = await simFixture(['--extra-files', '40', '--extra-bytes', '2000000']);
+      const { code, screen } = await onTerminal(startArgs(sim, ['--startup-disk', sim.startupDisk]), { KMS_RECOVER_STALL_AT: 'restore-after-file:3:1000' }, 'never', []);
       expect(code).toBe(0);
       expect(screen).toMatch(/\r\u001b\[K {6}restoring from the backup: \d+ of \d+ files, [\d.]+ [KMG]?B of [\d.]+ [KMG]?B/);
       expect(screen).toMatch(/[\d.]+ [KMG]B\/s(, about .+ left)?/);

@@ -1,26 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RunStatus } from '../../recovery/run-status.js';
+import { SIX_STATES } from '../helpers/event-log.js';
 import { parseJson, runCli } from '../helpers/run-cli.js';
-import { cleanupSimFixtures, filesContaining, simFixture, treeBytes, type SimFixture } from '../helpers/sim-fixture.js';
-
-const SIX_STATES = ['reinstalled', 'stopped', 'cleared', 'restored', 'credential-set', 'running'];
+import { serviceState, startArgs, statusOf, wrongAlpha } from '../helpers/sim-cli.js';
+import { cleanupSimFixtures, filesContaining, secretFiles, simFixture, treeBytes, type SimFixture } from '../helpers/sim-fixture.js';
 
 afterEach(cleanupSimFixtures);
 
 function start(sim: SimFixture, extra: string[] = [], env: Record<string, string> = {}) {
-  return runCli(['start', '--kmsdata', sim.kmsdata, '--backup', sim.backup, '--db', sim.db, ...extra], { env });
-}
-
-async function statusOf(sim: SimFixture): Promise<RunStatus> {
-  const result = await runCli(['status', '--json', '--db', sim.db]);
-  expect(result.code).toBe(0);
-  return parseJson<RunStatus>(result);
-}
-
-function secretFiles(sim: SimFixture): string[] {
-  return [sim.db, `${sim.db}-wal`, `${sim.db}-shm`, sim.log];
+  return runCli(startArgs(sim, extra), { env });
 }
 
 describe('kms-recover on the simulator', () => {
@@ -42,8 +31,7 @@ describe('kms-recover on the simulator', () => {
     expect(status).toMatchObject({ state: 'running', phase: 'done', done: true, lastError: null });
     expect(status.history.map((h) => h.to)).toEqual(SIX_STATES);
     expect(status.history.map((h) => h.from)).toEqual([null, ...SIX_STATES.slice(0, -1)]);
-    const sim2 = await runCli(['sim', 'status', sim.root, '--json']);
-    expect(parseJson<{ state: string }>(sim2).state).toBe('running');
+    expect(await serviceState(sim)).toBe('running');
 
     expect(fs.existsSync(sim.log)).toBe(true);
     expect(filesContaining(secretFiles(sim), sim.alpha)).toEqual([]);
@@ -51,7 +39,7 @@ describe('kms-recover on the simulator', () => {
 
   it('stops short on a wrong alpha string, loses nothing, and resume with the right one finishes', async () => {
     const sim = await simFixture();
-    const wrong = sim.alpha === 'ABCDEFGHIJKLMN' ? 'NMLKJIHGFEDCBA' : 'ABCDEFGHIJKLMN';
+    const wrong = wrongAlpha(sim);
     const first = await start(sim, [], { KMS_ALPHA_STRING: wrong });
     expect(first.code).toBe(4);
     expect(first.stderr).toMatch(/ALPHA_REJECTED/);
@@ -113,10 +101,12 @@ describe('refused before anything changes', () => {
     expect(result.code).toBe(3);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(treeBytes(sim.kmsdata)).toEqual(before);
-    const service = parseJson<{ state: string }>(await runCli(['sim', 'status', sim.root, '--json']));
-    expect(service.state).toBe('running');
+    expect(await serviceState(sim)).toBe('running');
+    // No run was written: the refusal did not even create the database, and list says so.
+    for (const file of [sim.db, `${sim.db}-wal`, `${sim.db}-shm`]) expect(fs.existsSync(file), file).toBe(false);
     const list = await runCli(['list', '--json', '--db', sim.db]);
-    if (list.code === 0) expect(parseJson<unknown[]>(list)).toEqual([]);
+    expect(list.code, list.stderr).toBe(7);
+    expect(parseJson<{ error: { code: string } }>(list).error.code).toBe('RUN_NOT_FOUND');
   }
 
   it('a missing backup', async () => {

@@ -1,27 +1,20 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DOMParser } from '@xmldom/xmldom';
 import DIAGRAM_OUTPUTS from '../../diagrams/outputs.json' with { type: 'json' };
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EventRecord } from '../../persistence/index.js';
 import type { RunStatus } from '../../recovery/run-status.js';
+import { SIX_STATES } from '../helpers/event-log.js';
 import { parseJson, REPO_ROOT, runCli } from '../helpers/run-cli.js';
-import { cleanupSimFixtures, simFixture, type SimFixture } from '../helpers/sim-fixture.js';
+import { startArgs, startWithDiskArgs, statusOf, wrongAlpha } from '../helpers/sim-cli.js';
+import { cleanupSimFixtures, disposeSimFixture, sharedSimFixture, simFixture, type SimFixture } from '../helpers/sim-fixture.js';
+import { parseSvg } from '../helpers/svg.js';
 
 afterEach(cleanupSimFixtures);
-
-const SIX_STATES = ['reinstalled', 'stopped', 'cleared', 'restored', 'credential-set', 'running'];
 /** What scripts/diagrams.mjs writes: the overview, and the full machine (`--detail`). */
 const COMMITTED: readonly { format: string; file: string; args: readonly string[] }[] = DIAGRAM_OUTPUTS;
 const committed = (file: string) => fs.readFileSync(path.join(REPO_ROOT, file), 'utf8');
-
-function parseSvg(text: string) {
-  const problems: string[] = [];
-  const doc = new DOMParser({ onError: (level, message) => { problems.push(`${level}: ${message}`); } }).parseFromString(text, 'image/svg+xml');
-  expect(problems).toEqual([]);
-  return doc;
-}
 
 function tmpDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'kms-diagram-'));
@@ -29,11 +22,24 @@ function tmpDir(): string {
 
 /** A run refused at KB step 7: a well-formed (14 characters) but wrong alpha string. */
 async function failedRun(sim: SimFixture): Promise<string> {
-  const wrong = sim.alpha === 'ABCDEFGHIJKLMN' ? 'NMLKJIHGFEDCBA' : 'ABCDEFGHIJKLMN';
-  const result = await runCli(['start', '--kmsdata', sim.kmsdata, '--backup', sim.backup, '--db', sim.db], { env: { KMS_ALPHA_STRING: wrong } });
+  const result = await runCli(startArgs(sim), { env: { KMS_ALPHA_STRING: wrongAlpha(sim) } });
   expect(result.code, result.stderr).toBe(4);
-  return parseJson<RunStatus>(await runCli(['status', '--json', '--db', sim.db])).runId;
+  return (await statusOf(sim)).runId;
 }
+
+/**
+ * One failed run, shared by the tests that only read it: diagram, history and status never
+ * write (read-commands.test.ts proves it), so each of them sees the run as failedRun left it.
+ */
+let failedSim: SimFixture | undefined;
+let failed: { sim: SimFixture; runId: string };
+beforeAll(async () => {
+  failedSim = await sharedSimFixture();
+  failed = { sim: failedSim, runId: await failedRun(failedSim) };
+}, 60_000);
+afterAll(async () => {
+  if (failedSim) await disposeSimFixture(failedSim);
+});
 
 describe('the committed diagrams', () => {
   it('are exactly what the machine generates now (npm run diagrams regenerates them)', async () => {
@@ -64,8 +70,7 @@ describe('the committed diagrams', () => {
   });
 
   it('stdout and -o give the same bytes; --no-run, and --detail without --run, ignore the database', async () => {
-    const sim = await simFixture();
-    const runId = await failedRun(sim);
+    const { sim, runId } = failed;
     for (const { format, file, args } of COMMITTED.filter((c) => c.format !== 'svg')) {
       const withoutRun = await runCli(['diagram', '--format', format, ...args, ...(args.length ? [] : ['--no-run'])], { env: { KMS_RECOVER_DB: sim.db } });
       expect(withoutRun.code, withoutRun.stderr).toBe(0);
@@ -119,8 +124,7 @@ describe('kms-recover diagram', () => {
   }, 60_000);
 
   it('--detail marks a failed run in every format: the terminal, Mermaid, DOT and SVG', async () => {
-    const sim = await simFixture();
-    const runId = await failedRun(sim);
+    const { sim, runId } = failed;
 
     const text = await runCli(['diagram', '--detail', '--db', sim.db]); // the latest run, without --run
     expect(text.code, text.stderr).toBe(0);
@@ -149,8 +153,7 @@ describe('kms-recover diagram', () => {
   }, 90_000);
 
   it('the overview marks a failed run in every format, from the latest run of the database', async () => {
-    const sim = await simFixture();
-    const runId = await failedRun(sim);
+    const { sim, runId } = failed;
     const headline = `Run ${runId}: KB steps 5-6 failed (ALPHA_REJECTED)`;
 
     const text = await runCli(['diagram', '--db', sim.db]);
@@ -188,19 +191,18 @@ describe('kms-recover diagram', () => {
 
   it('the overview tells an interrupted run (its driver killed) from a manual step waiting for the operator', async () => {
     const killed = await simFixture();
-    const interrupted = await runCli(['start', '--kmsdata', killed.kmsdata, '--backup', killed.backup, '--db', killed.db, '--startup-disk', killed.startupDisk],
-      { env: { KMS_RECOVER_FAIL_AT: 'after-checkpoint:cleared' } });
+    const interrupted = await runCli(startWithDiskArgs(killed), { env: { KMS_RECOVER_FAIL_AT: 'after-checkpoint:cleared' } });
     expect(interrupted.signal).toBe('SIGKILL');
-    const runId = parseJson<RunStatus>(await runCli(['status', '--json', '--db', killed.db])).runId;
+    const { runId } = await statusOf(killed);
     const text = await runCli(['diagram', '--db', killed.db]);
     expect(text.stdout.split('\n').slice(1, 3)).toEqual([`Run ${runId}: interrupted during KB step 4, nothing is lost`, `Next: kms-recover resume ${runId}`]);
     expect(overviewRows(text.stdout).map((r) => r[0])).toEqual(['[x]', '[x]', '[x]', '[~]', '[ ]', '[ ]']);
     expect(overviewRows(text.stdout)[3]).toEqual(['[~]', 'KB step 4', 'restored', 'interrupted: nobody is running it']);
 
     const manual = await simFixture();
-    const waiting = await runCli(['start', '--kmsdata', manual.kmsdata, '--backup', manual.backup, '--db', manual.db, '--startup-disk', manual.startupDisk, '--manual', 'restore']);
+    const waiting = await runCli(startWithDiskArgs(manual, ['--manual', 'restore']));
     expect(waiting.code, waiting.stderr).toBe(8);
-    const manualId = parseJson<RunStatus>(await runCli(['status', '--json', '--db', manual.db])).runId;
+    const manualId = (await statusOf(manual)).runId;
     const view = await runCli(['diagram', '--db', manual.db]);
     expect(view.stdout.split('\n').slice(1, 3)).toEqual([
       `Run ${manualId}: waiting for you to do KB step 4 by hand`, `Next: when it is done, run: kms-recover confirm ${manualId} restoreKmsdata`,
@@ -211,8 +213,7 @@ describe('kms-recover diagram', () => {
   }, 90_000);
 
   it('refuses an unknown run, an unknown format, and a database that is not there', async () => {
-    const sim = await simFixture();
-    await failedRun(sim);
+    const { sim } = failed;
     expect((await runCli(['diagram', '--run', 'ffff0000', '--db', sim.db])).code).toBe(7);
     expect((await runCli(['diagram', '--detail', '--run', 'ffff0000', '--db', sim.db])).code).toBe(7);
     expect((await runCli(['diagram', '--format', 'png'])).code).toBe(2);
@@ -244,8 +245,7 @@ describe('kms-recover diagram', () => {
 
 describe('kms-recover history and status', () => {
   it('history prints the full event log of a failed run; status says what failed and what to do', async () => {
-    const sim = await simFixture();
-    const runId = await failedRun(sim);
+    const { sim, runId } = failed;
 
     const history = await runCli(['history', runId.slice(0, 4), '--json', '--db', sim.db]);
     expect(history.code, history.stderr).toBe(0);
@@ -298,15 +298,14 @@ describe('kms-recover history and status', () => {
 
   it('status and history show drift (the service running again after a reboot) and a lease taken over', async () => {
     const sim = await simFixture();
-    const killed = await runCli(['start', '--kmsdata', sim.kmsdata, '--backup', sim.backup, '--db', sim.db, '--startup-disk', sim.startupDisk],
-      { env: { KMS_RECOVER_FAIL_AT: 'after-checkpoint:restored' } });
+    const killed = await runCli(startWithDiskArgs(sim), { env: { KMS_RECOVER_FAIL_AT: 'after-checkpoint:restored' } });
     expect(killed.signal).toBe('SIGKILL');
     const reboot = await runCli(['sim', 'reboot', sim.root]); // the restored KMS starts again by itself
     expect(reboot.code, reboot.stderr).toBe(0);
     const resumed = await runCli(['resume', '--db', sim.db, '--startup-disk', sim.startupDisk]);
     expect(resumed.code, resumed.stderr).toBe(0);
 
-    const status = parseJson<RunStatus>(await runCli(['status', '--json', '--db', sim.db]));
+    const status = await statusOf(sim);
     expect(status).toMatchObject({ state: 'running', phase: 'done', done: true, lastError: null, next: null, lease: null });
     expect(status.history.map((h) => h.to)).toEqual(SIX_STATES);
     expect(status.steps.map((s) => s.status)).toEqual(SIX_STATES.map(() => 'done'));
@@ -334,8 +333,7 @@ describe('kms-recover history and status', () => {
   }, 90_000);
 
   it('history needs a run id and refuses an unknown one', async () => {
-    const sim = await simFixture();
-    await failedRun(sim);
+    const { sim } = failed;
     expect((await runCli(['history', '--db', sim.db])).code).toBe(2);
     const unknown = await runCli(['history', 'ffff0000', '--json', '--db', sim.db]);
     expect(unknown.code).toBe(7);

@@ -4,20 +4,20 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { toErrorRecord } from '../../errors/index.js';
 import { CLI, parseJson, runCli } from '../helpers/run-cli.js';
-import { cleanupSimFixtures, simFixture, type SimFixture } from '../helpers/sim-fixture.js';
+import { startWithDiskArgs, statusOf } from '../helpers/sim-cli.js';
+import { cleanupSimFixtures, simFixture } from '../helpers/sim-fixture.js';
 
 afterEach(cleanupSimFixtures);
 
 /* Errors say what happened: each case asserts its code and the exit status the README gives. */
 
-const startArgs = (sim: SimFixture, db = sim.db) => ['start', '--kmsdata', sim.kmsdata, '--backup', sim.backup, '--db', db, '--startup-disk', sim.startupDisk];
 const isRoot = process.getuid?.() === 0;
 const canMount = isRoot && spawnSync('sh', ['-c', 'd=$(mktemp -d) && mount -t tmpfs -o size=64k tmpfs "$d" && umount "$d"; s=$?; rmdir "$d"; exit $s']).status === 0;
 
 describe('errors say what happened', () => {
   it('run ids are checked before anything is opened: empty, over-long, not hex → exit 2', async () => {
     const sim = await simFixture();
-    await runCli(startArgs(sim));
+    await runCli(startWithDiskArgs(sim));
     for (const id of ['', 'x'.repeat(100_000), 'zz12', '12345678901']) {
       for (const command of [['resume', id], ['status', id], ['history', id], ['abandon', id, '--yes'], ['confirm', id, 'stop']]) {
         const result = await runCli([...command, '--db', sim.db]);
@@ -31,9 +31,9 @@ describe('errors say what happened', () => {
 
   it('confirm on a finished run exits 7, as resume does', async () => {
     const sim = await simFixture();
-    const done = await runCli(startArgs(sim));
+    const done = await runCli(startWithDiskArgs(sim));
     expect(done.code).toBe(0);
-    const { runId } = parseJson<{ runId: string }>(await runCli(['status', '--json', '--db', sim.db]));
+    const { runId } = await statusOf(sim);
     const confirm = await runCli(['confirm', runId, 'stop', '--db', sim.db]);
     expect(confirm.code).toBe(7);
     expect(confirm.stderr).toMatch(/already finished/);
@@ -50,7 +50,7 @@ describe('errors say what happened', () => {
     spawnSync('chmod', ['-R', 'a+rwX', sim.dir]);
     const secret = path.join(sim.backup, fs.readdirSync(sim.backup).find((n) => n.endsWith('.edb'))!);
     fs.chmodSync(secret, 0o000);
-    const result = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, ...startArgs(sim)], {
+    const result = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, ...startWithDiskArgs(sim)], {
       encoding: 'utf8', env: { PATH: process.env.PATH ?? '' }, cwd: sim.dir,
     });
     expect(result.status, result.stderr).toBe(3);
@@ -65,7 +65,7 @@ describe('errors say what happened', () => {
     fs.mkdirSync(small);
     expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=96k', 'tmpfs', small]).status).toBe(0);
     try {
-      const result = await runCli(startArgs(sim, path.join(small, 'runs.db')));
+      const result = await runCli(startWithDiskArgs(sim, [], path.join(small, 'runs.db')));
       expect(result.code, result.stderr).toBe(6);
       expect(result.stderr).toMatch(new RegExp(`kms-recover: the disk holding ${small} is full`));
       expect(fs.existsSync(path.join(path.dirname(sim.kmsdata), 'kms-recover.claim'))).toBe(false);

@@ -3,7 +3,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../persistence/index.js';
-import { parseJson, runCli, type CliResult } from '../helpers/run-cli.js';
+import { runCli, type CliResult } from '../helpers/run-cli.js';
+import { serviceState, statusOf } from '../helpers/sim-cli.js';
 import { cleanupSimFixtures, simFixture, treeBytes, type SimFixture } from '../helpers/sim-fixture.js';
 
 afterEach(cleanupSimFixtures);
@@ -16,10 +17,6 @@ function diskState(sim: SimFixture) {
     exchsrvr: fs.readdirSync(path.dirname(sim.kmsdata)).sort(),
     db: fs.existsSync(sim.db) ? fs.readFileSync(sim.db) : null,
   };
-}
-
-async function serviceState(sim: SimFixture): Promise<string> {
-  return parseJson<{ state: string }>(await runCli(['sim', 'status', sim.root, '--json'])).state;
 }
 
 function expectOneLineError(result: CliResult, code: number, message: RegExp) {
@@ -198,7 +195,7 @@ describe('hostile run ids and finished runs', () => {
     const before = diskState(sim);
     const result = await runCli(['resume', '--db', sim.db], { env: { KMS_ALPHA_STRING: sim.alpha } });
     expectOneLineError(result, 7, /no unfinished run/);
-    const runId = parseJson<{ runId: string }>(await runCli(['status', '--json', '--db', sim.db])).runId;
+    const { runId } = await statusOf(sim);
     expectOneLineError(await runCli(['resume', runId, '--db', sim.db]), 7, new RegExp(`run ${runId} is already finished`));
     expect(diskState(sim)).toEqual(before);
   });
@@ -221,7 +218,6 @@ describe('a backup that loses a file after the preflight', () => {
     expect(result.code).toBe(4);
     expect(result.stdout).toMatch(/backup .* changed since it was checked .*Kmsdata was not touched/);
     expect(treeBytes(sim.kmsdata)).toEqual(kmsdataBefore);
-    const status = parseJson<{ state: string; phase: string; lastError: { code: string } }>(await runCli(['status', '--json', '--db', sim.db]));
-    expect(status).toMatchObject({ state: 'stopped', phase: 'failed', lastError: { code: 'BACKUP_CHANGED' } });
+    expect(await statusOf(sim)).toMatchObject({ state: 'stopped', phase: 'failed', lastError: { code: 'BACKUP_CHANGED' } });
   });
 });

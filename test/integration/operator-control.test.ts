@@ -6,15 +6,12 @@ import { MACHINE_VERSION } from '../../machines/index.js';
 import { definitionHash } from '../../recovery/definition-hash.js';
 import { eventRows } from '../helpers/event-rows.js';
 import { parseJson, runCli } from '../helpers/run-cli.js';
+import { serviceState, startArgs, statusOf, wrongAlpha } from '../helpers/sim-cli.js';
 import { cleanupSimFixtures, simFixture, treeBytes, type SimFixture } from '../helpers/sim-fixture.js';
 
 afterEach(cleanupSimFixtures);
 
-const start = (sim: SimFixture, extra: string[], env: Record<string, string> = {}) =>
-  runCli(['start', '--kmsdata', sim.kmsdata, '--backup', sim.backup, '--db', sim.db, ...extra], { env });
-const statusOf = async (sim: SimFixture) => parseJson<{ runId: string; state: string; phase: string; lastError: { code: string; message: string } | null }>(
-  await runCli(['status', '--json', '--db', sim.db]));
-const serviceState = async (sim: SimFixture) => parseJson<{ state: string }>(await runCli(['sim', 'status', sim.root, '--json'])).state;
+const start = (sim: SimFixture, extra: string[], env: Record<string, string> = {}) => runCli(startArgs(sim, extra), { env });
 
 describe('durable retries and timeouts', () => {
   it('retries a transient failure with back-off, recorded in the event log', async () => {
@@ -220,7 +217,7 @@ describe('start --dry-run', () => {
 describe('rerun from a step (resume --from)', () => {
   it('goes back only after confirmation, redoes the steps from there, and records it', async () => {
     const sim = await simFixture();
-    const wrong = sim.alpha === 'ABCDEFGHIJKLMN' ? 'NMLKJIHGFEDCBA' : 'ABCDEFGHIJKLMN';
+    const wrong = wrongAlpha(sim);
     expect((await start(sim, [], { KMS_ALPHA_STRING: wrong })).code).toBe(4);
     const { runId } = await statusOf(sim);
     const eventsBefore = eventRows(sim.db).length;

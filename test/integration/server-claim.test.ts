@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventRows } from '../helpers/event-rows.js';
-import { parseJson, runCli, type CliResult } from '../helpers/run-cli.js';
+import { parseJson, runCli } from '../helpers/run-cli.js';
+import { claimFile, exchsrvrEntries, expectRefusedByClaim, expectServerRecovered } from '../helpers/server-claim.js';
+import { resumeWithDisk, runIdOf, startWithDiskArgs, statusOf } from '../helpers/sim-cli.js';
 import { cleanupSimFixtures, simFixture, treeBytes, type SimFixture } from '../helpers/sim-fixture.js';
 
 afterEach(cleanupSimFixtures);
@@ -10,22 +12,13 @@ afterEach(cleanupSimFixtures);
 /*
  * The server, not the run, is the unit of safety: a claim beside Kmsdata, seen by every start
  * whatever its database, and at most one open run per server in a database. Real processes.
+ * (Two starts at once: server-claim-race.test.ts.)
  */
 
-const startArgs = (sim: SimFixture, db = sim.db) => ['start', '--kmsdata', sim.kmsdata, '--backup', sim.backup, '--db', db, '--startup-disk', sim.startupDisk];
+const startArgs = (sim: SimFixture, db = sim.db) => startWithDiskArgs(sim, [], db);
 const start = (sim: SimFixture, db = sim.db, env: Record<string, string> = {}) => runCli(startArgs(sim, db), { env });
-const resume = (sim: SimFixture, args: string[] = [], db = sim.db) => runCli(['resume', ...args, '--db', db, '--startup-disk', sim.startupDisk]);
-const claimFile = (sim: SimFixture) => path.join(path.dirname(sim.kmsdata), 'kms-recover.claim');
-const exchsrvrEntries = (sim: SimFixture) => fs.readdirSync(path.dirname(sim.kmsdata)).sort();
-const serviceState = async (sim: SimFixture) => parseJson<{ state: string }>(await runCli(['sim', 'status', sim.root, '--json'])).state;
-const runIdOf = async (sim: SimFixture, db = sim.db) => parseJson<{ runId: string }>(await runCli(['status', '--json', '--db', db])).runId;
-
-/** The server ended as the KB wants it: the original KMS running on a Kmsdata equal to the backup, nothing left beside it. */
-async function expectRecovered(sim: SimFixture): Promise<void> {
-  expect(await serviceState(sim)).toBe('running');
-  expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup));
-  expect(exchsrvrEntries(sim)).toEqual(['Kmsdata']);
-}
+const resume = (sim: SimFixture, args: string[] = [], db = sim.db) => resumeWithDisk(sim, args, {}, db);
+const expectRecovered = expectServerRecovered;
 
 /** A snapshot of everything a refused command must not change. */
 function serverPicture(sim: SimFixture, dbs: string[]) {
@@ -37,41 +30,8 @@ function serverPicture(sim: SimFixture, dbs: string[]) {
   };
 }
 
-/** Exit 5 and one error line naming the run (progress lines before it are the checks it passed). */
-function expectRefusedByClaim(result: CliResult, runId: string): void {
-  expect(result.code, result.stderr).toBe(5);
-  const errors = result.stderr.trim().split('\n').filter((l) => l.startsWith('kms-recover:'));
-  expect(errors).toHaveLength(1);
-  expect(errors[0]).toContain(`run ${runId}`);
-}
 
 describe('one server, one recovery', () => {
-  it('of two concurrent starts on one server, exactly one drives; the other is refused naming it (one database, then two)', async () => {
-    for (const shared of [true, false]) {
-      for (let round = 0; round < 3; round += 1) {
-        const sim = await simFixture();
-        const dbs = shared ? [sim.db, sim.db] : [sim.db, path.join(sim.dir, 'other.db')];
-        // Each driver rests 1 s after `stopped`, so the two certainly overlap.
-        const env = { KMS_RECOVER_DELAY_AT: 'after-checkpoint:stopped:1000' };
-        const results = await Promise.all(dbs.map((db) => start(sim, db, env)));
-        const codes = results.map((r) => r.code).sort();
-        expect(codes, results.map((r) => r.stderr).join('\n')).toEqual([0, 5]);
-        const winner = results.findIndex((r) => r.code === 0);
-        const loser = results[1 - winner]!;
-        const winnerRun = await runIdOf(sim, dbs[winner]);
-        expectRefusedByClaim(loser, winnerRun);
-        expect(loser.stderr).toMatch(/being driven by pid \d+|kms-recover (resume|abandon|status) /);
-        await expectRecovered(sim);
-        if (!shared) {
-          // The loser's database, if it was created at all, holds no run.
-          const other = dbs[1 - winner]!;
-          if (fs.existsSync(other)) expect(parseJson<unknown[]>(await runCli(['list', '--json', '--db', other]))).toEqual([]);
-        }
-        await cleanupSimFixtures();
-      }
-    }
-  }, 240_000);
-
   it('after a killed run, start is refused (same database, another one, a deleted one) and changes nothing; resume then finishes', async () => {
     const sim = await simFixture();
     const killed = await start(sim, sim.db, { KMS_RECOVER_FAIL_AT: 'after-checkpoint:cleared' });
@@ -153,7 +113,7 @@ describe('one server, one recovery', () => {
       const fresh = await start(sim);
       expect(fresh.code, fresh.stderr).toBe(0);
       await expectRecovered(sim);
-      const status = parseJson<{ state: string; closedAt: string | null; finishPending: boolean }>(await runCli(['status', '--json', '--db', sim.db]));
+      const status = await statusOf(sim);
       expect(status).toMatchObject({ state: 'running', finishPending: false });
       expect(status.closedAt).not.toBeNull();
     }, 60_000);
@@ -164,7 +124,7 @@ describe('one server, one recovery', () => {
     const killed = await start(sim, sim.db, { KMS_RECOVER_FAIL_AT: 'after-checkpoint:running' });
     expect(killed.signal).toBe('SIGKILL');
     const runId = await runIdOf(sim);
-    const status = parseJson<{ done: boolean; finishPending: boolean; next: string }>(await runCli(['status', '--json', '--db', sim.db]));
+    const status = await statusOf(sim);
     expect(status).toMatchObject({ done: true, finishPending: true });
     expect(status.next).toContain(`kms-recover resume ${runId}`);
     const text = await runCli(['status', '--db', sim.db]);

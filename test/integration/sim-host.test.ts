@@ -3,7 +3,6 @@ import { existsSync, promises as fsp, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isKmsRecoverError, type KmsRecoverError } from '../../errors/index.js';
 import {
   alphaMatches, assertSimRoot, createSimHost, initSimHost, parseKmsCheck, readServicesFile, rebootSimHost,
   SimServiceManager, simPaths, type SimInitResult,
@@ -13,6 +12,8 @@ import { findDaemonPids } from '../../host/sim/sim-proc.js';
 import {
   KMS_SERVICE_NAME, type ClearReport, type KmsdataOperations, type Manifest, type RestoreReport,
 } from '../../host/types.js';
+import { rejection } from '../helpers/rejection.js';
+import { until } from '../helpers/wait.js';
 
 const DISK = /^\[config\]\r\npwd=([A-Z0-9]{14})\r\n$/;
 
@@ -37,24 +38,6 @@ async function readAlpha(file: string): Promise<string> {
 async function putBackBackup(sim: SimInitResult): Promise<void> {
   await fsp.rm(sim.kmsdata, { recursive: true, force: true });
   await copyTree(sim.backup, sim.kmsdata);
-}
-
-async function caught(promise: Promise<unknown>): Promise<KmsRecoverError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isKmsRecoverError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a KmsRecoverError');
-}
-
-async function waitFor(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe('process-level KMS simulator', { timeout: 60_000 }, () => {
@@ -127,10 +110,10 @@ describe('process-level KMS simulator', { timeout: 60_000 }, () => {
 
   it('init refuses a non-empty root; a folder without services.json is not a simulated host', async () => {
     await fsp.mkdir(root);
-    expect((await caught((async () => assertSimRoot(root))())).code).toBe('SIM_INVALID');
+    expect((await rejection((async () => assertSimRoot(root))())).code).toBe('SIM_INVALID');
     expect(() => assertSimRoot(root)).toThrow(/is not a simulated host \(run kms-recover sim init first\)/);
     await fsp.writeFile(path.join(root, 'something'), 'x');
-    const error = await caught(initSimHost(root));
+    const error = await rejection(initSimHost(root));
     expect(error.code).toBe('SIM_INVALID');
     expect(await fsp.readdir(root)).toEqual(['something']);
   });
@@ -181,7 +164,7 @@ describe('process-level KMS simulator', { timeout: 60_000 }, () => {
     await scm.stopService(KMS_SERVICE_NAME);
 
     // The ORIGINAL alpha does not fit the reinstall's data.
-    const rejected = await caught(scm.startService(KMS_SERVICE_NAME, [originalAlpha]));
+    const rejected = await rejection(scm.startService(KMS_SERVICE_NAME, [originalAlpha]));
     expect(rejected.code).toBe('ALPHA_REJECTED');
     expect(rejected.message).toBe(
       `the Key Management Server did not start: the alpha string does not match the KMS database in ${sim.kmsdata}`);
@@ -204,17 +187,17 @@ describe('process-level KMS simulator', { timeout: 60_000 }, () => {
     const sim = await initSimHost(root);
     const scm = new SimServiceManager(root);
     expect(await scm.queryService('NoSuchService')).toEqual({ name: 'NoSuchService', state: 'missing' });
-    expect((await caught(scm.stopService('NoSuchService'))).code).toBe('SERVICE_MISSING');
-    expect((await caught(scm.startService('NoSuchService', ['X']))).code).toBe('SERVICE_MISSING');
+    expect((await rejection(scm.stopService('NoSuchService'))).code).toBe('SERVICE_MISSING');
+    expect((await rejection(scm.startService('NoSuchService', ['X']))).code).toBe('SERVICE_MISSING');
 
     await scm.stopService(KMS_SERVICE_NAME);
-    const noAlpha = await caught(scm.startService(KMS_SERVICE_NAME, []));
+    const noAlpha = await rejection(scm.startService(KMS_SERVICE_NAME, []));
     expect(noAlpha.code).toBe('SERVICE_START_FAILED');
     expect(noAlpha.message).toBe('the KMS needs its alpha string as start parameter');
 
     await fsp.rm(sim.kmsdata, { recursive: true });
     await fsp.mkdir(sim.kmsdata);
-    const empty = await caught(scm.startService(KMS_SERVICE_NAME, [await readAlpha(sim.startupDisk)]));
+    const empty = await rejection(scm.startService(KMS_SERVICE_NAME, [await readAlpha(sim.startupDisk)]));
     expect(empty.code).toBe('SERVICE_START_FAILED');
     expect(empty.message).toBe(`KMS database not found in ${sim.kmsdata}`);
     expect((await scm.queryService(KMS_SERVICE_NAME)).state).toBe('stopped');
@@ -225,7 +208,7 @@ describe('process-level KMS simulator', { timeout: 60_000 }, () => {
     const scm = new SimServiceManager(root);
     const { pid } = await scm.queryService(KMS_SERVICE_NAME);
     process.kill(pid!, 'SIGKILL');
-    await waitFor(() => !isAlive(pid!));
+    await until(`daemon ${pid} to be gone`, () => !isAlive(pid!), { timeoutMs: 5000, everyMs: 20 });
     expect(await scm.queryService(KMS_SERVICE_NAME)).toEqual({ name: KMS_SERVICE_NAME, state: 'stopped', startType: 'auto' });
     expect((await readServicesFile(simPaths(root).servicesFile)).services.MSExchangeKMS)
       .toMatchObject({ state: 'stopped', pid: null, startedAt: null });
@@ -258,6 +241,8 @@ describe('process-level KMS simulator', { timeout: 60_000 }, () => {
     expect(isAlive(before)).toBe(false);
     expect((await scm.queryService(KMS_SERVICE_NAME)).state).toBe('stopped');
     expect(await fsp.readFile(simPaths(root).daemonLog, 'utf8')).not.toMatch(/stopping on SIGTERM/);
+    // The refused daemon reported, and exits: the reboot returns before it is gone.
+    await until('the refused daemon to exit', async () => (await findDaemonPids(sim.kmsdata)).length === 0);
 
     // After the recovery it comes back by itself.
     await putBackBackup(sim);
@@ -292,11 +277,11 @@ describe('process-level KMS simulator', { timeout: 60_000 }, () => {
     const host = createSimHost(root, fsOps);
     const manifest: Manifest = { files: [], dirs: [], fileCount: 0, totalBytes: 0, digest: '' };
 
-    const inUse = await caught(host.clearKmsdata(sim.kmsdata, 'run1', { expected: null, record: () => undefined }));
+    const inUse = await rejection(host.clearKmsdata(sim.kmsdata, 'run1', { expected: null, record: () => undefined }));
     expect(inUse.code).toBe('FILE_IN_USE');
     expect(inUse.message).toBe(
       `cannot delete ${path.join(sim.kmsdata, 'kmsdata.edb')}: the file is in use (is the KMS service still running?)`);
-    expect((await caught(host.restoreKmsdata(sim.backup, sim.kmsdata, manifest, 'run1'))).code).toBe('FILE_IN_USE');
+    expect((await rejection(host.restoreKmsdata(sim.backup, sim.kmsdata, manifest, 'run1'))).code).toBe('FILE_IN_USE');
     expect(calls).toEqual([]);
 
     expect((await host.stopService(KMS_SERVICE_NAME)).state).toBe('stopped');
@@ -314,7 +299,7 @@ describe('process-level KMS simulator', { timeout: 60_000 }, () => {
     const scm = new SimServiceManager(root);
 
     await scm.stopService(KMS_SERVICE_NAME);
-    await caught(scm.startService(KMS_SERVICE_NAME, [originalAlpha]));
+    await rejection(scm.startService(KMS_SERVICE_NAME, [originalAlpha]));
     await scm.startService(KMS_SERVICE_NAME, [newAlpha]);
     const { pid } = await scm.queryService(KMS_SERVICE_NAME);
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventRows } from '../helpers/event-rows.js';
 import { parseJson, runCli } from '../helpers/run-cli.js';
+import { resumeWithDisk, startArgs, startWithDiskArgs, statusOf } from '../helpers/sim-cli.js';
 import { cleanupSimFixtures, simFixture, treeBytes, type SimFixture } from '../helpers/sim-fixture.js';
 
 afterEach(cleanupSimFixtures);
@@ -13,10 +14,7 @@ afterEach(cleanupSimFixtures);
  * every resting point, the run never reaches credential-set or running on a Kmsdata that differs.
  */
 
-const startArgs = (sim: SimFixture) => ['start', '--kmsdata', sim.kmsdata, '--backup', sim.backup, '--db', sim.db, '--startup-disk', sim.startupDisk];
-const resume = (sim: SimFixture, extra: string[] = []) => runCli(['resume', ...extra, '--db', sim.db, '--startup-disk', sim.startupDisk]);
-const statusOf = async (sim: SimFixture) =>
-  parseJson<{ runId: string; state: string; phase: string }>(await runCli(['status', '--json', '--db', sim.db]));
+const resume = (sim: SimFixture, extra: string[] = []) => resumeWithDisk(sim, extra);
 const firstFile = (sim: SimFixture) => path.join(sim.kmsdata, fs.readdirSync(sim.kmsdata).filter((n) => fs.statSync(path.join(sim.kmsdata, n)).isFile()).sort()[0]!);
 
 /** Every state change's target, in order: where the run has been. */
@@ -33,7 +31,7 @@ describe('Kmsdata is checked again before the alpha string and the start', () =>
     for (const [what, tamper] of TAMPERS) {
       it(`killed at ${at}, ${what}: resume clears and restores again, and only then goes on`, async () => {
         const sim = await simFixture();
-        const killed = await runCli(startArgs(sim), { env: { KMS_RECOVER_FAIL_AT: `after-checkpoint:${at}` } });
+        const killed = await runCli(startWithDiskArgs(sim), { env: { KMS_RECOVER_FAIL_AT: `after-checkpoint:${at}` } });
         expect(killed.signal).toBe('SIGKILL');
         tamper(sim);
         const resumed = await resume(sim);
@@ -52,7 +50,7 @@ describe('Kmsdata is checked again before the alpha string and the start', () =>
 
   it('a file changed while the run waits for a manual credential and start is caught at confirm', async () => {
     const sim = await simFixture();
-    const waiting = await runCli([...startArgs(sim), '--manual', 'setCredential', '--manual', 'startService']);
+    const waiting = await runCli(startWithDiskArgs(sim, ['--manual', 'setCredential', '--manual', 'startService']));
     expect(waiting.code).toBe(8);
     const { runId, state } = await statusOf(sim);
     expect(state).toBe('restored');
@@ -72,7 +70,7 @@ describe('Kmsdata is checked again before the alpha string and the start', () =>
 
   it('a file written into the emptied Kmsdata before the restore is moved aside and the restore goes on', async () => {
     const sim = await simFixture();
-    await runCli(startArgs(sim), { env: { KMS_RECOVER_FAIL_AT: 'after-checkpoint:cleared' } });
+    await runCli(startWithDiskArgs(sim), { env: { KMS_RECOVER_FAIL_AT: 'after-checkpoint:cleared' } });
     fs.writeFileSync(path.join(sim.kmsdata, 'late.dat'), 'written after the clear');
     const resumed = await resume(sim);
     expect(resumed.code, resumed.stderr).toBe(0);
@@ -81,7 +79,7 @@ describe('Kmsdata is checked again before the alpha string and the start', () =>
 
   it('the quarantine ledger: a quarantined file changed before the finish is kept and reported, the rest deleted', async () => {
     const sim = await simFixture();
-    await runCli(startArgs(sim), { env: { KMS_RECOVER_FAIL_AT: 'after-checkpoint:cleared' } });
+    await runCli(startWithDiskArgs(sim), { env: { KMS_RECOVER_FAIL_AT: 'after-checkpoint:cleared' } });
     const { runId } = await statusOf(sim);
     const quarantine = path.join(path.dirname(sim.kmsdata), `Kmsdata.quarantine-${runId}`);
     const changed = fs.readdirSync(quarantine).filter((n) => fs.statSync(path.join(quarantine, n)).isFile()).sort()[0]!;
@@ -98,7 +96,7 @@ describe('Kmsdata is checked again before the alpha string and the start', () =>
     fs.writeFileSync(path.join(sim.backup, 'we\\ird.dat'), 'x');
     const before = treeBytes(path.dirname(sim.kmsdata));
     for (const extra of [['--dry-run'], []]) {
-      const refused = await runCli([...startArgs(sim), ...extra]);
+      const refused = await runCli(startWithDiskArgs(sim, extra));
       expect(refused.code, refused.stderr).toBe(3);
       expect(refused.stderr).toMatch(/kms-recover: .*we\\\\ird\.dat.*nothing was changed/);
     }
@@ -112,8 +110,8 @@ describe('the alpha string reaches no child', () => {
     it(`from the ${source}: the simulated KMS daemon's environment holds no alpha string`, async () => {
       const sim = await simFixture();
       const args = source === 'environment'
-        ? ['start', '--kmsdata', sim.kmsdata, '--backup', sim.backup, '--db', sim.db]
-        : startArgs(sim);
+        ? startArgs(sim)
+        : startWithDiskArgs(sim);
       const result = await runCli(args, { env: source === 'environment' ? { KMS_ALPHA_STRING: sim.alpha } : {} });
       expect(result.code, result.stderr).toBe(0);
       const { pid } = parseJson<{ pid: number }>(await runCli(['sim', 'status', sim.root, '--json']));

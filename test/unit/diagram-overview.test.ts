@@ -1,6 +1,5 @@
 import { currentProcess } from '../../host/process-identity.js';
 import { driverOf } from '../../recovery/lease-policy.js';
-import { DOMParser } from '@xmldom/xmldom';
 import { describe, expect, it } from 'vitest';
 import { KB_STEPS } from '../../machines/recovery.kb-steps.js';
 import { RECOVERY_STATES, recoveryMachine, type RecoveryState } from '../../machines/index.js';
@@ -11,20 +10,15 @@ import {
   machineGraph, MARK_WORDS, overviewChain, overviewDot, overviewMermaid, overviewOverlay, overviewText, renderOverview,
   type DiagramFormat, type OverviewOverlay, type StateMark,
 } from '../../diagrams/render/index.js';
+import { at, eventLog } from '../helpers/event-records.js';
+import { parseSvg } from '../helpers/svg.js';
 
 const graph = machineGraph(recoveryMachine);
 const FORMATS: DiagramFormat[] = ['text', 'mermaid', 'dot', 'svg'];
 
-let seq = 0;
-const at = (n: number) => new Date(Date.UTC(2024, 0, 1, 12, 0, n)).toISOString();
-function event(name: string, from: string | null, to: string, detail: Record<string, unknown> | null = null): EventRecord {
-  seq += 1;
-  return { seq, event: name, from, to, at: at(seq), detail };
-}
-
 /** Events of a run that went through the steps before `upTo` (a state), started the step leading into it. */
 function eventsUpTo(upTo: number): EventRecord[] {
-  seq = 0;
+  const event = eventLog();
   const steps = ['stopService', 'clearKmsdata', 'restoreKmsdata', 'setCredential', 'startService'];
   const events = [event('run.created', null, 'reinstalled')];
   for (let i = 0; i < upTo; i++) {
@@ -197,9 +191,7 @@ describe('the overview in every format', () => {
 
 /** The SVG's size in CSS pixels (Graphviz writes points: 1 pt = 96/72 px at 100 %). */
 function svgSize(svg: string): { width: number; height: number; fonts: number[]; scaled: boolean } {
-  const problems: string[] = [];
-  const doc = new DOMParser({ onError: (level, message) => { problems.push(`${level}: ${message}`); } }).parseFromString(svg, 'image/svg+xml');
-  expect(problems).toEqual([]);
+  const doc = parseSvg(svg);
   const root = doc.documentElement!;
   const px = (value: string | null) => {
     const m = /^([\d.]+)(pt|px)$/.exec(value ?? '');

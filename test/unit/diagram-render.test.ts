@@ -4,19 +4,13 @@ import type { EventRecord } from '../../persistence/index.js';
 import {
   edgeLabel, entryLeaf, machineGraph, mermaidIds, runOverlay, toDot, toMermaid, toTerminal, type OverlayRun,
 } from '../../diagrams/render/index.js';
+import { eventLog } from '../helpers/event-records.js';
 
 const graph = machineGraph(recoveryMachine);
 
-let seq = 0;
-const at = (n: number) => new Date(Date.UTC(2024, 0, 1, 12, 0, n)).toISOString();
-function event(event: string, from: string | null, to: string, detail: Record<string, unknown> | null = null): EventRecord {
-  seq += 1;
-  return { seq, event, from, to, at: at(seq), detail };
-}
-
 /** The event log of a run whose start was refused with a wrong alpha string: it rests in restored.failed. */
 function failedRun(): { run: OverlayRun; events: EventRecord[] } {
-  seq = 0;
+  const event = eventLog();
   const events = [
     event('run.created', null, 'reinstalled', { backupFiles: 3 }),
     event('step.started', 'reinstalled', 'reinstalled', { step: 'stopService', attempt: 1 }),

@@ -1,17 +1,9 @@
-import { DOMParser } from '@xmldom/xmldom';
 import { describe, expect, it } from 'vitest';
 import { RECOVERY_STATES, recoveryMachine } from '../../machines/index.js';
 import { machineGraph, renderDetail, runOverlay, type OverlayRun } from '../../diagrams/render/index.js';
+import { parseSvg } from '../helpers/svg.js';
 
 const graph = machineGraph(recoveryMachine);
-
-/** Parses strictly: any XML error or warning fails the test. */
-function parseSvg(svg: string) {
-  const problems: string[] = [];
-  const doc = new DOMParser({ onError: (level, message) => { problems.push(`${level}: ${message}`); } }).parseFromString(svg, 'image/svg+xml');
-  expect(problems).toEqual([]);
-  return doc;
-}
 
 function texts(doc: ReturnType<typeof parseSvg>): string[] {
   return Array.from(doc.getElementsByTagName('text')).map((t) => t.textContent ?? '');

@@ -66,6 +66,19 @@ describe('recovery machine', () => {
     expect(end.context.lastError).toMatchObject({ step: 'clearKmsdata', code: 'KMSDATA_NOT_EMPTY' });
   });
 
+  it('a credential the operator typed in (a manual step, no length) reaches credential-set; one with a length does not', async () => {
+    const typed = start(machineWith({ setCredential: async () => ({ source: 'operator', length: null }) }));
+    const end = await waitFor(typed.actor, rests);
+    expect(end.value).toBe('running');
+    expect(end.context.facts.credential).toEqual({ source: 'operator', length: null });
+
+    const claimed = start(machineWith({ setCredential: async () => ({ source: 'operator', length: 14 }) }));
+    const refused = await waitFor(claimed.actor, rests);
+    expect(refused.value).toEqual({ restored: 'failed' });
+    expect(refused.context.lastError).toMatchObject({ step: 'setCredential', code: 'ALPHA_INVALID', message: expect.stringContaining('typed in by the operator') });
+    expect(refused.context.facts.credential).toBeUndefined();
+  });
+
   it('rejects a restore whose digest differs from the backup read before the clear', async () => {
     const { actor } = start(machineWith({
       restoreKmsdata: async () => ({ fileCount: 2, totalBytes: 10, digest: 'other', mismatches: [], alreadyRestored: false }),

@@ -5,28 +5,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KmsRecoverError } from '../../errors/index.js';
 import { ALPHA_STRING_LENGTH } from '../../domain/index.js';
 import { parseStartupDisk, readStartupDisk, validateAlphaString } from '../../host/fs/startup-disk.js';
+import { caught, rejection } from '../helpers/rejection.js';
 
 const ALPHA = 'Ab3$xY9!qR2#kL';
-
-function caught(action: () => unknown): KmsRecoverError {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(KmsRecoverError);
-    return error as KmsRecoverError;
-  }
-  throw new Error('expected a KmsRecoverError');
-}
-
-async function caughtAsync(action: () => Promise<unknown>): Promise<KmsRecoverError> {
-  try {
-    await action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(KmsRecoverError);
-    return error as KmsRecoverError;
-  }
-  throw new Error('expected a KmsRecoverError');
-}
 
 describe('parseStartupDisk', () => {
   it('has a 14-character alpha string constant', () => {
@@ -125,7 +106,7 @@ describe('readStartupDisk', () => {
 
   it('names a missing file', async () => {
     const file = path.join(tmp, 'Kmspwd.ini');
-    const error = await caughtAsync(() => readStartupDisk(file));
+    const error = await rejection(readStartupDisk(file));
     expect(error.code).toBe('STARTUP_DISK_MISSING');
     expect(error.message).toBe(`startup disk ${file} not found`);
   });
@@ -133,7 +114,7 @@ describe('readStartupDisk', () => {
   it('rejects a folder', async () => {
     const dir = path.join(tmp, 'Kmspwd.ini');
     await mkdir(dir);
-    const error = await caughtAsync(() => readStartupDisk(dir));
+    const error = await rejection(readStartupDisk(dir));
     expect(error.code).toBe('STARTUP_DISK_INVALID');
     expect(error.message).toBe(`startup disk ${dir} is a folder, not a Kmspwd.ini file`);
   });
@@ -141,7 +122,7 @@ describe('readStartupDisk', () => {
   it('rejects an empty file', async () => {
     const file = path.join(tmp, 'Kmspwd.ini');
     await writeFile(file, '');
-    const error = await caughtAsync(() => readStartupDisk(file));
+    const error = await rejection(readStartupDisk(file));
     expect(error.code).toBe('STARTUP_DISK_INVALID');
     expect(error.message).toBe(`startup disk ${file} is empty`);
   });
@@ -149,7 +130,7 @@ describe('readStartupDisk', () => {
   it('rejects a binary file', async () => {
     const file = path.join(tmp, 'Kmspwd.ini');
     await writeFile(file, Buffer.from([0x5b, 0xc3, 0x28, 0x00, 0xff]));
-    const error = await caughtAsync(() => readStartupDisk(file));
+    const error = await rejection(readStartupDisk(file));
     expect(error.code).toBe('STARTUP_DISK_INVALID');
     expect(error.message).toBe(`startup disk ${file} is not a text file`);
   });
@@ -157,7 +138,7 @@ describe('readStartupDisk', () => {
   it('reports a wrong-length password without showing it', async () => {
     const file = path.join(tmp, 'Kmspwd.ini');
     await writeFile(file, '[config]\r\npwd=Hj4&Kl7*Mn0(Pq3)\r\n');
-    const error = await caughtAsync(() => readStartupDisk(file));
+    const error = await rejection(readStartupDisk(file));
     expect(error.code).toBe('STARTUP_DISK_INVALID');
     expect(error.message).toBe(`startup disk ${file} holds a password of 16 characters; an alpha string has 14`);
     expect(`${error.message} ${JSON.stringify(error.detail)}`).not.toMatch(/Hj4&|Kl7\*|Mn0\(|Pq3\)/);
