@@ -3,25 +3,19 @@ import { close, fsync, open } from 'node:fs';
 const isWindows = process.platform === 'win32';
 
 /**
- * Opens `target`, flushes it to disk and closes it. Plain callbacks, not a FileHandle (an event
- * emitter and a promise per call): a restore flushes every one of its thousands of files.
+ * Opens `target`, flushes it to disk, closes it, then calls `done` (with the first error). Plain
+ * callbacks, not a FileHandle (an event emitter and a promise per call), nor a promise of its
+ * own: a restore flushes every one of its thousands of files.
  */
-function flush(target: string, flags: 'r' | 'r+'): Promise<void> {
-  return new Promise((resolve, reject) => {
-    open(target, flags, (openError, fd) => {
-      if (openError) return reject(openError);
-      fsync(fd, (syncError) => close(fd, (closeError) => {
-        const error = syncError ?? closeError;
-        if (error) reject(error);
-        else resolve();
-      }));
-    });
+export function flushThen(target: string, flags: 'r' | 'r+', done: (error: NodeJS.ErrnoException | null) => void): void {
+  open(target, flags, (openError, fd) => {
+    if (openError) return done(openError);
+    fsync(fd, (syncError) => close(fd, (closeError) => done(syncError ?? closeError)));
   });
 }
 
-/** Flushes a written file to disk (a fresh handle reaches the same file data; Windows needs it writable). */
-export function fsyncFile(file: string): Promise<void> {
-  return flush(file, 'r+');
+function flush(target: string, flags: 'r' | 'r+'): Promise<void> {
+  return new Promise((resolve, reject) => flushThen(target, flags, (error) => (error ? reject(error) : resolve())));
 }
 
 /** Makes a folder's entries durable; Windows cannot open a folder for this, and needs no call. */

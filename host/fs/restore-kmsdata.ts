@@ -8,7 +8,7 @@ import { assertBackupPath, assertKmsdataName, assertKmsdataPath } from './kmsdat
 import { compareToManifest, manifestDigest, progressCounter } from './manifest.js';
 import { copyAndHash, newReader } from './copy-hash.js';
 import type { CopyOutcome } from './copy-hash.js';
-import { fsyncDir, fsyncFile } from './durable.js';
+import { flushThen, fsyncDir } from './durable.js';
 import { errnoOf, fileError, retryWhileInUse } from './file-errors.js';
 
 /** The copy is built in a per-run folder beside Kmsdata, and renamed into place only once complete. */
@@ -86,7 +86,9 @@ const SYNC_CONCURRENCY = 8;
  */
 class FsyncQueue {
   private readonly queue: string[] = [];
-  private readonly running = new Set<Promise<void>>();
+  /** fsyncs in flight: plain callbacks (flushThen), no promise per file. */
+  private running = 0;
+  private idle: (() => void) | undefined;
   private failure: { error: unknown } | undefined;
   private stopped = false;
 
@@ -96,24 +98,32 @@ class FsyncQueue {
   }
 
   private pump(): void {
-    while (!this.stopped && this.failure === undefined && this.running.size < SYNC_CONCURRENCY && this.queue.length > 0) {
+    while (!this.stopped && this.failure === undefined && this.running < SYNC_CONCURRENCY && this.queue.length > 0) {
       const file = this.queue.shift()!;
-      const task: Promise<void> = fsyncFile(file).then(
-        () => { this.running.delete(task); this.pump(); },
-        (error: unknown) => { this.running.delete(task); this.failure ??= { error: copyError(error, file, 'write') }; },
-      );
-      this.running.add(task);
+      this.running += 1;
+      flushThen(file, 'r+', (error) => {
+        this.running -= 1;
+        if (error) this.failure ??= { error: copyError(error, file, 'write') };
+        this.pump();
+        if (this.running === 0) this.idle?.();
+      });
     }
   }
 
+  /** Once no fsync is in flight (and, unless stopped or failed, none is queued). */
+  private async finished(): Promise<void> {
+    while (this.running > 0) await new Promise<void>((resolve) => { this.idle = resolve; });
+    this.idle = undefined;
+  }
+
   async drain(): Promise<void> {
-    while (this.running.size > 0) await Promise.all(this.running);
+    await this.finished();
     if (this.failure) throw this.failure.error;
   }
 
   async settle(): Promise<void> {
     this.stopped = true;
-    while (this.running.size > 0) await Promise.all(this.running);
+    await this.finished();
   }
 }
 
