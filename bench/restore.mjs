@@ -1,6 +1,6 @@
 // 2. Restore with verification of a Kmsdata of 1,000 files / 200 MiB: the product's
 // restoreKmsdata (staging copy + SHA-256 in one read pass + fsync + rename) against `cp -a` of the
-// same tree, and, reported separately, `sha256sum` of every file and `cp -a` followed by `sync`;
+// same tree, and against `cp -a` followed by `sync` (the data on disk), and, reported separately, `sha256sum` of every file;
 // then the same on a Kmsdata of a real KMS's shape (48 files, 49 MiB: realisticLayout).
 import { createCipheriv } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
@@ -149,7 +149,8 @@ export async function bench() {
     return table(`2. Restore with verification (${FILE_COUNT} files, ${TOTAL_BYTES / MiB} MiB: ${bigFiles} files of 5-40 MiB, the rest 35-155 KiB, in ${manifest.dirs.length} folders; progress written to SQLite ${progressWrites} times over all samples; then a Kmsdata of a real KMS's shape, ${real.manifest.fileCount} files / ${realMib} MiB)`, [
       row({ name: 'restoreKmsdata()', tool: times.tool, baseline: times.cp, baselineName: '`cp -a` (no fsync, no hash)', target: 1.2 }),
       row({ name: 'restoreKmsdata()', tool: times.tool, baseline: times.sha256sum, baselineName: '`sha256sum` of every file (read + hash only)' }),
-      row({ name: 'restoreKmsdata()', tool: times.tool, baseline: times.cpSync, baselineName: '`cp -a` then `sync` (data on disk, no hash)' }),
+      // Issue 16's second restore target: on disk as `cp -a; sync` leaves it, at most 1.1× its time.
+      row({ name: 'restoreKmsdata()', tool: times.tool, baseline: times.cpSync, baselineName: '`cp -a` then `sync` (data on disk, no hash)', target: 1.1 }),
       row({ name: `restoreKmsdata(), ${real.manifest.fileCount} files / ${realMib} MiB (a real KMS's shape)`, tool: real.times.tool, baseline: real.times.cp, baselineName: '`cp -a` (no fsync, no hash)' }),
       row({ name: `restoreKmsdata(), ${real.manifest.fileCount} files / ${realMib} MiB (a real KMS's shape)`, tool: real.times.tool, baseline: real.times.cpSync, baselineName: '`cp -a` then `sync` (data on disk, no hash)' }),
     ]);
