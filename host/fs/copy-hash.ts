@@ -14,7 +14,7 @@
  * STEP_FAILED naming the file.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, futimesSync, lstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, futimesSync, lstatSync, openSync, readSync, write, writeSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { errnoOf } from './file-errors.js';
 
@@ -63,11 +63,13 @@ export class Turns {
  */
 export interface Reader {
   buf: Buffer;
+  /** The second buffer of a large file's copy: written out in the background while `buf` is hashed. */
+  spare: Buffer;
   turns: Turns;
 }
 
 export function newReader(): Reader {
-  return { buf: Buffer.allocUnsafe(COPY_BUFFER_BYTES), turns: new Turns() };
+  return { buf: Buffer.allocUnsafe(COPY_BUFFER_BYTES), spare: Buffer.allocUnsafe(COPY_BUFFER_BYTES), turns: new Turns() };
 }
 
 /** The source, opened read-only, with its times; or why it cannot be copied (the backup changed). */
@@ -102,7 +104,9 @@ export async function copyAndHash(src: string, created: Promise<number>, reader:
   try {
     let outcome: CopyOutcome | undefined;
     try {
-      outcome = await pass(source, target, reader);
+      // A file of more than one buffer is hashed on this thread while its previous buffer is
+      // written out on libuv's: with the page cache fast, hashing is the copy's floor.
+      outcome = stats.size > COPY_BUFFER_BYTES ? await overlappedPass(source, target, reader) : await pass(source, target, reader);
       if (outcome.ok) {
         try { futimesSync(target, stats.atime, stats.mtime); } catch { /* times are best effort, as before */ }
       }
@@ -126,6 +130,48 @@ export async function copyAndHash(src: string, created: Promise<number>, reader:
  */
 export function hashOpenFile(fd: number, size: number, reader: Reader): CopyOutcome | Promise<CopyOutcome> {
   return pass(fd, null, reader, size);
+}
+
+/** Writes `n` bytes of `buf` at `position`, in libuv's pool; resolves to the error, if any (never rejects). */
+function writeOut(fd: number, buf: Buffer, n: number, position: number): Promise<unknown> {
+  return new Promise((resolve) => {
+    const next = (done: number): void => {
+      if (done >= n) { resolve(null); return; }
+      write(fd, buf, done, n - done, position + done, (error, written) => (error ? resolve(error) : next(done + written)));
+    };
+    next(0);
+  });
+}
+
+/**
+ * A copy of a large file with two buffers: buffer k is read and hashed while buffer k-1 is being
+ * written, and a buffer is read into again only once its write is done. The event loop runs at
+ * every write's end.
+ */
+async function overlappedPass(source: number, target: number, { buf, spare }: Reader): Promise<CopyOutcome> {
+  const hash = createHash('sha256');
+  let size = 0;
+  let pending: Promise<unknown> | null = null;
+  let current = buf;
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(source, current, 0, current.length, size);
+    } catch (error) {
+      if (pending) await pending;
+      return failure('read', error);
+    }
+    if (n === 0) break;
+    hash.update(n === current.length ? current : current.subarray(0, n));
+    const failed = pending ? await pending : null;
+    if (failed) return failure('write', failed);
+    pending = writeOut(target, current, n, size);
+    size += n;
+    current = current === buf ? spare : buf;
+  }
+  const failed = pending ? await pending : null;
+  if (failed) return failure('write', failed);
+  return { ok: true, size, sha256: hash.digest('hex') };
 }
 
 /** One read pass over a file, from its start. */

@@ -349,7 +349,7 @@ describe('restoreKmsdata', () => {
     let copying = true;
     const tick = (): void => { if (copying) { ran += 1; setImmediate(tick); } };
     setImmediate(tick);
-    const outcome = await copyAndHash(src, Promise.resolve(openSync(dst, 'wx')), { buf: Buffer.allocUnsafe(COPY_BUFFER_BYTES), turns: always });
+    const outcome = await copyAndHash(src, Promise.resolve(openSync(dst, 'wx')), { buf: Buffer.allocUnsafe(COPY_BUFFER_BYTES), spare: Buffer.allocUnsafe(COPY_BUFFER_BYTES), turns: always });
     copying = false;
     expect(ran).toBeGreaterThanOrEqual(4);
     expect(outcome).toEqual({ ok: true, size: 3 * 1024 * 1024 + 17, sha256: manifest.files.find((f) => f.path === 'KMSMAIL.EDB')!.sha256 });
