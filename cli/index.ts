@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT, KmsRecoverError } from '../errors/index.js';
+import { configureLeaseStaleness } from '../recovery/lease-policy.js';
 import { handleError } from './handle-error.js';
 import { parseRunId } from './run-id.js';
 
@@ -32,6 +33,7 @@ function run<A extends unknown[]>(action: (...args: A) => Promise<void> | void) 
     const opts = (args.at(-2) ?? {}) as { json?: boolean; db?: string };
     const command = args.at(-1);
     try {
+      configureLeaseStaleness(process.env.KMS_RECOVER_LEASE_STALE_SECONDS);
       await action(...args);
     } catch (error) {
       handleError(await asToolError(error, opts.db), { json: Boolean(opts.json), command: command instanceof Command ? commandPath(command) : undefined });

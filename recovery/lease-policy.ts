@@ -4,13 +4,21 @@ import type { LeaseRecord } from '../persistence/index.js';
 /** Default: a lease whose heartbeat is older than this is stale (its holder beats every 2 s). */
 const DEFAULT_STALE_AFTER_MS = 60_000;
 
+let staleAfterMs = DEFAULT_STALE_AFTER_MS;
+
 /**
- * How long a silent lease holder is presumed alive. `KMS_RECOVER_LEASE_STALE_SECONDS` sets it (at
- * least 10 s), for a site whose network pauses longer, and for the tests.
+ * Sets how long a silent lease holder is presumed alive, from `KMS_RECOVER_LEASE_STALE_SECONDS`
+ * as the CLI reads it (at least 10 s), for a site whose network pauses longer, and for the tests.
+ * Anything else keeps the default.
  */
-export function leaseStaleAfterMs(env: NodeJS.ProcessEnv = process.env): number {
-  const seconds = Number(env.KMS_RECOVER_LEASE_STALE_SECONDS);
-  return Number.isFinite(seconds) && seconds >= 10 ? Math.round(seconds * 1000) : DEFAULT_STALE_AFTER_MS;
+export function configureLeaseStaleness(seconds: string | undefined): void {
+  const value = Number(seconds);
+  staleAfterMs = seconds !== undefined && Number.isFinite(value) && value >= 10 ? Math.round(value * 1000) : DEFAULT_STALE_AFTER_MS;
+}
+
+/** How long a silent lease holder is presumed alive. */
+export function leaseStaleAfterMs(): number {
+  return staleAfterMs;
 }
 
 /** The liveness every command uses: pid and process start time on this host, heartbeat age where the OS says nothing. */
