@@ -1,4 +1,4 @@
-import type { AnyStateNode } from 'xstate';
+import type { AnyStateMachine, AnyStateNode } from 'xstate';
 import { recoveryMachine } from './recovery.machine.js';
 
 /**
@@ -68,7 +68,12 @@ function stateStructure(node: AnyStateNode): StateStructure {
   };
 }
 
+/** The structure of a machine (recoveryStructure: the one this build runs). */
+export function machineStructure(machine: AnyStateMachine): StateStructure {
+  return stateStructure(machine.root);
+}
+
 /** The structure of the recovery machine this build runs. */
 export function recoveryStructure(): StateStructure {
-  return stateStructure(recoveryMachine.root);
+  return machineStructure(recoveryMachine);
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES, adviceFor, exitStatusFor, isRetryable } from '../../errors/index.js';
-import { recoveryStructure } from '../../machines/recovery.structure.js';
+import { createMachine, type AnyStateMachine } from 'xstate';
+import { recoveryMachine } from '../../machines/index.js';
+import { machineStructure, recoveryStructure } from '../../machines/recovery.structure.js';
 import { parseContext, parseOptions, parsePhase, parseState } from '../../persistence/run-record.js';
 
 describe('a run row is parsed once, at the persistence boundary', () => {
@@ -56,5 +58,22 @@ describe('the definition hash is taken of the structure alone', () => {
     expect(structure).toContain('"type":"restoreMatchesBackup"');
     expect(structure).not.toContain('KB step');
     expect(structure).not.toContain('Kmsdata directory');
+  });
+
+  // Issue 15's reproduction: the hash was taken of the diagrams' graph, which carries each
+  // state's kbSteps, so a change of the KB's words (or of what the renderer reads) refused every
+  // in-flight run with DEFINITION_MISMATCH.
+  /** The recovery machine's own config with some of its top-level states replaced. */
+  function variant(states: Record<string, unknown> = {}): AnyStateMachine {
+    const config = recoveryMachine.config;
+    return createMachine({ ...config, context: undefined, states: { ...config.states, ...states } } as Parameters<typeof createMachine>[0]);
+  }
+
+  it('does not change when the KB words a diagram draws change, and does when a transition does', () => {
+    const states = recoveryMachine.config.states!;
+    const reworded = variant({ restored: { ...states.restored, meta: { kbSteps: '4b', reached: 'other words', next: 'other words' } } });
+    expect(machineStructure(reworded)).toEqual(machineStructure(variant()));
+    const retargeted = variant({ stopped: { ...states.stopped, states: { ...states.stopped!.states, failed: { on: { RETRY: '#recovery.reinstalled' } } } } });
+    expect(machineStructure(retargeted)).not.toEqual(machineStructure(variant()));
   });
 });
