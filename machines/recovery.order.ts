@@ -30,6 +30,11 @@ export const FACTS_OF_STATE = {
 } as const satisfies Record<ArrivalState, string>;
 export type FactsKey = (typeof FACTS_OF_STATE)[keyof typeof FACTS_OF_STATE];
 
+/** A stored or typed value that names one of the steps (own names only: `constructor` is none). */
+export function isStepName(value: unknown): value is StepName {
+  return STEP_NAMES.some((step) => step === value);
+}
+
 export function isRecoveryState(name: string): name is RecoveryState {
   return RECOVERY_STATES.some((state) => state === name);
 }

@@ -1,6 +1,6 @@
 import type { ManifestSummary, StepError } from '../machines/recovery.types.js';
-import { isRecoveryState, STEP_NAMES, type RecoveryState, type StepName } from '../machines/recovery.order.js';
-import { isErrorCode, KmsRecoverError } from '../errors/index.js';
+import { isRecoveryState, isStepName, type RecoveryState, type StepName } from '../machines/recovery.order.js';
+import { KmsRecoverError, toErrorRecord } from '../errors/index.js';
 import type { FolderIdentity } from '../domain/index.js';
 
 /*
@@ -49,10 +49,6 @@ const PHASES: readonly RunPhase[] = ['working', 'failed', 'done', 'abandoned'];
 
 export function isRunPhase(value: string): value is RunPhase {
   return PHASES.some((phase) => phase === value);
-}
-
-function isStepName(value: unknown): value is StepName {
-  return STEP_NAMES.some((step) => step === value);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -109,11 +105,9 @@ function parseManifestSummary(value: unknown): ManifestSummary | null {
 
 function parseStepError(value: unknown): StepError | null {
   if (!isObject(value) || typeof value.code !== 'string' || typeof value.message !== 'string' || !isStepName(value.step)) return null;
-  const code = isErrorCode(value.code) ? value.code : 'INTERNAL';
-  return {
-    step: value.step, code, message: value.message,
-    ...(isObject(value.detail) ? { detail: value.detail } : {}),
-  };
+  // As a step's error was recorded: a code that is not the tool's becomes INTERNAL.
+  const { code, message } = toErrorRecord(value);
+  return { step: value.step, code, message, ...(isObject(value.detail) ? { detail: value.detail } : {}) };
 }
 
 /** The run's context as its snapshot stores it. */

@@ -2,7 +2,7 @@ import { adviceFor, type ErrorRecord } from '../errors/index.js';
 // The plain data modules, not machines/index.js: that one loads the machine and XState's runtime,
 // which `status` never uses (bench/cold-start.mjs).
 import { KB_STEPS } from '../machines/recovery.kb-steps.js';
-import { nextStateOf, orderOf, RECOVERY_STATES, STEP_NAMES, stepInto, stepOf, type RecoveryState, type StepName } from '../machines/recovery.order.js';
+import { isStepName, nextStateOf, orderOf, RECOVERY_STATES, stepInto, stepOf, type RecoveryState, type StepName } from '../machines/recovery.order.js';
 import type { EventRecord, LeaseRecord, RunRecord, RunTimer, StepProgressRecord } from '../persistence/index.js';
 import { driverOf, type DriverView } from './lease-policy.js';
 import { manualActionAt } from './manual-action.js';
@@ -267,7 +267,7 @@ function lastFailureAt(events: EventRecord[]): string | null {
 }
 
 function stepNamed(value: unknown): StepName | null {
-  return STEP_NAMES.find((step) => step === value) ?? null;
+  return isStepName(value) ? value : null;
 }
 
 function str(value: unknown): string | null {

@@ -1,5 +1,5 @@
 import { KmsRecoverError } from '../errors/index.js';
-import { STEP_NAMES, type StepName } from '../machines/recovery.order.js';
+import { isStepName, STEP_NAMES, type StepName } from '../machines/recovery.order.js';
 import type { RunOptions, StepPolicy } from '../persistence/index.js';
 
 export type { RunOptions, StepPolicy } from '../persistence/index.js';
@@ -61,7 +61,7 @@ const STEP_ALIASES: Record<string, StepName> = {
 /** Accepts a step name (`stopService`) or its short alias (`stop`). */
 export function parseStepName(value: string): StepName {
   // Own keys only: `constructor` or `toString` is not a step.
-  const step = STEP_NAMES.find((name) => name === value) ?? (Object.hasOwn(STEP_ALIASES, value) ? STEP_ALIASES[value] : undefined);
+  const step = isStepName(value) ? value : Object.hasOwn(STEP_ALIASES, value) ? STEP_ALIASES[value] : undefined;
   if (!step) {
     throw new KmsRecoverError('USAGE', `unknown step "${value}" (steps: ${STEP_NAMES.join(', ')}; or ${Object.keys(STEP_ALIASES).join(', ')})`);
   }

@@ -27,8 +27,8 @@ describe('a run row is parsed once, at the persistence boundary', () => {
       },
     });
     expect(context).toMatchObject({ kmsdata: 'D:\\exchsrvr\\KMSDATA', kmsdataIdentity: null });
-    // An errno is not a tool code: it is stored as INTERNAL.
-    expect(context.lastError).toEqual({ step: 'startService', code: 'INTERNAL', message: 'odd' });
+    // An errno is not a tool code: it reads as INTERNAL, naming it, as toErrorRecord records one.
+    expect(context.lastError).toEqual({ step: 'startService', code: 'INTERNAL', message: 'odd (EINVAL)' });
     expect(() => parseContext('r1', {})).toThrow(expect.objectContaining({ code: 'DEFINITION_MISMATCH' }));
   });
 });
