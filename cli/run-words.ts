@@ -9,6 +9,7 @@ export const SITUATION_WORDS: Record<RunSituation, string> = {
   working: 'working',
   retrying: 'waiting to retry a step',
   interrupted: 'interrupted: no process is running it',
+  unresponsive: 'held by a process that does not respond',
   waiting: 'waiting for you',
   failed: 'a step failed',
   finishing: 'the KMS runs; its clean-up was cut off',
@@ -23,12 +24,14 @@ function at(s: RunStatus): string {
 /** The one line that ends `status` and `watch`: where the run rests and the command that goes on. */
 export function outcomeLine(s: RunStatus): string {
   const run = `Run ${s.runId}`;
+  if (s.server?.superseded && s.situation !== 'working') return `${run} is stale: ${s.server.words}`;
   switch (s.situation) {
     case 'finished': return `${run} is running: recovery complete.`;
     case 'working': return `${run} is working on ${at(s)}.`;
     case 'retrying': return `${run} waits to retry ${at(s)}.`;
     case 'waiting': return `${run} is waiting for you at ${s.waitingFor ? kbLabel(s.waitingFor.kbSteps) : at(s)}: a manual step.`;
     case 'interrupted': return `${run} was interrupted during ${at(s)}: nothing is lost; run kms-recover resume ${s.runId}`;
+    case 'unresponsive': return `${run} is held at ${at(s)} by a process that does not respond: ${s.next ?? `kms-recover status ${s.runId}`}`;
     case 'failed': return `${run} stopped at ${s.state}: ${s.lastError ? `${s.lastError.code}: ${s.lastError.message}` : 'step failed'}`;
     case 'finishing': return `${run}: the KMS runs; its clean-up was cut off.`;
     case 'abandoned': return `${run} was abandoned; nothing more happens in it.`;
@@ -51,7 +54,7 @@ export function driverLine(s: RunStatus, options: { utc?: boolean } = {}): strin
     case 'nobody': return 'Driven by: nobody';
     case 'live': return `Driven by: pid ${d.pid} on ${d.host}, since ${since}`;
     case 'dead': return `Driven by: nobody (pid ${d.pid} on ${d.host}, which held the run since ${since}, is gone)`;
-    case 'silent': return `Driven by: pid ${d.pid} on ${d.host}? silent for ${durationWords(d.silentMs ?? 0)} (since ${since})`;
+    case 'silent': return `Driven by: pid ${d.pid} on ${d.host}, unresponsive: no heartbeat for ${durationWords(d.silentMs ?? 0)} (since ${since})`;
   }
 }
 

@@ -16,6 +16,7 @@ export function headLines(s: RunStatus, options: ScreenOptions = {}): string[] {
       working: `working on ${step || 'its clean-up'}`,
       retrying: `waiting to retry ${step}`,
       interrupted: `interrupted during ${step || 'its clean-up'}: no process is running it`,
+      unresponsive: `held at ${step || 'its clean-up'} by pid ${s.driver.pid ?? '?'} on ${s.driver.host ?? '?'}, which does not respond`,
       waiting: `waiting for you at ${s.waitingFor ? kbLabel(s.waitingFor.kbSteps) : step}`,
       failed: `${step} failed`,
       finishing: SITUATION_WORDS.finishing,

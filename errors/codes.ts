@@ -122,6 +122,11 @@ export const ERROR_CODES = {
   SERVER_CLAIMED: locked,
   // This driver's lease was taken over: it stopped before touching the server again.
   LEASE_LOST: locked,
+  // The server's claim is gone or names another run: the run stopped before touching the server.
+  CLAIM_LOST: {
+    ...locked,
+    advice: ({ resume }) => `Look at the server's claim (Exchsrvr\\kms-recover.claim, beside Kmsdata): if no other recovery of this server is under way, run ${resume} (it claims the server again; a server another run recovered or claimed is never touched); otherwise end this run with ${resume.replace(/\bresume\b/, 'abandon')}`,
+  },
   // The database cannot be used.
   DB_CORRUPT: database,
   DB_FOREIGN: database,

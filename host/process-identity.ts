@@ -46,16 +46,15 @@ export function pidExists(pid: number): boolean {
 }
 
 /**
- * Whether a lease holder still runs. On this host: its pid must exist AND, where the OS gives a
- * process start time, be the same process (a pid reused by another program is not the holder);
- * where it gives none, a holder is alive only while its heartbeat is fresh. A holder on another
- * machine cannot be checked from here, so it counts as alive: taking a run from another host needs
- * an operator's decision (`takeover`).
+ * What this machine can tell of a lease holder's process: `running` (its pid exists and, where
+ * the OS gives a process start time, it is the same process: a pid reused by another program is
+ * not the holder), `gone`, or `unknown` (it runs on another machine, which cannot be asked from
+ * here). Its heartbeat is judged by recovery/lease-policy.ts, the one liveness rule.
  */
-export function isLeaseHolderAlive(holder: ProcessHolder & { heartbeatAt: string }, staleAfterMs: number, now: number = Date.now()): boolean {
-  if (holder.host !== os.hostname()) return true;
-  if (!pidExists(holder.pid)) return false;
+export function holderProcess(holder: ProcessHolder): 'running' | 'gone' | 'unknown' {
+  if (holder.host !== os.hostname()) return 'unknown';
+  if (!pidExists(holder.pid)) return 'gone';
   const current = processStartOf(holder.pid);
-  if (holder.processStart !== null && current !== null) return current === holder.processStart;
-  return now - Date.parse(holder.heartbeatAt) < staleAfterMs;
+  if (holder.processStart !== null && current !== null && current !== holder.processStart) return 'gone';
+  return 'running';
 }

@@ -24,8 +24,9 @@ export interface ClearReport {
 
 /**
  * What every changing operation is given by the step that calls it: `signal` ends the work at its
- * next file or poll (a step's time limit, a lost lease); `assertMayAct` throws when this process
- * may no longer change the server (its lease was taken over) and is called before each change.
+ * next file or poll (a step's time limit, a lost lease, Ctrl-C); `assertMayAct` throws when this
+ * process may no longer change the server (its lease was taken over, the server's claim is gone or
+ * names another run) and is called before each change.
  */
 export interface ChangeGuard {
   signal?: AbortSignal;
@@ -65,6 +66,16 @@ export interface ServerClaim {
   kmsdata: string;
   /** The server named by --server, when it is driven remotely. */
   server?: string;
+}
+
+/** The record a finished recovery leaves beside Kmsdata: which run recovered the server, when, from which database. Never a secret. */
+export interface ServerRecovery {
+  runId: string;
+  /** The database holding the run, absolute. */
+  db: string;
+  host: string;
+  recoveredAt: string;
+  kmsdata: string;
 }
 
 export type ClaimOutcome =
@@ -120,12 +131,12 @@ export interface VerifyReport {
 export interface ServiceControl {
   queryService(name: string): Promise<ServiceStatus>;
   /** Stop and wait until the service is verifiably stopped. A stopped service is left as is. */
-  stopService(name: string, guard?: ChangeGuard): Promise<ServiceStatus>;
+  stopService(name: string, guard: ChangeGuard): Promise<ServiceStatus>;
   /**
    * Start with these start parameters (the KMS takes its alpha string here) and wait until it
    * runs. A running service is left as is. The parameters never reach a command line or a log.
    */
-  startService(name: string, startParameters: readonly string[], guard?: ChangeGuard): Promise<ServiceStatus>;
+  startService(name: string, startParameters: readonly string[], guard: ChangeGuard): Promise<ServiceStatus>;
 }
 
 export interface KmsdataOperations {
@@ -159,6 +170,16 @@ export interface KmsdataOperations {
   claimServer(kmsdata: string, claim: ServerClaim): Promise<ClaimOutcome>;
   /** The server's claim, if any (holder null: unreadable). Read-only. */
   readServerClaim(kmsdata: string): Promise<{ path: string; holder: ServerClaim | null } | null>;
+  /**
+   * The server's claim as it is on disk this instant, read synchronously (a change guard calls it
+   * before every change): `exists` false when there is none, `holder` null when there is none or
+   * it cannot be read as one.
+   */
+  serverClaimNow(kmsdata: string): { path: string; exists: boolean; holder: ServerClaim | null };
+  /** The record of the last finished recovery of this server, if any (null also when unreadable). Read-only. */
+  recoveryRecordNow(kmsdata: string): ServerRecovery | null;
+  /** Leaves the record of a finished recovery beside Kmsdata (written whole, then renamed into place). */
+  recordRecovery(kmsdata: string, record: ServerRecovery): Promise<void>;
   /** Remove the claim if it names `runId`. */
   releaseServerClaim(kmsdata: string, runId: string): Promise<boolean>;
   /** Copy the backup into Kmsdata through a staging folder, verifying every file against `manifest`. */
@@ -176,3 +197,6 @@ export interface KmsdataOperations {
 
 /** A server as the tool drives it: its service control manager and its Kmsdata folder. */
 export interface Host extends ServiceControl, KmsdataOperations {}
+
+/** The guard of a service call no run stands behind (the simulator's own `sim start`/`sim stop`, its setup and reboot): nothing to check, nothing to abort it. */
+export const NO_RUN_GUARD: ChangeGuard = Object.freeze({});

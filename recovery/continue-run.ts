@@ -6,7 +6,7 @@ import { isRecoveryState, RECOVERY_STATES, statesBefore, statesFrom, type Recove
 import { drivenBy, type LeaseHolder, type RunLeases, type RunOptions, type RunRecord, type RunStore } from '../persistence/index.js';
 import type { AlphaString } from './alpha-string.js';
 import { driveRun, type DriveOutcome } from './drive-run.js';
-import { holderIsAlive } from './lease-policy.js';
+import { holderIsAlive, livenessOf, livenessWords } from './lease-policy.js';
 import type { ProgressSink } from './progress.js';
 
 /** The database a command works on, as the use cases need it. */
@@ -53,9 +53,11 @@ export function assertDrivable(session: RunSession, run: RunRecord): void {
       : `run ${run.id} is already finished (state ${run.state}); nothing to resume`, { runId: run.id });
   }
   const holder = session.leases.holder(run.id);
-  if (holder && holderIsAlive(holder) && !(holder.pid === session.me.pid && holder.host === session.me.host)) {
+  const verdict = holder ? livenessOf(holder) : null;
+  if (holder && verdict && verdict.liveness !== 'dead' && !(holder.pid === session.me.pid && holder.host === session.me.host)) {
     // driveRun checks again under a transaction; this only says it early.
-    throw new KmsRecoverError('RUN_LOCKED', drivenBy(run.id, holder), { runId: run.id, pid: holder.pid, host: holder.host });
+    const what = verdict.liveness === 'alive' ? '' : `; ${livenessWords(holder, verdict)}: if it stays so, take the run over with kms-recover takeover ${run.id}`;
+    throw new KmsRecoverError('RUN_LOCKED', `${drivenBy(run.id, holder)}${what}`, { runId: run.id, pid: holder.pid, host: holder.host, liveness: verdict.liveness });
   }
 }
 

@@ -1,6 +1,7 @@
 import { KmsRecoverError } from '../errors/index.js';
 import { databaseError, FencedRun, type LeaseHolder, type LeaseRecord, type RunLeases, type RunStore } from '../persistence/index.js';
 import { interruptedError } from './interrupted.js';
+import { HEARTBEAT_MS } from './lease-policy.js';
 import type { Logger } from 'pino';
 
 export interface HeldLease {
@@ -38,7 +39,7 @@ export function holdLease(options: {
       clearInterval(heartbeat);
       lost.abort(databaseError(error, options.dbPath));
     }
-  }, options.heartbeatMs ?? 2000);
+  }, options.heartbeatMs ?? HEARTBEAT_MS);
   heartbeat.unref();
   const onInterrupt = () => {
     const error = interruptedError(store.getRun(runId), options.interrupt?.reason);

@@ -9,6 +9,7 @@ import { driveActor } from './drive-actor.js';
 import { holdLease } from './drive-lease.js';
 import { finishRun } from './finish-run.js';
 import type { ProgressSink } from './progress.js';
+import { claimFinding, claimLost, recoveryBefore } from './claim-rule.js';
 import { claimedBy } from './server-claim.js';
 import { assertDefinitionUsable, currentSnapshot, migrateDefinition } from './stored-definition.js';
 
@@ -61,15 +62,17 @@ export async function driveRun(options: DriveOptions): Promise<DriveOutcome> {
   const { fenced, tookOverFrom } = lease;
   try {
     if (tookOverFrom) {
-      fenced.note('lease.taken-over', { fromPid: tookOverFrom.pid, fromHost: tookOverFrom.host, since: tookOverFrom.acquiredAt, generation: lease.token });
+      fenced.note('lease.taken-over', { fromPid: tookOverFrom.pid, fromHost: tookOverFrom.host, since: tookOverFrom.acquiredAt, generation: lease.token, liveness: 'dead' });
       progress.note(`took the run over from pid ${tookOverFrom.pid}, which is no longer running`);
     }
+    const recordedOurs = options.host.recoveryRecordNow(run.context.kmsdata)?.runId === run.id;
+    // Once its finish recorded the recovery, the run may have released its claim already.
+    if (!(run.phase === 'done' && recordedOurs)) await holdServerClaim(options, run, fenced);
     if (run.phase === 'done') {
       // `running` was checkpointed, but the finish after it was cut off: complete it.
       await finishRun({ ...options, fenced, run });
       return { runId: run.id, state: 'running', phase: 'done', lastError: null, finishCompleted: true };
     }
-    await holdServerClaim(options, run, fenced);
     migrateDefinition(fenced, run);
     if (options.policyChange) changePolicies(fenced, run, options.policyChange);
     if (options.rewindTo) rewind(fenced, run, options.rewindTo, options.rewindDetail ?? {});
@@ -91,15 +94,20 @@ function assertOpen(run: RunRecord): void {
 }
 
 /**
- * The server must be claimed by this run before any step acts. A run from before claims existed
- * (or whose claim file was removed by hand) claims it again, atomically; a claim of another run
- * refuses the drive.
+ * The server must be claimed by this run before any step acts (claim-rule.ts). A claim of another
+ * run, or the record of a recovery by another run since this one claimed the server, stops the
+ * drive with CLAIM_LOST before anything is touched: this run is stale. A run whose claim is
+ * simply gone (removed by hand, or a run from before claims) claims the server again, atomically.
  */
 async function holdServerClaim(options: DriveOptions, run: RunRecord, fenced: FencedRun): Promise<void> {
   const kmsdata = run.context.kmsdata;
-  const existing = await options.host.readServerClaim(kmsdata);
-  if (existing?.holder?.runId === run.id) return;
-  if (existing) throw claimedBy(existing.holder, existing.path, { store: options.store, dbPath: options.dbPath });
+  const finding = claimFinding(options.host, kmsdata, run.id, recoveryBefore(options.store, run));
+  if (finding.kind === 'ours') return;
+  if (finding.kind !== 'missing' || finding.recoveredBy) {
+    const error = claimLost(finding, run.id, 'its next step');
+    fenced.note('claim.lost', { ...error.detail });
+    throw error;
+  }
   fenced.assertCurrent();
   const claim = await options.host.claimServer(kmsdata, {
     runId: run.id, db: options.dbPath, host: options.me.host, pid: options.me.pid, processStart: options.me.processStart, claimedAt: new Date().toISOString(), kmsdata,

@@ -28,8 +28,13 @@ export const EVENT_WORDS: Record<string, Words> = {
   'retry.scheduled': (d) => `retry of ${stepName(str(d.step))} (attempt ${num(d.attempt)}) scheduled in ${seconds(d.delayMs)}, after ${text(d.after, 'an error')}`,
   'drift.service-running': (d) => `${text(d.service, 'the service')} found ${text(d.serviceState, 'running')} before ${stepName(str(d.step))} (a reboot?): stopped again`,
   'drift.kmsdata': (d) => `Kmsdata differs from the backup before ${stepName(str(d.step))} (${count(d.count, 'difference')}): cleared and restored again`,
-  'lease.taken-over': (d) => `took the run over from pid ${num(d.fromPid)} on ${text(d.fromHost, '?')}, which had died`,
+  'lease.taken-over': (d) => `took the run over from pid ${num(d.fromPid)} on ${text(d.fromHost, '?')}, ${takenFromWords(d)}`,
+  'claim.taken': () => 'claimed the server (its claim file beside Kmsdata)',
   'claim.renewed': () => 'claimed the server again (its claim file beside Kmsdata)',
+  'claim.lost': (d) => d.found === 'other' ? `stopped without touching the server: it is claimed by run ${text(d.claimRunId, '?')} now`
+    : d.recoveredBy ? `stopped without touching the server: run ${text(d.recoveredBy, '?')} recovered it meanwhile`
+      : `stopped without touching the server: its claim was ${d.found === 'missing' ? 'gone' : 'unreadable'}`,
+  'recovery.recorded': () => 'left the record of this recovery beside Kmsdata (kms-recover.recovered)',
   'claim.released': () => 'released the server\'s claim',
   'quarantine.removed': (d) => `deleted the reinstall's files kept aside (${count(d.removed, 'entry', 'entries')})`,
   'quarantine.kept': (d) => `kept ${count(Array.isArray(d.kept) ? d.kept.length : d.kept, 'entry', 'entries')} of the quarantine: not as the clear recorded them`,
@@ -49,6 +54,19 @@ export function eventWords(e: Pick<EventRecord, 'event' | 'detail'>): string {
   const step = match ? match[2]! : str(e.detail?.step);
   const words = EVENT_WORDS[key];
   return words ? words(e.detail ?? {}, step) : e.event;
+}
+
+/** How the holder a run was taken from stood, by the liveness rule (an event from before it: by who confirmed it). */
+export function takenOverLiveness(d: Detail): 'dead' | 'unresponsive' {
+  if (d.liveness === 'dead' || d.liveness === 'unresponsive') return d.liveness;
+  return d.confirmed === '--yes' || d.confirmed === 'on the terminal' ? 'unresponsive' : 'dead';
+}
+
+/** `which had died`, or `which was unresponsive for 75 s (...)`. */
+export function takenFromWords(d: Detail): string {
+  if (takenOverLiveness(d) === 'dead') return 'which had died';
+  const silent = typeof d.silentMs === 'number' ? ` for ${durationWords(d.silentMs)}` : '';
+  return `which was unresponsive${silent} (no heartbeat; taken over with your confirmation${d.confirmed === '--yes' ? ', --yes' : ''})`;
 }
 
 function stepName(step: string | null): string {

@@ -4,10 +4,12 @@ import { adviceFor, type ErrorRecord } from '../errors/index.js';
 import { KB_STEPS } from '../machines/recovery.kb-steps.js';
 import { isStepName, nextStateOf, orderOf, RECOVERY_STATES, stepInto, stepOf, type RecoveryState, type StepName } from '../machines/recovery.order.js';
 import type { EventRecord, LeaseRecord, RunRecord, RunTimer, StepProgressRecord } from '../persistence/index.js';
-import { driverOf, type DriverView } from './lease-policy.js';
+import type { ServerClaimView } from './claim-rule.js';
+import { driverOf, livenessWords, type DriverView, type Liveness } from './lease-policy.js';
 import { manualActionAt } from './manual-action.js';
 import { workRate, type WorkActivity } from './work-progress.js';
 import { durationWords } from './time-words.js';
+import { takenOverLiveness } from './event-words.js';
 
 /** Where one of the six states stands in a run. */
 export type StepProgress = 'done' | 'working' | 'failed' | 'pending';
@@ -48,16 +50,20 @@ export interface LeaseTakeover {
   fromPid: number | null;
   fromHost: string | null;
   since: string | null;
+  /** How the holder stood by the liveness rule: `dead`, or `unresponsive` (taken with the operator's confirmation). */
+  liveness: 'dead' | 'unresponsive';
 }
 
 /**
  * Where a run stands, in one word every screen and the exit status derive from:
  * `working` (a live process drives it), `retrying` (a live process waits to retry a step),
- * `interrupted` (not finished, and no live process drives it: resume), `waiting` (a manual step
+ * `interrupted` (not finished, and no live process drives it: resume), `unresponsive` (a process
+ * holds the run but its heartbeat stopped: paused, hung, or its machine gone; takeover once sure,
+ * by the liveness rule of lease-policy.ts), `waiting` (a manual step
  * is the administrator's), `failed`, `finishing` (running, its clean-up cut off), `finished`,
  * `abandoned`.
  */
-export type RunSituation = 'working' | 'retrying' | 'interrupted' | 'waiting' | 'failed' | 'finishing' | 'finished' | 'abandoned';
+export type RunSituation = 'working' | 'retrying' | 'interrupted' | 'unresponsive' | 'waiting' | 'failed' | 'finishing' | 'finished' | 'abandoned';
 
 /** A long step's files and bytes, as its driver last wrote them, with the rate since it began. */
 export interface RunProgress extends Omit<StepProgressRecord, 'activity'> {
@@ -85,8 +91,18 @@ export interface RunStatus {
   situation: RunSituation;
   /** True when the run rests: nothing happens until someone acts (everything but working and retrying). */
   rests: boolean;
-  /** Who drives the run now: nobody, a live process, a dead one, or one silent too long (another host). */
-  driver: { kind: DriverView['kind']; pid: number | null; host: string | null; since: string | null; silentMs: number | null };
+  /**
+   * Who drives the run now: nobody, a live process, a dead one, or one without heartbeat
+   * (`silent`); `liveness` is the liveness rule's word for the holder (null: nobody).
+   */
+  driver: { kind: DriverView['kind']; pid: number | null; host: string | null; since: string | null; silentMs: number | null; liveness: Liveness | null };
+  /**
+   * The server's claim as it stands now, for an open run (null once closed, or when it cannot be
+   * read from here): this run's, another run's, none, and the record of a recovery by another run
+   * since this one claimed the server. `superseded`: the server was recovered or claimed by
+   * another run: this run will never touch it again (`next` names abandon).
+   */
+  server: ServerClaimView | null;
   /** The KB step(s) and the step the run is at (null once running). */
   current: { kbSteps: string; step: StepName } | null;
   /** A manual step waiting for the administrator: the KB's words once, and the one command that confirms it. */
@@ -131,7 +147,7 @@ export interface RunStatus {
   updatedAt: string;
 }
 
-export function runStatus(run: RunRecord, events: EventRecord[], lease: LeaseRecord | null, timer: RunTimer | null = null, progress: StepProgressRecord | null = null, now: number = Date.now()): RunStatus {
+export function runStatus(run: RunRecord, events: EventRecord[], lease: LeaseRecord | null, timer: RunTimer | null = null, progress: StepProgressRecord | null = null, now: number = Date.now(), server: ServerClaimView | null = null): RunStatus {
   const history = events
     .filter((e) => e.from === null || e.from !== e.to)
     .map((e) => ({ from: e.from, to: e.to, at: e.at, event: e.event }));
@@ -183,6 +199,7 @@ export function runStatus(run: RunRecord, events: EventRecord[], lease: LeaseRec
     situation,
     rests: situation !== 'working' && situation !== 'retrying',
     driver: driverWords(driver),
+    server: run.closedAt === null ? server : null,
     current: currentStep && nextState ? { kbSteps: KB_STEPS[nextState].kbSteps, step: currentStep } : null,
     waitingFor,
     progress: progressOf(progress, currentStep ?? null, situation),
@@ -200,10 +217,11 @@ export function runStatus(run: RunRecord, events: EventRecord[], lease: LeaseRec
     takeovers: events.filter((e) => e.event === 'lease.taken-over').map((e) => ({
       seq: e.seq, at: e.at, fromPid: typeof e.detail?.fromPid === 'number' ? e.detail.fromPid : null,
       fromHost: str(e.detail?.fromHost), since: str(e.detail?.since),
+      liveness: takenOverLiveness(e.detail ?? {}),
     })),
     lastError: failed ? lastError : null,
     lastErrorAt: failed ? lastFailureAt(events) : null,
-    next: nextAction(run, situation, lastError, driver, timer, waitingFor),
+    next: run.closedAt === null && server?.superseded ? server.words : nextAction(run, situation, lastError, driver, timer, waitingFor),
     lease,
     timer: timer && (timer.nextAttemptAt || timer.deadlineAt) ? { ...timer } : null,
     manualSteps: manual,
@@ -281,17 +299,18 @@ function situationOf(run: RunRecord, lastError: ErrorRecord | null, driver: Driv
   if (run.phase === 'failed') {
     if (lastError?.code === 'MANUAL_STEP_PENDING') return 'waiting';
     const retryDue = timer?.nextAttemptAt ? Date.parse(timer.nextAttemptAt) > now : false;
-    if (retryDue) return live ? 'retrying' : 'interrupted';
+    if (retryDue) return live ? 'retrying' : driver.kind === 'silent' ? 'unresponsive' : 'interrupted';
     return 'failed';
   }
-  return live ? 'working' : 'interrupted';
+  return live ? 'working' : driver.kind === 'silent' ? 'unresponsive' : 'interrupted';
 }
 
 function driverWords(driver: DriverView): RunStatus['driver'] {
-  if (driver.kind === 'nobody') return { kind: 'nobody', pid: null, host: null, since: null, silentMs: null };
+  if (driver.kind === 'nobody') return { kind: 'nobody', pid: null, host: null, since: null, silentMs: null, liveness: null };
   return {
     kind: driver.kind, pid: driver.lease.pid, host: driver.lease.host, since: driver.lease.acquiredAt,
     silentMs: driver.kind === 'silent' ? driver.silentMs : null,
+    liveness: driver.kind === 'live' ? 'alive' : driver.kind === 'dead' ? 'dead' : 'unresponsive',
   };
 }
 
@@ -331,10 +350,11 @@ function nextAction(run: RunRecord, situation: RunSituation, lastError: ErrorRec
       return `Nothing to do: pid ${driver.kind === 'live' ? driver.lease.pid : '?'} retries ${timer?.step ?? 'the step'} (attempt ${timer?.attempt ?? '?'}) at ${timer?.nextAttemptAt ?? '?'}; follow it with kms-recover watch ${run.id}`;
     case 'waiting':
       return waitingFor ? `${waitingFor.words} When it is done, run: ${waitingFor.command}` : lastError?.message ?? null;
+    case 'unresponsive':
+      return driver.kind === 'silent'
+        ? `${livenessWords(driver.lease, { liveness: 'unresponsive', silentMs: driver.silentMs, seen: driver.seen })}: if it stays so, make sure it does not come back (end that process), then run kms-recover takeover ${run.id}, then ${resume}`
+        : null;
     case 'interrupted': {
-      if (driver.kind === 'silent') {
-        return `pid ${driver.lease.pid} on ${driver.lease.host} has not been heard from for ${durationWords(driver.silentMs)}: if it is gone, run kms-recover takeover ${run.id}, then ${resume}`;
-      }
       const retry = timer?.nextAttemptAt && run.phase === 'failed' ? ` (it keeps the remaining wait before attempt ${timer.attempt} of ${timer.step})` : '';
       return `Nothing is lost: run ${resume}${retry}${kb?.next ? ` to go on with ${kb.next.replace(/:.*$/s, '')}` : ''}.`;
     }

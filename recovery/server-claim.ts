@@ -1,7 +1,7 @@
 import { KmsRecoverError } from '../errors/index.js';
 import type { Host, ServerClaim } from '../host/types.js';
 import { peekRun, type LeaseRecord, type PeekedRun, type RunStore } from '../persistence/index.js';
-import { driverOf, holderIsAlive } from './lease-policy.js';
+import { driverOf, holderIsAlive, livenessWords } from './lease-policy.js';
 
 /**
  * The key that names a server in the database: its Kmsdata folder, absolute (compared without
@@ -59,11 +59,13 @@ function whereRunIs(peek: Extract<PeekedRun, { found: true }>): string {
   if (driver.kind === 'live') return `being driven by pid ${driver.lease.pid} on ${driver.lease.host}`;
   if (peek.phase === 'done') return 'the KMS runs, its clean-up was cut off';
   if (peek.phase === 'failed') return 'stopped after a failed step';
-  return driver.kind === 'silent' ? `its driver on ${driver.lease.host} has been silent for ${Math.round(driver.silentMs / 1000)} s` : 'interrupted: nobody drives it';
+  return driver.kind === 'silent' ? `its driver ${livenessWords(driver.lease, { liveness: 'unresponsive', silentMs: driver.silentMs, seen: driver.seen })}` : 'interrupted: nobody drives it';
 }
 
 function whatToType(peek: Extract<PeekedRun, { found: true }>, runId: string, dbFlag: string): string {
-  if (driverOf(peek.lease).kind === 'live') return `wait for it, or look at it with kms-recover status ${runId}${dbFlag}`;
+  const driver = driverOf(peek.lease);
+  if (driver.kind === 'live') return `wait for it, or look at it with kms-recover status ${runId}${dbFlag}`;
+  if (driver.kind === 'silent') return `if its driver stays unresponsive, take the run over with kms-recover takeover ${runId}${dbFlag}, or end it with kms-recover abandon ${runId}${dbFlag}`;
   return `continue it with kms-recover resume ${runId}${dbFlag}, or end it with kms-recover abandon ${runId}${dbFlag}`;
 }
 

@@ -91,6 +91,8 @@ export async function startRun(prepared: PreparedRun, options: StartOptions): Pr
   };
   // Not started: this only computes the initial snapshot, with the first step not yet run.
   const initial = createActor(recoveryMachine, { input }).getPersistedSnapshot();
+  // The last recovery recorded on the server before this run: not a sign of another run later.
+  const recoveredBefore = options.host.recoveryRecordNow(checked.kmsdata)?.runId ?? null;
   // The server is claimed first, atomically, beside Kmsdata: of two starts at the same moment
   // (same database or not) exactly one gets it. Only then is the run written.
   const claim = await options.host.claimServer(checked.kmsdata, {
@@ -111,6 +113,7 @@ export async function startRun(prepared: PreparedRun, options: StartOptions): Pr
     await options.host.releaseServerClaim(checked.kmsdata, runId);
     throw error;
   }
+  store.note(runId, 'claim.taken', { claim: claim.path, recoveredBefore });
   failPoint('after-checkpoint:reinstalled');
   logger.info({ runId, kmsdata: checked.kmsdata, backup: checked.backup, files: manifest.fileCount, bytes: manifest.totalBytes, alphaSource: alpha?.source ?? 'operator', manual: prepared.options.manual }, 'run created');
   progress.reached('reinstalled', { runId, service: checked.service, backupFiles: manifest.fileCount, backupBytes: manifest.totalBytes });

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { KmsRecoverError } from '../errors/index.js';
 import { failPoint, injectedFault, stallPoint } from '../host/fail-point.js';
 import type { ChangeGuard, FolderIdentity, Host, Manifest, ProgressCallback } from '../host/types.js';
-import { KB_STEPS, stateOfStep, type StepInputs, type StepName, type StepOutputs } from '../machines/index.js';
+import { KB_STEPS, stateAfter, stateOfStep, type StepInputs, type StepName, type StepOutputs } from '../machines/index.js';
 import type { FencedRun, RunStore } from '../persistence/index.js';
 import type { AlphaString } from './alpha-string.js';
 import type { ProgressSink } from './progress.js';
@@ -20,6 +20,8 @@ export interface StepEnvironment {
   fenced: FencedRun;
   /** Aborted when the drive ends under the steps (lease lost, database failing). */
   lost: AbortSignal;
+  /** Throws CLAIM_LOST unless the server's claim names this run this instant (claim-rule.ts); `before` names the change. */
+  assertClaim: (before: string) => void;
   host: Host;
   /** Null when the run was resumed without an alpha string; the credential steps then fail clearly. */
   alpha: AlphaString | null;
@@ -132,7 +134,8 @@ export function stepActors(env: StepEnvironment) {
       const outer = AbortSignal.any([actorSignal, env.lost]);
       const output = await withTimeout((signal) => {
         signal.throwIfAborted();
-        const guard: ChangeGuard = { signal, assertMayAct: () => env.fenced.assertCurrent() };
+        // Before every change: still this run's driver (its lease), and still this run's server (its claim).
+        const guard: ChangeGuard = { signal, assertMayAct: () => { env.fenced.assertCurrent(); env.assertClaim(`${name} (${kbLabel(KB_STEPS[stateAfter(state)].kbSteps)})`); } };
         const track = tracker(name, attempt, signal);
         return (manualSteps.has(name) ? verifyManual : effect)(input, guard, track);
       }, deadline - Date.now(), policy.timeoutMs, name, outer);
@@ -278,6 +281,7 @@ export function stepActors(env: StepEnvironment) {
       await ensureStopped(serviceName, 'setCredential', guard);
       await assertStillRestored(kmsdata, 'setCredential', guard, track);
       const alpha = requireAlpha();
+      guard.assertMayAct?.();
       return { source: alpha.source, length: alpha.length };
     }, async (input, guard, track) => {
       await assertRestoredBeforeOperator('setCredential', input, guard, track);

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { KMS_SERVICE_NAME } from '../../host/types.js';
+import { KMS_SERVICE_NAME, NO_RUN_GUARD } from '../../host/types.js';
 import { assertSimRoot, initSimHost, rebootSimHost, SimServiceManager } from '../../host/sim/index.js';
 import { readAlpha } from '../alpha-input.js';
 import { printJson, printLine } from '../output.js';
@@ -36,13 +36,13 @@ export async function simStatusCommand(dir: string, options: { json?: boolean })
 export async function simStartCommand(dir: string, options: { startupDisk?: string }): Promise<void> {
   assertSimRoot(path.resolve(dir));
   const alpha = await readAlpha(options.startupDisk);
-  const status = await new SimServiceManager(path.resolve(dir)).startService(KMS_SERVICE_NAME, [alpha.reveal()]);
+  const status = await new SimServiceManager(path.resolve(dir)).startService(KMS_SERVICE_NAME, [alpha.reveal()], NO_RUN_GUARD);
   printLine(`${status.name}: ${status.state}${status.pid ? ` (pid ${status.pid})` : ''}`);
 }
 
 export async function simStopCommand(dir: string): Promise<void> {
   assertSimRoot(path.resolve(dir));
-  const status = await new SimServiceManager(path.resolve(dir)).stopService(KMS_SERVICE_NAME);
+  const status = await new SimServiceManager(path.resolve(dir)).stopService(KMS_SERVICE_NAME, NO_RUN_GUARD);
   printLine(`${status.name}: ${status.state}`);
 }
 

@@ -1,4 +1,6 @@
 import { KmsRecoverError } from '../../errors/index.js';
+import { fsKmsdataOperations } from '../../host/fs/index.js';
+import { serverClaimView } from '../../recovery/claim-rule.js';
 import { runStatus, type RunStatus } from '../../recovery/run-status.js';
 import { timeWords } from '../../recovery/time-words.js';
 import { logPathFor } from '../database-location.js';
@@ -29,7 +31,9 @@ export function statusCommand(runId: string | undefined, options: StatusCommandO
 export function readStatus(session: Session, runId: string | undefined): RunStatus {
   const run = runId ? session.store.getRun(runId) : session.store.latestRun();
   if (!run) throw new KmsRecoverError('RUN_NOT_FOUND', `no runs in ${session.dbPath} yet (start one with kms-recover start)`);
-  return runStatus(run, session.store.events(run.id), session.leases.holder(run.id), session.store.timer(run.id), session.store.progress(run.id));
+  // The server's claim is read as it stands now (read-only), so a run another run superseded says so.
+  const server = serverClaimView(fsKmsdataOperations, session.store, run);
+  return runStatus(run, session.store.events(run.id), session.leases.holder(run.id), session.store.timer(run.id), session.store.progress(run.id), Date.now(), server);
 }
 
 function printStatus(s: RunStatus, logPath: string, options: ScreenOptions): void {
@@ -41,7 +45,8 @@ function printStatus(s: RunStatus, logPath: string, options: ScreenOptions): voi
     printLine(`Drift:   ${timeWords(d.at, options)} ${d.service ?? 'the service'} was ${d.serviceState ?? 'running'} before ${d.step ?? 'a step'} (a reboot?); it was stopped again`);
   }
   for (const t of s.takeovers) {
-    printLine(`Lease:   ${timeWords(t.at, options)} taken over from pid ${t.fromPid ?? '?'} on ${t.fromHost ?? '?'}, which had died`);
+    const how = t.liveness === 'dead' ? 'which had died' : 'which was unresponsive (no heartbeat; taken over with your confirmation)';
+    printLine(`Lease:   ${timeWords(t.at, options)} taken over from pid ${t.fromPid ?? '?'} on ${t.fromHost ?? '?'}, ${how}`);
   }
   for (const line of workLines(s, options)) printLine(line);
   if (s.lastError && s.situation !== 'waiting') {

@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import type { KmsdataOperations } from '../types.js';
-import { claimServer, readServerClaim, releaseServerClaim } from './server-claim.js';
+import { recordRecovery, recoveryRecordNow } from './recovery-record.js';
+import { claimServer, readServerClaim, releaseServerClaim, serverClaimNow } from './server-claim.js';
 
 /*
  * Each operation loads its implementation on first use. Before a resumed run's first step starts
@@ -27,6 +28,9 @@ export const fsKmsdataOperations: KmsdataOperations = {
   claimServer: (kmsdata, claim) => claimServer(kmsdata, claim),
   readServerClaim: (kmsdata) => readServerClaim(kmsdata),
   releaseServerClaim: (kmsdata, runId) => releaseServerClaim(kmsdata, runId),
+  serverClaimNow: (kmsdata) => serverClaimNow(kmsdata),
+  recoveryRecordNow: (kmsdata) => recoveryRecordNow(kmsdata),
+  recordRecovery: (kmsdata, record) => recordRecovery(kmsdata, record),
   restoreKmsdata: async (backup, kmsdata, manifest, runId, options) => (await import('./restore-kmsdata.js')).restoreKmsdata(backup, kmsdata, manifest, runId, options),
   checkBackupAgainstManifest: async (backup, manifest) => (await manifests()).compareToManifest(backup, manifest, { contents: false }),
   kmsdataEntries: async (kmsdata) => (await readdir(await (await paths()).assertKmsdataPath(kmsdata))).length,
@@ -39,6 +43,7 @@ export const fsKmsdataOperations: KmsdataOperations = {
 // The implementations themselves: import them from their modules (kmsdata-path.ts, manifest.ts,
 // clear-kmsdata.ts, restore-kmsdata.ts), so that importing this one stays light.
 export { CLAIM_FILE, claimPathFor } from './server-claim.js';
+export { RECOVERY_RECORD_FILE } from './recovery-record.js';
 export { parseStartupDisk, readStartupDisk, validateAlphaString } from './startup-disk.js';
 export { ALPHA_ENV_VAR, promptHidden, readAlphaString } from './credential-input.js';
 export type { ReadAlphaOptions } from './credential-input.js';

@@ -1,3 +1,4 @@
+import { readFileSync, statSync } from 'node:fs';
 import { link, lstat, open, readdir, readFile, unlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
@@ -143,4 +144,36 @@ export async function releaseServerClaim(kmsdata: string, runId: string): Promis
   }
   await fsyncDir(path.dirname(existing.path));
   return true;
+}
+
+/** The claim file's identity and times when it was last parsed, with what it held (see serverClaimNow). */
+let lastRead: { file: string; stamp: string; holder: ServerClaim | null } | null = null;
+
+/**
+ * The claim as it is on disk this instant, read synchronously: a change guard calls this before
+ * every change, thousands of times in a clear, so the file is parsed again only when its
+ * identity, size or times changed since the last look (one stat otherwise). No retry: an
+ * unreadable claim is reported as such (`holder` null), and the caller stops.
+ */
+export function serverClaimNow(kmsdata: string): { path: string; exists: boolean; holder: ServerClaim | null } {
+  const file = claimPathFor(kmsdata);
+  let stamp: string;
+  try {
+    const s = statSync(file, { bigint: true });
+    stamp = `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+  } catch (error) {
+    if (errnoOf(error) === 'ENOENT') return { path: file, exists: false, holder: null };
+    throw new KmsRecoverError('PATH_UNSAFE', `cannot read the claim ${file}: ${errnoOf(error) ?? String(error)}`, { path: file }, { cause: error });
+  }
+  if (lastRead?.file === file && lastRead.stamp === stamp) return { path: file, exists: true, holder: lastRead.holder };
+  let holder: ServerClaim | null;
+  try {
+    const buffer = readFileSync(file);
+    holder = buffer.length > MAX_CLAIM_BYTES ? null : parseClaim(buffer.toString('utf8'));
+  } catch (error) {
+    if (errnoOf(error) === 'ENOENT') return { path: file, exists: false, holder: null };
+    throw new KmsRecoverError('PATH_UNSAFE', `cannot read the claim ${file}: ${errnoOf(error) ?? String(error)}`, { path: file }, { cause: error });
+  }
+  lastRead = { file, stamp, holder };
+  return { path: file, exists: true, holder };
 }

@@ -1,6 +1,6 @@
 import { KmsRecoverError } from '../../errors/index.js';
 import type {
-  ClearOptions, ClearReport, Host, KmsdataOperations, Manifest, RestoreOptions, RestoreReport, ServiceStatus,
+  ChangeGuard, ClearOptions, ClearReport, Host, KmsdataOperations, Manifest, RestoreOptions, RestoreReport, ServiceStatus,
 } from '../types.js';
 import { assertSimRoot } from './sim-layout.js';
 import { SimServiceManager, type SimServiceManagerOptions } from './sim-service-manager.js';
@@ -32,9 +32,9 @@ export function createSimHost(
     // The file work is host/fs's as it is; only clearing and restoring get this host's checks.
     ...fsOps,
     queryService: (name: string): Promise<ServiceStatus> => services.queryService(name),
-    stopService: (name: string): Promise<ServiceStatus> => services.stopService(name),
-    startService: (name: string, startParameters: readonly string[]): Promise<ServiceStatus> =>
-      services.startService(name, startParameters),
+    stopService: (name: string, guard: ChangeGuard): Promise<ServiceStatus> => services.stopService(name, guard),
+    startService: (name: string, startParameters: readonly string[], guard: ChangeGuard): Promise<ServiceStatus> =>
+      services.startService(name, startParameters, guard),
     async clearKmsdata(kmsdata: string, runId: string, options: ClearOptions): Promise<ClearReport> {
       await refuseIfInUse(kmsdata, 'clear');
       return fsOps.clearKmsdata(kmsdata, runId, options);

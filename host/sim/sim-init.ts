@@ -3,7 +3,7 @@ import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { KmsRecoverError } from '../../errors/index.js';
-import { KMS_SERVICE_NAME } from '../types.js';
+import { KMS_SERVICE_NAME, NO_RUN_GUARD } from '../types.js';
 import { daemonEntryPath } from './daemon-entry.js';
 import { makeKmsCheck } from './kms-check.js';
 import { KMS_CHECK_FILE, KMS_DATABASE_FILE, simPaths, type SimPaths } from './sim-layout.js';
@@ -158,7 +158,7 @@ export async function initSimHost(root: string, opts: SimInitOptions = {}): Prom
     },
   };
   await writeServicesFile(paths.servicesFile, services);
-  await new SimServiceManager(paths.root).startService(KMS_SERVICE_NAME, [newAlpha]);
+  await new SimServiceManager(paths.root).startService(KMS_SERVICE_NAME, [newAlpha], NO_RUN_GUARD);
 
   return { root: paths.root, kmsdata: paths.kmsdata, backup: paths.backup, startupDisk: paths.startupDisk };
 }

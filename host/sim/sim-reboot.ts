@@ -1,4 +1,5 @@
 import { promises as fsp } from 'node:fs';
+import { NO_RUN_GUARD } from '../types.js';
 import { assertSimRoot } from './sim-layout.js';
 import { SimServiceManager, type SimServiceManagerOptions } from './sim-service-manager.js';
 import { readServicesFile } from './sim-state.js';
@@ -43,7 +44,7 @@ export async function rebootSimHost(root: string, options: SimServiceManagerOpti
   let error: string | undefined;
   for (const key of auto) {
     try {
-      await manager.startService(key, alpha ? [alpha] : []);
+      await manager.startService(key, alpha ? [alpha] : [], NO_RUN_GUARD);
     } catch (cause) {
       started = false;
       error ??= `${key}: ${cause instanceof Error ? cause.message : String(cause)}`;

@@ -25,7 +25,8 @@ type DaemonReply =
   | { kind: 'line'; line: string }
   | { kind: 'closed'; code: number | null; signal: NodeJS.Signals | null }
   | { kind: 'error'; error: Error }
-  | { kind: 'timeout' };
+  | { kind: 'timeout' }
+  | { kind: 'aborted' };
 
 function serviceMissing(name: string): KmsRecoverError {
   return new KmsRecoverError('SERVICE_MISSING', `the service ${name} is not installed on this host`, { service: name });
@@ -59,6 +60,7 @@ export class SimServiceManager implements ServiceControl {
     this.stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
   }
 
+  /** The service's state as the process table says it; a query writes nothing (a driver that lost its lease may still ask). */
   async queryService(name: string): Promise<ServiceStatus> {
     const state = await readServicesFile(this.paths.servicesFile);
     const key = findServiceKey(state, name);
@@ -66,14 +68,22 @@ export class SimServiceManager implements ServiceControl {
     return toStatus(key, await this.reconcile(key));
   }
 
-  async stopService(name: string, guard: ChangeGuard = {}): Promise<ServiceStatus> {
+  /**
+   * Stops the service and waits until its processes are gone. The wait ends at the guard's signal
+   * (the step's time limit, Ctrl-C, a lost lease), and the guard is asked again before the service
+   * is signalled and before its state is written: a driver that lost its lease while it waited
+   * (paused, taken over, woken up) writes nothing.
+   */
+  async stopService(name: string, guard: ChangeGuard): Promise<ServiceStatus> {
     guard.signal?.throwIfAborted();
     const key = await this.requireService(name);
     const record = await this.reconcile(key);
     const pids = new Set<number>(await findDaemonPids(this.paths.kmsdata));
     if (record.state === 'running' && record.pid !== null) pids.add(record.pid);
-    if (pids.size === 0) return toStatus(key, record);
-
+    guard.signal?.throwIfAborted();
+    guard.assertMayAct?.();
+    // Stopped already (a dead daemon included): the state file is brought in line, nothing else.
+    if (pids.size === 0) return toStatus(key, await this.record(key, { state: 'stopped', pid: null, startedAt: null }));
     for (const pid of pids) signal(pid, 'SIGTERM');
     // As Windows' service control manager, never kill a service that does not stop: say so.
     const alive = await waitDead([...pids], this.stopTimeoutMs, guard.signal);
@@ -82,10 +92,12 @@ export class SimServiceManager implements ServiceControl {
         `the service ${key} did not stop within ${Math.round(this.stopTimeoutMs / 100) / 10} s: process ${alive.join(', ')} hangs while stopping; end it, then run kms-recover resume`,
         { service: key, pids: alive });
     }
+    guard.signal?.throwIfAborted();
+    guard.assertMayAct?.();
     return toStatus(key, await this.record(key, { state: 'stopped', pid: null, startedAt: null }));
   }
 
-  async startService(name: string, startParameters: readonly string[], guard: ChangeGuard = {}): Promise<ServiceStatus> {
+  async startService(name: string, startParameters: readonly string[], guard: ChangeGuard): Promise<ServiceStatus> {
     guard.signal?.throwIfAborted();
     const key = await this.requireService(name);
     const record = await this.reconcile(key);
@@ -98,6 +110,7 @@ export class SimServiceManager implements ServiceControl {
       throw new KmsRecoverError('SERVICE_START_FAILED', 'the KMS needs its alpha string as start parameter', { service: key });
     }
 
+    guard.assertMayAct?.();
     const daemon = daemonEntryPath();
     // An explicit environment: the daemon is handed nothing of ours (no alpha string variable,
     // no NODE_OPTIONS), only what finding programs needs. The alpha string goes on its stdin.
@@ -126,6 +139,10 @@ export class SimServiceManager implements ServiceControl {
         resolve(value);
       };
       const timer = setTimeout(() => settle({ kind: 'timeout' }), this.startTimeoutMs);
+      // The wait ends at the guard's signal too (the step's time limit, Ctrl-C, a lost lease).
+      const aborted = () => settle({ kind: 'aborted' });
+      if (guard.signal?.aborted) aborted();
+      guard.signal?.addEventListener('abort', aborted, { once: true });
       child.stdout.setEncoding('utf8');
       child.stdout.on('data', (chunk: string) => {
         buffer += chunk;
@@ -139,6 +156,10 @@ export class SimServiceManager implements ServiceControl {
     child.unref();
 
     const detail = { service: key, kmsdata: this.paths.kmsdata };
+    if (reply.kind === 'aborted') {
+      // Not recorded: the daemon, if it comes up, is adopted by the next look (reconcile).
+      throw guard.signal?.reason ?? new KmsRecoverError('SERVICE_START_FAILED', `the start of ${key} was called off`, detail);
+    }
     if (reply.kind === 'timeout') {
       signal(child.pid, 'SIGKILL');
       throw new KmsRecoverError('SERVICE_START_FAILED',
@@ -161,6 +182,7 @@ export class SimServiceManager implements ServiceControl {
       throw new KmsRecoverError('SERVICE_START_FAILED', `the service ${key} reported something unreadable during start`, detail);
     }
     if (parsed.ok === true && typeof parsed.pid === 'number' && parsed.pid === child.pid) {
+      guard.assertMayAct?.();
       const running = await this.record(key, { state: 'running', pid: parsed.pid, startedAt: new Date().toISOString() });
       return toStatus(key, running);
     }
@@ -241,17 +263,19 @@ export class SimServiceManager implements ServiceControl {
     return undefined;
   }
 
-  /** Bring the recorded state of `key` in line with the process table, and return it. */
+  /**
+   * The state of `key` as the process table says it, without writing it: only a stop or start,
+   * once its guard allows, writes the state file (a dead daemon, an orphan adopted, are derived
+   * again by every look until then).
+   */
   private async reconcile(key: string): Promise<SimServiceRecord> {
     const state = await readServicesFile(this.paths.servicesFile);
     const record = state.services[key];
     if (!record) throw serviceMissing(key);
     if (record.state === 'running' && record.pid !== null && await isDaemonAlive(record.pid)) return record;
     const orphan = await this.servingDaemon();
-    if (orphan !== undefined) {
-      return this.record(key, { state: 'running', pid: orphan, startedAt: record.startedAt ?? new Date().toISOString() });
-    }
-    if (record.state === 'running') return this.record(key, { state: 'stopped', pid: null, startedAt: null });
+    if (orphan !== undefined) return { ...record, state: 'running', pid: orphan, startedAt: record.startedAt ?? new Date().toISOString() };
+    if (record.state === 'running') return { ...record, state: 'stopped', pid: null, startedAt: null };
     return record;
   }
 

@@ -2,7 +2,7 @@ import { isKmsRecoverError, KmsRecoverError } from '../../errors/index.js';
 import { fsKmsdataOperations } from '../fs/index.js';
 import { KMS_SERVICE_NAME } from '../types.js';
 import type {
-  ClearOptions, ClearReport, Host, KmsdataOperations, Manifest, RestoreOptions, RestoreReport, ServiceControl, ServiceStatus,
+  ChangeGuard, ClearOptions, ClearReport, Host, KmsdataOperations, Manifest, RestoreOptions, RestoreReport, ServiceControl, ServiceStatus,
 } from '../types.js';
 import { assertShareReachable, checkServerName, uncKmsdataParts } from './remote-target.js';
 import { WindowsServiceControl, type WindowsServiceControlOptions } from './windows-service-control.js';
@@ -58,9 +58,9 @@ export function createWindowsHost(options: WindowsHostOptions = {}): Host {
       return fsOps.checkKmsdataPath(kmsdata);
     },
     queryService: (name: string): Promise<ServiceStatus> => services.queryService(name),
-    stopService: (name: string): Promise<ServiceStatus> => services.stopService(name),
-    startService: (name: string, startParameters: readonly string[]): Promise<ServiceStatus> =>
-      services.startService(name, startParameters),
+    stopService: (name: string, guard: ChangeGuard): Promise<ServiceStatus> => services.stopService(name, guard),
+    startService: (name: string, startParameters: readonly string[], guard: ChangeGuard): Promise<ServiceStatus> =>
+      services.startService(name, startParameters, guard),
     clearKmsdata: (kmsdata: string, runId: string, options: ClearOptions): Promise<ClearReport> =>
       explainInUse('clear', () => fsOps.clearKmsdata(kmsdata, runId, options)),
     restoreKmsdata: (backup: string, kmsdata: string, manifest: Manifest, runId: string, restoreOptions?: RestoreOptions): Promise<RestoreReport> =>

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KmsRecoverError } from '../../errors/index.js';
-import type { ServiceControl, ServiceState, ServiceStatus } from '../types.js';
+import type { ChangeGuard, ServiceControl, ServiceState, ServiceStatus } from '../types.js';
 import { describeEvents, readServiceEvents } from './event-log.js';
 import type { ServiceEvent } from './event-log-records.js';
 import {
@@ -105,29 +105,33 @@ export class WindowsServiceControl implements ServiceControl {
     }
   }
 
-  async stopService(name: string): Promise<ServiceStatus> {
+  /** Stops the service and waits for STOPPED; the wait ends at the guard's signal, the guard is asked before the control is sent. */
+  async stopService(name: string, guard: ChangeGuard): Promise<ServiceStatus> {
+    guard.signal?.throwIfAborted();
     const deadline = Date.now() + this.stopTimeoutMs;
     const opened = this.open(name, SERVICE_QUERY_STATUS | SERVICE_STOP, 'stop')!;
     try {
       let status = this.query(opened, name, 'stop');
       if (PENDING.has(status.state) && status.state !== STATE.STOP_PENDING) {
-        status = await this.waitWhile(opened, name, (s) => PENDING.has(s.state) && s.state !== STATE.STOP_PENDING, deadline, 'stop');
+        status = await this.waitWhile(opened, name, (s) => PENDING.has(s.state) && s.state !== STATE.STOP_PENDING, deadline, 'stop', guard.signal);
       }
       if (status.state === STATE.STOPPED) return toServiceStatus(name, status);
       if (status.state !== STATE.STOP_PENDING) {
+        guard.assertMayAct?.();
         const sent = controlStop(opened.service);
         // 1062: it stopped meanwhile; 1061: it is changing state. Both: wait below.
         if (!sent.ok && sent.error !== ERROR_SERVICE_NOT_ACTIVE && sent.error !== ERROR_SERVICE_CANNOT_ACCEPT_CTRL) {
           throw win32Error(sent.error, this.ctx('stop', sent.api, name));
         }
       }
-      return toServiceStatus(name, await this.waitWhile(opened, name, (s) => s.state !== STATE.STOPPED, deadline, 'stop'));
+      return toServiceStatus(name, await this.waitWhile(opened, name, (s) => s.state !== STATE.STOPPED, deadline, 'stop', guard.signal));
     } finally {
       close(opened);
     }
   }
 
-  async startService(name: string, startParameters: readonly string[]): Promise<ServiceStatus> {
+  async startService(name: string, startParameters: readonly string[], guard: ChangeGuard): Promise<ServiceStatus> {
+    guard.signal?.throwIfAborted();
     const alpha = startParameters[0];
     if (!alpha) throw new KmsRecoverError('SERVICE_START_FAILED', 'the KMS needs its alpha string as start parameter', { service: name });
     if (startParameters.length !== 1 || /[\r\n\0]/.test(alpha)) {
@@ -137,7 +141,7 @@ export class WindowsServiceControl implements ServiceControl {
     const opened = this.open(name, SERVICE_QUERY_STATUS | SERVICE_START, 'start')!;
     try {
       let status = this.query(opened, name, 'start');
-      if (PENDING.has(status.state)) status = await this.waitWhile(opened, name, (s) => PENDING.has(s.state), deadline, 'start');
+      if (PENDING.has(status.state)) status = await this.waitWhile(opened, name, (s) => PENDING.has(s.state), deadline, 'start', guard.signal);
       if (status.state === STATE.RUNNING) return toServiceStatus(name, status);
       if (status.state === STATE.PAUSED) {
         throw new KmsRecoverError('SERVICE_START_FAILED',
@@ -145,17 +149,18 @@ export class WindowsServiceControl implements ServiceControl {
       }
       // The Application log's clock is the server's: look a little further back than our own.
       const since = new Date(Date.now() - 5000);
+      guard.assertMayAct?.();
       const started = startService(opened.service, [alpha]);
       if (!started.ok) {
         if (started.error === ERROR_SERVICE_ALREADY_RUNNING) {
           const now = this.query(opened, name, 'start');
           if (now.state === STATE.RUNNING || now.state === STATE.START_PENDING) {
-            return toServiceStatus(name, await this.waitWhile(opened, name, (s) => s.state === STATE.START_PENDING, deadline, 'start'));
+            return toServiceStatus(name, await this.waitWhile(opened, name, (s) => s.state === STATE.START_PENDING, deadline, 'start', guard.signal));
           }
         }
         throw win32Error(started.error, this.ctx('start', started.api, name));
       }
-      const final = await this.waitWhile(opened, name, (s) => s.state === STATE.START_PENDING, deadline, 'start');
+      const final = await this.waitWhile(opened, name, (s) => s.state === STATE.START_PENDING, deadline, 'start', guard.signal);
       if (final.state === STATE.RUNNING) return toServiceStatus(name, final);
       if (final.state === STATE.STOPPED) return this.startFailed(name, final, since, alpha);
       throw new KmsRecoverError('SERVICE_START_FAILED',
@@ -220,9 +225,11 @@ export class WindowsServiceControl implements ServiceControl {
     return result.value;
   }
 
-  private async waitWhile(opened: Opened, name: string, waiting: (s: ScmStatus) => boolean, deadline: number, what: 'stop' | 'start'): Promise<ScmStatus> {
+  /** Polls until `waiting` is false; ends at the deadline (the service hangs) or at `signal` (the step's time limit, Ctrl-C, a lost lease). */
+  private async waitWhile(opened: Opened, name: string, waiting: (s: ScmStatus) => boolean, deadline: number, what: 'stop' | 'start', signal: AbortSignal | undefined): Promise<ScmStatus> {
     let status = this.query(opened, name, what);
     while (waiting(status)) {
+      signal?.throwIfAborted();
       if (Date.now() >= deadline) {
         const timeout = what === 'stop' ? this.stopTimeoutMs : this.startTimeoutMs;
         const stateName = STATE_NAMES[status.state] ?? String(status.state);
@@ -236,7 +243,9 @@ export class WindowsServiceControl implements ServiceControl {
           `${this.named(name)} is still ${stateName} after ${seconds(timeout)}: check it in the Services panel, then run kms-recover resume`,
           detail);
       }
-      await sleep(Math.max(0, Math.min(this.pollMs, deadline - Date.now())));
+      // An abort ends the sleep at once, with the signal's reason (STEP_TIMEOUT, INTERRUPTED, LEASE_LOST).
+      await sleep(Math.max(0, Math.min(this.pollMs, deadline - Date.now())), undefined, signal ? { signal } : undefined)
+        .catch((error: unknown) => { throw signal?.aborted ? signal.reason : error; });
       status = this.query(opened, name, what);
     }
     return status;

@@ -100,20 +100,20 @@ export const hostContract: readonly ContractCase[] = [
   {
     name: 'stop: running -> stopped; stopping a stopped service leaves it stopped',
     async run(s) {
-      assert.equal((await s.host.stopService(s.service)).state, 'stopped');
+      assert.equal((await s.host.stopService(s.service, {})).state, 'stopped');
       assert.equal((await s.host.queryService(s.service)).state, 'stopped');
-      assert.equal((await s.host.stopService(s.service)).state, 'stopped');
+      assert.equal((await s.host.stopService(s.service, {})).state, 'stopped');
     },
   },
   {
     name: 'stop: a service that hangs while stopping is SERVICE_STOP_FAILED, and stops once it is released',
     async run(s) {
       await s.hangStop(true);
-      const error = await rejected(s.host.stopService(s.service));
+      const error = await rejected(s.host.stopService(s.service, {}));
       assert.equal(error.code, 'SERVICE_STOP_FAILED');
       assert.notEqual((await s.host.queryService(s.service)).state, 'stopped');
       await s.hangStop(false);
-      assert.equal((await s.host.stopService(s.service)).state, 'stopped');
+      assert.equal((await s.host.stopService(s.service, {})).state, 'stopped');
     },
   },
   {
@@ -133,7 +133,7 @@ export const hostContract: readonly ContractCase[] = [
   {
     name: 'restore: after stop and clear, the backup stands in Kmsdata, verified',
     async run(s) {
-      await s.host.stopService(s.service);
+      await s.host.stopService(s.service, {});
       const manifest = await s.host.manifest(s.backup);
       const cleared = await s.host.clearKmsdata(s.kmsdata, RUN_ID, ledgerFor().options);
       assert.equal(cleared.remaining, 0);
@@ -148,13 +148,13 @@ export const hostContract: readonly ContractCase[] = [
     name: 'recovery sequence: stop, clear, restore, start with the ORIGINAL alpha string -> running',
     async run(s) {
       const manifest = await s.host.manifest(s.backup);
-      assert.equal((await s.host.stopService(s.service)).state, 'stopped');
+      assert.equal((await s.host.stopService(s.service, {})).state, 'stopped');
       const { ledger, options } = ledgerFor();
       assert.equal((await s.host.clearKmsdata(s.kmsdata, RUN_ID, options)).remaining, 0);
       assert.ok(ledger.length > 0, 'every entry moved aside is in the ledger');
       assert.deepEqual((await s.host.restoreKmsdata(s.backup, s.kmsdata, manifest, RUN_ID)).mismatches, []);
       assert.equal((await s.host.verifyKmsdata(s.kmsdata, manifest)).matches, true);
-      assert.equal((await s.host.startService(s.service, [s.alpha])).state, 'running');
+      assert.equal((await s.host.startService(s.service, [s.alpha], {})).state, 'running');
       assert.equal((await s.host.queryService(s.service)).state, 'running');
       const removal = await s.host.removeQuarantine(s.kmsdata, RUN_ID, ledger);
       assert.deepEqual(removal.kept, []);
@@ -177,15 +177,15 @@ export const hostContract: readonly ContractCase[] = [
     name: 'start: the wrong alpha string is ALPHA_REJECTED, leaks nowhere, and the service stays stopped',
     async run(s) {
       const manifest = await s.host.manifest(s.backup);
-      await s.host.stopService(s.service);
+      await s.host.stopService(s.service, {});
       await s.host.clearKmsdata(s.kmsdata, RUN_ID, ledgerFor().options);
       await s.host.restoreKmsdata(s.backup, s.kmsdata, manifest, RUN_ID);
-      const error = await rejected(s.host.startService(s.service, [s.wrongAlpha]));
+      const error = await rejected(s.host.startService(s.service, [s.wrongAlpha], {}));
       assert.equal(error.code, 'ALPHA_REJECTED');
       assertNoAlpha(s, error);
       assert.equal((await s.host.queryService(s.service)).state, 'stopped');
       // Nothing was changed by the failed start: the right alpha string still starts it.
-      assert.equal((await s.host.startService(s.service, [s.alpha])).state, 'running');
+      assert.equal((await s.host.startService(s.service, [s.alpha], {})).state, 'running');
     },
   },
   {
@@ -193,7 +193,7 @@ export const hostContract: readonly ContractCase[] = [
     async run(s) {
       const before = await s.host.queryService(s.service);
       assert.equal(before.state, 'running');
-      const after = await s.host.startService(s.service, [s.wrongAlpha]);
+      const after = await s.host.startService(s.service, [s.wrongAlpha], {});
       assert.equal(after.state, 'running');
       if (before.pid !== undefined) assert.equal(after.pid, before.pid, 'no second instance was started');
     },

@@ -8,6 +8,7 @@ import { describeEvents, eventLogProblems, eventsOf, readDb, type DbView } from 
 import { CLI, cliEnv, REPO_ROOT, runCli, type CliResult } from '../helpers/run-cli.js';
 import { serviceState, startWithDiskArgs, statusOf } from '../helpers/sim-cli.js';
 import { filesContaining, secretFiles, treeBytes, type SimFixture } from '../helpers/sim-fixture.js';
+import { RECOVERED_EXCHSRVR, recoveryRecord } from '../helpers/server-claim.js';
 
 /**
  * Shared by the crash tests (not a test file itself). The crash tests run their cases
@@ -120,7 +121,8 @@ export async function expectRecovered(expect: ExpectStatic, sim: SimFixture, bac
 
   expect.soft(treeDigest(sim.kmsdata), 'Kmsdata is byte-identical to the backup').toEqual(backupBefore);
   expect.soft(treeDigest(sim.backup), 'the backup is unchanged').toEqual(backupBefore);
-  expect.soft(fs.readdirSync(path.dirname(sim.kmsdata)).sort(), 'nothing left beside Kmsdata (staging, quarantine)').toEqual(['Kmsdata']);
+  expect.soft(fs.readdirSync(path.dirname(sim.kmsdata)).sort(), 'nothing left beside Kmsdata (staging, quarantine, claim) but the record of the recovery').toEqual(RECOVERED_EXCHSRVR);
+  expect.soft(recoveryRecord(sim).runId, 'the record names the run').toBe(status.runId);
 
   const view = readDb(sim.db);
   expect(view, 'the database has runs').not.toBeNull();

@@ -67,7 +67,7 @@ async function buildTemplate(final: string, initArgs: string[]): Promise<string>
   try {
     const result = await runCli(['sim', 'init', path.join(building, 'server'), '--json', ...initArgs]);
     if (result.code !== 0) throw new Error(`sim init failed: ${result.stderr}`);
-    await new SimServiceManager(path.join(building, 'server')).stopService(KMS_SERVICE_NAME);
+    await new SimServiceManager(path.join(building, 'server')).stopService(KMS_SERVICE_NAME, {});
     fs.writeFileSync(path.join(building, 'ready'), '');
     try {
       fs.renameSync(building, final);
@@ -109,7 +109,7 @@ async function copyOfTemplate(initArgs: string[], track: (dir: string) => void):
   const paths = simPaths(root);
   const templateLog = simPaths(from).daemonLog;
   fs.cpSync(from, root, { recursive: true, filter: (source) => source !== templateLog });
-  await new SimServiceManager(root).startService(KMS_SERVICE_NAME, [alphaOf(paths.reinstallDisk)]);
+  await new SimServiceManager(root).startService(KMS_SERVICE_NAME, [alphaOf(paths.reinstallDisk)], {});
   return {
     dir, root, kmsdata: paths.kmsdata, backup: paths.backup, startupDisk: paths.startupDisk,
     db: path.join(dir, 'runs.db'), log: path.join(dir, 'runs.log'), alpha: alphaOf(paths.startupDisk),

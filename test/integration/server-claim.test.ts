@@ -81,7 +81,7 @@ describe('one server, one recovery', () => {
     // The lost run's quarantine belongs to no run this database knows: kept and said, never deleted on a guess.
     expect(fresh.stderr).toContain(`Kmsdata.quarantine-${runId}`);
     expect(fresh.stderr).toMatch(/left as is/);
-    expect(exchsrvrEntries(sim)).toEqual(['Kmsdata', `Kmsdata.quarantine-${runId}`]);
+    expect(exchsrvrEntries(sim)).toEqual(['Kmsdata', `Kmsdata.quarantine-${runId}`, 'kms-recover.recovered']);
     expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup));
   }, 60_000);
 

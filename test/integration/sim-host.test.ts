@@ -151,20 +151,20 @@ describe('process-level KMS simulator', { timeout: 60_000 }, () => {
     expect(await scm.lockedFiles(sim.backup)).toEqual([]);
 
     // Stop: stopped, pid gone, nothing locked; stopping again is a no-op.
-    expect(await scm.stopService(KMS_SERVICE_NAME)).toEqual({ name: KMS_SERVICE_NAME, state: 'stopped', startType: 'auto' });
+    expect(await scm.stopService(KMS_SERVICE_NAME, {})).toEqual({ name: KMS_SERVICE_NAME, state: 'stopped', startType: 'auto' });
     expect(isAlive(firstPid)).toBe(false);
     expect(await scm.lockedFiles(sim.kmsdata)).toEqual([]);
-    expect(await scm.stopService(KMS_SERVICE_NAME)).toEqual({ name: KMS_SERVICE_NAME, state: 'stopped', startType: 'auto' });
+    expect(await scm.stopService(KMS_SERVICE_NAME, {})).toEqual({ name: KMS_SERVICE_NAME, state: 'stopped', startType: 'auto' });
 
     // The reinstall's alpha on the reinstall's data starts; starting again leaves it as is.
-    const again = await scm.startService(KMS_SERVICE_NAME, [newAlpha]);
+    const again = await scm.startService(KMS_SERVICE_NAME, [newAlpha], {});
     expect(again.state).toBe('running');
     expect(again.pid).not.toBe(firstPid);
-    expect(await scm.startService(KMS_SERVICE_NAME, [newAlpha])).toEqual(again);
-    await scm.stopService(KMS_SERVICE_NAME);
+    expect(await scm.startService(KMS_SERVICE_NAME, [newAlpha], {})).toEqual(again);
+    await scm.stopService(KMS_SERVICE_NAME, {});
 
     // The ORIGINAL alpha does not fit the reinstall's data.
-    const rejected = await rejection(scm.startService(KMS_SERVICE_NAME, [originalAlpha]));
+    const rejected = await rejection(scm.startService(KMS_SERVICE_NAME, [originalAlpha], {}));
     expect(rejected.code).toBe('ALPHA_REJECTED');
     expect(rejected.message).toBe(
       `the Key Management Server did not start: the alpha string does not match the KMS database in ${sim.kmsdata}`);
@@ -173,7 +173,7 @@ describe('process-level KMS simulator', { timeout: 60_000 }, () => {
 
     // The recovery: Kmsdata replaced by the backup, started with the ORIGINAL alpha.
     await putBackBackup(sim);
-    const recovered = await scm.startService(KMS_SERVICE_NAME, [originalAlpha]);
+    const recovered = await scm.startService(KMS_SERVICE_NAME, [originalAlpha], {});
     expect(recovered.state).toBe('running');
     expect(isAlive(recovered.pid!)).toBe(true);
 
@@ -187,29 +187,32 @@ describe('process-level KMS simulator', { timeout: 60_000 }, () => {
     const sim = await initSimHost(root);
     const scm = new SimServiceManager(root);
     expect(await scm.queryService('NoSuchService')).toEqual({ name: 'NoSuchService', state: 'missing' });
-    expect((await rejection(scm.stopService('NoSuchService'))).code).toBe('SERVICE_MISSING');
-    expect((await rejection(scm.startService('NoSuchService', ['X']))).code).toBe('SERVICE_MISSING');
+    expect((await rejection(scm.stopService('NoSuchService', {}))).code).toBe('SERVICE_MISSING');
+    expect((await rejection(scm.startService('NoSuchService', ['X'], {}))).code).toBe('SERVICE_MISSING');
 
-    await scm.stopService(KMS_SERVICE_NAME);
-    const noAlpha = await rejection(scm.startService(KMS_SERVICE_NAME, []));
+    await scm.stopService(KMS_SERVICE_NAME, {});
+    const noAlpha = await rejection(scm.startService(KMS_SERVICE_NAME, [], {}));
     expect(noAlpha.code).toBe('SERVICE_START_FAILED');
     expect(noAlpha.message).toBe('the KMS needs its alpha string as start parameter');
 
     await fsp.rm(sim.kmsdata, { recursive: true });
     await fsp.mkdir(sim.kmsdata);
-    const empty = await rejection(scm.startService(KMS_SERVICE_NAME, [await readAlpha(sim.startupDisk)]));
+    const empty = await rejection(scm.startService(KMS_SERVICE_NAME, [await readAlpha(sim.startupDisk)], {}));
     expect(empty.code).toBe('SERVICE_START_FAILED');
     expect(empty.message).toBe(`KMS database not found in ${sim.kmsdata}`);
     expect((await scm.queryService(KMS_SERVICE_NAME)).state).toBe('stopped');
   });
 
-  it('a daemon killed with SIGKILL is a stopped service, and the state file says so', async () => {
+  it('a daemon killed with SIGKILL is a stopped service; a query writes nothing, the next stop brings the state file in line', async () => {
     await initSimHost(root);
     const scm = new SimServiceManager(root);
     const { pid } = await scm.queryService(KMS_SERVICE_NAME);
     process.kill(pid!, 'SIGKILL');
     await until(`daemon ${pid} to be gone`, () => !isAlive(pid!), { timeoutMs: 5000, everyMs: 20 });
+    const before = readFileSync(simPaths(root).servicesFile, 'utf8');
     expect(await scm.queryService(KMS_SERVICE_NAME)).toEqual({ name: KMS_SERVICE_NAME, state: 'stopped', startType: 'auto' });
+    expect(readFileSync(simPaths(root).servicesFile, 'utf8')).toBe(before);
+    expect(await scm.stopService(KMS_SERVICE_NAME, {})).toEqual({ name: KMS_SERVICE_NAME, state: 'stopped', startType: 'auto' });
     expect((await readServicesFile(simPaths(root).servicesFile)).services.MSExchangeKMS)
       .toMatchObject({ state: 'stopped', pid: null, startedAt: null });
   });
@@ -224,7 +227,7 @@ describe('process-level KMS simulator', { timeout: 60_000 }, () => {
 
     const scm = new SimServiceManager(root);
     expect(await scm.queryService(KMS_SERVICE_NAME)).toMatchObject({ state: 'running', pid });
-    await scm.stopService(KMS_SERVICE_NAME);
+    await scm.stopService(KMS_SERVICE_NAME, {});
     expect(isAlive(pid!)).toBe(false);
   });
 
@@ -284,7 +287,7 @@ describe('process-level KMS simulator', { timeout: 60_000 }, () => {
     expect((await rejection(host.restoreKmsdata(sim.backup, sim.kmsdata, manifest, 'run1'))).code).toBe('FILE_IN_USE');
     expect(calls).toEqual([]);
 
-    expect((await host.stopService(KMS_SERVICE_NAME)).state).toBe('stopped');
+    expect((await host.stopService(KMS_SERVICE_NAME, {})).state).toBe('stopped');
     await host.clearKmsdata(sim.kmsdata, 'run1', { expected: null, record: () => undefined });
     await host.restoreKmsdata(sim.backup, sim.kmsdata, manifest, 'run1');
     expect(calls).toEqual(['clear', 'restore']);
@@ -298,9 +301,9 @@ describe('process-level KMS simulator', { timeout: 60_000 }, () => {
     const newAlpha = await readAlpha(paths.reinstallDisk);
     const scm = new SimServiceManager(root);
 
-    await scm.stopService(KMS_SERVICE_NAME);
-    await rejection(scm.startService(KMS_SERVICE_NAME, [originalAlpha]));
-    await scm.startService(KMS_SERVICE_NAME, [newAlpha]);
+    await scm.stopService(KMS_SERVICE_NAME, {});
+    await rejection(scm.startService(KMS_SERVICE_NAME, [originalAlpha], {}));
+    await scm.startService(KMS_SERVICE_NAME, [newAlpha], {});
     const { pid } = await scm.queryService(KMS_SERVICE_NAME);
 
     const places = [

@@ -43,8 +43,8 @@ for (const contractCase of hostContract) {
 }
 
 test('wine: ALPHA_REJECTED names both KB Q151689 causes and the exit codes; an unreadable event log adds nothing', () => withServer(async (s) => {
-  await s.host.stopService(KMS_SERVICE_NAME);
-  const error = await rejection(s.host.startService(KMS_SERVICE_NAME, [s.alpha])); // the live Kmsdata is the reinstall's
+  await s.host.stopService(KMS_SERVICE_NAME, {});
+  const error = await rejection(s.host.startService(KMS_SERVICE_NAME, [s.alpha], {})); // the live Kmsdata is the reinstall's
   assert.equal(error.code, 'ALPHA_REJECTED');
   assert.match(error.message, /service specific error 1 \(WIN32_EXIT_CODE 1066, SERVICE_EXIT_CODE 1\)/);
   assert.match(error.message, /the alpha string is wrong or missing/);
@@ -63,26 +63,26 @@ test('wine: events are added to ALPHA_REJECTED where the log gives some, with th
     ...lane.hostOptions,
     readEvents: (source) => [{ id: 5, type: 'error', timeGenerated: 0, source, strings: [`bad password ${s.alpha} given`] }],
   });
-  await host.stopService(KMS_SERVICE_NAME);
-  const error = await rejection(host.startService(KMS_SERVICE_NAME, [s.alpha]));
+  await host.stopService(KMS_SERVICE_NAME, {});
+  const error = await rejection(host.startService(KMS_SERVICE_NAME, [s.alpha], {}));
   assert.equal(error.code, 'ALPHA_REJECTED');
   assert.match(error.message, /the Application log says: event 5 \(error\): "bad password \[alpha string\] given"/);
   assert.ok(!`${error.message}${JSON.stringify(error.detail)}`.includes(s.alpha));
 }));
 
 test('wine: a start the service fails for another reason is SERVICE_START_FAILED with its exit code', () => withServer(async (s) => {
-  await s.host.stopService(KMS_SERVICE_NAME);
+  await s.host.stopService(KMS_SERVICE_NAME, {});
   await s.setMode('fail-start');
-  const error = await rejection(s.host.startService(KMS_SERVICE_NAME, [s.wrongAlpha]));
+  const error = await rejection(s.host.startService(KMS_SERVICE_NAME, [s.wrongAlpha], {}));
   assert.equal(error.code, 'SERVICE_START_FAILED');
   assert.match(error.message, /Windows error 1064 \(WIN32_EXIT_CODE 1064\)/);
   assert.equal((await s.host.queryService(KMS_SERVICE_NAME)).state, 'stopped');
 }));
 
 test('wine: a start on an empty Kmsdata is SERVICE_START_FAILED (service specific error 2), not ALPHA_REJECTED', () => withServer(async (s) => {
-  await s.host.stopService(KMS_SERVICE_NAME);
+  await s.host.stopService(KMS_SERVICE_NAME, {});
   await s.host.clearKmsdata(s.kmsdata, 'lane-run', { expected: null, record: () => undefined });
-  const error = await rejection(s.host.startService(KMS_SERVICE_NAME, [s.alpha]));
+  const error = await rejection(s.host.startService(KMS_SERVICE_NAME, [s.alpha], {}));
   assert.equal(error.code, 'SERVICE_START_FAILED');
   assert.match(error.message, /service specific error 2 \(WIN32_EXIT_CODE 1066, SERVICE_EXIT_CODE 2\)/);
 }));
@@ -97,7 +97,7 @@ test('wine: a clear while the KMS runs names the held file and says to stop the 
 
 test('wine: a hung stop says STOP_PENDING, its PID and how to end it', () => withServer(async (s) => {
   await s.hangStop(true);
-  const error = await rejection(s.host.stopService(KMS_SERVICE_NAME));
+  const error = await rejection(s.host.stopService(KMS_SERVICE_NAME, {}));
   assert.equal(error.code, 'SERVICE_STOP_FAILED');
   assert.match(error.message, /^MSExchangeKMS is still STOP_PENDING after 3 s \(checkpoint \d+\): the service hangs while stopping; end its process \(PID \d+\)/);
   assert.equal((await s.host.queryService(KMS_SERVICE_NAME)).state, 'stop-pending');
@@ -105,10 +105,10 @@ test('wine: a hung stop says STOP_PENDING, its PID and how to end it', () => wit
 }));
 
 test('wine: an unknown service is SERVICE_MISSING for stop and start (error 1060)', () => withServer(async (s) => {
-  const stop = await rejection(s.host.stopService(s.missingService));
+  const stop = await rejection(s.host.stopService(s.missingService, {}));
   assert.equal(stop.code, 'SERVICE_MISSING');
   assert.equal(stop.detail.win32Error, 1060);
-  const start = await rejection(s.host.startService(s.missingService, [s.alpha]));
+  const start = await rejection(s.host.startService(s.missingService, [s.alpha], {}));
   assert.equal(start.code, 'SERVICE_MISSING');
 }));
 

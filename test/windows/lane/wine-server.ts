@@ -70,8 +70,8 @@ export async function wineServer(lane: WineLane): Promise<WineServer> {
   const host: Host = createWindowsHost(lane.hostOptions);
   // A previous server's KMS may still run: stop it before pointing the stand-in here.
   await setMode('normal');
-  await host.stopService(KMS_SERVICE_NAME);
-  await host.startService(KMS_SERVICE_NAME, [wrongAlpha]);
+  await host.stopService(KMS_SERVICE_NAME, {});
+  await host.startService(KMS_SERVICE_NAME, [wrongAlpha], {});
   const notes: string[] = [];
 
   return {
@@ -90,7 +90,7 @@ export async function wineServer(lane: WineLane): Promise<WineServer> {
     note: (text) => { notes.push(text); },
     async cleanup() {
       await setMode('normal');
-      await host.stopService(KMS_SERVICE_NAME).catch(() => undefined);
+      await host.stopService(KMS_SERVICE_NAME, {}).catch(() => undefined);
       await fsp.rm(dir, { recursive: true, force: true });
     },
   };

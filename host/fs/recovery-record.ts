@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import { open, rename, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { KmsRecoverError } from '../../errors/index.js';
+import type { ServerRecovery } from '../types.js';
+import { fsyncDir } from './durable.js';
+import { errnoOf } from './file-errors.js';
+
+/**
+ * The record a finished recovery leaves beside Kmsdata, in `Exchsrvr`: which run recovered the
+ * server, when, from which database (never a secret). A stale run of the same server (its claim
+ * removed by hand, the server recovered by another run meanwhile) reads it and stops before it
+ * touches the service.
+ */
+export const RECOVERY_RECORD_FILE = 'kms-recover.recovered';
+const MAX_RECORD_BYTES = 16 * 1024;
+
+export function recoveryRecordPathFor(kmsdata: string): string {
+  return path.join(path.dirname(path.resolve(kmsdata)), RECOVERY_RECORD_FILE);
+}
+
+function isRecovery(value: unknown): value is ServerRecovery {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.runId === 'string' && typeof v.db === 'string' && typeof v.host === 'string'
+    && typeof v.recoveredAt === 'string' && typeof v.kmsdata === 'string';
+}
+
+/** The record, if there is one that can be read as such; null otherwise. Read-only. */
+export function recoveryRecordNow(kmsdata: string): ServerRecovery | null {
+  try {
+    const buffer = readFileSync(recoveryRecordPathFor(kmsdata));
+    if (buffer.length > MAX_RECORD_BYTES) return null;
+    const parsed: unknown = JSON.parse(buffer.toString('utf8'));
+    return isRecovery(parsed) ? parsed : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Writes the record whole under a temporary name, flushes it, and renames it into place (replacing an older one). */
+export async function recordRecovery(kmsdata: string, record: ServerRecovery): Promise<void> {
+  const file = recoveryRecordPathFor(kmsdata);
+  const temp = `${file}.${process.pid}.tmp`;
+  try {
+    const handle = await open(temp, 'w', 0o600);
+    try {
+      await handle.writeFile(`${JSON.stringify(record, null, 2)}\n`);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, file);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw new KmsRecoverError('PATH_UNSAFE', `cannot write the recovery record ${file}: ${errnoOf(error) ?? String(error)}`, { path: file }, { cause: error });
+  }
+  await fsyncDir(path.dirname(file));
+}
