@@ -41,14 +41,16 @@ export interface VerifyOptions extends ChangeGuard {
 export interface RestoreOptions extends ChangeGuard {
   /** Files copied and verified so far, after each one (the copy loop's order). */
   onProgress?: ProgressCallback;
-  /** Called after each file is written to staging and verified (used by the crash tests). */
-  onFileCopied?: (relPath: string, index: number) => void | Promise<void>;
   /**
    * The identities Kmsdata may have now: the one pinned (or left by the last restore), and that
    * of a staging copy whose rename into place was recorded but not checkpointed. Empty: unchecked.
    */
   expected?: readonly FolderIdentity[];
-  /** Records, before the rename, the identity the staging copy will give Kmsdata. */
+  /**
+   * Records, before the rename, the identity the staging copy will give Kmsdata: the run's
+   * write-ahead note (`restore.promoting`) that lets a resume after a crash between the rename
+   * and its checkpoint recognise the Kmsdata it put there (see `expected`). Not a test hook.
+   */
   beforePromote?: (identity: FolderIdentity) => void;
 }
 

@@ -1,7 +1,7 @@
 import { fromPromise } from 'xstate';
 import type { Logger } from 'pino';
 import { KmsRecoverError } from '../errors/index.js';
-import { failPoint, injectedFault, stallPoint } from '../host/fail-point.js';
+import { failPoint, injectedFault } from '../host/fail-point.js';
 import type { ChangeGuard, FolderIdentity, Host, Manifest, ProgressCallback } from '../host/types.js';
 import { KB_STEPS, stateAfter, stateOfStep, type StepInputs, type StepName, type StepOutputs } from '../machines/index.js';
 import type { FencedRun, RunStore } from '../persistence/index.js';
@@ -266,7 +266,6 @@ export function stepActors(env: StepEnvironment) {
         ...guard, expected,
         beforePromote: (identity) => { env.fenced.note('restore.promoting', { identity }); },
         onProgress: track('copy'),
-        onFileCopied: (_path, index) => { failPoint(`restore-after-file:${index + 1}`); return stallPoint(`restore-after-file:${index + 1}`); },
       });
       return { ...report };
     }, async ({ kmsdata }, guard, track) => {

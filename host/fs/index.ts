@@ -1,4 +1,5 @@
 import { readdir } from 'node:fs/promises';
+import { failPoint, stallPoint } from '../fail-point.js';
 import type { KmsdataOperations } from '../types.js';
 import { recordRecovery, recoveryRecordNow } from './recovery-record.js';
 import { claimServer, readServerClaim, releaseServerClaim, serverClaimNow } from './server-claim.js';
@@ -31,7 +32,11 @@ export const fsKmsdataOperations: KmsdataOperations = {
   serverClaimNow: (kmsdata) => serverClaimNow(kmsdata),
   recoveryRecordNow: (kmsdata) => recoveryRecordNow(kmsdata),
   recordRecovery: (kmsdata, record) => recordRecovery(kmsdata, record),
-  restoreKmsdata: async (backup, kmsdata, manifest, runId, options) => (await import('./restore-kmsdata.js')).restoreKmsdata(backup, kmsdata, manifest, runId, options),
+  restoreKmsdata: async (backup, kmsdata, manifest, runId, options) => (await import('./restore-kmsdata.js')).restoreKmsdata(backup, kmsdata, manifest, runId, {
+    ...options,
+    // The crash tests' fail points after each file (host/fail-point.ts; off unless set).
+    onFileCopied: (_path, index) => { failPoint(`restore-after-file:${index + 1}`); return stallPoint(`restore-after-file:${index + 1}`); },
+  }),
   checkBackupAgainstManifest: async (backup, manifest) => (await manifests()).compareToManifest(backup, manifest, { contents: false }),
   kmsdataEntries: async (kmsdata) => (await readdir(await (await paths()).assertKmsdataPath(kmsdata))).length,
   verifyKmsdata: async (kmsdata, manifest, options) => {

@@ -257,12 +257,18 @@ async function isPlainDirectory(p: string): Promise<boolean> {
   return stats !== undefined && stats.isDirectory() && !stats.isSymbolicLink();
 }
 
+/** The restore's options here: the port's, and a hook after each file (the crash tests' fail points, host/fs/index.ts; unit tests). */
+export interface RestoreWork extends RestoreOptions {
+  /** Called after each file is written to staging and verified, before the next. */
+  onFileCopied?: (relPath: string, index: number) => void | Promise<void>;
+}
+
 /**
  * Copies the backup into Kmsdata through a staging folder, checking every byte against `manifest`.
  * Safe to run again after a crash at any point: it finishes an interrupted rename, recognises a
  * Kmsdata that already matches, and otherwise starts the copy over.
  */
-export async function restoreKmsdata(backup: string, kmsdata: string, manifest: Manifest, runId: string, options: RestoreOptions = {}): Promise<RestoreReport> {
+export async function restoreKmsdata(backup: string, kmsdata: string, manifest: Manifest, runId: string, options: RestoreWork = {}): Promise<RestoreReport> {
   validateManifest(manifest);
   const kmsResolved = path.resolve(kmsdata);
   const staging = stagingPathFor(kmsResolved, runId);

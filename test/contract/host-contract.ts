@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { KmsRecoverError } from '../../errors/index.js';
 import type { ClearOptions, Host, LedgerEntry } from '../../host/types.js';
 
 /*
@@ -114,6 +115,36 @@ export const hostContract: readonly ContractCase[] = [
       assert.notEqual((await s.host.queryService(s.service)).state, 'stopped');
       await s.hangStop(false);
       assert.equal((await s.host.stopService(s.service, {})).state, 'stopped');
+    },
+  },
+  {
+    name: 'stop: a hanging stop ends at its signal (the step\'s time limit, Ctrl-C), with its reason, long before the stop\'s own time limit',
+    async run(s) {
+      await s.hangStop(true);
+      const controller = new AbortController();
+      const began = Date.now();
+      const abortAfterMs = 300;
+      const timer = setTimeout(() => controller.abort(new KmsRecoverError('STEP_TIMEOUT', 'step stopService did not finish within 0.3 s')), abortAfterMs);
+      try {
+        const error = await rejected(s.host.stopService(s.service, { signal: controller.signal }));
+        const tookMs = Date.now() - began;
+        assert.equal(error.code, 'STEP_TIMEOUT', error.message);
+        assert.ok(tookMs < abortAfterMs + 1000, `the wait ended ${tookMs - abortAfterMs} ms after its signal, not within 1 s`);
+      } finally {
+        clearTimeout(timer);
+      }
+      await s.hangStop(false);
+      assert.equal((await s.host.stopService(s.service, {})).state, 'stopped');
+    },
+  },
+  {
+    name: 'stop: the guard is asked before the service is told to stop: a guard that refuses leaves it running',
+    async run(s) {
+      const error = await rejected(s.host.stopService(s.service, {
+        assertMayAct: () => { throw new KmsRecoverError('LEASE_LOST', 'this process lost its lease'); },
+      }));
+      assert.equal(error.code, 'LEASE_LOST');
+      assert.equal((await s.host.queryService(s.service)).state, 'running');
     },
   },
   {
