@@ -99,6 +99,9 @@ function headlineOf(status: RunStatus, mark: StateMark | null, step: ChainStep |
         next: driver ? `wait: pid ${driver.pid} on ${driver.host} is running it (kms-recover status ${status.runId} tells more)` : null,
       };
     case 'interrupted':
+      if (status.situation === 'unresponsive') {
+        return { headline: `${run}: held at ${what} by pid ${status.driver.pid ?? '?'} on ${status.driver.host ?? '?'}, which does not respond`, next: status.next };
+      }
       return { headline: `${run}: interrupted during ${what}, nothing is lost`, next: `kms-recover resume ${status.runId}` };
     case 'waiting':
       return {
