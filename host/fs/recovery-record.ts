@@ -3,6 +3,7 @@ import { open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { KmsRecoverError } from '../../errors/index.js';
 import type { ServerRecovery } from '../types.js';
+import { besideKmsdata, hasStringFields } from './beside-kmsdata.js';
 import { fsyncDir } from './durable.js';
 import { errnoOf } from './file-errors.js';
 
@@ -16,14 +17,11 @@ export const RECOVERY_RECORD_FILE = 'kms-recover.recovered';
 const MAX_RECORD_BYTES = 16 * 1024;
 
 export function recoveryRecordPathFor(kmsdata: string): string {
-  return path.join(path.dirname(path.resolve(kmsdata)), RECOVERY_RECORD_FILE);
+  return besideKmsdata(kmsdata, RECOVERY_RECORD_FILE);
 }
 
 function isRecovery(value: unknown): value is ServerRecovery {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Record<string, unknown>;
-  return typeof v.runId === 'string' && typeof v.db === 'string' && typeof v.host === 'string'
-    && typeof v.recoveredAt === 'string' && typeof v.kmsdata === 'string';
+  return hasStringFields(value, ['runId', 'db', 'host', 'recoveredAt', 'kmsdata']);
 }
 
 /** The record, if there is one that can be read as such; null otherwise. Read-only. */

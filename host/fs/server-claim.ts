@@ -6,6 +6,7 @@ import path from 'node:path';
 import { KmsRecoverError } from '../../errors/index.js';
 import type { ClaimOutcome, ServerClaim } from '../types.js';
 import { pidExists } from '../process-identity.js';
+import { besideKmsdata, hasStringFields } from './beside-kmsdata.js';
 import { fsyncDir } from './durable.js';
 import { errnoOf } from './file-errors.js';
 
@@ -21,14 +22,11 @@ const STALE_TEMP_MS = 60_000;
 const MAX_CLAIM_BYTES = 16 * 1024;
 
 export function claimPathFor(kmsdata: string): string {
-  return path.join(path.dirname(path.resolve(kmsdata)), CLAIM_FILE);
+  return besideKmsdata(kmsdata, CLAIM_FILE);
 }
 
 function isClaim(value: unknown): value is ServerClaim {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Record<string, unknown>;
-  return typeof v.runId === 'string' && typeof v.db === 'string' && typeof v.host === 'string'
-    && typeof v.claimedAt === 'string' && typeof v.kmsdata === 'string';
+  return hasStringFields(value, ['runId', 'db', 'host', 'claimedAt', 'kmsdata']);
 }
 
 /**
