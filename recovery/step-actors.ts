@@ -135,7 +135,8 @@ export function stepActors(env: StepEnvironment) {
       const output = await withTimeout((signal) => {
         signal.throwIfAborted();
         // Before every change: still this run's driver (its lease), and still this run's server (its claim).
-        const guard: ChangeGuard = { signal, assertMayAct: () => { env.fenced.assertCurrent(); env.assertClaim(`${name} (${kbLabel(KB_STEPS[stateAfter(state)].kbSteps)})`); } };
+        const change = `${name} (${kbLabel(KB_STEPS[stateAfter(state)].kbSteps)})`;
+        const guard: ChangeGuard = { signal, assertMayAct: () => { env.fenced.assertCurrent(); env.assertClaim(change); } };
         const track = tracker(name, attempt, signal);
         return (manualSteps.has(name) ? verifyManual : effect)(input, guard, track);
       }, deadline - Date.now(), policy.timeoutMs, name, outer);
