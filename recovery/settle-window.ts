@@ -114,6 +114,25 @@ function failure(request: SettleRequest, o: KmsObservation, why: string, watched
   return new KmsRecoverError('KMS_FAILED_AFTER_START', `${why} ${within}${logged}: it is not running as recovered`, detail);
 }
 
+/** How long a KMS that logged an error or let go of its database is given to stop, so its exit codes say why. */
+const STOPPING_GRACE_MS = 3000;
+
+/**
+ * A failing service logs its error, then stops: seen in between, it still runs. It is looked at
+ * again for a moment, so that a KMS stopping with service specific error 1 is reported as such
+ * (the errors it logged are kept). Still running then: what was seen stands.
+ */
+async function whenItStops(request: SettleRequest, seen: KmsObservation, pid: number | null): Promise<KmsObservation> {
+  if (seen.status.state !== 'running' || (pid !== null && seen.status.pid !== undefined && seen.status.pid !== pid)) return seen;
+  const until = Date.now() + STOPPING_GRACE_MS;
+  while (Date.now() < until && !request.signal.aborted) {
+    await sleep(Math.min(request.pollMs ?? SETTLE_POLL_MS, 250));
+    const now = await request.host.observeKms(request.serviceName, request.kmsdata, request.since);
+    if (now.status.state !== 'running') return { ...now, errors: now.errors.length ? now.errors : seen.errors };
+  }
+  return seen;
+}
+
 /**
  * Watches the started KMS for the window, then proves what it can: the same process throughout,
  * holding the restored kmsdata.edb (its file identity), and, where the KMS tells it, the
@@ -134,10 +153,15 @@ export async function settleWindow(request: SettleRequest): Promise<SettleProof>
     first ??= last;
     pid ??= first.status.pid ?? null;
     const why = trouble(last, pid, serviceName);
-    if (why) throw failure(request, last, why, watchedMs);
+    if (why) throw failure(request, await whenItStops(request, last, pid), why, watchedMs);
     request.onProgress?.({ filesDone: Math.min(total, Math.floor(watchedMs / 1000)), filesTotal: total, bytesDone: 0, bytesTotal: 0 });
     if (watchedMs >= windowMs) break;
-    await sleep(Math.min(request.pollMs ?? SETTLE_POLL_MS, windowMs - watchedMs), undefined, { signal: request.signal });
+    // Cut short by the signal (the step's time limit, Ctrl-C, a lost lease): its reason is the error.
+    await sleep(Math.min(request.pollMs ?? SETTLE_POLL_MS, windowMs - watchedMs), undefined, { signal: request.signal })
+      .catch((error: unknown) => {
+        request.signal.throwIfAborted();
+        throw error;
+      });
   }
   const watchedMs = Date.now() - began;
   const held = last.heldDatabase!;
