@@ -7,6 +7,7 @@ import { eventRows } from '../helpers/event-rows.js';
 import { runCli } from '../helpers/run-cli.js';
 import { resumeWithDisk, serviceState, startArgs, startWithDiskArgs, statusOf, wrongAlpha } from '../helpers/sim-cli.js';
 import { cleanupSimFixtures, simFixture, treeBytes, type SimFixture } from '../helpers/sim-fixture.js';
+import { RECOVERED_EXCHSRVR } from '../helpers/server-claim.js';
 
 afterEach(cleanupSimFixtures);
 
@@ -53,7 +54,7 @@ describe('the settle window', () => {
     expect(done.state).toBe('running');
     expect(done.settled).toMatchObject({ seconds: 5, restoredFile: true });
     expect(typeof done.settled?.pid).toBe('number');
-    expect(besideKmsdata(sim)).toEqual(['Kmsdata']);
+    expect(besideKmsdata(sim)).toEqual(RECOVERED_EXCHSRVR);
     expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup));
   }, 90_000);
 
