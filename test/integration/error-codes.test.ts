@@ -75,4 +75,22 @@ describe('errors say what happened', () => {
       spawnSync('umount', [small]);
     }
   }, 60_000);
+
+  it.skipIf(!canMount)('a server folder gone read-only is FILE_IO naming the file and the call, one line, not a path problem; nothing changed', async () => {
+    const sim = await simFixture();
+    const exchsrvr = path.dirname(sim.kmsdata);
+    expect(spawnSync('mount', ['--bind', exchsrvr, exchsrvr]).status).toBe(0);
+    try {
+      expect(spawnSync('mount', ['-o', 'remount,bind,ro', exchsrvr]).status).toBe(0);
+      const result = await runCli(startWithDiskArgs(sim, ['--json']));
+      expect(result.code, result.stderr).toBe(4);
+      expect(parseJson<{ error: { code: string } }>(result).error.code).toBe('FILE_IO');
+      const lines = result.stderr.split('\n').filter((line) => line.startsWith('kms-recover:'));
+      expect(lines).toEqual([`kms-recover: cannot write the claim ${path.join(exchsrvr, 'kms-recover.claim')}: the file system is read-only (EROFS in open)`]);
+    } finally {
+      spawnSync('umount', [exchsrvr]);
+    }
+    const service = parseJson<{ state: string }>(await runCli(['sim', 'status', sim.root, '--json']));
+    expect(service.state).toBe('running');
+  }, 60_000);
 });
