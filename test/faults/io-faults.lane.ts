@@ -25,7 +25,7 @@ import { describePlan, faultPlan, fiuRunArgs, type FaultPlan } from './fault-pla
  */
 
 const SEED = campaignSeed({ KMS_RECOVER_KILL_SEED: process.env.KMS_RECOVER_FAULT_SEED });
-const TRIALS = envCount('KMS_RECOVER_FAULT_TRIALS', 24);
+const TRIALS = envCount('KMS_RECOVER_FAULT_TRIALS', 20);
 /** A trial's `start` under faults that has not ended by then is killed (and the trial fails). */
 const TRIAL_LIMIT_MS = 60_000;
 /** A default server with more backup files: more of the restore's writes and flushes to hit. */
@@ -103,6 +103,8 @@ async function trial(plan: FaultPlan, expectOf: ExpectStatic): Promise<void> {
       soft(errorLines.length, `${what}: error lines: ${errorLines.join(' | ')}`).toBeLessThanOrEqual(1);
     }
     const afterFaults = await statusJson(sim);
+    // What the run recorded is what `status` tells the administrator: a documented code too.
+    soft(afterFaults?.lastError?.code, `${what}: the run recorded ${afterFaults?.lastError?.message}`).not.toBe('INTERNAL');
     if (afterFaults?.state === 'running') {
       soft(treeDigest(sim.kmsdata), `${what}: the run says running but Kmsdata differs from the backup`).toEqual(backup);
     }
