@@ -93,4 +93,14 @@ describe('errors say what happened', () => {
     const service = parseJson<{ state: string }>(await runCli(['sim', 'status', sim.root, '--json']));
     expect(service.state).toBe('running');
   }, 60_000);
+
+  it('a log the disk cannot take is said once, in one line naming it, and the recovery goes on to running (it ended as a bug, exit 1)', async () => {
+    const sim = await simFixture();
+    fs.symlinkSync('/dev/full', sim.log); // every write fails: ENOSPC
+    const result = await runCli(startWithDiskArgs(sim));
+    expect(result.code, result.stderr).toBe(0);
+    const lines = result.stderr.split('\n').filter((line) => line.startsWith('kms-recover:'));
+    expect(lines).toEqual([`kms-recover: cannot write the log ${sim.log}: the disk is full (ENOSPC in write); going on without it (the database keeps the run's record)`]);
+    expect((await statusOf(sim)).state).toBe('running');
+  }, 60_000);
 });
