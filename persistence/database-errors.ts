@@ -31,7 +31,7 @@ const IO_CALLS: Readonly<Record<string, string>> = {
   SQLITE_CANTOPEN: 'the open of the file, its -wal or its -shm',
 };
 
-/** `SQLITE_IOERR_FSYNC` → `fsync (flush to disk)`. */
+/** `SQLITE_IOERR_FSYNC` → `fsync (the flush to disk)`. */
 function ioCall(code: string): string {
   return IO_CALLS[code] ?? code.replace(/^SQLITE_(IOERR_)?/, '').toLowerCase();
 }
