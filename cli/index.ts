@@ -60,10 +60,13 @@ function commandOf(argv: readonly string[]): string | undefined {
   return command === program ? undefined : commandPath(command);
 }
 
-/** SQLite errors met after opening (busy, damaged pages) get the database's codes too. */
+/**
+ * SQLite errors met after opening (busy, damaged pages, the disk failing) get the database's
+ * codes too, and a disk error of any file FILE_IO: an I/O error is never reported as a bug.
+ */
 async function asToolError(error: unknown, db: string | undefined): Promise<unknown> {
-  if (!String((error as { code?: unknown })?.code ?? '').startsWith('SQLITE_')) return error;
-  const [{ databaseError }, { databasePath }] = await Promise.all([import('../persistence/open-database.js'), import('./database-location.js')]);
+  if (!String((error as { code?: unknown })?.code ?? '').startsWith('SQLITE_')) return (await import('../host/fs/file-errors.js')).asFileIoError(error);
+  const [{ databaseError }, { databasePath }] = await Promise.all([import('../persistence/database-errors.js'), import('./database-location.js')]);
   return databaseError(error, databasePath(db));
 }
 

@@ -82,6 +82,12 @@ export const ERROR_CODES = {
   SIM_INVALID: refused,
   // The OS refused a read or a change for want of permission (not a file in use).
   ACCESS_DENIED: refused,
+  // The disk failed a file operation (EIO, ENOSPC, EROFS...): the message names the file and the
+  // call. A disk may have a passing fault: worth another attempt, within the step's policy.
+  FILE_IO: {
+    ...busy,
+    advice: ({ resume, next }) => `The disk named above failed an operation: check it (free space, a file system remounted read-only, disk errors in the system log), then run: ${resume} (${next})`,
+  },
   // A step failed: the run is kept at its last good state and can be resumed.
   STEP_FAILED: busy,
   SERVICE_STOP_FAILED: {
@@ -142,6 +148,12 @@ export const ERROR_CODES = {
   // The disk holding the database is full: nothing more can be recorded.
   DB_FULL: database,
   DB_BUSY: database,
+  // The disk holding the database failed a read, write or flush: the message names the file and
+  // the call; what was committed before is kept.
+  DB_IO: {
+    ...database,
+    advice: ({ resume }) => `The disk holding the database failed an operation: check it (disk errors in the system log, free space), or copy the database with its -wal file to a sound disk and use --db, then run: ${resume}`,
+  },
   DEFINITION_MISMATCH: database,
   // Stopped by a signal during a run: the drive ended cleanly, its lease released; resume goes on.
   INTERRUPTED: { exit: EXIT.INTERRUPTED, retryable: false },

@@ -1,4 +1,5 @@
-export { openDatabase, databaseError, databaseExists } from './open-database.js';
+export { openDatabase, databaseExists } from './open-database.js';
+export { databaseError } from './database-errors.js';
 export type { Db, MigrationSummary, OpenOptions } from './open-database.js';
 export { RunStore } from './run-store.js';
 export type { NewRun, RunRecord, RunSummary, RunTimer, EventRecord, Checkpoint, StepProgressRecord } from './run-store.js';

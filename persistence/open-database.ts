@@ -1,8 +1,8 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import Database from 'better-sqlite3';
 import { KmsRecoverError } from '../errors/index.js';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import { databaseError } from './database-errors.js';
 
 export type Db = Database.Database;
 
@@ -54,7 +54,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): { db: Db;
   try {
     db = new Database(file, { fileMustExist: exists });
   } catch (error) {
-    throw databaseError(error, file);
+    throw databaseError(error, file, 'opening it');
   }
   try {
     db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
@@ -79,7 +79,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): { db: Db;
     return { db, migration };
   } catch (error) {
     db.close();
-    throw databaseError(error, file);
+    throw databaseError(error, file, 'opening it');
   }
 }
 
@@ -181,30 +181,6 @@ function migrate(db: Db, file: string): MigrationSummary {
     if (!applied) break;
   }
   return { fromVersion, toVersion: version, applied: Math.max(0, version - fromVersion) };
-}
-
-/** Maps driver errors to the tool's codes; our own errors pass through. */
-export function databaseError(error: unknown, file: string): Error {
-  if (error instanceof KmsRecoverError) return error;
-  const code = (error as { code?: string }).code ?? '';
-  if (code === 'SQLITE_NOTADB') {
-    return new KmsRecoverError('DB_FOREIGN', `${file} is not a kms-recover database (not an SQLite file)`, { db: file });
-  }
-  if (code.startsWith('SQLITE_CORRUPT')) {
-    return new KmsRecoverError('DB_CORRUPT', `${file} is damaged (${(error as Error).message}); keep a copy and use another --db`, { db: file });
-  }
-  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-    return new KmsRecoverError('DB_BUSY', `${file} is locked by another process writing to it; try again when it has finished`, { db: file });
-  }
-  if (code === 'SQLITE_FULL') {
-    return new KmsRecoverError('DB_FULL',
-      `the disk holding ${path.dirname(path.resolve(file))} is full (writing ${path.basename(file)}): free space there, then run the command again; every checkpoint committed before is kept`,
-      { db: file });
-  }
-  if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'SQLITE_PERM') {
-    return new KmsRecoverError('DB_FOREIGN', `cannot open ${file}: ${(error as Error).message}`, { db: file });
-  }
-  return error instanceof Error ? error : new Error(String(error));
 }
 
 /** Whether a database file is there at all (a new one is created only after the preflight). */

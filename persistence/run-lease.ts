@@ -1,6 +1,7 @@
 import type { ProcessHolder } from '../domain/index.js';
 import { KmsRecoverError } from '../errors/index.js';
 import type { Db } from './open-database.js';
+import { translatingDatabaseErrors } from './database-errors.js';
 
 /** The process holding a lease. */
 export type LeaseHolder = ProcessHolder;
@@ -46,6 +47,11 @@ export function leaseLost(runId: string, token: number, current: { fence: number
     { runId, token, generation: current?.fence ?? null, holderPid: holder?.pid ?? null, holderHost: holder?.host ?? null });
 }
 
+/** What a lease method was doing, in the words of a DB_IO or DB_FULL error. */
+const LEASE_OPERATIONS: Readonly<Record<string, string>> = {
+  acquire: 'taking the run\'s lease', heartbeat: 'renewing the run\'s lease (heartbeat)', breakLease: 'taking the run over', release: 'releasing the run\'s lease',
+};
+
 /**
  * One driver per run, fenced. A lease held by a live process refuses a second driver; a lease
  * whose holder is gone is taken over. Every acquire and every takeover raises the run's fencing
@@ -54,7 +60,10 @@ export function leaseLost(runId: string, token: number, current: { fence: number
  * Liveness is asked of the caller (`isAlive`), so this module stays free of process calls.
  */
 export class RunLeases {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db) {
+    // Every SQLite error leaves a method as the tool's error naming the file and the operation.
+    return translatingDatabaseErrors(this, db.name, LEASE_OPERATIONS, 'reading the run\'s lease');
+  }
 
   holder(runId: string): LeaseRecord | null {
     const row = this.db.prepare('SELECT host, pid, process_start, acquired_at, heartbeat_at, generation FROM leases WHERE run_id = ?')

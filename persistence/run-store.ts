@@ -2,6 +2,7 @@ import { KmsRecoverError } from '../errors/index.js';
 import type { LedgerEntry, Manifest, ManifestFile } from '../domain/index.js';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './open-database.js';
+import { translatingDatabaseErrors } from './database-errors.js';
 import { leaseLost, type LeaseRecord } from './run-lease.js';
 import { redactDetail } from './redact-detail.js';
 import { parseContext, parseOptions, parsePhase, parseState, type RunContext, type RunOptions, type RunPhase } from './run-record.js';
@@ -99,11 +100,23 @@ interface EventRow { seq: number; event: string; from_state: string | null; to_s
 
 const now = () => new Date().toISOString();
 
+/** What a store method was doing, in the words of a DB_IO or DB_FULL error; a read is `reading it`. */
+const STORE_OPERATIONS: Readonly<Record<string, string>> = {
+  createRun: 'creating the run', checkpoint: 'writing a checkpoint', beginStep: 'recording the start of a step',
+  note: 'recording an event', recordProgress: 'recording the progress of a step', scheduleRetry: 'recording the next attempt',
+  migrateDefinition: 'migrating the run\'s definition', updateOptions: 'recording the run\'s policy', close: 'closing the run',
+  recordQuarantined: 'recording the quarantine ledger', assertFence: 'checking the run\'s lease',
+};
+const READING = 'reading it';
+
 /** All reads and writes of runs, their event log and their backup manifest. */
 export class RunStore {
   private readonly statements = new Map<string, Statement>();
 
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db) {
+    // Every SQLite error leaves a method as the tool's error naming the file and the operation.
+    return translatingDatabaseErrors(this, db.name, STORE_OPERATIONS, READING);
+  }
 
   /** Creates the run, its manifest and its first event in one transaction. */
   createRun(run: NewRun): void {

@@ -41,6 +41,10 @@ export async function driveActor(options: DriveOptions, run: RunRecord, fenced: 
         const outcome = commit(snapshot, inspection.event);
         if (outcome) settle.resolve(outcome);
       } catch (error) {
+        // A checkpoint that did not commit (the database's disk failed, the lease was lost) ends
+        // the drive, and this process commits nothing after it: a step the machine had already
+        // started is refused by its own write-ahead record, and that refusal is no state of the run.
+        stopping = true;
         settle.reject(error);
       }
     },

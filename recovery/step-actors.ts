@@ -2,6 +2,7 @@ import { fromPromise } from 'xstate';
 import type { Logger } from 'pino';
 import { KmsRecoverError } from '../errors/index.js';
 import { failPoint, injectedFault } from '../host/fail-point.js';
+import { asFileIoError } from '../host/fs/file-errors.js';
 import type { ChangeGuard, FolderIdentity, Host, Manifest, ProgressCallback } from '../host/types.js';
 import { KB_STEPS, stateAfter, stateOfStep, type StepInputs, type StepName, type StepOutputs } from '../machines/index.js';
 import type { FencedRun, RunStore } from '../persistence/index.js';
@@ -142,7 +143,10 @@ export function stepActors(env: StepEnvironment) {
         const guard: ChangeGuard = { signal, assertMayAct: () => { env.fenced.assertCurrent(); env.assertClaim(change); } };
         const track = tracker(name, attempt, signal);
         return (manualSteps.has(name) ? verifyManual : effect)(input, guard, track);
-      }, deadline - Date.now(), timeoutMs, name, outer);
+      }, deadline - Date.now(), timeoutMs, name, outer).catch((error: unknown) => {
+        // A disk error no file operation named on its way up is still the disk's, not a bug.
+        throw asFileIoError(error);
+      });
       env.fenced.assertCurrent();
       failPoint(`after-step:${name}`);
       return output;

@@ -31,11 +31,15 @@ export type CopyFailureKind = 'missing' | 'not-file' | 'read' | 'write';
 
 export type CopyOutcome =
   | { ok: true; size: number; sha256: string }
-  | { ok: false; kind: CopyFailureKind; code?: string; message: string };
+  | { ok: false; kind: CopyFailureKind; code?: string; syscall?: string; message: string };
 
 function failure(kind: CopyFailureKind, error?: unknown): CopyOutcome {
   const code = errnoOf(error);
-  return { ok: false, kind, ...(code === undefined ? {} : { code }), message: error === undefined ? kind : String((error as Error).message ?? error) };
+  const syscall = (error as NodeJS.ErrnoException | undefined)?.syscall;
+  return {
+    ok: false, kind, ...(code === undefined ? {} : { code }), ...(syscall === undefined ? {} : { syscall }),
+    message: error === undefined ? kind : String((error as Error).message ?? error),
+  };
 }
 
 function isMissing(error: unknown): boolean {

@@ -1,4 +1,6 @@
 import { close, fsync, open } from 'node:fs';
+import path from 'node:path';
+import { errnoOf, fileError, isDiskError } from './file-errors.js';
 
 const isWindows = process.platform === 'win32';
 
@@ -18,9 +20,16 @@ function flush(target: string, flags: 'r' | 'r+'): Promise<void> {
   return new Promise((resolve, reject) => flushThen(target, flags, (error) => (error ? reject(error) : resolve())));
 }
 
-/** Makes a folder's entries durable; Windows cannot open a folder for this, and needs no call. */
+/**
+ * Makes a folder's entries durable; Windows cannot open a folder for this, and needs no call.
+ * Some file systems refuse fsync on a folder (EINVAL...): that is no failure. A disk that fails
+ * it (EIO, ENOSPC...) is: what was just moved or created may not survive a power loss.
+ */
 export async function fsyncDir(dir: string): Promise<void> {
   if (isWindows) return;
-  // Best effort: some file systems refuse fsync on a folder.
-  await flush(dir, 'r').catch(() => undefined);
+  await flush(dir, 'r').catch((error: unknown) => {
+    if (isDiskError(errnoOf(error))) {
+      throw fileError(error, { file: dir }, (_failure, why) => `cannot flush the folder ${path.resolve(dir)} to disk: ${why}`);
+    }
+  });
 }

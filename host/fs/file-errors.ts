@@ -22,23 +22,67 @@ export function isAccessDenied(code: string | undefined, platform: NodeJS.Platfo
   return platform !== 'win32' && (code === 'EPERM' || code === 'EACCES');
 }
 
+/**
+ * The disk (or its file system) failed the call, whoever made it: an I/O error, a full disk, a
+ * file system remounted read-only... Never the tool's bug: FILE_IO, naming the file and the call.
+ */
+const DISK_ERRNOS: Readonly<Record<string, string>> = {
+  EIO: 'the disk reported an I/O error',
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'the disk quota is used up',
+  EROFS: 'the file system is read-only',
+  EFBIG: 'the file is too large for its file system',
+  ENXIO: 'the device is gone',
+  ENODEV: 'the device is gone',
+  ESTALE: 'the network file system lost the file',
+  EREMOTEIO: 'the remote disk reported an I/O error',
+};
+
+export function isDiskError(code: string | undefined): boolean {
+  return code !== undefined && Object.hasOwn(DISK_ERRNOS, code);
+}
+
+/** `the disk reported an I/O error (EIO in fsync)`: what failed, and the call that met it. */
+function diskWords(error: unknown, errno: string): string {
+  const syscall = (error as NodeJS.ErrnoException | undefined)?.syscall;
+  return `${DISK_ERRNOS[errno]} (${errno}${syscall ? ` in ${syscall}` : ''})`;
+}
+
+/**
+ * The last word on an error of the file system met anywhere (a step, a command): a disk error
+ * becomes FILE_IO naming the file and the call as Node reports them; anything else is returned
+ * as it is. Code that knows the file it was working on says so with fileError instead.
+ */
+export function asFileIoError(error: unknown): unknown {
+  const errno = errnoOf(error);
+  if (!isDiskError(errno)) return error;
+  const { path: file, dest, syscall } = error as NodeJS.ErrnoException & { dest?: string };
+  const what = file ? ` ${file}${dest ? ` -> ${dest}` : ''}` : '';
+  return new KmsRecoverError('FILE_IO', `the disk failed a ${syscall ?? 'file operation'}${what}: ${diskWords(error, errno!)}`,
+    { ...(file ? { file } : {}), errno, syscall }, { cause: error });
+}
+
 /** Why a file operation failed, as far as the administrator can act on it. */
-export type FileFailure = 'in-use' | 'denied' | 'other';
+export type FileFailure = 'in-use' | 'denied' | 'disk' | 'other';
 
 /**
  * The tool's error for a failed file operation: FILE_IN_USE when another program holds the file,
- * ACCESS_DENIED when the user may not touch it, STEP_FAILED otherwise; `detail` (which names the
- * file) gets the errno, and `say` words the message for each case (`code`: the errno, or the
+ * ACCESS_DENIED when the user may not touch it, FILE_IO when the disk failed, STEP_FAILED
+ * otherwise; `detail` (which names the file) gets the errno and the call, and `say` words the
+ * message for each case (`why`: the errno, for a disk error with its words and the call, or the
  * error itself when it has none).
  */
 export function fileError(
   error: unknown, detail: { file: string } & Record<string, unknown>,
-  say: (failure: FileFailure, code: string) => string,
+  say: (failure: FileFailure, why: string) => string,
 ): KmsRecoverError {
+  if (error instanceof KmsRecoverError) return error;
   const errno = errnoOf(error);
-  const failure: FileFailure = isInUse(errno) ? 'in-use' : isAccessDenied(errno) ? 'denied' : 'other';
-  const code = failure === 'in-use' ? 'FILE_IN_USE' : failure === 'denied' ? 'ACCESS_DENIED' : 'STEP_FAILED';
-  return new KmsRecoverError(code, say(failure, errno ?? String(error)), { ...detail, errno }, { cause: error });
+  const failure: FileFailure = isInUse(errno) ? 'in-use' : isAccessDenied(errno) ? 'denied' : isDiskError(errno) ? 'disk' : 'other';
+  const code = failure === 'in-use' ? 'FILE_IN_USE' : failure === 'denied' ? 'ACCESS_DENIED' : failure === 'disk' ? 'FILE_IO' : 'STEP_FAILED';
+  const why = failure === 'disk' ? diskWords(error, errno!) : errno ?? String(error);
+  const syscall = (error as NodeJS.ErrnoException | undefined)?.syscall;
+  return new KmsRecoverError(code, say(failure, why), { ...detail, errno, ...(syscall ? { syscall } : {}) }, { cause: error });
 }
 
 /**

@@ -194,7 +194,7 @@ async function fsyncStaging(staging: string, manifest: Manifest): Promise<void> 
  */
 function verifyCopy(src: string, dst: string, expected: ManifestFile, outcome: CopyOutcome): ManifestFile {
   if (!outcome.ok) {
-    const cause = Object.assign(new Error(outcome.message), outcome.code === undefined ? {} : { code: outcome.code });
+    const cause = Object.assign(new Error(outcome.message), outcome.code === undefined ? {} : { code: outcome.code }, outcome.syscall === undefined ? {} : { syscall: outcome.syscall });
     switch (outcome.kind) {
       case 'missing': throw backupChanged(src, 'it is missing', cause);
       case 'not-file': throw backupChanged(src, 'it is no longer a regular file');

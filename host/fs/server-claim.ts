@@ -8,7 +8,7 @@ import type { ClaimOutcome, ServerClaim } from '../types.js';
 import { pidExists } from '../process-identity.js';
 import { besideKmsdata, hasStringFields } from './beside-kmsdata.js';
 import { fsyncDir } from './durable.js';
-import { errnoOf } from './file-errors.js';
+import { errnoOf, fileError, isDiskError } from './file-errors.js';
 
 /**
  * The claim on a server lives beside Kmsdata, in `Exchsrvr`, so it is seen by every run that
@@ -20,6 +20,12 @@ const TEMP_PREFIX = '.kms-recover.claim.';
 /** A temporary claim file older than this was left by a claimer that died before linking it. */
 const STALE_TEMP_MS = 60_000;
 const MAX_CLAIM_BYTES = 16 * 1024;
+
+/** A claim file that cannot be handled: FILE_IO when the disk failed, else PATH_UNSAFE. */
+function claimFileError(error: unknown, words: string, file: string): KmsRecoverError {
+  if (isDiskError(errnoOf(error))) return fileError(error, { file }, (_failure, why) => `${words}: ${why}`);
+  return new KmsRecoverError('PATH_UNSAFE', `${words}: ${errnoOf(error) ?? String(error)}`, { path: file }, { cause: error });
+}
 
 export function claimPathFor(kmsdata: string): string {
   return besideKmsdata(kmsdata, CLAIM_FILE);
@@ -44,7 +50,7 @@ export async function readServerClaim(kmsdata: string): Promise<{ path: string; 
       text = buffer.length > MAX_CLAIM_BYTES ? '' : buffer.toString('utf8');
     } catch (error) {
       if (errnoOf(error) === 'ENOENT') return null;
-      throw new KmsRecoverError('PATH_UNSAFE', `cannot read the claim ${file}: ${errnoOf(error) ?? String(error)}`, { path: file }, { cause: error });
+      throw claimFileError(error, `cannot read the claim ${file}`, file);
     }
     const holder = parseClaim(text);
     if (holder || attempt >= 10) return { path: file, holder };
@@ -94,7 +100,7 @@ export async function claimServer(kmsdata: string, claim: ServerClaim): Promise<
     }
   } catch (error) {
     if (error instanceof KmsRecoverError) throw error;
-    throw new KmsRecoverError('PATH_UNSAFE', `cannot write the claim ${file}: ${errnoOf(error) ?? String(error)}`, { path: file }, { cause: error });
+    throw claimFileError(error, `cannot write the claim ${file}`, file);
   } finally {
     await unlink(own).catch(() => undefined);
   }
@@ -138,7 +144,7 @@ export async function releaseServerClaim(kmsdata: string, runId: string): Promis
     await unlink(existing.path);
   } catch (error) {
     if (errnoOf(error) === 'ENOENT') return false;
-    throw new KmsRecoverError('PATH_UNSAFE', `cannot remove the claim ${existing.path}: ${errnoOf(error) ?? String(error)}`, { path: existing.path }, { cause: error });
+    throw claimFileError(error, `cannot remove the claim ${existing.path}`, existing.path);
   }
   await fsyncDir(path.dirname(existing.path));
   return true;

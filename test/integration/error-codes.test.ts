@@ -75,4 +75,32 @@ describe('errors say what happened', () => {
       spawnSync('umount', [small]);
     }
   }, 60_000);
+
+  it.skipIf(!canMount)('a server folder gone read-only is FILE_IO naming the file and the call, one line, not a path problem; nothing changed', async () => {
+    const sim = await simFixture();
+    const exchsrvr = path.dirname(sim.kmsdata);
+    expect(spawnSync('mount', ['--bind', exchsrvr, exchsrvr]).status).toBe(0);
+    try {
+      expect(spawnSync('mount', ['-o', 'remount,bind,ro', exchsrvr]).status).toBe(0);
+      const result = await runCli(startWithDiskArgs(sim, ['--json']));
+      expect(result.code, result.stderr).toBe(4);
+      expect(parseJson<{ error: { code: string } }>(result).error.code).toBe('FILE_IO');
+      const lines = result.stderr.split('\n').filter((line) => line.startsWith('kms-recover:'));
+      expect(lines).toEqual([`kms-recover: cannot write the claim ${path.join(exchsrvr, 'kms-recover.claim')}: the file system is read-only (EROFS in open)`]);
+    } finally {
+      spawnSync('umount', [exchsrvr]);
+    }
+    const service = parseJson<{ state: string }>(await runCli(['sim', 'status', sim.root, '--json']));
+    expect(service.state).toBe('running');
+  }, 60_000);
+
+  it('a log the disk cannot take is said once, in one line naming it, and the recovery goes on to running (it ended as a bug, exit 1)', async () => {
+    const sim = await simFixture();
+    fs.symlinkSync('/dev/full', sim.log); // every write fails: ENOSPC
+    const result = await runCli(startWithDiskArgs(sim));
+    expect(result.code, result.stderr).toBe(0);
+    const lines = result.stderr.split('\n').filter((line) => line.startsWith('kms-recover:'));
+    expect(lines).toEqual([`kms-recover: cannot write the log ${sim.log}: the disk is full (ENOSPC in write); going on without it (the database keeps the run's record)`]);
+    expect((await statusOf(sim)).state).toBe('running');
+  }, 60_000);
 });
