@@ -23,11 +23,15 @@ export function isAccessDenied(code: string | undefined, platform: NodeJS.Platfo
 }
 
 /** Why a file operation failed, as far as the administrator can act on it. */
-export type FileFailure = 'in-use' | 'denied' | 'other';
+export type FileFailure = 'in-use' | 'denied' | 'cross-device' | 'other';
+
+/** What a move that failed with EXDEV means, in words: the two folders are on different file systems. */
+export const CROSS_DEVICE_WORDS = 'the two folders are on different file systems (a mount point, a junction to another disk or a mounted folder lies between them), and a folder can only be moved within one volume';
 
 /**
  * The tool's error for a failed file operation: FILE_IN_USE when another program holds the file,
- * ACCESS_DENIED when the user may not touch it, STEP_FAILED otherwise; `detail` (which names the
+ * ACCESS_DENIED when the user may not touch it, CROSS_DEVICE when a move crosses file systems
+ * (EXDEV; `say` gets CROSS_DEVICE_WORDS as its `code`), STEP_FAILED otherwise; `detail` (which names the
  * file) gets the errno, and `say` words the message for each case (`code`: the errno, or the
  * error itself when it has none).
  */
@@ -36,9 +40,10 @@ export function fileError(
   say: (failure: FileFailure, code: string) => string,
 ): KmsRecoverError {
   const errno = errnoOf(error);
-  const failure: FileFailure = isInUse(errno) ? 'in-use' : isAccessDenied(errno) ? 'denied' : 'other';
-  const code = failure === 'in-use' ? 'FILE_IN_USE' : failure === 'denied' ? 'ACCESS_DENIED' : 'STEP_FAILED';
-  return new KmsRecoverError(code, say(failure, errno ?? String(error)), { ...detail, errno }, { cause: error });
+  const failure: FileFailure = isInUse(errno) ? 'in-use' : isAccessDenied(errno) ? 'denied' : errno === 'EXDEV' ? 'cross-device' : 'other';
+  const code = failure === 'in-use' ? 'FILE_IN_USE' : failure === 'denied' ? 'ACCESS_DENIED' : failure === 'cross-device' ? 'CROSS_DEVICE' : 'STEP_FAILED';
+  const why = failure === 'cross-device' ? CROSS_DEVICE_WORDS : errno ?? String(error);
+  return new KmsRecoverError(code, say(failure, why), { ...detail, errno }, { cause: error });
 }
 
 /**

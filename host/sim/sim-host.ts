@@ -32,6 +32,7 @@ export function createSimHost(
     // The file work is host/fs's as it is; only clearing and restoring get this host's checks.
     ...fsOps,
     queryService: (name: string): Promise<ServiceStatus> => services.queryService(name),
+    serviceKmsdata: (name: string): Promise<string> => services.serviceKmsdata(name),
     stopService: (name: string): Promise<ServiceStatus> => services.stopService(name),
     startService: (name: string, startParameters: readonly string[]): Promise<ServiceStatus> =>
       services.startService(name, startParameters),

@@ -8,7 +8,7 @@ import { daemonEntryPath } from './daemon-entry.js';
 import { makeKmsCheck } from './kms-check.js';
 import { KMS_CHECK_FILE, KMS_DATABASE_FILE, simPaths, type SimPaths } from './sim-layout.js';
 import { SimServiceManager } from './sim-service-manager.js';
-import { writeServicesFile, type SimServicesFile } from './sim-state.js';
+import { SIM_DATA_FOLDER, writeServicesFile, type SimServicesFile } from './sim-state.js';
 
 export interface SimInitOptions {
   /** More files, in sub-folders, added to the ORIGINAL Kmsdata (and so to the backup). */
@@ -154,6 +154,7 @@ export async function initSimHost(root: string, opts: SimInitOptions = {}): Prom
         state: 'stopped',
         pid: null,
         startedAt: null,
+        dataFolder: SIM_DATA_FOLDER,
       },
     },
   };

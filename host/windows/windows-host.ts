@@ -58,6 +58,7 @@ export function createWindowsHost(options: WindowsHostOptions = {}): Host {
       return fsOps.checkKmsdataPath(kmsdata);
     },
     queryService: (name: string): Promise<ServiceStatus> => services.queryService(name),
+    serviceKmsdata: (name: string): Promise<string> => services.serviceKmsdata(name),
     stopService: (name: string): Promise<ServiceStatus> => services.stopService(name),
     startService: (name: string, startParameters: readonly string[]): Promise<ServiceStatus> =>
       services.startService(name, startParameters),
