@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { PRIVATE_FILE_MODE } from '../host/private-file.js';
 
 /**
  * JSON lines to the log file beside the database, written synchronously so the last lines
@@ -15,5 +16,5 @@ export function createFileLogger(file: string): Logger {
       paths: ['alpha', 'alphaString', 'password', 'pwd', 'startParameters', '*.alpha', '*.alphaString', '*.password', '*.pwd', '*.startParameters'],
       censor: '[redacted]',
     },
-  }, pino.destination({ dest: file, sync: true, mkdir: true }));
+  }, pino.destination({ dest: file, sync: true, mkdir: true, mode: PRIVATE_FILE_MODE }));
 }
