@@ -144,3 +144,21 @@ test('wine: an admin share that cannot be reached is SERVER_UNREACHABLE, with th
   assert.equal(error.code, 'SERVER_UNREACHABLE');
   assert.equal(typeof error.detail?.win32Error, 'number');
 });
+
+test('wine: QueryServiceConfigW gives the quoted binary path setup-lane.sh registered, and the service\'s Kmsdata is the server\'s', () => withServer(async (s) => {
+  const { closeHandle, openManager, openService, queryBinaryPath, SERVICE_QUERY_CONFIG } = await import('../../../host/windows/scm-api.js');
+  const manager = openManager(undefined);
+  assert.ok(manager.ok, 'OpenSCManagerW');
+  const service = openService(manager.value, KMS_SERVICE_NAME, SERVICE_QUERY_CONFIG);
+  try {
+    assert.ok(service.ok, 'OpenServiceW(SERVICE_QUERY_CONFIG)');
+    const binary = queryBinaryPath(service.value);
+    assert.ok(binary.ok, `QueryServiceConfigW failed: ${binary.ok ? '' : binary.error}`);
+    console.log(`# note: QueryServiceConfigW(${KMS_SERVICE_NAME}).lpBinaryPathName = ${binary.value}`);
+    assert.match(binary.value, /^"[A-Z]:\\.*\\Exchsrvr\\bin\\kmserver\.exe" [A-Z]:\\.*standin\.conf$/i);
+  } finally {
+    if (service.ok) closeHandle(service.value);
+    closeHandle(manager.value);
+  }
+  assert.equal((await s.host.serviceKmsdata(KMS_SERVICE_NAME)).toLowerCase(), s.kmsdata.toLowerCase());
+}));
