@@ -321,6 +321,9 @@ export async function restoreKmsdata(backup: string, kmsdata: string, manifest: 
     options.beforePromote?.(stagingIdentity);
     const now = await folderIdentity(dir).catch(() => null);
     if (!now || !sameIdentity(now, pinned)) throw replaced(dir, pinned, now);
+    // Windows: the copy takes the permissions of the Kmsdata folder it replaces (never moved by
+    // the clear, so still there to be read), passed on to every file and folder in it.
+    if (isWindows) (await import('../windows/folder-security.js')).copyFolderDacl(dir, staging);
     await promoteStaging(staging, dir);
     return stagingIdentity;
   };
