@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { assertOneVolume, assertTreesApart, folderIdentities, identityChain, type TreesApartRequest } from '../../host/fs/tree-identity.js';
-import { caught } from '../helpers/rejection.js';
+import { clearKmsdata } from '../../host/fs/clear-kmsdata.js';
+import { caught, rejection } from '../helpers/rejection.js';
 
 /*
  * The overlap and one-volume logic on real folders: names that differ from what the folders are
@@ -128,5 +129,18 @@ describe('assertOneVolume', () => {
     mount(['-t', 'tmpfs', '-o', 'size=1m', 'kms-unit'], kmsdata());
     const self = caught(() => assertOneVolume(kmsdata()));
     expect(self.message).toContain(`Kmsdata ${kmsdata()} is a mount point`);
+  });
+});
+
+describe('a move across file systems', () => {
+  rootOnly('is CROSS_DEVICE, in words (a quarantine folder that is a mount point): never a bare EXDEV', async () => {
+    const quarantine = path.join(tmp, 'Exchsrvr', 'Kmsdata.quarantine-xdev1234');
+    fs.mkdirSync(quarantine);
+    mount(['-t', 'tmpfs', '-o', 'size=1m', 'kms-unit'], quarantine);
+    const error = await rejection(clearKmsdata(kmsdata(), 'xdev1234', { expected: null, record: () => undefined }));
+    expect(error.code).toBe('CROSS_DEVICE');
+    expect(error.message).toMatch(/^cannot move .* to .*Kmsdata\.quarantine-xdev1234: the two folders are on different file systems/);
+    expect(error.message).not.toContain('EXDEV');
+    expect(error.detail.errno).toBe('EXDEV');
   });
 });
