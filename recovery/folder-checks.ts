@@ -1,4 +1,5 @@
 import { isKmsRecoverError, KmsRecoverError } from '../errors/index.js';
+import { sameIdentity } from '../domain/index.js';
 import type { FolderIdentity, Host, PlaceApart } from '../host/types.js';
 
 /*
@@ -7,10 +8,6 @@ import type { FolderIdentity, Host, PlaceApart } from '../host/types.js';
  * KMS service uses, the trees the run changes and reads lie apart from each other and from the
  * files it keeps, and Kmsdata shares one volume with the folders beside it. Reads only.
  */
-
-function sameIdentity(a: FolderIdentity, b: FolderIdentity): boolean {
-  return a.dev === b.dev && a.ino === b.ino;
-}
 
 /**
  * Refuses a `--kmsdata` that is not the folder the KMS service keeps its data in (its service
@@ -47,8 +44,9 @@ export async function assertRunsKmsdataIsServices(host: Host, serviceName: strin
   } catch (error) {
     if (!isKmsRecoverError(error) || error.code !== 'PATH_MISSING') throw error;
     const own = await host.serviceKmsdata(serviceName);
-    const same = process.platform === 'win32' ? own.toLowerCase() === kmsdata.toLowerCase() : own === kmsdata;
-    if (same) return;
+    // Case-insensitively, as Windows names folders (two Linux names differing only by case, one
+    // missing, are not worth refusing a resume for: the restore pins the folder it recreates).
+    if (own.toLowerCase() === kmsdata.toLowerCase()) return;
     throw new KmsRecoverError('KMSDATA_NOT_THE_SERVICES',
       `the run's Kmsdata ${kmsdata} is not the folder ${serviceName} keeps its data in: its service configuration says ${own}; nothing was changed`,
       { service: serviceName, kmsdata, servicesKmsdata: own });
