@@ -52,18 +52,15 @@ export function folderIdentities(root: string): Map<string, string> {
     }
     if (!stats.isDirectory()) continue;
     found.set(key(idOf(stats)), dir);
-    let names: string[];
+    let entries;
     try {
-      names = readdirSync(dir);
+      entries = readdirSync(dir, { withFileTypes: true });
     } catch (error) {
       throw unexaminable(dir, error);
     }
-    for (const name of names) {
-      const child = path.join(dir, name);
-      // A name that is a link is not followed: what the clear moves is the link, never its target.
-      const kind = lstatSync(child, { throwIfNoEntry: false });
-      if (kind?.isDirectory()) pending.push(child);
-    }
+    // The kind comes with the listing, never following a link: what the clear moves is the link,
+    // never its target. A folder is looked at (lstat) only when it is walked.
+    for (const entry of entries) if (entry.isDirectory()) pending.push(path.join(dir, entry.name));
   }
   return found;
 }
@@ -194,8 +191,9 @@ export function assertOneVolume(kmsdata: string): void {
   const pending = [dir];
   while (pending.length > 0) {
     const at = pending.pop()!;
-    for (const name of readdirSync(at)) {
-      const child = path.join(at, name);
+    for (const entry of readdirSync(at, { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      const child = path.join(at, entry.name);
       const stats = lstatSync(child, { bigint: true, throwIfNoEntry: false });
       if (!stats?.isDirectory()) continue;
       if (stats.dev !== self.dev) {
