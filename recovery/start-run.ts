@@ -14,6 +14,7 @@ import type { RunOptions } from './step-policy.js';
 import type { RunStore } from '../persistence/index.js';
 import { assertServerFree, claimedBy, serverKeyOf } from './server-claim.js';
 import { assertFoldersApart, assertServicesKmsdata, type RunFiles } from './folder-checks.js';
+import { checkComputerName } from './computer-name-check.js';
 
 export interface PrepareOptions {
   host: Host;
@@ -63,6 +64,8 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
   // The folders by what they are, before the database is opened or created (folder-checks.ts).
   await assertServicesKmsdata(options.host, options.serviceName, checked.kmsdata, checked.kmsdataIdentity);
   await assertFoldersApart(options.host, checked.kmsdata, checked.backup, options.files);
+  // The KB's precondition, before the claim: a refused name changes nothing on the server.
+  const computerName = await checkComputerName(options.host, runOptions.originalName);
   const store = options.openStore();
   const serverKey = serverKeyOf(checked.kmsdata, options.adapterName);
   // A claimed server is refused before the alpha string is asked for or the backup read.
@@ -70,7 +73,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
   const alpha = runOptions.manual?.includes('startService') ? null : await options.readAlpha();
   options.progress.note(`reading the backup ${checked.backup} ...`);
   const manifest = await readBackupManifest(options.host, checked.backup, checked.kmsdata);
-  return { serviceName: options.serviceName, serverKey, checked, alpha, manifest, options: runOptions };
+  return { serviceName: options.serviceName, serverKey, checked, alpha, manifest, options: { ...runOptions, computerName } };
 }
 
 /**
@@ -122,7 +125,7 @@ export async function startRun(prepared: PreparedRun, options: StartOptions): Pr
     throw error;
   }
   failPoint('after-checkpoint:reinstalled');
-  logger.info({ runId, kmsdata: checked.kmsdata, backup: checked.backup, files: manifest.fileCount, bytes: manifest.totalBytes, alphaSource: alpha?.source ?? 'operator', manual: prepared.options.manual }, 'run created');
-  progress.reached('reinstalled', { runId, service: checked.service, backupFiles: manifest.fileCount, backupBytes: manifest.totalBytes });
+  logger.info({ runId, kmsdata: checked.kmsdata, backup: checked.backup, files: manifest.fileCount, bytes: manifest.totalBytes, alphaSource: alpha?.source ?? 'operator', manual: prepared.options.manual, computerName: prepared.options.computerName }, 'run created');
+  progress.reached('reinstalled', { runId, service: checked.service, backupFiles: manifest.fileCount, backupBytes: manifest.totalBytes, computerName: prepared.options.computerName, originalName: prepared.options.originalName });
   return driveRun({ ...options, runId, alpha });
 }
