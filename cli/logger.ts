@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino';
 import { fileError } from '../host/fs/file-errors.js';
+import { PRIVATE_FILE_MODE } from '../host/private-file.js';
 
 /**
  * JSON lines to the log file beside the database, written synchronously so the last lines
@@ -7,7 +8,7 @@ import { fileError } from '../host/fs/file-errors.js';
  * the logger, and these paths would hide it if anything ever did.
  */
 export function createFileLogger(file: string): Logger {
-  const destination = pino.destination({ dest: file, sync: true, mkdir: true });
+  const destination = pino.destination({ dest: file, sync: true, mkdir: true, mode: PRIVATE_FILE_MODE });
   // A log the disk cannot take (full, failing) is said once, and the command goes on: the
   // database holds the run's record, and a recovery stopped for its diagnostics would leave the
   // server half-way. Unheard, the stream's error ended the process as a bug (exit 1).

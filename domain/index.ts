@@ -4,3 +4,4 @@ export type { AlphaSource } from './kms.js';
 export type {
   FolderIdentity, LedgerEntry, Manifest, ManifestFile, ProcessHolder, ProgressCallback, ServiceState, ServiceStatus, StartType, WorkProgress,
 } from './server.js';
+export { sameIdentity } from './server.js';

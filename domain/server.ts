@@ -21,6 +21,11 @@ export interface FolderIdentity {
   ino: string;
 }
 
+/** The same folder (or file), whatever its names: same device and inode. */
+export function sameIdentity(a: FolderIdentity, b: FolderIdentity): boolean {
+  return a.dev === b.dev && a.ino === b.ino;
+}
+
 /** One regular file of a Kmsdata tree; `path` is relative, with `/` separators, sorted order. */
 export interface ManifestFile {
   path: string;

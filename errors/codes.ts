@@ -76,6 +76,12 @@ export const ERROR_CODES = {
   SERVER_UNREACHABLE: refused,
   // Windows, --server: --kmsdata is not a path on that server's admin share.
   KMSDATA_NOT_ON_SERVER: refused,
+  // --kmsdata is not the folder the KMS service keeps its data in (its service configuration says which).
+  KMSDATA_NOT_THE_SERVICES: refused,
+  // Kmsdata, the backup, the database, the log, the startup disk or a run's folder lie inside one another (by identity).
+  PATHS_OVERLAP: refused,
+  // Kmsdata is (or holds) a mount point: its quarantine and staging folders beside it would be on another volume.
+  KMSDATA_MOUNT_POINT: refused,
   ADAPTER_UNSUPPORTED: refused,
   // --original-name: the target computer has another name (KB Q198814 recovers KMS to a computer with the same name).
   COMPUTER_NAME_MISMATCH: refused,
@@ -117,6 +123,11 @@ export const ERROR_CODES = {
   KMSDATA_DRIFT: stepFailed,
   // Kmsdata is not the folder pinned at the start (replaced, swapped for a link): nothing was changed.
   KMSDATA_REPLACED: stepFailed,
+  // A move between two folders failed with EXDEV: they are on different file systems.
+  CROSS_DEVICE: {
+    ...stepFailed,
+    advice: ({ resume, next }) => `Exchsrvr\\Kmsdata and the folders beside it must be on one volume (no mount point, junction to another disk or mounted folder in between): make them so, then run: ${resume} (${next})`,
+  },
   BACKUP_CHANGED: {
     ...stepFailed,
     advice: ({ resume }) => `The backup of Kmsdata changed after it was read: put the backup of the ORIGINAL Kmsdata back as it was (KB step 4 restores from it), then run: ${resume}`,

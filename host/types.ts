@@ -1,4 +1,5 @@
 import type { FolderIdentity, LedgerEntry, Manifest, ProgressCallback, ServiceStatus } from '../domain/index.js';
+import type { TreesApartRequest } from './fs/tree-identity.js';
 
 // The server's things as plain data live in domain/ (machines/ and persistence/ use them too).
 export { KMS_SERVICE_NAME } from '../domain/index.js';
@@ -130,6 +131,9 @@ export interface VerifyReport {
   differences: string[];
 }
 
+/** The trees a run must keep apart, and the files it keeps (host/fs/tree-identity.ts). */
+export type { PlaceApart, TreesApartRequest } from './fs/tree-identity.js';
+
 /** How a service's last run ended, as the service control manager recorded it. */
 export interface ServiceExit {
   /** WIN32_EXIT_CODE: 1066 (ERROR_SERVICE_SPECIFIC_ERROR) when the service set its own code. */
@@ -160,6 +164,13 @@ export interface KmsObservation {
 
 export interface ServiceControl {
   queryService(name: string): Promise<ServiceStatus>;
+  /**
+   * The folder the service keeps its data in, from its own configuration (Windows: the binary
+   * path `QueryServiceConfigW` gives, `<Exchsrvr>\bin\…exe` -> `<Exchsrvr>\Kmsdata`; the
+   * simulator: its service record), as this host reaches it (with --server: on the admin share).
+   * SERVICE_MISSING when the service is not installed.
+   */
+  serviceKmsdata(name: string): Promise<string>;
   /** Stop and wait until the service is verifiably stopped. A stopped service is left as is. */
   stopService(name: string, guard: ChangeGuard): Promise<ServiceStatus>;
   /**
@@ -176,6 +187,13 @@ export interface KmsdataOperations {
   checkKmsdataPath(kmsdata: string): Promise<string>;
   /** Check that `backup` is a readable, non-empty copy standing apart from `kmsdata`; returns it absolute. */
   checkBackupPath(backup: string, kmsdata: string): Promise<string>;
+  /**
+   * Refuses (PATHS_OVERLAP) any of Kmsdata, the backup, earlier runs' folders and the run's own
+   * files lying inside another, judged by the identity of every folder, not by names. Read-only.
+   */
+  checkTreesApart(request: TreesApartRequest): Promise<void>;
+  /** Refuses (KMSDATA_MOUNT_POINT) a Kmsdata that is, or holds, a mount point: the moves stay on one volume. Read-only. */
+  checkOneVolume(kmsdata: string): Promise<void>;
   /** Read a backup (or any Kmsdata tree) and describe it. Read-only. */
   manifest(dir: string): Promise<Manifest>;
   /**

@@ -50,6 +50,9 @@ export function openDatabase(file: string, options: OpenOptions = {}): { db: Db;
   if (exists && options.readOnly) assertOursByHeader(file);
   else if (exists) assertSqliteHeader(file);
 
+  // A new database is created readable by its owner only; SQLite gives its -wal and -shm the
+  // database file's permissions. (Windows: the folder's permissions, inherited.)
+  if (!exists && !options.readOnly) createPrivately(file);
   let db: Db;
   try {
     db = new Database(file, { fileMustExist: exists });
@@ -80,6 +83,15 @@ export function openDatabase(file: string, options: OpenOptions = {}): { db: Db;
   } catch (error) {
     db.close();
     throw databaseError(error, file, 'opening it');
+  }
+}
+
+/** Creates the empty file `0600` (SQLite initialises an empty file); one made meanwhile by another process is left as it is. */
+function createPrivately(file: string): void {
+  try {
+    fs.closeSync(fs.openSync(file, 'wx', 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw databaseError(Object.assign(new Error(`cannot create ${file}: ${(error as Error).message}`), { code: 'SQLITE_CANTOPEN' }), file);
   }
 }
 

@@ -7,6 +7,7 @@ import { drivenBy, type LeaseHolder, type RunLeases, type RunOptions, type RunRe
 import type { AlphaString } from './alpha-string.js';
 import { driveRun, type DriveOutcome } from './drive-run.js';
 import { holderIsAlive, livenessOf, livenessWords } from './lease-policy.js';
+import { assertRunsKmsdataIsServices } from './folder-checks.js';
 import type { ProgressSink } from './progress.js';
 
 /** The database a command works on, as the use cases need it. */
@@ -99,6 +100,7 @@ export async function continueRun(session: RunSession, run: RunRecord, request: 
     rewindTo = plan.to;
   }
   const host = await createHost({ name: run.adapter, config: run.adapterConfig });
+  await assertRunsKmsdataIsServices(host, run.context.serviceName, run.context.kmsdata);
   // A manual start means the operator types the alpha string into the service: none is needed
   // here, nor for a run that only has its finish left.
   const manualStart = run.options.manual?.includes('startService') ?? false;

@@ -13,13 +13,19 @@ import { STEP_NAMES } from '../machines/recovery.order.js';
 import type { RunOptions } from './step-policy.js';
 import type { RunStore } from '../persistence/index.js';
 import { assertServerFree, claimedBy, serverKeyOf } from './server-claim.js';
+import { assertFoldersApart, assertServicesKmsdata, type RunFiles } from './folder-checks.js';
 import { checkComputerName } from './computer-name-check.js';
 
 export interface PrepareOptions {
   host: Host;
-  /** The database the run will be written to: null when it does not exist yet. */
-  store: RunStore | null;
+  /**
+   * Opens the database the run will be written to (null when it does not exist yet): called
+   * once the folders are proved apart, so a database in a refused place is never opened or created.
+   */
+  openStore: () => RunStore | null;
   dbPath: string;
+  /** The files the run keeps (database, log, startup disk): refused inside Kmsdata or the backup. */
+  files: RunFiles;
   adapterName: string;
   kmsdata: string;
   backup: string;
@@ -55,11 +61,15 @@ export function newRunId(): string {
 export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> {
   const runOptions = normaliseManualSteps(options.options);
   const checked = await checkReinstall(options.host, options);
+  // The folders by what they are, before the database is opened or created (folder-checks.ts).
+  await assertServicesKmsdata(options.host, options.serviceName, checked.kmsdata, checked.kmsdataIdentity);
+  await assertFoldersApart(options.host, checked.kmsdata, checked.backup, options.files);
   // The KB's precondition, before the claim: a refused name changes nothing on the server.
   const computerName = await checkComputerName(options.host, runOptions.originalName);
+  const store = options.openStore();
   const serverKey = serverKeyOf(checked.kmsdata, options.adapterName);
   // A claimed server is refused before the alpha string is asked for or the backup read.
-  await assertServerFree(options.host, checked.kmsdata, serverKey, { store: options.store, dbPath: options.dbPath });
+  await assertServerFree(options.host, checked.kmsdata, serverKey, { store, dbPath: options.dbPath });
   const alpha = runOptions.manual?.includes('startService') ? null : await options.readAlpha();
   options.progress.note(`reading the backup ${checked.backup} ...`);
   const manifest = await readBackupManifest(options.host, checked.backup, checked.kmsdata);

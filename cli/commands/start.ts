@@ -9,8 +9,9 @@ import { parseOriginalName } from '../../recovery/computer-name-check.js';
 import { readAlpha } from '../alpha-input.js';
 import { progressPrinter } from '../progress-printer.js';
 import { reportOutcome } from '../report-outcome.js';
-import { databaseExists, openLogger, openSession } from '../session.js';
-import { databasePath } from '../database-location.js';
+import path from 'node:path';
+import { databaseExists, openLogger, openSession, type Session } from '../session.js';
+import { databasePath, logPathFor } from '../database-location.js';
 import { withInterrupt } from '../interrupt.js';
 
 export interface StartCommandOptions {
@@ -35,13 +36,22 @@ export async function startCommand(options: StartCommandOptions): Promise<void> 
   const adapter = chooseAdapter(options.adapter, { kmsdata: options.kmsdata, simRoot: options.simRoot, server: options.server });
   const host = await createHost(adapter);
   const progress = progressPrinter(KMS_SERVICE_NAME, () => options.kmsdata);
-  // An existing database is checked first (a foreign or damaged one is refused at once); a new
-  // one is only created once the preflight has passed, so a refused start leaves no trace.
+  // An existing database is opened once the folders are proved apart (a database inside Kmsdata
+  // or the backup is refused before it is touched), and a foreign or damaged one is refused
+  // then; a new one is only created once the whole preflight has passed, so a refused start
+  // leaves no trace.
   const runOptions = runOptionsFrom(options);
-  let session = !options.dryRun && databaseExists(options.db) ? openSession(options.db, { forWriting: true }) : null;
+  const dbPath = databasePath(options.db);
+  // Set by openStore during the preflight, or after it for a new database; closed at the end.
+  const opened: { session: Session | null } = { session: null };
   try {
     const prepared = await prepareRun({
-      host, store: session?.store ?? null, dbPath: databasePath(options.db), adapterName: adapter.name,
+      host, dbPath, adapterName: adapter.name,
+      openStore: () => {
+        opened.session = !options.dryRun && databaseExists(options.db) ? openSession(options.db, { forWriting: true }) : null;
+        return opened.session?.store ?? null;
+      },
+      files: { db: dbPath, log: logPathFor(dbPath), ...(options.startupDisk === undefined ? {} : { startupDisk: path.resolve(options.startupDisk) }) },
       kmsdata: options.kmsdata, backup: options.backup, serviceName: KMS_SERVICE_NAME,
       readAlpha: () => readAlpha(options.startupDisk), progress, options: runOptions,
     });
@@ -49,18 +59,15 @@ export async function startCommand(options: StartCommandOptions): Promise<void> 
       await printPlan(host, prepared, Boolean(options.json));
       return;
     }
-    session ??= openSession(options.db);
+    const session = opened.session ??= openSession(options.db);
     const logger = await openLogger(session.dbPath);
-    const store = session.store;
-    const leases = session.leases;
-    const me = session.me;
-    const dbPath = session.dbPath;
+    const { store, leases, me } = session;
     const outcome = await withInterrupt((interrupt) => startRun(prepared, {
-      store, leases, host, logger, me, isAlive: holderIsAlive, adapter, progress, dbPath, interrupt,
+      store, leases, host, logger, me, isAlive: holderIsAlive, adapter, progress, dbPath: session.dbPath, interrupt,
     }));
     reportOutcome(session, outcome, Boolean(options.json));
   } finally {
-    session?.close();
+    opened.session?.close();
   }
 }
 

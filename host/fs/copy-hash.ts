@@ -14,7 +14,7 @@
  * STEP_FAILED naming the file.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, futimesSync, lstatSync, openSync, readSync, write, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, futimesSync, lstatSync, openSync, readSync, write, writeSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { errnoOf } from './file-errors.js';
 
@@ -113,6 +113,11 @@ export async function copyAndHash(src: string, created: Promise<number>, reader:
       outcome = stats.size > COPY_BUFFER_BYTES ? await overlappedPass(source, target, reader) : await pass(source, target, reader);
       if (outcome.ok) {
         try { futimesSync(target, stats.atime, stats.mtime); } catch { /* times are best effort, as before */ }
+        try {
+          keepProtection(target, stats);
+        } catch (error) {
+          outcome = failure('write', error);
+        }
       }
     } finally {
       try {
@@ -125,6 +130,20 @@ export async function copyAndHash(src: string, created: Promise<number>, reader:
   } finally {
     try { closeSync(source); } catch { /* read-only: nothing to lose */ }
   }
+}
+
+const isWindows = process.platform === 'win32';
+const isRoot = process.getuid?.() === 0;
+
+/**
+ * The copy keeps the backup file's protection: its owner and group where the tool runs as root
+ * (first: a change of owner clears set-id bits), then its mode. On Windows a mode is only the
+ * read-only attribute: there the restored Kmsdata's permissions are its folder's.
+ */
+export function keepProtection(target: number, stats: { mode: number; uid: number; gid: number }): void {
+  if (isWindows) return;
+  if (isRoot) fchownSync(target, stats.uid, stats.gid);
+  fchmodSync(target, stats.mode & 0o7777);
 }
 
 /**

@@ -63,11 +63,15 @@ export function asFileIoError(error: unknown): unknown {
 }
 
 /** Why a file operation failed, as far as the administrator can act on it. */
-export type FileFailure = 'in-use' | 'denied' | 'disk' | 'other';
+export type FileFailure = 'in-use' | 'denied' | 'cross-device' | 'disk' | 'other';
+
+/** What a move that failed with EXDEV means, in words: the two folders are on different file systems. */
+export const CROSS_DEVICE_WORDS = 'the two folders are on different file systems (a mount point, a junction to another disk or a mounted folder lies between them), and a folder can only be moved within one volume';
 
 /**
  * The tool's error for a failed file operation: FILE_IN_USE when another program holds the file,
- * ACCESS_DENIED when the user may not touch it, FILE_IO when the disk failed, STEP_FAILED
+ * ACCESS_DENIED when the user may not touch it, CROSS_DEVICE when a move crosses file systems
+ * (EXDEV; `say` gets CROSS_DEVICE_WORDS as its `why`), FILE_IO when the disk failed, STEP_FAILED
  * otherwise; `detail` (which names the file) gets the errno and the call, and `say` words the
  * message for each case (`why`: the errno, for a disk error with its words and the call, or the
  * error itself when it has none).
@@ -78,9 +82,11 @@ export function fileError(
 ): KmsRecoverError {
   if (error instanceof KmsRecoverError) return error;
   const errno = errnoOf(error);
-  const failure: FileFailure = isInUse(errno) ? 'in-use' : isAccessDenied(errno) ? 'denied' : isDiskError(errno) ? 'disk' : 'other';
-  const code = failure === 'in-use' ? 'FILE_IN_USE' : failure === 'denied' ? 'ACCESS_DENIED' : failure === 'disk' ? 'FILE_IO' : 'STEP_FAILED';
-  const why = failure === 'disk' ? diskWords(error, errno!) : errno ?? String(error);
+  const failure: FileFailure = isInUse(errno) ? 'in-use' : isAccessDenied(errno) ? 'denied'
+    : errno === 'EXDEV' ? 'cross-device' : isDiskError(errno) ? 'disk' : 'other';
+  const code = failure === 'in-use' ? 'FILE_IN_USE' : failure === 'denied' ? 'ACCESS_DENIED'
+    : failure === 'cross-device' ? 'CROSS_DEVICE' : failure === 'disk' ? 'FILE_IO' : 'STEP_FAILED';
+  const why = failure === 'cross-device' ? CROSS_DEVICE_WORDS : failure === 'disk' ? diskWords(error, errno!) : errno ?? String(error);
   const syscall = (error as NodeJS.ErrnoException | undefined)?.syscall;
   return new KmsRecoverError(code, say(failure, why), { ...detail, errno, ...(syscall ? { syscall } : {}) }, { cause: error });
 }

@@ -17,6 +17,8 @@ const clearing = () => import('./clear-kmsdata.js');
 export const fsKmsdataOperations: KmsdataOperations = {
   checkKmsdataPath: async (kmsdata) => (await paths()).assertKmsdataPath(kmsdata),
   checkBackupPath: async (backup, kmsdata) => (await paths()).assertBackupPath(backup, kmsdata),
+  checkTreesApart: async (request) => (await import('./tree-identity.js')).assertTreesApart(request),
+  checkOneVolume: async (kmsdata) => (await import('./tree-identity.js')).assertOneVolume(kmsdata),
   manifest: async (dir) => (await manifests()).buildManifest(dir),
   clearKmsdata: async (kmsdata, runId, options) => (await clearing()).clearKmsdata(kmsdata, runId, options),
   removeQuarantine: async (kmsdata, runId, ledger) => (await clearing()).removeQuarantine(kmsdata, runId, ledger),

@@ -2,6 +2,7 @@ import { lstatSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import { KmsRecoverError } from '../../errors/index.js';
+import { sameIdentity } from '../../domain/index.js';
 import type { FolderIdentity } from '../types.js';
 
 /** A folder's identity: device and inode (on Windows, the volume serial number and the file ID). */
@@ -9,9 +10,7 @@ export function identityOf(stats: BigIntStats): FolderIdentity {
   return { dev: stats.dev.toString(), ino: stats.ino.toString() };
 }
 
-export function sameIdentity(a: FolderIdentity, b: FolderIdentity): boolean {
-  return a.dev === b.dev && a.ino === b.ino;
-}
+export { sameIdentity } from '../../domain/index.js';
 
 /** The identity of the folder at `dir`, the link itself if it is one (never followed). */
 export async function folderIdentity(dir: string): Promise<FolderIdentity> {

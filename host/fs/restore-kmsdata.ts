@@ -1,12 +1,12 @@
 import { closeSync, open } from 'node:fs';
-import { lstat, mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
+import { lstat, mkdir, open as fsOpen, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { KmsRecoverError } from '../../errors/index.js';
 import type { FolderIdentity, Manifest, ManifestFile, RestoreOptions, RestoreReport } from '../types.js';
 import { folderIdentity, replaced, sameIdentity } from './pinned-folder.js';
 import { assertBackupPath, assertKmsdataName, assertKmsdataPath } from './kmsdata-path.js';
 import { compareToManifest, manifestDigest, progressCounter } from './manifest.js';
-import { copyAndHash, newReader } from './copy-hash.js';
+import { copyAndHash, keepProtection, newReader } from './copy-hash.js';
 import type { CopyOutcome } from './copy-hash.js';
 import { flushThen, fsyncDir } from './durable.js';
 import { errnoOf, fileError, retryWhileInUse } from './file-errors.js';
@@ -146,7 +146,8 @@ class AheadCreates {
   take(index: number): Promise<number> {
     for (; this.next < Math.min(index + 1 + CREATE_AHEAD, this.count); this.next += 1) {
       const file = this.pathOf(this.next);
-      const fd = new Promise<number>((resolve, reject) => open(file, 'wx', (error, opened) => (error ? reject(error) : resolve(opened))));
+      // Its owner's only until the copy gives it the backup file's mode (copy-hash.ts, keepProtection).
+      const fd = new Promise<number>((resolve, reject) => open(file, 'wx', 0o600, (error, opened) => (error ? reject(error) : resolve(opened))));
       fd.catch(() => undefined); // its taker hears of a failure
       this.created.set(this.next, fd);
     }
@@ -207,6 +208,34 @@ function verifyCopy(src: string, dst: string, expected: ManifestFile, outcome: C
   return { path: expected.path, size: outcome.size, sha256: outcome.sha256 };
 }
 
+/** The staging folders are their owner's only until they get the backup's folders' modes. */
+const PRIVATE_DIR_MODE = 0o700;
+
+/**
+ * Gives the staged folders (the staging root last, children before their parents, so a folder
+ * without write permission is changed last) and, with `files`, the staged files the owner
+ * (as root) and mode of their counterparts in the backup. Not on Windows (keepProtection).
+ */
+async function keepBackupProtection(source: string, staging: string, manifest: Manifest, files: boolean): Promise<void> {
+  if (isWindows) return;
+  const apply = async (from: string, to: string): Promise<void> => {
+    const stats = await lstat(from);
+    const handle = await fsOpen(to, 'r');
+    try {
+      keepProtection(handle.fd, stats);
+    } finally {
+      await handle.close();
+    }
+  };
+  try {
+    if (files) for (const f of manifest.files) await apply(toNative(source, f.path), toNative(staging, f.path));
+    for (const rel of [...manifest.dirs].reverse()) await apply(toNative(source, rel), toNative(staging, rel));
+    await apply(source, staging);
+  } catch (error) {
+    throw copyError(error, staging, 'write');
+  }
+}
+
 /** Makes the staging folders, parents before children, the folders of one depth together. */
 async function makeDirs(staging: string, dirs: readonly string[]): Promise<void> {
   const byDepth: string[][] = [];
@@ -215,7 +244,7 @@ async function makeDirs(staging: string, dirs: readonly string[]): Promise<void>
     if (level === undefined) continue;
     let next = 0;
     await Promise.all(Array.from({ length: Math.min(SYNC_CONCURRENCY, level.length) }, async () => {
-      while (next < level.length) await mkdir(toNative(staging, level[next++]!));
+      while (next < level.length) await mkdir(toNative(staging, level[next++]!), PRIVATE_DIR_MODE);
     }));
   }
 }
@@ -298,6 +327,9 @@ export async function restoreKmsdata(backup: string, kmsdata: string, manifest: 
     options.beforePromote?.(stagingIdentity);
     const now = await folderIdentity(dir).catch(() => null);
     if (!now || !sameIdentity(now, pinned)) throw replaced(dir, pinned, now);
+    // Windows: the copy takes the permissions of the Kmsdata folder it replaces (never moved by
+    // the clear, so still there to be read), passed on to every file and folder in it.
+    if (isWindows) (await import('../windows/folder-security.js')).copyFolderDacl(dir, staging);
     await promoteStaging(staging, dir);
     return stagingIdentity;
   };
@@ -321,7 +353,9 @@ export async function restoreKmsdata(backup: string, kmsdata: string, manifest: 
   if (await isPlainDirectory(staging)) {
     const staged = await compareToManifest(staging, manifest).catch(() => undefined);
     if (staged?.matches) {
-      // Its files may never have been flushed (the crash came before the fsyncs): flush them now.
+      // Its files may never have been flushed (the crash came before the fsyncs), nor given the
+      // backup's modes: do both now.
+      await keepBackupProtection(await assertBackupPath(backup, dir), staging, manifest, true);
       await fsyncStaging(staging, manifest);
       return report(manifest, manifest.files, false, await promote());
     }
@@ -334,7 +368,7 @@ export async function restoreKmsdata(backup: string, kmsdata: string, manifest: 
   const source = await assertBackupPath(backup, dir);
   mayAct();
   await rm(staging, { recursive: true, force: true });
-  await mkdir(staging);
+  await mkdir(staging, PRIVATE_DIR_MODE);
   try {
     await makeDirs(staging, manifest.dirs);
     // One file after the other, in manifest order, through one buffer (copy-hash.ts), into files
@@ -362,6 +396,7 @@ export async function restoreKmsdata(backup: string, kmsdata: string, manifest: 
       throw new KmsRecoverError('RESTORE_MISMATCH', `staging folder ${staging} does not match the backup manifest digest`, { path: staging });
     }
     await syncs.drain();
+    await keepBackupProtection(source, staging, manifest, false);
     await fsyncStagingDirs(staging, manifest);
   } catch (error) {
     await creates?.settle();

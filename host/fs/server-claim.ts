@@ -8,6 +8,7 @@ import type { ClaimOutcome, ServerClaim } from '../types.js';
 import { pidExists } from '../process-identity.js';
 import { besideKmsdata, hasStringFields } from './beside-kmsdata.js';
 import { fsyncDir } from './durable.js';
+import { PRIVATE_FILE_MODE } from '../private-file.js';
 import { errnoOf, fileError, isDiskError } from './file-errors.js';
 
 /**
@@ -127,7 +128,8 @@ async function removeStaleTemps(dir: string): Promise<void> {
 }
 
 async function writeDurably(file: string, text: string, flags: 'w' | 'wx'): Promise<void> {
-  const handle = await open(file, flags, 0o644);
+  // Its owner's only (Windows: the folder's permissions), as the database and the log.
+  const handle = await open(file, flags, PRIVATE_FILE_MODE);
   try {
     await handle.writeFile(text);
     await handle.sync();

@@ -34,6 +34,7 @@ export function createSimHost(
     // The file work is host/fs's as it is; only clearing and restoring get this host's checks.
     ...fsOps,
     queryService: (name: string): Promise<ServiceStatus> => services.queryService(name),
+    serviceKmsdata: (name: string): Promise<string> => services.serviceKmsdata(name),
     stopService: (name: string, guard: ChangeGuard): Promise<ServiceStatus> => services.stopService(name, guard),
     startService: (name: string, startParameters: readonly string[], guard: ChangeGuard): Promise<ServiceStatus> =>
       services.startService(name, startParameters, guard),

@@ -9,7 +9,7 @@ import { makeKmsCheck } from './kms-check.js';
 import { assertSimRoot, DEFAULT_SIM_COMPUTER_NAME, KMS_CHECK_FILE, KMS_DATABASE_FILE, simPaths, type SimPaths } from './sim-layout.js';
 import { netbiosNameProblem } from '../../domain/index.js';
 import { SimServiceManager } from './sim-service-manager.js';
-import { writeServicesFile, type SimServicesFile } from './sim-state.js';
+import { SIM_DATA_FOLDER, writeServicesFile, type SimServicesFile } from './sim-state.js';
 
 export interface SimInitOptions {
   /** More files, in sub-folders, added to the ORIGINAL Kmsdata (and so to the backup). */
@@ -161,6 +161,7 @@ export async function initSimHost(root: string, opts: SimInitOptions = {}): Prom
         state: 'stopped',
         pid: null,
         startedAt: null,
+        dataFolder: SIM_DATA_FOLDER,
       },
     },
   };

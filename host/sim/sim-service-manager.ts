@@ -7,8 +7,9 @@ import { daemonEntryPath } from './daemon-entry.js';
 import { KMS_DATABASE_FILE, simPaths, type SimPaths } from './sim-layout.js';
 import { findDaemonPids, hasProcFs, isDaemonAlive, openFilesUnder, sleep } from './sim-proc.js';
 import {
-  findServiceKey, readServicesFile, writeServicesFile, type SimServiceRecord, type SimServicesFile,
+  findServiceKey, readServicesFile, SIM_DATA_FOLDER, writeServicesFile, type SimServiceRecord, type SimServicesFile,
 } from './sim-state.js';
+import { KMS_SERVICE_NAME } from '../../domain/index.js';
 
 export interface SimServiceManagerOptions {
   /** How long a started daemon may take to report (default 15 s). */
@@ -68,6 +69,25 @@ export class SimServiceManager implements ServiceControl {
     return toStatus(key, await this.reconcile(key));
   }
 
+  async serviceKmsdata(name: string): Promise<string> {
+    const state = await readServicesFile(this.paths.servicesFile);
+    const key = findServiceKey(state, name);
+    if (key === undefined) throw serviceMissing(name);
+    return this.dataFolderOf(state.services[key]!);
+  }
+
+  /** The record's data folder, absolute (relative ones lie under the simulated host's root). */
+  private dataFolderOf(record: SimServiceRecord): string {
+    return path.resolve(this.paths.root, record.dataFolder ?? SIM_DATA_FOLDER);
+  }
+
+  /** The KMS's data folder as the service manager records it: where its daemon is started, and found. */
+  private async kmsDataFolder(): Promise<string> {
+    const state = await readServicesFile(this.paths.servicesFile);
+    const key = findServiceKey(state, KMS_SERVICE_NAME);
+    return key === undefined ? this.paths.kmsdata : this.dataFolderOf(state.services[key]!);
+  }
+
   /**
    * Stops the service and waits until its processes are gone. The wait ends at the guard's signal
    * (the step's time limit, Ctrl-C, a lost lease), and the guard is asked again before the service
@@ -78,7 +98,7 @@ export class SimServiceManager implements ServiceControl {
     guard.signal?.throwIfAborted();
     const key = await this.requireService(name);
     const record = await this.reconcile(key);
-    const pids = new Set<number>(await findDaemonPids(this.paths.kmsdata));
+    const pids = new Set<number>(await findDaemonPids(this.dataFolderOf(record)));
     if (record.state === 'running' && record.pid !== null) pids.add(record.pid);
     guard.signal?.throwIfAborted();
     guard.assertMayAct?.();
@@ -112,11 +132,12 @@ export class SimServiceManager implements ServiceControl {
 
     guard.assertMayAct?.();
     const daemon = daemonEntryPath();
+    const kmsdata = this.dataFolderOf(record);
     // An explicit environment: the daemon is handed nothing of ours (no alpha string variable,
     // no NODE_OPTIONS), only what finding programs needs. The alpha string goes on its stdin.
     const env = { PATH: process.env.PATH ?? '' };
     guard.signal?.throwIfAborted();
-    const child = spawn(process.execPath, [daemon, '--kmsdata', this.paths.kmsdata, '--log', this.paths.daemonLog], {
+    const child = spawn(process.execPath, [daemon, '--kmsdata', kmsdata, '--log', this.paths.daemonLog], {
       detached: true,
       stdio: ['pipe', 'pipe', 'ignore'],
       cwd: this.paths.scm,
@@ -155,7 +176,7 @@ export class SimServiceManager implements ServiceControl {
     child.stdout.destroy();
     child.unref();
 
-    const detail = { service: key, kmsdata: this.paths.kmsdata };
+    const detail = { service: key, kmsdata };
     if (reply.kind === 'aborted') {
       // Not recorded: the daemon, if it comes up, is adopted by the next look (reconcile).
       throw guard.signal?.reason ?? new KmsRecoverError('SERVICE_START_FAILED', `the start of ${key} was called off`, detail);
@@ -250,15 +271,16 @@ export class SimServiceManager implements ServiceControl {
     for (const record of Object.values(current.services)) {
       if (record.state === 'running' && record.pid !== null && await isDaemonAlive(record.pid)) pids.push(record.pid);
     }
-    for (const pid of await findDaemonPids(this.paths.kmsdata)) if (!pids.includes(pid)) pids.push(pid);
+    for (const pid of await findDaemonPids(await this.kmsDataFolder())) if (!pids.includes(pid)) pids.push(pid);
     return pids;
   }
 
   /** A daemon of this host that is running: alive and holding the KMS database open. */
   private async servingDaemon(): Promise<number | undefined> {
-    const db = path.join(this.paths.kmsdata, KMS_DATABASE_FILE);
-    for (const pid of await findDaemonPids(this.paths.kmsdata)) {
-      if ((await openFilesUnder(pid, this.paths.kmsdata)).includes(db)) return pid;
+    const kmsdata = await this.kmsDataFolder();
+    const db = path.join(kmsdata, KMS_DATABASE_FILE);
+    for (const pid of await findDaemonPids(kmsdata)) {
+      if ((await openFilesUnder(pid, kmsdata)).includes(db)) return pid;
     }
     return undefined;
   }

@@ -11,7 +11,16 @@ export interface SimServiceRecord {
   state: 'running' | 'stopped';
   pid: number | null;
   startedAt: string | null;
+  /**
+   * Where the service keeps its data, as its configuration says (Windows derives it from the
+   * service's binary path): relative to the simulated host's root (its system drive), or
+   * absolute. A record written before this field existed means `Exchsrvr/Kmsdata`.
+   */
+  dataFolder?: string;
 }
+
+/** The data folder of a service record written by `sim init` (relative to the simulated host's root). */
+export const SIM_DATA_FOLDER = 'Exchsrvr/Kmsdata';
 
 export interface SimServicesFile {
   services: Record<string, SimServiceRecord>;
@@ -37,12 +46,14 @@ function parseRecord(file: string, name: string, value: unknown): SimServiceReco
   }
   const startedAt = v.startedAt ?? null;
   if (startedAt !== null && typeof startedAt !== 'string') throw invalid(file, `service ${name} has an invalid startedAt`);
+  if (v.dataFolder !== undefined && (typeof v.dataFolder !== 'string' || v.dataFolder === '')) throw invalid(file, `service ${name} has an invalid dataFolder`);
   return {
     displayName: v.displayName,
     startType: v.startType as StartType,
     state: v.state,
     pid,
     startedAt,
+    ...(v.dataFolder === undefined ? {} : { dataFolder: v.dataFolder }),
   };
 }
 

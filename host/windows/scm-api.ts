@@ -7,6 +7,7 @@ import { win32, type ServiceStatusProcess, type Win32Handle } from './win32-ffi.
  */
 
 export const SC_MANAGER_CONNECT = 0x0001;
+export const SERVICE_QUERY_CONFIG = 0x0001;
 export const SERVICE_QUERY_STATUS = 0x0004;
 export const SERVICE_START = 0x0010;
 export const SERVICE_STOP = 0x0020;
@@ -65,6 +66,33 @@ export function queryStatus(service: Win32Handle): Win32Result<ScmStatus> {
   const needed = [0];
   if (!f.QueryServiceStatusEx(service, SC_STATUS_PROCESS_INFO, out, f.SERVICE_STATUS_PROCESS_SIZE, needed)) return failed('QueryServiceStatusEx');
   return { ok: true, value: toStatus(out) };
+}
+
+const ERROR_INSUFFICIENT_BUFFER = 122;
+/** QueryServiceConfigW's buffer may be at most 8 KB (its documentation). */
+const MAX_CONFIG_BYTES = 8 * 1024;
+
+/**
+ * QueryServiceConfigW: the service's binary path (lpBinaryPathName), the command line the
+ * service control manager starts it with. Asked once for the size, then into memory of that
+ * size, whose strings koffi decodes.
+ */
+export function queryBinaryPath(service: Win32Handle): Win32Result<string> {
+  const f = win32();
+  const needed = [0];
+  if (!f.QueryServiceConfigW(service, null, 0, needed)) {
+    const error = f.GetLastError() as number;
+    if (error !== ERROR_INSUFFICIENT_BUFFER) return { ok: false, error, api: 'QueryServiceConfigW' };
+  }
+  const size = Math.min(Math.max(needed[0] ?? 0, 64), MAX_CONFIG_BYTES);
+  const memory = f.koffi.alloc('uint8_t', size) as unknown;
+  try {
+    if (!f.QueryServiceConfigW(service, memory, size, needed)) return failed('QueryServiceConfigW');
+    const config = f.koffi.decode(memory, f.QUERY_SERVICE_CONFIGW as never) as { lpBinaryPathName: string | null };
+    return { ok: true, value: config.lpBinaryPathName ?? '' };
+  } finally {
+    f.koffi.free(memory);
+  }
 }
 
 /** ControlService(SERVICE_CONTROL_STOP). */

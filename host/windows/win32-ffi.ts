@@ -32,6 +32,7 @@ export interface Win32Functions {
   OpenServiceW: KoffiFunction;
   CloseServiceHandle: KoffiFunction;
   QueryServiceStatusEx: KoffiFunction;
+  QueryServiceConfigW: KoffiFunction;
   ControlService: KoffiFunction;
   StartServiceW: KoffiFunction;
   OpenEventLogW: KoffiFunction;
@@ -40,6 +41,8 @@ export interface Win32Functions {
   GetFileAttributesW: KoffiFunction;
   GetComputerNameExW: KoffiFunction;
   GetLastError: KoffiFunction;
+  /** QUERY_SERVICE_CONFIGW, its strings decoded (koffi.decode on the buffer QueryServiceConfigW filled). */
+  QUERY_SERVICE_CONFIGW: unknown;
   SERVICE_STATUS_PROCESS_SIZE: number;
   SERVICE_STATUS_SIZE: number;
 }
@@ -58,6 +61,10 @@ function bind(koffi: KoffiModule): Win32Functions {
     dwServiceType: u32, dwCurrentState: u32, dwControlsAccepted: u32, dwWin32ExitCode: u32,
     dwServiceSpecificExitCode: u32, dwCheckPoint: u32, dwWaitHint: u32,
   });
+  const serviceConfig = koffi.struct('KMS_QUERY_SERVICE_CONFIGW', {
+    dwServiceType: u32, dwStartType: u32, dwErrorControl: u32, lpBinaryPathName: 'str16', lpLoadOrderGroup: 'str16',
+    dwTagId: u32, lpDependencies: 'void *', lpServiceStartName: 'str16', lpDisplayName: 'str16',
+  });
   const handle = koffi.pointer('KMS_HANDLE', koffi.opaque());
   const std = '__stdcall';
   return {
@@ -67,6 +74,7 @@ function bind(koffi: KoffiModule): Win32Functions {
     CloseServiceHandle: advapi32.func(std, 'CloseServiceHandle', 'bool', [handle]),
     QueryServiceStatusEx: advapi32.func(std, 'QueryServiceStatusEx', 'bool',
       [handle, 'int', koffi.out(koffi.pointer(statusProcess)), u32, koffi.out(koffi.pointer(u32))]),
+    QueryServiceConfigW: advapi32.func(std, 'QueryServiceConfigW', 'bool', [handle, 'void *', u32, koffi.out(koffi.pointer(u32))]),
     ControlService: advapi32.func(std, 'ControlService', 'bool', [handle, u32, koffi.out(koffi.pointer(status))]),
     StartServiceW: advapi32.func(std, 'StartServiceW', 'bool', [handle, u32, koffi.pointer('str16')]),
     OpenEventLogW: advapi32.func(std, 'OpenEventLogW', handle, ['str16', 'str16']),
@@ -76,6 +84,7 @@ function bind(koffi: KoffiModule): Win32Functions {
     GetFileAttributesW: kernel32.func(std, 'GetFileAttributesW', u32, ['str16']),
     GetComputerNameExW: kernel32.func(std, 'GetComputerNameExW', 'bool', ['int', koffi.out('void *'), koffi.inout(koffi.pointer(u32))]),
     GetLastError: kernel32.func(std, 'GetLastError', u32, []),
+    QUERY_SERVICE_CONFIGW: serviceConfig,
     SERVICE_STATUS_PROCESS_SIZE: koffi.sizeof(statusProcess),
     SERVICE_STATUS_SIZE: koffi.sizeof(status),
   };

@@ -61,6 +61,7 @@ export function createWindowsHost(options: WindowsHostOptions = {}): Host {
       return fsOps.checkKmsdataPath(kmsdata);
     },
     queryService: (name: string): Promise<ServiceStatus> => services.queryService(name),
+    serviceKmsdata: (name: string): Promise<string> => services.serviceKmsdata(name),
     stopService: (name: string, guard: ChangeGuard): Promise<ServiceStatus> => services.stopService(name, guard),
     startService: (name: string, startParameters: readonly string[], guard: ChangeGuard): Promise<ServiceStatus> =>
       services.startService(name, startParameters, guard),

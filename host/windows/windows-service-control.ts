@@ -4,9 +4,10 @@ import type { ChangeGuard, ServiceControl, ServiceExit, ServiceState, ServiceSta
 import { describeEvents, readServiceEvents } from './event-log.js';
 import type { ServiceEvent } from './event-log-records.js';
 import {
-  closeHandle, controlStop, openManager, openService, queryStatus, SERVICE_QUERY_STATUS, SERVICE_START, SERVICE_STOP,
+  closeHandle, controlStop, openManager, openService, queryBinaryPath, queryStatus, SERVICE_QUERY_CONFIG, SERVICE_QUERY_STATUS, SERVICE_START, SERVICE_STOP,
   startService, STATE, STATE_NAMES, type ScmStatus, type Win32Result,
 } from './scm-api.js';
+import { kmsdataFromBinaryPath } from './service-kmsdata.js';
 import type { Win32Handle } from './win32-ffi.js';
 import { ERROR_SERVICE_SPECIFIC_ERROR, win32Error, type Win32Operation } from './win32-errors.js';
 
@@ -100,6 +101,18 @@ export class WindowsServiceControl implements ServiceControl {
     if (opened === undefined) return { name, state: 'missing' };
     try {
       return toServiceStatus(name, this.query(opened, name, 'query'));
+    } finally {
+      close(opened);
+    }
+  }
+
+  /** QueryServiceConfigW's binary path, `<Exchsrvr>\\bin\\…exe`, gives `<Exchsrvr>\\Kmsdata` (with --server: on its admin share). */
+  async serviceKmsdata(name: string): Promise<string> {
+    const opened = this.open(name, SERVICE_QUERY_CONFIG, 'query')!;
+    try {
+      const binary = queryBinaryPath(opened.service);
+      if (!binary.ok) throw win32Error(binary.error, this.ctx('query', binary.api, name));
+      return kmsdataFromBinaryPath(name, binary.value, this.server);
     } finally {
       close(opened);
     }

@@ -102,6 +102,28 @@ export const hostContract: readonly ContractCase[] = [
     },
   },
   {
+    name: 'service data folder: the KMS service reports the server\'s Kmsdata (the same folder by identity); a missing service is SERVICE_MISSING',
+    async run(s) {
+      const own = await s.host.serviceKmsdata(s.service);
+      assert.deepEqual(await s.host.kmsdataIdentity(own), await s.host.kmsdataIdentity(s.kmsdata), `the service keeps its data in ${own}, not ${s.kmsdata}`);
+      assert.equal((await rejected(s.host.serviceKmsdata(s.missingService))).code, 'SERVICE_MISSING');
+    },
+  },
+  {
+    name: 'folders apart: the backup, a database and a log beside the server pass; a database inside Kmsdata or the backup is PATHS_OVERLAP',
+    async run(s) {
+      const beside = path.dirname(path.dirname(s.kmsdata));
+      const places = (db: string) => [{ what: 'the database', path: db }, { what: 'the log', path: `${db}.log` }];
+      await s.host.checkOneVolume(s.kmsdata);
+      await s.host.checkTreesApart({ kmsdata: s.kmsdata, backup: s.backup, runFolders: [], places: places(path.join(beside, 'runs.db')) });
+      for (const db of [path.join(s.kmsdata, 'runs.db'), path.join(s.backup, 'runs.db')]) {
+        const error = await rejected(s.host.checkTreesApart({ kmsdata: s.kmsdata, backup: s.backup, runFolders: [], places: places(db) }));
+        assert.equal(error.code, 'PATHS_OVERLAP');
+      }
+      assert.equal((await rejected(s.host.checkTreesApart({ kmsdata: s.kmsdata, backup: path.join(s.kmsdata, 'certs'), runFolders: [], places: [] }))).code, 'PATHS_OVERLAP');
+    },
+  },
+  {
     name: 'stop: running -> stopped; stopping a stopped service leaves it stopped',
     async run(s) {
       assert.equal((await s.host.stopService(s.service, {})).state, 'stopped');

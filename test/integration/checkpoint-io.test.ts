@@ -32,7 +32,7 @@ describe('a checkpoint whose write the disk fails', () => {
     try {
       const store = new RunStore(db);
       const prepared = await prepareRun({
-        host, store, dbPath: sim.db, adapterName: adapter.name, kmsdata: sim.kmsdata, backup: sim.backup, serviceName: KMS_SERVICE_NAME,
+        host, openStore: () => store, dbPath: sim.db, files: { db: sim.db, log: `${sim.db}.log`, startupDisk: sim.startupDisk }, adapterName: adapter.name, kmsdata: sim.kmsdata, backup: sim.backup, serviceName: KMS_SERVICE_NAME,
         readAlpha: () => readAlpha(sim.startupDisk), progress: quiet, options: {},
       });
       // The checkpoint that enters `stopped` (KB step 2 done) fails once, as a failed fsync would.

@@ -35,6 +35,7 @@ let tmp: string;
 /** The service part is not under test here: a KMS that is stopped. */
 const stoppedKms: ServiceControl = {
   queryService: async (name) => ({ name, state: 'stopped' }),
+  serviceKmsdata: async () => path.join(tmp, 'Exchsrvr', 'Kmsdata'),
   stopService: async (name) => ({ name, state: 'stopped' }),
   startService: async (name) => ({ name, state: 'running' }),
 };

@@ -68,10 +68,16 @@ if [ ! -f "$WINEPREFIX/.kms-lane-ready" ]; then
   touch "$WINEPREFIX/.kms-lane-ready"
 fi
 winpath() { printf 'Z:%s' "${1//\//\\}"; }
-# The binPath names this checkout's files: (re)register on every run, stopped and clean.
+# The binPath names this checkout's files: (re)register on every run, stopped and clean. As
+# Exchange installs the KMS, the program lies in <Exchsrvr>\bin, so the service's configuration
+# (QueryServiceConfigW) tells where its data is: <Exchsrvr>\Kmsdata, the lane's servers' Kmsdata
+# (test/windows/lane/wine-server.ts). Quoted, with an argument, as a path with spaces would be.
 wine sc stop MSExchangeKMS >/dev/null 2>&1 || true
 wine sc delete MSExchangeKMS >/dev/null 2>&1 || true
-wine sc create MSExchangeKMS binPath= "$(winpath "$EXE") $(winpath "$CACHE/work/standin.conf")" >/dev/null 2>&1
+BIN="$CACHE/work/server/Exchsrvr/bin"
+mkdir -p "$BIN"
+cp "$EXE" "$BIN/kmserver.exe"
+wine sc create MSExchangeKMS binPath= "\"$(winpath "$BIN/kmserver.exe")\" $(winpath "$CACHE/work/standin.conf")" >/dev/null 2>&1
 wineserver -w
 grep -q 'Services\\\\MSExchangeKMS\]' "$WINEPREFIX/system.reg" || { say "registering MSExchangeKMS in wine failed" >&2; exit 1; }
-say "ready: $(wine --version), node.exe $NODE_WIN_VERSION, koffi $KOFFI_VERSION, MSExchangeKMS -> $(winpath "$EXE")"
+say "ready: $(wine --version), node.exe $NODE_WIN_VERSION, koffi $KOFFI_VERSION, MSExchangeKMS -> $(winpath "$BIN/kmserver.exe")"

@@ -162,3 +162,62 @@ test('wine: an admin share that cannot be reached is SERVER_UNREACHABLE, with th
   assert.equal(error.code, 'SERVER_UNREACHABLE');
   assert.equal(typeof error.detail?.win32Error, 'number');
 });
+
+test('wine: QueryServiceConfigW gives the quoted binary path setup-lane.sh registered, and the service\'s Kmsdata is the server\'s', () => withServer(async (s) => {
+  const { closeHandle, openManager, openService, queryBinaryPath, SERVICE_QUERY_CONFIG } = await import('../../../host/windows/scm-api.js');
+  const manager = openManager(undefined);
+  assert.ok(manager.ok, 'OpenSCManagerW');
+  const service = openService(manager.value, KMS_SERVICE_NAME, SERVICE_QUERY_CONFIG);
+  try {
+    assert.ok(service.ok, 'OpenServiceW(SERVICE_QUERY_CONFIG)');
+    const binary = queryBinaryPath(service.value);
+    assert.ok(binary.ok, `QueryServiceConfigW failed: ${binary.ok ? '' : binary.error}`);
+    console.log(`# note: QueryServiceConfigW(${KMS_SERVICE_NAME}).lpBinaryPathName = ${binary.value}`);
+    assert.match(binary.value, /^"[A-Z]:\\.*\\Exchsrvr\\bin\\kmserver\.exe" [A-Z]:\\.*standin\.conf$/i);
+  } finally {
+    if (service.ok) closeHandle(service.value);
+    closeHandle(manager.value);
+  }
+  assert.equal((await s.host.serviceKmsdata(KMS_SERVICE_NAME)).toLowerCase(), s.kmsdata.toLowerCase());
+}));
+
+/** Sets a folder's DACL from SDDL, protected from inheritance (the lane's own binding: the tool never sets one from text). */
+async function setDacl(target: string, sddl: string): Promise<void> {
+  const { win32 } = await import('../../../host/windows/win32-ffi.js');
+  const { koffi } = win32();
+  const advapi32 = koffi.load('advapi32.dll');
+  const out = koffi.out(koffi.pointer('void *'));
+  const fromText = advapi32.func('__stdcall', 'ConvertStringSecurityDescriptorToSecurityDescriptorW', 'bool', ['str16', 'uint32_t', out, koffi.out(koffi.pointer('uint32_t'))]);
+  const daclOf = advapi32.func('__stdcall', 'GetSecurityDescriptorDacl', 'bool', ['void *', koffi.out(koffi.pointer('int')), out, koffi.out(koffi.pointer('int'))]);
+  const setNamed = advapi32.func('__stdcall', 'SetNamedSecurityInfoW', 'uint32_t', ['str16', 'int', 'uint32_t', 'void *', 'void *', 'void *', 'void *']);
+  const descriptor: unknown[] = [null];
+  assert.ok(fromText(sddl, 1, descriptor, [0]), `ConvertStringSecurityDescriptorToSecurityDescriptorW(${sddl})`);
+  const present = [0];
+  const dacl: unknown[] = [null];
+  assert.ok(daclOf(descriptor[0], present, dacl, [0]), 'GetSecurityDescriptorDacl');
+  const error = setNamed(target, 1, (0x4 | 0x80000000) >>> 0, null, null, dacl[0], null) as number;
+  assert.equal(error, 0, `SetNamedSecurityInfoW(${target}) error ${error}`);
+}
+
+test('wine: the restored Kmsdata keeps the DACL of the Kmsdata it replaces, passed on to its files (where wine keeps security descriptors)', () => withServer(async (s) => {
+  const { daclSddl } = await import('../../../host/windows/folder-security.js');
+  const chosen = 'D:P(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)';
+  const original = daclSddl(s.kmsdata);
+  await setDacl(s.kmsdata, chosen);
+  const before = daclSddl(s.kmsdata);
+  console.log(`# note: Kmsdata's DACL as wine made it: ${original}; after SetNamedSecurityInfoW(${chosen}): ${before}`);
+  const manifest = await s.host.manifest(s.backup);
+  await s.host.stopService(KMS_SERVICE_NAME, {});
+  await s.host.clearKmsdata(s.kmsdata, 'lane-acl', { expected: null, record: () => undefined });
+  const report = await s.host.restoreKmsdata(s.backup, s.kmsdata, manifest, 'lane-acl');
+  assert.deepEqual(report.mismatches, []);
+  const after = daclSddl(s.kmsdata);
+  const file = daclSddl(`${s.kmsdata}\\kmsdata.edb`);
+  console.log(`# note: the restored Kmsdata's DACL: ${after}; kmsdata.edb in it: ${file}`);
+  if (before === chosen) {
+    assert.equal(after, before, 'the restored Kmsdata has the DACL of the Kmsdata it replaced');
+    assert.match(file, /\(A;ID;FA;;;BA\)/, 'its files inherit it');
+  } else {
+    s.note(`wine did not keep the DACL set on a folder (set ${chosen}, read back ${before}): the permissions of a restored Kmsdata are not proved by this lane`);
+  }
+}));

@@ -50,18 +50,25 @@ export interface WineServer extends ContractServer {
   notes: string[];
 }
 
-let serial = 0;
+/** Everything of a lane server but the service's program (`Exchsrvr\bin`). */
+async function removeServerFolders(dir: string): Promise<void> {
+  await fsp.rm(path.join(dir, 'backup'), { recursive: true, force: true });
+  const exchsrvr = path.join(dir, 'Exchsrvr');
+  for (const name of await fsp.readdir(exchsrvr).catch(() => [] as string[])) {
+    if (name.toLowerCase() !== 'bin') await fsp.rm(path.join(exchsrvr, name), { recursive: true, force: true });
+  }
+}
 
 /** A fresh server: the reinstall's Kmsdata live and its KMS started, the ORIGINAL's backup apart. */
 export async function wineServer(lane: WineLane): Promise<WineServer> {
-  const dir = path.join(lane.work, `server-${process.pid}-${++serial}`);
+  // The server's folder is where setup-lane.sh put the service's program (<dir>\Exchsrvr\bin):
+  // its Kmsdata is the one the service's configuration names. Each server is made afresh there.
+  const dir = path.join(lane.work, 'server');
   const kmsdata = path.join(dir, 'Exchsrvr', 'Kmsdata');
   const backup = path.join(dir, 'backup', 'Kmsdata');
   const alpha = randomAlpha();
   let wrongAlpha = randomAlpha();
   while (wrongAlpha === alpha) wrongAlpha = randomAlpha();
-  await writeKmsdata(backup, 'original', alpha);
-  await writeKmsdata(kmsdata, 'reinstall', wrongAlpha);
 
   const configFile = path.join(lane.work, 'standin.conf');
   let failAfterSeconds: number | null = null;
@@ -74,9 +81,12 @@ export async function wineServer(lane: WineLane): Promise<WineServer> {
   };
 
   const host: Host = createWindowsHost(lane.hostOptions);
-  // A previous server's KMS may still run: stop it before pointing the stand-in here.
+  // A previous server's KMS may still run: stop it before its folders are made afresh.
   await setMode('normal');
   await host.stopService(KMS_SERVICE_NAME, {});
+  await removeServerFolders(dir);
+  await writeKmsdata(backup, 'original', alpha);
+  await writeKmsdata(kmsdata, 'reinstall', wrongAlpha);
   await host.startService(KMS_SERVICE_NAME, [wrongAlpha], {});
   const notes: string[] = [];
 
@@ -102,7 +112,7 @@ export async function wineServer(lane: WineLane): Promise<WineServer> {
       failAfterSeconds = null;
       await setMode('normal');
       await host.stopService(KMS_SERVICE_NAME, {}).catch(() => undefined);
-      await fsp.rm(dir, { recursive: true, force: true });
+      await removeServerFolders(dir);
     },
   };
 }
