@@ -6,6 +6,7 @@ import { toErrorRecord } from '../../errors/index.js';
 import { CLI, parseJson, runCli } from '../helpers/run-cli.js';
 import { startWithDiskArgs, statusOf } from '../helpers/sim-cli.js';
 import { cleanupSimFixtures, simFixture } from '../helpers/sim-fixture.js';
+import { cliLimit } from '../helpers/time-limit.js';
 
 afterEach(cleanupSimFixtures);
 
@@ -27,7 +28,7 @@ describe('errors say what happened', () => {
         expect(lines[0]!.length).toBeLessThan(200);
       }
     }
-  }, 120_000);
+  }, cliLimit(21));
 
   it('confirm on a finished run exits 7, as resume does', async () => {
     const sim = await simFixture();
@@ -37,7 +38,7 @@ describe('errors say what happened', () => {
     const confirm = await runCli(['confirm', runId, 'stop', '--db', sim.db]);
     expect(confirm.code).toBe(7);
     expect(confirm.stderr).toMatch(/already finished/);
-  }, 60_000);
+  }, cliLimit(3));
 
   it('an errno is never an error code: a stored EINVAL becomes INTERNAL with the errno in its message', () => {
     expect(toErrorRecord({ code: 'EINVAL', message: 'invalid argument, read' })).toEqual({ code: 'INTERNAL', message: 'invalid argument, read (EINVAL)' });
@@ -57,7 +58,7 @@ describe('errors say what happened', () => {
     expect(result.stderr).toMatch(new RegExp(`kms-recover: cannot read ${secret.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: permission denied`));
     expect(result.stderr).not.toMatch(/in use/);
     expect(fs.existsSync(sim.db)).toBe(false);
-  }, 60_000);
+  }, cliLimit(1));
 
   it.skipIf(!canMount)('a full disk under the database is DB_FULL (exit 6) naming the disk; the server is left unclaimed', async () => {
     const sim = await simFixture(['--extra-files', '400']);
@@ -74,5 +75,5 @@ describe('errors say what happened', () => {
     } finally {
       spawnSync('umount', [small]);
     }
-  }, 60_000);
+  }, cliLimit(2));
 });
