@@ -8,10 +8,12 @@
  *   and without heeding any abort, as an OS call that cannot be cancelled would (to test that a
  *   second Ctrl-C forces the process to end); only at points whose caller awaits it.
  * - KMS_RECOVER_DELAY_AT=<point>@<file> and KMS_RECOVER_STALL_AT=<point>@<file>: the same
- *   (blocking, or waiting), not for a time but until released: on arriving the process writes
- *   its pid to <file>, and it goes on once <file> is gone. A test that must see a step in
- *   progress holds it there, looks, and deletes the file (test/helpers/hold.ts), whatever the
- *   machine's load; a timed rest is a race the test loses on a busy machine.
+ *   (blocking, or waiting), not for a time but until released, and once: the first time the
+ *   process arrives there it writes its pid to <file>, and it goes on once <file> is gone; later
+ *   arrivals (a point passed again, as `after-checkpoint:<state>` is by every checkpoint in that
+ *   state) go on. A test that must see a step in progress holds it there, looks, and deletes the
+ *   file (test/helpers/hold.ts), whatever the machine's load: a timed rest is a race the test
+ *   loses on a busy machine.
  * - KMS_RECOVER_FAULT=<step>:<n>: the first n attempts of that step fail with a transient
  *   error (INJECTED_FAULT), to exercise automatic retries.
  * Points: `after-checkpoint:<state>`, `before-step:<step>`, `after-step:<step>` (side effect
@@ -35,6 +37,17 @@ function pause(value: string | undefined, point: string): { ms: number } | { fil
 
 const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
+/** The hold files this process has been held at (each holds it once). */
+const held = new Set<string>();
+
+/** Whether to hold at `file` now: the first time only. Writes the pid there if so. */
+function arriveAt(file: string): boolean {
+  if (held.has(file)) return false;
+  held.add(file);
+  fs.writeFileSync(file, `${process.pid}\n`);
+  return true;
+}
+
 export function failPoint(name: string): void {
   if (process.env.KMS_RECOVER_FAIL_AT === name) process.kill(process.pid, 'SIGKILL');
   const delay = pause(process.env.KMS_RECOVER_DELAY_AT, name);
@@ -43,7 +56,7 @@ export function failPoint(name: string): void {
     sleepSync(delay.ms);
     return;
   }
-  fs.writeFileSync(delay.file, `${process.pid}\n`);
+  if (!arriveAt(delay.file)) return;
   while (fs.existsSync(delay.file)) sleepSync(HOLD_POLL_MS);
 }
 
@@ -51,7 +64,7 @@ export function stallPoint(name: string): Promise<void> | undefined {
   const stall = pause(process.env.KMS_RECOVER_STALL_AT, name);
   if (!stall) return undefined;
   if ('ms' in stall) return new Promise((resolve) => setTimeout(resolve, stall.ms));
-  fs.writeFileSync(stall.file, `${process.pid}\n`);
+  if (!arriveAt(stall.file)) return undefined;
   return new Promise((resolve) => {
     const look = () => { if (fs.existsSync(stall.file)) setTimeout(look, HOLD_POLL_MS); else resolve(); };
     look();

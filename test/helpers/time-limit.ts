@@ -33,6 +33,9 @@ export const BASE_MS = 30_000;
  */
 export const CLI_PROCESS_MS = 20_000;
 
+/** How long `until` (wait.ts) waits, by default, for another process to get somewhere. */
+export const WAIT_MS = 2 * CLI_PROCESS_MS;
+
 /** A test that starts no process (vitest.config.ts testTimeout): pure computation, some files. */
 export const IN_PROCESS_MS = 30_000;
 

@@ -13,8 +13,8 @@ import {
   KMS_SERVICE_NAME, type ClearReport, type KmsdataOperations, type Manifest, type RestoreReport,
 } from '../../host/types.js';
 import { rejection } from '../helpers/rejection.js';
-import { until } from '../helpers/wait.js';
 import { cliLimit } from '../helpers/time-limit.js';
+import { until } from '../helpers/wait.js';
 
 const DISK = /^\[config\]\r\npwd=([A-Z0-9]{14})\r\n$/;
 

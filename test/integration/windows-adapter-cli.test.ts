@@ -19,7 +19,7 @@ describe.skipIf(process.platform === 'win32')('start --adapter windows off Windo
     expect(fs.existsSync(sim.db)).toBe(false);
     expect({ kmsdata: treeBytes(sim.kmsdata), backup: treeBytes(sim.backup) }).toEqual(before);
     expect(parseJson<{ state: string }>(await runCli(['sim', 'status', sim.root, '--json'])).state).toBe('running');
-  }, cliLimit(1));
+  }, cliLimit(2));
 
   it('--json adds the error document', async () => {
     const result = await runCli(['start', '--adapter', 'windows', '--kmsdata', '/nowhere/Exchsrvr/Kmsdata', '--backup', '/nowhere/backup', '--json']);
