@@ -27,6 +27,8 @@ export const KILL_SIM_ARGS = ['--extra-files', '300', '--extra-bytes', '4000000'
 /** The kills of a campaign unless KMS_RECOVER_KILL_RUNS says otherwise: what CI runs. */
 export const DEFAULT_KILLS = 50;
 const SHARDS = 2;
+/** A start of KILL_SIM_ARGS' server moves 300 files, 4 MB: as long as this many processes of the other tests (cliLimit). */
+const HEAVY = 3;
 
 export function randomKillsSuite(shard: number): void {
   const kills = envCount('KMS_RECOVER_KILL_RUNS', DEFAULT_KILLS);
@@ -35,8 +37,9 @@ export function randomKillsSuite(shard: number): void {
   const maxFromEnv = process.env.KMS_RECOVER_KILL_MAX_MS ? envCount('KMS_RECOVER_KILL_MAX_MS', 1) : undefined;
   const slots = crashSlots();
   const slot = concurrencyLimit(slots);
-  // An iteration: start (killed), sim reboot, resume, start again, status, at most; after its wait for a slot.
-  const iterationLimit = slotLimit(cliLimit(5), slots);
+  // An iteration: start (killed), sim reboot, resume, start again, status, at most; after its wait
+  // for a slot. A start or resume of KILL_SIM_ARGS' server counts HEAVY.
+  const iterationLimit = slotLimit(cliLimit(3 * HEAVY + 2), slots);
   const name = `random kills shard ${shard + 1}/${SHARDS}`;
   let fullRunMs = 0;
   /** Where the kills landed (the run's committed state, or why there was none), for the summary. */
@@ -114,7 +117,7 @@ export function randomKillsSuite(shard: number): void {
       const measured = await Promise.all(Array.from({ length: Math.max(2, slots) }, () => once()));
       fullRunMs = maxFromEnv ?? Math.round(measured.reduce((a, b) => a + b, 0) / measured.length);
       console.info(`[${name}] seed ${seed}; ${slots} at once; full starts took ${measured.join(', ')} ms; kills in [0, ${fullRunMs}) ms`);
-    }, cliLimit(Math.max(2, slots)));
+    }, cliLimit(HEAVY * Math.max(2, slots)));
 
     for (const kill of plan) {
       const label = `kill #${kill.index} at ${(kill.fraction * 100).toFixed(1)}% of a full run${kill.reboot ? ', then a server reboot' : ''} (seed ${seed})`;
