@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MACHINE_VERSION } from '../../machines/index.js';
 import { definitionHash } from '../../recovery/definition-hash.js';
 import { eventRows } from '../helpers/event-rows.js';
-import { parseJson, runCli } from '../helpers/run-cli.js';
+import { holdAt } from '../helpers/hold.js';
+import { parseJson, runCli, spawnCli } from '../helpers/run-cli.js';
 import { serviceState, startArgs, statusOf, wrongAlpha } from '../helpers/sim-cli.js';
 import { cleanupSimFixtures, simFixture, treeBytes, type SimFixture } from '../helpers/sim-fixture.js';
 import { cliLimit } from '../helpers/time-limit.js';
@@ -39,8 +40,10 @@ describe('durable retries and timeouts', () => {
     expect(resumed.code).toBe(0);
   }, cliLimit(3));
 
-  /** The back-off of the test below, in seconds: its wait is 6 to 12 s (half of it, and up to all of it, at random). */
-  const BACKOFF_S = 12;
+  /** The back-off of the test below, in seconds: a fresh wait would be 15 to 30 s (half of it, and up to all of it, at random). */
+  const BACKOFF_S = 30;
+  /** What the test leaves of the scheduled wait when the resume reads it. */
+  const REMAINING_MS = 5000;
 
   it('a run killed during a back-off resumes with the remaining wait: not a fresh one, and not none', async () => {
     const sim = await simFixture();
@@ -48,28 +51,34 @@ describe('durable retries and timeouts', () => {
       { KMS_RECOVER_FAULT: 'clearKmsdata:1', KMS_RECOVER_FAIL_AT: 'backoff-wait:clearKmsdata' });
     expect(killed.signal).toBe('SIGKILL');
     const scheduled = eventRows(sim.db).find((e) => e.event === 'retry.scheduled')!;
-    const due = Date.parse(String(scheduled.detail?.nextAttemptAt));
-    const delayMs = Number(scheduled.detail?.delayMs);
-    expect(delayMs).toBeGreaterThanOrEqual(BACKOFF_S * 500);
+    expect(Number(scheduled.detail?.delayMs)).toBeGreaterThanOrEqual(BACKOFF_S * 500);
+    const timerOf = (db: Database.Database) => db.prepare('SELECT next_attempt_at FROM run_timers').get() as { next_attempt_at: string };
 
-    // The resume comes half-way through the wait: what remains of it (at most half) and a fresh
-    // one (all of it) are then far apart, however long the processes take to start, and the
-    // resume still has half the wait to get there before the retry is due.
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - delayMs / 2 - Date.now())));
-    const resumedAt = Date.now();
-    const resumed = await runCli(['resume', '--db', sim.db, '--startup-disk', sim.startupDisk]);
-    expect(resumed.code).toBe(0);
+    // The resume is held just before it reads the scheduled wait; the test then leaves REMAINING_MS
+    // of it, however long the processes took to get here: the wait it reads is certainly not over,
+    // and far shorter than a fresh one.
+    const hold = holdAt(sim, 'backoff-resume:clearKmsdata');
+    const resume = spawnCli(['resume', '--db', sim.db, '--startup-disk', sim.startupDisk], { env: hold.env });
+    await hold.reached(resume);
+    const db = new Database(sim.db);
+    expect(timerOf(db).next_attempt_at, 'the killed process committed its schedule').toBe(scheduled.detail?.nextAttemptAt);
+    const due = Date.now() + REMAINING_MS;
+    db.prepare('UPDATE run_timers SET next_attempt_at = ?').run(new Date(due).toISOString());
+    db.close();
+    const releasedAt = Date.now();
+    hold.release();
+
+    const resumed = await resume.done;
+    expect(resumed.code, resumed.stderr).toBe(0);
     const waited = /waiting (\d+\.\d) s before retrying clearKmsdata \(attempt 2\), as scheduled/.exec(resumed.stderr);
     expect(waited, resumed.stderr).not.toBeNull();
-    // What remained of the wait when the resume started (the line rounds to a tenth).
-    expect(Number(waited![1]) * 1000).toBeLessThanOrEqual(due - resumedAt + 50);
+    expect(Number(waited![1]) * 1000).toBeLessThanOrEqual(due - releasedAt + 50); // what remained (the line rounds to a tenth)
     const events = eventRows(sim.db);
     expect(events.filter((e) => e.event === 'retry.scheduled')).toHaveLength(1);
-    const retry = events.find((e) => e.event === 'RETRY')!;
-    const retriedAt = Date.parse(retry.at);
+    const retriedAt = Date.parse(events.find((e) => e.event === 'RETRY')!.at);
     expect(retriedAt).toBeGreaterThanOrEqual(due - 5); // not none
-    expect(retriedAt).toBeLessThan(resumedAt + delayMs); // not a fresh wait: that would end a whole wait after the resume began
-  }, cliLimit(2, { waitMs: BACKOFF_S * 1000 }));
+    expect(retriedAt).toBeLessThan(releasedAt + BACKOFF_S * 500); // not a fresh wait: that would be 15 s at least
+  }, cliLimit(2, { waitMs: REMAINING_MS }));
 
   it('an attempt over its time limit fails with STEP_TIMEOUT and its deadline recorded', async () => {
     const sim = await simFixture();
