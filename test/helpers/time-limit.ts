@@ -13,10 +13,12 @@
  *   describe('signals', { timeout: cliLimit(6) }, () => { ... });      // each of its tests: at most 6
  *   it('waits out a back-off', ..., cliLimit(2, { waitMs: 3_000 }));  // plus a wait the test itself imposes
  *
- * Count the CLI processes the test itself starts; the simulated server of `simFixture()` (a copy
- * and a daemon start, its template built once by `sim init`) is in the base. Concurrent cases that
- * first wait for a slot (crash-checks.ts `concurrencyLimit`) use `slotLimit`, which adds the wait.
- * A test that starts no process keeps the default of vitest.config.ts, IN_PROCESS_MS.
+ * Count the CLI processes the test itself starts, those it runs side by side too; the simulated
+ * server of `simFixture()` (a copy and a daemon start, its template built once by `sim init`) is
+ * in the base. A test that starts more through run-cli.ts than its limit counts fails, saying
+ * what to write (test/helpers/setup.ts). Concurrent cases that first wait for a slot
+ * (crash-checks.ts `concurrencyLimit`) use `slotLimit`, which adds the wait. A test that starts
+ * no process keeps the default of vitest.config.ts, IN_PROCESS_MS.
  *
  * These are ceilings that catch a hung test, not speed targets: a test that is merely slow on a
  * busy machine must pass. A test that must see a step in progress does not race it with a timer
