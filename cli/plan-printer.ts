@@ -13,6 +13,7 @@ export async function printPlan(host: Host, prepared: PreparedRun, json: boolean
     return;
   }
   printLine(`Dry run: the preflight passed; nothing was changed and no run was written.`);
+  if (plan.computerName) printLine(`Computer ${plan.computerName}${plan.originalName ? `: the original's name (--original-name ${plan.originalName})` : ': not checked against the original server\'s name (KB Q198814 wants the same name; --original-name checks it)'}.`);
   printLine(`Service ${plan.service.name} (${plan.service.state}); Kmsdata ${plan.kmsdata} holds ${plan.kmsdataEntriesNow} top-level entries (files and folders) now.`);
   printLine(`Backup ${plan.backup}: ${plan.restore.files} files, ${formatBytes(plan.restore.bytes)}. Alpha string: ${plan.alphaSource.replace('-', ' ')}.`);
   for (const [i, step] of plan.steps.entries()) {

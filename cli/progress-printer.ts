@@ -4,6 +4,7 @@ import type { ProgressSink } from '../recovery/progress.js';
 import { workRate } from '../recovery/work-progress.js';
 import { formatBytes } from './output.js';
 import { progressWords } from './progress-words.js';
+import { settleProofDetails, settleProofWords } from '../recovery/settle-window.js';
 
 const STEP_COUNT = RECOVERY_STATES.length - 1;
 
@@ -60,10 +61,16 @@ function factsRecord(facts: unknown): Record<string, unknown> {
   return typeof facts === 'object' && facts !== null ? { ...facts } : {};
 }
 
+/** ` on computer KMS01 (the original's name)`: the KB recovers KMS to a computer with the same name. */
+function computerWords(facts: Record<string, unknown>): string {
+  if (typeof facts.computerName !== 'string') return '';
+  return ` on computer ${facts.computerName}${typeof facts.originalName === 'string' ? ' (the original\'s name, as --original-name requires)' : ' (KB Q198814: it must have the ORIGINAL server\'s name; --original-name checks it)'}`;
+}
+
 function describe(state: RecoveryState, facts: Record<string, unknown>, service: string, kmsdata: string): string {
   switch (state) {
     case 'reinstalled':
-      return `${service} is installed; backup holds ${String(facts.backupFiles)} files (${formatBytes(Number(facts.backupBytes))}); run ${String(facts.runId)}`;
+      return `${service} is installed${computerWords(facts)}; backup holds ${String(facts.backupFiles)} files (${formatBytes(Number(facts.backupBytes))}); run ${String(facts.runId)}`;
     case 'stopped':
       return `${service} is stopped`;
     case 'cleared':
@@ -74,7 +81,10 @@ function describe(state: RecoveryState, facts: Record<string, unknown>, service:
         : `${String(facts.fileCount)} files (${formatBytes(Number(facts.totalBytes))}) restored and verified against the backup`;
     case 'credential-set':
       return CREDENTIAL_SOURCE[String(facts.source)] ?? 'the alpha string is given as start parameter';
-    case 'running':
-      return `${service} is running: ${KB_STEPS.running.reached}`;
+    case 'running': {
+      const proved = settleProofWords(service, facts.settle);
+      const details = settleProofDetails(facts.settle);
+      return proved ? `${proved}${details ? ` (${details})` : ''}` : `${service} is running: ${KB_STEPS.running.reached}`;
+    }
   }
 }

@@ -8,11 +8,16 @@ export const ACTIVITY_WORDS: Record<WorkActivity, { doing: string; unit: string 
   copy: { doing: 'restoring from the backup', unit: 'files' },
   verify: { doing: 'verifying Kmsdata against the backup', unit: 'files' },
   clear: { doing: 'moving Kmsdata\'s entries into the quarantine', unit: 'top-level entries' },
+  settle: { doing: 'watching the started KMS (settle window)', unit: 's' },
 };
 
 /** `restoring from the backup: 120 of 308 files, 1.2 GB of 2.8 GB, 45.3 MB/s, about 35 s left`. */
 export function progressWords(activity: WorkActivity, p: WorkProgress, rate: WorkRate): string {
   const words = ACTIVITY_WORDS[activity];
+  if (activity === 'settle') {
+    const left = rate.remainingMs !== null ? `, ${durationWords(rate.remainingMs)} left` : '';
+    return `${words.doing}: running for ${p.filesDone} of ${p.filesTotal} s${left}`;
+  }
   const bytes = activity === 'clear' ? formatBytes(p.bytesDone) : `${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}`;
   const parts = [`${p.filesDone} of ${p.filesTotal} ${words.unit}`, bytes];
   if (rate.bytesPerSecond !== null) parts.push(`${formatBytes(rate.bytesPerSecond)}/s`);

@@ -3,7 +3,7 @@ import type { DriveOutcome } from '../recovery/drive-run.js';
 import { runStatus } from '../recovery/run-status.js';
 import type { Session } from './session.js';
 import { printJson, printLine } from './output.js';
-import { printEnding, printNext } from './run-words.js';
+import { printEnding, printNext, provedWords } from './run-words.js';
 
 /** After start/resume: the result on stdout, and the exit status of the run's outcome. */
 export function reportOutcome(session: Session, outcome: DriveOutcome, json: boolean): void {
@@ -13,7 +13,7 @@ export function reportOutcome(session: Session, outcome: DriveOutcome, json: boo
     if (!json) {
       printLine(outcome.finishCompleted
         ? `Run ${outcome.runId} is ${outcome.state}: its interrupted finish is now complete.`
-        : `Run ${outcome.runId} is ${outcome.state}: recovery complete.`);
+        : `Run ${outcome.runId} is ${outcome.state}: ${provedWords(view)}.`);
     }
     process.exitCode = EXIT.OK;
     return;

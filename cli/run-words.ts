@@ -2,6 +2,8 @@ import { kbLabel } from '../machines/recovery.kb-steps.js';
 import type { RunSituation, RunStatus } from '../recovery/run-status.js';
 import { durationWords, timeWords } from '../recovery/time-words.js';
 import { printLine } from './output.js';
+import { KMS_SERVICE_NAME } from '../host/types.js';
+import { settleProofWords } from '../recovery/settle-window.js';
 import { progressWords } from './progress-words.js';
 
 /** A run's situation in a few words: the `State:` line, `watch` and the outcome line agree. */
@@ -24,7 +26,7 @@ function at(s: RunStatus): string {
 export function outcomeLine(s: RunStatus): string {
   const run = `Run ${s.runId}`;
   switch (s.situation) {
-    case 'finished': return `${run} is running: recovery complete.`;
+    case 'finished': return `${run} is running: ${provedWords(s)}.`;
     case 'working': return `${run} is working on ${at(s)}.`;
     case 'retrying': return `${run} waits to retry ${at(s)}.`;
     case 'waiting': return `${run} is waiting for you at ${s.waitingFor ? kbLabel(s.waitingFor.kbSteps) : at(s)}: a manual step.`;
@@ -33,6 +35,12 @@ export function outcomeLine(s: RunStatus): string {
     case 'finishing': return `${run}: the KMS runs; its clean-up was cut off.`;
     case 'abandoned': return `${run} was abandoned; nothing more happens in it.`;
   }
+}
+
+/** `recovery complete: MSExchangeKMS has run for 15 s on the restored database`: what the settle window proved, not more. */
+export function provedWords(s: Pick<RunStatus, 'settled'>, service = KMS_SERVICE_NAME): string {
+  const proved = settleProofWords(service, s.settled);
+  return proved ? `recovery complete: ${proved}` : 'recovery complete';
 }
 
 /** The progress of the step under way (or cut off), with when it was last written. */

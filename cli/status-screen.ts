@@ -25,6 +25,7 @@ export function headLines(s: RunStatus, options: ScreenOptions = {}): string[] {
   return [
     `Run ${s.runId} on ${s.host} (${s.adapter} adapter, machine v${s.machineVersion})`,
     `Kmsdata: ${s.kmsdata ?? '?'}   backup: ${s.backup ?? '?'}`,
+    ...(s.computerName ? [`Computer: ${s.computerName}${s.originalName ? ` (the original's name, checked: --original-name ${s.originalName})` : ' (not checked against the original\'s name: --original-name)'}   settle window: ${s.settleSeconds} s`] : []),
     `State:   ${s.state}, ${where}; started ${timeWords(s.createdAt, options)}, ${s.done ? 'took' : 'last change after'} ${durationWords(s.elapsedMs)}`,
   ];
 }

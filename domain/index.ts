@@ -1,4 +1,5 @@
-export { KMS_SERVICE_NAME, ALPHA_STRING_LENGTH, STARTUP_DISK_FILE } from './kms.js';
+export { KMS_SERVICE_NAME, ALPHA_STRING_LENGTH, STARTUP_DISK_FILE, KMS_DATABASE_FILE } from './kms.js';
+export { NETBIOS_NAME_MAX, netbiosNameProblem, sameComputerName } from './computer-name.js';
 export type { AlphaSource } from './kms.js';
 export type {
   FolderIdentity, LedgerEntry, Manifest, ManifestFile, ProcessHolder, ProgressCallback, ServiceState, ServiceStatus, StartType, WorkProgress,

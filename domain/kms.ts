@@ -14,3 +14,6 @@ export const STARTUP_DISK_FILE = 'Kmspwd.ini';
 
 /** Where the tool read the alpha string from (never the string itself). */
 export type AlphaSource = 'startup-disk' | 'environment' | 'prompt';
+
+/** The KMS's database in Kmsdata: the file a running KMS holds open. */
+export const KMS_DATABASE_FILE = 'kmsdata.edb';

@@ -77,6 +77,8 @@ export const ERROR_CODES = {
   // Windows, --server: --kmsdata is not a path on that server's admin share.
   KMSDATA_NOT_ON_SERVER: refused,
   ADAPTER_UNSUPPORTED: refused,
+  // --original-name: the target computer has another name (KB Q198814 recovers KMS to a computer with the same name).
+  COMPUTER_NAME_MISMATCH: refused,
   SIM_INVALID: refused,
   // The OS refused a read or a change for want of permission (not a file in use).
   ACCESS_DENIED: refused,
@@ -91,6 +93,11 @@ export const ERROR_CODES = {
     advice: ({ resume }) => `The Microsoft Key Management Server service did not start (KB step 7): read the service's error in the Windows event log and fix its cause, then run: ${resume}`,
   },
   ALPHA_REJECTED: { ...stepFailed, advice: credentialAdvice },
+  // The KMS reported RUNNING, then stopped (or logged an error, or let go of its database) within the settle window.
+  KMS_FAILED_AFTER_START: {
+    ...stepFailed,
+    advice: ({ resume }) => `The Key Management Server started, then failed within the settle window (KB step 7): read its errors above and in the Application log, fix their cause, then run: ${resume}; the reinstall's files are kept until the KMS runs`,
+  },
   FILE_IN_USE: {
     ...busy,
     advice: ({ resume, next }) => `A file in Exchsrvr\\Kmsdata is still open: make sure the Exchange Key Management Server service is stopped (KB step 2) and that no other program holds the folder open, then run: ${resume} (${next})`,

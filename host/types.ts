@@ -117,6 +117,34 @@ export interface VerifyReport {
   differences: string[];
 }
 
+/** How a service's last run ended, as the service control manager recorded it. */
+export interface ServiceExit {
+  /** WIN32_EXIT_CODE: 1066 (ERROR_SERVICE_SPECIFIC_ERROR) when the service set its own code. */
+  win32ExitCode: number;
+  /** SERVICE_EXIT_CODE: the service's own code (KB Q151689: 1 for a KMS without its alpha string). */
+  serviceExitCode: number;
+}
+
+/**
+ * One look at a started KMS (the settle window looks again and again): whether it still runs,
+ * whether it holds its database, what it logged as errors since it was started.
+ */
+export interface KmsObservation {
+  status: ServiceStatus;
+  /**
+   * The identity (device and inode; Windows: volume serial number and file ID) of the
+   * `kmsdata.edb` the running service holds open, null when it holds none (Windows: opening the
+   * file for reading does not fail with a sharing violation; the simulator: not among its open files).
+   */
+  heldDatabase: FolderIdentity | null;
+  /** The KMS's errors logged since `since` (Windows: the Application log; the simulator: its daemon's log). */
+  errors: string[];
+  /** How it ended, when it is stopped and the service manager knows. */
+  exit?: ServiceExit;
+  /** The identity of the database the KMS reports it opened (the simulator: the `kmsId` of `kmscheck.dat`); absent where it tells none. */
+  reportedDatabaseId?: string;
+}
+
 export interface ServiceControl {
   queryService(name: string): Promise<ServiceStatus>;
   /** Stop and wait until the service is verifiably stopped. A stopped service is left as is. */
@@ -126,6 +154,8 @@ export interface ServiceControl {
    * runs. A running service is left as is. The parameters never reach a command line or a log.
    */
   startService(name: string, startParameters: readonly string[], guard?: ChangeGuard): Promise<ServiceStatus>;
+  /** How the service's last run ended (WIN32_EXIT_CODE, SERVICE_EXIT_CODE), where the service control manager tells it. */
+  lastExit?(name: string): Promise<ServiceExit | undefined>;
 }
 
 export interface KmsdataOperations {
@@ -174,5 +204,17 @@ export interface KmsdataOperations {
   verifyKmsdata(kmsdata: string, manifest: Manifest, options?: VerifyOptions): Promise<VerifyReport>;
 }
 
+/** What the tool looks at to prove the KMS that runs is the original one, on the original computer. */
+export interface KmsObserver {
+  /** The started KMS now: its state and pid, the database it holds, its errors logged since `since`. Read-only. */
+  observeKms(name: string, kmsdata: string, since: Date): Promise<KmsObservation>;
+  /** The identity of `kmsdata.edb` in `kmsdata` (null when there is none). Read-only. */
+  databaseIdentity(kmsdata: string): Promise<FolderIdentity | null>;
+  /** The database identity a Kmsdata tree holds as its KMS would report it (the simulator: `kmscheck.dat`'s kmsId); null where unknown. */
+  databaseIdOf(dir: string): Promise<string | null>;
+  /** The target computer's name (Windows: GetComputerNameExW, or the --server name; the simulator: its name). */
+  computerName(): Promise<string>;
+}
+
 /** A server as the tool drives it: its service control manager and its Kmsdata folder. */
-export interface Host extends ServiceControl, KmsdataOperations {}
+export interface Host extends ServiceControl, KmsdataOperations, KmsObserver {}

@@ -28,9 +28,16 @@ export function serviceIsRunning(facts: ServiceFacts): boolean {
   return facts.serviceState === 'running';
 }
 
-/** The KMS refused the alpha string: the credential step must be redone, not the start alone. */
+/**
+ * The KMS refused the alpha string at its start: the credential step must be redone, not the
+ * start alone. One that reported RUNNING and stopped within the settle window rests at
+ * `credential-set`: `resume` starts it again with the alpha string it is given.
+ */
 export function alphaWasRejected(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'ALPHA_REJECTED';
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, detail } = error as { code?: unknown; detail?: unknown };
+  const late = typeof detail === 'object' && detail !== null && (detail as { when?: unknown }).when === 'settle';
+  return code === 'ALPHA_REJECTED' && !late;
 }
 
 /** REWIND is taken only to the state it names; each state lists only the states before it. */

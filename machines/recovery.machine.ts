@@ -185,7 +185,9 @@ export const recoveryMachine = recoverySetup.createMachine({
           ? 'the alpha string is typed in by the operator, yet a length was reported for it: the tool never reads it back'
           : `the alpha string has ${facts.length ?? 'no'} characters; an alpha string has ${ALPHA_STRING_LENGTH}`,
       }), { errors: [redoAfterDrift()] }),
-    'credential-set': stepState('credential-set', 'startService', (context) => ({ serviceName: context.serviceName, kmsdata: context.kmsdata }),
+    'credential-set': stepState('credential-set', 'startService', (context) => ({
+      serviceName: context.serviceName, kmsdata: context.kmsdata, backup: context.backup, restoredDatabase: context.facts.restored?.database ?? null,
+    }),
       (facts, context) => ({ code: 'SERVICE_START_FAILED', message: `${context.serviceName} is ${facts.serviceState} after the start, not running` }), { errors: [redoAfterDrift(), alphaRejected()] }),
     running: {
       meta: KB_STEPS.running,

@@ -24,6 +24,8 @@ export interface RecoveryInput {
 // Facts each step reports about the real world; guards decide on these alone.
 export interface ServiceFacts {
   serviceState: ServiceState;
+  /** What the start's settle window proved (recovery/settle-window.ts): the start step's facts only. */
+  settle?: Record<string, unknown>;
 }
 export interface ClearFacts {
   removed: number;
@@ -34,6 +36,8 @@ export interface ClearFacts {
 export interface RestoreFacts {
   /** Kmsdata's identity after the restore. */
   identity?: FolderIdentity;
+  /** The identity of kmsdata.edb the restore left: the KMS that runs must hold this very file. */
+  database?: FolderIdentity | null;
   fileCount: number;
   totalBytes: number;
   digest: string;
@@ -54,7 +58,7 @@ export interface StepInputs {
   clearKmsdata: { serviceName: string; kmsdata: string; backup: string; kmsdataIdentity: FolderIdentity | null };
   restoreKmsdata: { serviceName: string; kmsdata: string; backup: string; kmsdataIdentity: FolderIdentity | null };
   setCredential: { serviceName: string; kmsdata: string };
-  startService: { serviceName: string; kmsdata: string };
+  startService: { serviceName: string; kmsdata: string; backup?: string; restoredDatabase?: FolderIdentity | null };
 }
 export interface StepOutputs {
   stopService: ServiceFacts;

@@ -135,6 +135,23 @@ export const MIGRATIONS: readonly string[] = [
     updated_at   TEXT NOT NULL
   );
   `,
+  // v5: the start's settle window is shown as progress too (activity `settle`). SQLite cannot
+  // change a CHECK: the table is made again. Its row is a view of work under way, not history.
+  `
+  DROP TABLE run_progress;
+  CREATE TABLE run_progress (
+    run_id       TEXT PRIMARY KEY REFERENCES runs (id),
+    step         TEXT NOT NULL,
+    attempt      INTEGER NOT NULL,
+    activity     TEXT NOT NULL CHECK (activity IN ('copy', 'verify', 'clear', 'settle')),
+    files_done   INTEGER NOT NULL,
+    files_total  INTEGER NOT NULL,
+    bytes_done   INTEGER NOT NULL,
+    bytes_total  INTEGER NOT NULL,
+    started_at   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -27,6 +27,12 @@ export interface RunOptions {
   policies?: Partial<Record<StepName, Partial<StepPolicy>>>;
   /** Steps the operator performs; the tool stops at them and verifies after `confirm`. */
   manual?: StepName[];
+  /** How long the started KMS must keep running before `running` (`--settle`, seconds; absent: the default). */
+  settleSeconds?: number;
+  /** The target computer's name as the start checks found it. */
+  computerName?: string;
+  /** `--original-name`: the ORIGINAL server's name, which the target's had to equal. */
+  originalName?: string;
 }
 
 /**
@@ -77,6 +83,9 @@ export function parseOptions(value: unknown): RunOptions {
   if (!isObject(value)) return {};
   const options: RunOptions = {};
   if (Array.isArray(value.manual)) options.manual = value.manual.filter(isStepName);
+  if (typeof value.settleSeconds === 'number') options.settleSeconds = value.settleSeconds;
+  if (typeof value.computerName === 'string') options.computerName = value.computerName;
+  if (typeof value.originalName === 'string') options.originalName = value.originalName;
   if (isObject(value.policies)) {
     const policies: NonNullable<RunOptions['policies']> = {};
     for (const [step, policy] of Object.entries(value.policies)) {

@@ -67,7 +67,8 @@ export interface EventRecord {
 export interface StepProgressRecord {
   step: string;
   attempt: number;
-  activity: 'copy' | 'verify' | 'clear';
+  /** `settle`: the start's settle window, files holding seconds watched of the window. */
+  activity: 'copy' | 'verify' | 'clear' | 'settle';
   filesDone: number;
   filesTotal: number;
   bytesDone: number;
@@ -123,6 +124,8 @@ export class RunStore {
       for (const file of run.manifest.files) insertManifest.run(run.id, file.path, 'file', file.size, file.sha256);
       this.insertEvent(run.id, 'run.created', null, run.state, at, {
         backupFiles: run.manifest.fileCount, backupBytes: run.manifest.totalBytes, backupDigest: run.manifest.digest,
+        ...(run.options?.computerName ? { computerName: run.options.computerName } : {}),
+        ...(run.options?.originalName ? { originalName: run.options.originalName } : {}),
       });
     }).immediate();
   }

@@ -25,6 +25,8 @@ export interface ContinueRequest {
   yes?: boolean;
   /** `resume --timeout/--attempts/--backoff`. */
   policies?: NonNullable<RunOptions['policies']>;
+  /** `resume --settle`: a new settle window for the start. */
+  settleSeconds?: number;
 }
 
 /** A REWIND the operator is asked to confirm: the state, and the KB steps that will be done again. */
@@ -108,7 +110,9 @@ export async function continueRun(session: RunSession, run: RunRecord, request: 
     store: session.store, leases: session.leases, runId: run.id, host, alpha, logger, dbPath: session.dbPath,
     me: session.me, isAlive: holderIsAlive, progress: io.progress(run.context.serviceName, run.context.kmsdata),
     rewindTo, rewindDetail: { confirmed: request.yes ? '--yes' : 'on the terminal', ...who },
-    policyChange: Object.keys(policies).length === 0 ? undefined : { policies, detail: who },
+    policyChange: Object.keys(policies).length === 0 && request.settleSeconds === undefined
+      ? undefined
+      : { policies, ...(request.settleSeconds === undefined ? {} : { settleSeconds: request.settleSeconds }), detail: who },
     interrupt,
   }));
 }

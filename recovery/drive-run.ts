@@ -26,7 +26,7 @@ export interface DriveOptions {
   dbPath: string;
   heartbeatMs?: number;
   /** `resume --timeout/--attempts/--backoff`: new step policies, recorded before the drive. */
-  policyChange?: { policies: NonNullable<RunOptions['policies']>; detail: Record<string, unknown> };
+  policyChange?: { policies: NonNullable<RunOptions['policies']>; settleSeconds?: number; detail: Record<string, unknown> };
   /** `resume --from`: re-enter this earlier state (already confirmed by the operator) first. */
   rewindTo?: RecoveryState;
   rewindDetail?: Record<string, unknown>;
@@ -116,8 +116,10 @@ function changePolicies(fenced: FencedRun, run: RunRecord, change: NonNullable<D
     const policy = change.policies[step];
     if (policy) after[step] = { ...before[step], ...policy };
   }
-  const options = { ...run.options, policies: after };
-  fenced.updateOptions(options, { before, after, ...change.detail });
+  const settle = change.settleSeconds === undefined ? {}
+    : { settleBefore: run.options.settleSeconds ?? null, settleAfter: change.settleSeconds };
+  const options = { ...run.options, policies: after, ...(change.settleSeconds === undefined ? {} : { settleSeconds: change.settleSeconds }) };
+  fenced.updateOptions(options, { before, after, ...settle, ...change.detail });
   run.options = options;
 }
 

@@ -1,5 +1,6 @@
 import type { EventRecord } from '../persistence/index.js';
 import { durationWords } from './time-words.js';
+import { settleProofWords } from './settle-window.js';
 
 /**
  * Every event of the log in an administrator's words: one table, read by `history` (text) and
@@ -14,11 +15,12 @@ const STEP_WORDS: Record<string, { name: string; done: (facts: Detail) => string
   clearKmsdata: { name: 'clear', done: (f) => `finished: ${count(f.removed, 'top-level entry', 'top-level entries')} moved into the quarantine, ${num(f.remaining)} left` },
   restoreKmsdata: { name: 'restore', done: (f) => f.alreadyRestored ? `finished: Kmsdata already matched the backup (${count(f.fileCount, 'file')})` : `finished: ${count(f.fileCount, 'file')}, verified` },
   setCredential: { name: 'alpha string', done: (f) => `given as start parameter, from ${sourceWords(f.source)}` },
-  startService: { name: 'service start', done: (f) => `finished: the service is ${text(f.serviceState, 'running')}` },
+  startService: { name: 'service start', done: (f) => `finished: ${settleProofWords('the service', f.settle) ?? `the service is ${text(f.serviceState, 'running')}`}` },
 };
 
 export const EVENT_WORDS: Record<string, Words> = {
-  'run.created': (d) => `run created: the backup holds ${count(d.backupFiles, 'file')}`,
+  'run.created': (d) => `run created: the backup holds ${count(d.backupFiles, 'file')}${typeof d.computerName === 'string' ? `; on computer ${d.computerName}${typeof d.originalName === 'string' ? ' (checked against --original-name)' : ''}` : ''}`,
+  'service.start-requested': (d) => `${text(d.service, 'the service')} asked to start (its errors are read from now on)`,
   'step.started': (d, step) => `${stepName(step)} started (attempt ${num(d.attempt)})`,
   'step.done': (d, step) => `${stepName(step)} ${step && STEP_WORDS[step] ? STEP_WORDS[step].done(obj(d.facts)) : 'finished'}`,
   'step.error': (d, step) => obj(d.error).code === 'MANUAL_STEP_PENDING'
@@ -34,7 +36,7 @@ export const EVENT_WORDS: Record<string, Words> = {
   'quarantine.removed': (d) => `deleted the reinstall's files kept aside (${count(d.removed, 'entry', 'entries')})`,
   'quarantine.kept': (d) => `kept ${count(Array.isArray(d.kept) ? d.kept.length : d.kept, 'entry', 'entries')} of the quarantine: not as the clear recorded them`,
   'restore.promoting': () => 'restore: the checked copy is being renamed into place',
-  'policy.changed': () => 'step time limits or attempts changed',
+  'policy.changed': (d) => typeof d.settleAfter === 'number' ? `settle window changed to ${d.settleAfter} s (or step time limits or attempts)` : 'step time limits or attempts changed',
   'manual.confirmed': (d) => `you confirmed ${stepName(str(d.step))} was done by hand${d.by ? ` (the confirm of ${stepName(str(d.by))} covers it)` : ''}`,
   REWIND: (d) => `went back from ${text(d.from, '?')} to ${text(d.to, '?')} to redo the steps from there`,
   'definition.migrated': (d) => `run upgraded from definition v${num(d.fromVersion)} to v${num(d.toVersion)}`,

@@ -3,6 +3,7 @@ import { KB_STEPS, positionOf, recoveryMachine, STEP_OF_STATE, type RecoveryInpu
 import type { PreparedRun } from './start-run.js';
 import type { RunOptions } from './step-policy.js';
 import { policyFor } from './step-policy.js';
+import { settleSecondsOf } from './settle-window.js';
 
 export interface PlannedStep {
   step: StepName;
@@ -23,6 +24,11 @@ export interface RunPlan {
   restore: { files: number; bytes: number; digest: string };
   kmsdataEntriesNow: number;
   alphaSource: string;
+  /** The target computer's name as the start checks found it, and `--original-name` if given. */
+  computerName: string | null;
+  originalName: string | null;
+  /** How long the started KMS is watched before `running`. */
+  settleSeconds: number;
   steps: PlannedStep[];
 }
 
@@ -51,7 +57,7 @@ export function planRun(prepared: PreparedRun, options: RunOptions, kmsdataEntri
     clearKmsdata: `moves the ${kmsdataEntriesNow} top-level entries of ${checked.kmsdata} (files and folders, with all they hold) into a quarantine folder beside it (deleted once running)`,
     restoreKmsdata: `copies ${manifest.fileCount} files (${manifest.totalBytes} bytes) from ${checked.backup} through a staging folder into ${checked.kmsdata}, SHA-256 verified`,
     setCredential: manual.has('setCredential') ? 'the operator types the alpha string into the service\'s start parameters' : `the alpha string from the ${(prepared.alpha?.source ?? '?').replace('-', ' ')}, held in memory only`,
-    startService: `starts ${prepared.serviceName} with the alpha string as start parameter`,
+    startService: `starts ${prepared.serviceName} with the alpha string as start parameter, then watches it for ${settleSecondsOf(options)} s (settle window: running, holding the restored kmsdata.edb, no error logged)`,
   };
 
   const steps: PlannedStep[] = [];
@@ -77,6 +83,9 @@ export function planRun(prepared: PreparedRun, options: RunOptions, kmsdataEntri
     restore: { files: manifest.fileCount, bytes: manifest.totalBytes, digest: manifest.digest },
     kmsdataEntriesNow,
     alphaSource: prepared.alpha?.source ?? 'operator (manual)',
+    computerName: options.computerName ?? null,
+    originalName: options.originalName ?? null,
+    settleSeconds: settleSecondsOf(options),
     steps,
   };
 }

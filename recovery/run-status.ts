@@ -7,6 +7,7 @@ import type { EventRecord, LeaseRecord, RunRecord, RunTimer, StepProgressRecord 
 import { driverOf, type DriverView } from './lease-policy.js';
 import { manualActionAt } from './manual-action.js';
 import { workRate, type WorkActivity } from './work-progress.js';
+import { settleSecondsOf } from './settle-window.js';
 import { durationWords } from './time-words.js';
 
 /** Where one of the six states stands in a run. */
@@ -124,6 +125,14 @@ export interface RunStatus {
   timer: { step: string; attempt: number; deadlineAt: string | null; nextAttemptAt: string | null } | null;
   /** Steps the operator does by hand (`start --manual`). */
   manualSteps: string[];
+  /** The target computer's name as the start checks found it (null: a run from before names were checked). */
+  computerName: string | null;
+  /** `--original-name`: the ORIGINAL server's name the target's had to equal (null: not given). */
+  originalName: string | null;
+  /** How long the started KMS must keep running before `running` (seconds). */
+  settleSeconds: number;
+  /** What the settle window proved once the run is running (recovery/settle-window.ts: seconds, pid, heldDatabase, restoredFile, databaseId); null before. */
+  settled: Record<string, unknown> | null;
   /** Milliseconds from the run's creation to its last change (to `running` once done). */
   elapsedMs: number;
   eventCount: number;
@@ -176,6 +185,10 @@ export function runStatus(run: RunRecord, events: EventRecord[], lease: LeaseRec
     host: run.host,
     adapter: run.adapter,
     machineVersion: run.machineVersion,
+    computerName: run.options.computerName ?? null,
+    originalName: run.options.originalName ?? null,
+    settleSeconds: settleSecondsOf(run.options),
+    settled: done ? settledOf(context.facts) : null,
     kmsdata: context.kmsdata,
     backup: context.backup,
     state: run.state,
@@ -343,4 +356,12 @@ function nextAction(run: RunRecord, situation: RunSituation, lastError: ErrorRec
   }
   if (!kb || kb.next === null) return null;
   return adviceFor(lastError?.code ?? 'INTERNAL', { resume, next: kb.next, message: lastError?.message ?? '' });
+}
+
+/** The settle window's proof in the facts of `running`, as recorded. */
+function settledOf(facts: Record<string, unknown>): Record<string, unknown> | null {
+  const running = facts.running;
+  if (typeof running !== 'object' || running === null) return null;
+  const settle = (running as Record<string, unknown>).settle;
+  return typeof settle === 'object' && settle !== null ? { ...settle } : null;
 }

@@ -13,6 +13,7 @@ import { STEP_NAMES } from '../machines/recovery.order.js';
 import type { RunOptions } from './step-policy.js';
 import type { RunStore } from '../persistence/index.js';
 import { assertServerFree, claimedBy, serverKeyOf } from './server-claim.js';
+import { checkComputerName } from './computer-name-check.js';
 
 export interface PrepareOptions {
   host: Host;
@@ -54,13 +55,15 @@ export function newRunId(): string {
 export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> {
   const runOptions = normaliseManualSteps(options.options);
   const checked = await checkReinstall(options.host, options);
+  // The KB's precondition, before the claim: a refused name changes nothing on the server.
+  const computerName = await checkComputerName(options.host, runOptions.originalName);
   const serverKey = serverKeyOf(checked.kmsdata, options.adapterName);
   // A claimed server is refused before the alpha string is asked for or the backup read.
   await assertServerFree(options.host, checked.kmsdata, serverKey, { store: options.store, dbPath: options.dbPath });
   const alpha = runOptions.manual?.includes('startService') ? null : await options.readAlpha();
   options.progress.note(`reading the backup ${checked.backup} ...`);
   const manifest = await readBackupManifest(options.host, checked.backup, checked.kmsdata);
-  return { serviceName: options.serviceName, serverKey, checked, alpha, manifest, options: runOptions };
+  return { serviceName: options.serviceName, serverKey, checked, alpha, manifest, options: { ...runOptions, computerName } };
 }
 
 /**
@@ -112,7 +115,7 @@ export async function startRun(prepared: PreparedRun, options: StartOptions): Pr
     throw error;
   }
   failPoint('after-checkpoint:reinstalled');
-  logger.info({ runId, kmsdata: checked.kmsdata, backup: checked.backup, files: manifest.fileCount, bytes: manifest.totalBytes, alphaSource: alpha?.source ?? 'operator', manual: prepared.options.manual }, 'run created');
-  progress.reached('reinstalled', { runId, service: checked.service, backupFiles: manifest.fileCount, backupBytes: manifest.totalBytes });
+  logger.info({ runId, kmsdata: checked.kmsdata, backup: checked.backup, files: manifest.fileCount, bytes: manifest.totalBytes, alphaSource: alpha?.source ?? 'operator', manual: prepared.options.manual, computerName: prepared.options.computerName }, 'run created');
+  progress.reached('reinstalled', { runId, service: checked.service, backupFiles: manifest.fileCount, backupBytes: manifest.totalBytes, computerName: prepared.options.computerName, originalName: prepared.options.originalName });
   return driveRun({ ...options, runId, alpha });
 }

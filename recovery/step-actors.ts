@@ -11,6 +11,7 @@ import { policyFor, type RunOptions } from './step-policy.js';
 import { boundedRate, type WorkActivity } from './work-progress.js';
 import { manualActionAt } from './manual-action.js';
 import { kbLabel } from '../machines/recovery.kb-steps.js';
+import { settleSecondsOf, settleWindow } from './settle-window.js';
 
 export interface StepEnvironment {
   runId: string;
@@ -122,9 +123,11 @@ export function stepActors(env: StepEnvironment) {
     return fromPromise<StepOutputs[K], StepInputs[K]>(async ({ input, signal: actorSignal }) => {
       await Promise.resolve();
       const policy = policyFor(env.options, name);
-      const attempt = env.fenced.beginStep(state, name, policy.timeoutMs);
+      // The start's time limit is for the start itself: its settle window comes on top.
+      const timeoutMs = policy.timeoutMs + (name === 'startService' ? settleSecondsOf(env.options) * 1000 : 0);
+      const attempt = env.fenced.beginStep(state, name, timeoutMs);
       // The attempt's deadline counts from its recorded start (status shows the same time).
-      const deadline = Date.now() + policy.timeoutMs;
+      const deadline = Date.now() + timeoutMs;
       env.logger.info({ runId: env.runId, state, step: name, attempt }, 'step started');
       env.progress.stepStarted(state, name, attempt);
       failPoint(`before-step:${name}`);
@@ -135,7 +138,7 @@ export function stepActors(env: StepEnvironment) {
         const guard: ChangeGuard = { signal, assertMayAct: () => env.fenced.assertCurrent() };
         const track = tracker(name, attempt, signal);
         return (manualSteps.has(name) ? verifyManual : effect)(input, guard, track);
-      }, deadline - Date.now(), policy.timeoutMs, name, outer);
+      }, deadline - Date.now(), timeoutMs, name, outer);
       env.fenced.assertCurrent();
       failPoint(`after-step:${name}`);
       return output;
@@ -211,6 +214,30 @@ export function stepActors(env: StepEnvironment) {
     }
   }
 
+  /** When this run last asked the service to start (its errors count from then); now if it never did. */
+  function startRequestedAt(): Date {
+    const at = env.store.latestEventDetail(env.runId, 'service.start-requested')?.at;
+    const time = typeof at === 'string' ? Date.parse(at) : Number.NaN;
+    return Number.isNaN(time) ? new Date() : new Date(time);
+  }
+
+  /**
+   * The settle window: the KMS must keep running, on the restored database, without an error,
+   * for the run's window; what it proved is the start step's facts.
+   */
+  async function settled(input: StepInputs['startService'], since: Date, alpha: string | null, guard: ChangeGuard, track: Track): Promise<StepOutputs['startService']> {
+    const seconds = settleSecondsOf(env.options);
+    env.progress.note(`${input.serviceName} reports running: watching it for ${seconds} s (settle window) before the run is running`);
+    const proof = await settleWindow({
+      host: env.host, serviceName: input.serviceName, kmsdata: input.kmsdata, since, seconds,
+      restoredDatabase: input.restoredDatabase ?? null,
+      backupDatabaseId: input.backup ? await env.host.databaseIdOf(input.backup) : null,
+      alpha, signal: guard.signal ?? new AbortController().signal, onProgress: track('settle'),
+    });
+    env.logger.info({ runId: env.runId, settle: proof }, 'settle window passed');
+    return { serviceState: 'running', settle: { ...proof } };
+  }
+
   function requireAlpha(): AlphaString {
     if (!env.alpha) {
       throw new KmsRecoverError('CREDENTIAL_MISSING',
@@ -265,13 +292,14 @@ export function stepActors(env: StepEnvironment) {
         onProgress: track('copy'),
         onFileCopied: (_path, index) => { failPoint(`restore-after-file:${index + 1}`); return stallPoint(`restore-after-file:${index + 1}`); },
       });
-      return { ...report };
+      // The file the KMS must hold once it runs: the settle window proves it is this one.
+      return { ...report, database: await env.host.databaseIdentity(kmsdata) };
     }, async ({ kmsdata }, guard, track) => {
       assertConfirmed('restoreKmsdata');
       const manifest = backupManifest();
       const check = await env.host.verifyKmsdata(kmsdata, manifest, { ...guard, onProgress: track('verify') });
       if (!check.matches) throw unverified('restoreKmsdata', `${kmsdata} does not match the backup (${differencesWords(check.differences)})`);
-      return { fileCount: manifest.fileCount, totalBytes: manifest.totalBytes, digest: manifest.digest, mismatches: [], alreadyRestored: true };
+      return { fileCount: manifest.fileCount, totalBytes: manifest.totalBytes, digest: manifest.digest, mismatches: [], alreadyRestored: true, database: await env.host.databaseIdentity(kmsdata) };
     }),
 
     setCredential: step('setCredential', async ({ serviceName, kmsdata }, guard, track) => {
@@ -286,19 +314,25 @@ export function stepActors(env: StepEnvironment) {
       return { source: 'operator', length: null };
     }),
 
-    startService: step('startService', async ({ serviceName, kmsdata }, guard, track) => {
+    startService: step('startService', async (input, guard, track) => {
+      const { serviceName, kmsdata } = input;
       const alpha = requireAlpha();
-      if ((await env.host.queryService(serviceName)).state !== 'running') await assertStillRestored(kmsdata, 'startService', guard, track);
-      guard.assertMayAct?.();
-      await env.host.startService(serviceName, [alpha.reveal()], guard);
-      const status = await env.host.queryService(serviceName);
-      return { serviceState: status.state };
+      let since = startRequestedAt();
+      if ((await env.host.queryService(serviceName)).state !== 'running') {
+        await assertStillRestored(kmsdata, 'startService', guard, track);
+        guard.assertMayAct?.();
+        since = new Date();
+        env.fenced.note('service.start-requested', { service: serviceName, at: since.toISOString() });
+        await env.host.startService(serviceName, [alpha.reveal()], guard);
+      }
+      // A start cut off by a crash or a reboot comes back here: the window is watched again, in full.
+      return settled(input, since, alpha.reveal(), guard, track);
     }, async (input, guard, track) => {
       await assertRestoredBeforeOperator('startService', input, guard, track);
       assertConfirmed('startService');
       const status = await env.host.queryService(input.serviceName);
       if (status.state !== 'running') throw unverified('startService', `${input.serviceName} is ${status.state}, not running`);
-      return { serviceState: status.state };
+      return settled(input, startRequestedAt(), null, guard, track);
     }),
   };
 }

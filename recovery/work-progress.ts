@@ -1,7 +1,10 @@
 import type { ProgressCallback, WorkProgress } from '../host/types.js';
 
-/** What a long step is doing: copying the backup, verifying Kmsdata against it, or moving entries aside. */
-export type WorkActivity = 'copy' | 'verify' | 'clear';
+/**
+ * What a long step is doing: copying the backup, verifying Kmsdata against it, moving entries
+ * aside, or watching the started KMS through its settle window (files: seconds watched of the window).
+ */
+export type WorkActivity = 'copy' | 'verify' | 'clear' | 'settle';
 
 /** Progress reaches the database (and the terminal line) at most this often, and at the end. */
 export const PROGRESS_INTERVAL_MS = 300;
@@ -69,6 +72,8 @@ export interface WorkRate {
  * by files (the clear learns its bytes as it goes).
  */
 export function workRate(progress: WorkProgress, elapsedMs: number, activity: WorkActivity): WorkRate {
+  // The settle window is a countdown: what is left of it, whatever the rate.
+  if (activity === 'settle') return { bytesPerSecond: null, remainingMs: Math.max(0, (progress.filesTotal - progress.filesDone) * 1000) };
   if (elapsedMs < 200 || progress.filesDone === 0) return { bytesPerSecond: null, remainingMs: null };
   const bytesPerSecond = progress.bytesDone > 0 ? (progress.bytesDone * 1000) / elapsedMs : null;
   const byBytes = activity !== 'clear' && progress.bytesTotal > 0 && progress.bytesDone > 0;

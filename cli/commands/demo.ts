@@ -3,8 +3,12 @@ import { initSimHost, temporarySimRoot } from '../../host/sim/index.js';
 import { printLine, progressLine } from '../output.js';
 import type { StartCommandOptions } from './start.js';
 
+/** The demo's settle window: short, and said so (a real recovery's default is 15 s). */
+const DEMO_SETTLE_SECONDS = '3';
+
 export interface DemoCommandOptions {
   dir?: string;
+  settle?: string;
   db?: string;
   json?: boolean;
 }
@@ -17,9 +21,11 @@ export async function demoServer(options: DemoCommandOptions): Promise<StartComm
   const root = options.dir ? path.resolve(options.dir) : await temporarySimRoot();
   const sim = await initSimHost(root);
   progressLine(`demo: simulated server at ${root}: original KMS backed up, Exchange and KMS reinstalled with a new alpha string`);
+  const settle = options.settle ?? DEMO_SETTLE_SECONDS;
+  progressLine(`demo: the started KMS is watched for ${settle} s before the run is running (a real recovery waits 15 s: --settle)`);
   return {
     kmsdata: sim.kmsdata, backup: sim.backup, startupDisk: sim.startupDisk, adapter: 'sim', simRoot: root,
-    db: options.db, json: options.json,
+    db: options.db, json: options.json, settle,
   };
 }
 

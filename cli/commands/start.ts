@@ -4,6 +4,8 @@ import { KMS_SERVICE_NAME } from '../../host/types.js';
 import { prepareRun, startRun } from '../../recovery/start-run.js';
 import { parseStepName, policiesFrom, type RunOptions } from '../../recovery/step-policy.js';
 import { printPlan } from '../plan-printer.js';
+import { DEFAULT_SETTLE_SECONDS, parseSettleSeconds } from '../../recovery/settle-window.js';
+import { parseOriginalName } from '../../recovery/computer-name-check.js';
 import { readAlpha } from '../alpha-input.js';
 import { progressPrinter } from '../progress-printer.js';
 import { reportOutcome } from '../report-outcome.js';
@@ -25,6 +27,8 @@ export interface StartCommandOptions {
   timeout?: string[];
   attempts?: string[];
   backoff?: string[];
+  settle?: string;
+  originalName?: string;
 }
 
 export async function startCommand(options: StartCommandOptions): Promise<void> {
@@ -60,7 +64,11 @@ export async function startCommand(options: StartCommandOptions): Promise<void> 
   }
 }
 
-/** --manual, --timeout, --attempts and --backoff, each repeatable, into the run's stored options. */
+/** --manual, --timeout, --attempts and --backoff (each repeatable), --settle and --original-name, into the run's stored options. */
 function runOptionsFrom(options: StartCommandOptions): RunOptions {
-  return { policies: policiesFrom(options), manual: (options.manual ?? []).map(parseStepName) };
+  return {
+    policies: policiesFrom(options), manual: (options.manual ?? []).map(parseStepName),
+    settleSeconds: options.settle === undefined ? DEFAULT_SETTLE_SECONDS : parseSettleSeconds(options.settle),
+    ...(options.originalName === undefined ? {} : { originalName: parseOriginalName(options.originalName) }),
+  };
 }

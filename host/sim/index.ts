@@ -1,6 +1,6 @@
 export { simPaths, assertSimRoot, KMS_DATABASE_FILE, KMS_CHECK_FILE } from './sim-layout.js';
 export type { SimPaths } from './sim-layout.js';
-export { initSimHost, temporarySimRoot, randomAlpha, startupDiskText, pseudoRandomBytes } from './sim-init.js';
+export { initSimHost, renameSimHost, temporarySimRoot, randomAlpha, startupDiskText, pseudoRandomBytes } from './sim-init.js';
 export type { SimInitOptions, SimInitResult } from './sim-init.js';
 export { daemonEntryPath, packageRoot } from './daemon-entry.js';
 export { SimServiceManager } from './sim-service-manager.js';

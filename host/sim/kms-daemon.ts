@@ -12,11 +12,43 @@
  * A hung KMS, for the tests: while the file `kms-daemon.hang-stop` exists beside the log, a stop
  * request is acknowledged and not carried out (the daemon stays up with the database open, as a
  * Windows service stuck in STOP_PENDING); removing the file lets the stop finish.
+ *
+ * A KMS that fails late, for the tests: while the file `kms-daemon.fail-after` beside the log
+ * holds a number N, the daemon reports RUNNING whatever alpha string it was given, then, N
+ * seconds after its start, logs an `ERROR:` line (the alpha string does not match the database,
+ * or the database could not be used), lets go of the database and stops with service specific
+ * error 1 (WIN32_EXIT_CODE 1066, SERVICE_EXIT_CODE 1), as KB Q151689 describes.
+ *
+ * What it reports of itself (its pid, the kmsId of the database it opened, how it ended) goes to
+ * `kms-daemon.state.json` beside the log, written atomically: the service manager reads it.
  */
-import { appendFileSync, closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { alphaMatches, parseKmsCheck } from './kms-check.js';
-import { HANG_STOP_FILE } from './sim-layout.js';
+import { DAEMON_STATE_FILE, FAIL_AFTER_FILE, HANG_STOP_FILE } from './sim-layout.js';
+
+/** Service specific error 1: WIN32_EXIT_CODE 1066 (ERROR_SERVICE_SPECIFIC_ERROR), SERVICE_EXIT_CODE 1. */
+const SERVICE_SPECIFIC_ERROR_1 = { win32ExitCode: 1066, serviceExitCode: 1 } as const;
+
+/** The daemon's report of itself, for the service manager (no secret in it). */
+function writeState(file: string, state: object): void {
+  try {
+    writeFileSync(`${file}.tmp`, `${JSON.stringify(state)}\n`);
+    renameSync(`${file}.tmp`, file);
+  } catch {
+    // A report that cannot be written must not take the KMS down.
+  }
+}
+
+/** N from `kms-daemon.fail-after` (seconds, more than 0), or undefined when the file is absent or holds no such number. */
+function failAfterSeconds(file: string): number | undefined {
+  try {
+    const n = Number(readFileSync(file, 'utf8').trim());
+    return Number.isFinite(n) && n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 type FailCode = 'ALPHA_REJECTED' | 'SERVICE_START_FAILED';
 
@@ -108,7 +140,10 @@ async function main(): Promise<void> {
     await fail(log, 'SERVICE_START_FAILED', `KMS database not found in ${kmsdata}`);
     return;
   }
-  if (!alphaMatches(check, alpha)) {
+  const scm = path.dirname(args.log);
+  const failAfter = failAfterSeconds(path.join(scm, FAIL_AFTER_FILE));
+  const alphaOk = alphaMatches(check, alpha);
+  if (!alphaOk && failAfter === undefined) {
     await fail(log, 'ALPHA_REJECTED',
       `the Key Management Server did not start: the alpha string does not match the KMS database in ${kmsdata}`);
     return;
@@ -122,7 +157,9 @@ async function main(): Promise<void> {
     return;
   }
 
-  const hangFile = path.join(path.dirname(args.log), HANG_STOP_FILE);
+  const stateFile = path.join(scm, DAEMON_STATE_FILE);
+  const startedAt = new Date().toISOString();
+  const hangFile = path.join(scm, HANG_STOP_FILE);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
@@ -141,6 +178,7 @@ async function main(): Promise<void> {
   };
   const finish = (): void => {
     try { closeSync(fd); } catch { /* already closed */ }
+    writeState(stateFile, { pid: process.pid, kmsId: check.kmsId, startedAt, stoppedAt: new Date().toISOString(), exit: { win32ExitCode: 0, serviceExitCode: 0 } });
     log('stopped');
     process.exit(0);
   };
@@ -148,7 +186,23 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
   setInterval(() => undefined, 60_000);
 
-  log(`alpha string verified for KMS ${check.kmsId}; database open; running`);
+  writeState(stateFile, { pid: process.pid, kmsId: check.kmsId, startedAt });
+  if (failAfter !== undefined) {
+    log(`${FAIL_AFTER_FILE} present: running, and stopping by itself after ${failAfter} s`);
+    setTimeout(() => {
+      if (stopping) return;
+      stopping = true;
+      log(`ERROR: ${alphaOk
+        ? `the KMS database in ${kmsdata} could not be used`
+        : `the alpha string does not match the KMS database in ${kmsdata}`}; stopping with service specific error 1`);
+      try { closeSync(fd); } catch { /* already closed */ }
+      writeState(stateFile, { pid: process.pid, kmsId: check.kmsId, startedAt, stoppedAt: new Date().toISOString(), exit: SERVICE_SPECIFIC_ERROR_1 });
+      process.exit(1);
+    }, failAfter * 1000);
+    log(`database open for KMS ${check.kmsId}; running`);
+  } else {
+    log(`alpha string verified for KMS ${check.kmsId}; database open; running`);
+  }
   await report({ ok: true, pid: process.pid });
 }
 

@@ -2,7 +2,9 @@ import { KmsRecoverError } from '../../errors/index.js';
 import type {
   ClearOptions, ClearReport, Host, KmsdataOperations, Manifest, RestoreOptions, RestoreReport, ServiceStatus,
 } from '../types.js';
+import { databaseIdentity } from '../fs/database-identity.js';
 import { assertSimRoot } from './sim-layout.js';
+import { observeSimKms, simComputerName, simDatabaseIdOf } from './sim-kms-observation.js';
 import { SimServiceManager, type SimServiceManagerOptions } from './sim-service-manager.js';
 
 /**
@@ -35,6 +37,10 @@ export function createSimHost(
     stopService: (name: string): Promise<ServiceStatus> => services.stopService(name),
     startService: (name: string, startParameters: readonly string[]): Promise<ServiceStatus> =>
       services.startService(name, startParameters),
+    observeKms: (name: string, kmsdata: string, since: Date) => observeSimKms(services, paths, name, kmsdata, since),
+    databaseIdentity,
+    databaseIdOf: simDatabaseIdOf,
+    computerName: () => simComputerName(paths),
     async clearKmsdata(kmsdata: string, runId: string, options: ClearOptions): Promise<ClearReport> {
       await refuseIfInUse(kmsdata, 'clear');
       return fsOps.clearKmsdata(kmsdata, runId, options);

@@ -6,7 +6,8 @@ import { KmsRecoverError } from '../../errors/index.js';
 import { KMS_SERVICE_NAME } from '../types.js';
 import { daemonEntryPath } from './daemon-entry.js';
 import { makeKmsCheck } from './kms-check.js';
-import { KMS_CHECK_FILE, KMS_DATABASE_FILE, simPaths, type SimPaths } from './sim-layout.js';
+import { assertSimRoot, DEFAULT_SIM_COMPUTER_NAME, KMS_CHECK_FILE, KMS_DATABASE_FILE, simPaths, type SimPaths } from './sim-layout.js';
+import { netbiosNameProblem } from '../../domain/index.js';
 import { SimServiceManager } from './sim-service-manager.js';
 import { writeServicesFile, type SimServicesFile } from './sim-state.js';
 
@@ -15,6 +16,8 @@ export interface SimInitOptions {
   extraFiles?: number;
   /** Bytes spread over the extra files (one extra file if extraFiles is not given). */
   extraBytes?: number;
+  /** The simulated computer's name (default KMS01). */
+  computerName?: string;
 }
 
 export interface SimInitResult {
@@ -25,6 +28,8 @@ export interface SimInitResult {
   backup: string;
   /** The ORIGINAL startup disk, `<root>/A/Kmspwd.ini`. */
   startupDisk: string;
+  /** The simulated computer's name. */
+  computerName: string;
 }
 
 const ALPHA_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
@@ -125,6 +130,7 @@ export async function initSimHost(root: string, opts: SimInitOptions = {}): Prom
   let extraFiles = checkCount('extraFiles', opts.extraFiles);
   const extraBytes = checkCount('extraBytes', opts.extraBytes);
   if (extraBytes > 0 && extraFiles === 0) extraFiles = 1;
+  const computerName = checkComputerName(opts.computerName ?? DEFAULT_SIM_COMPUTER_NAME);
   const paths = simPaths(root);
   daemonEntryPath(); // fail before building anything if the daemon cannot run
   await refuseNonEmpty(paths);
@@ -146,6 +152,7 @@ export async function initSimHost(root: string, opts: SimInitOptions = {}): Prom
   await fsp.writeFile(paths.reinstallDisk, startupDiskText(newAlpha), { mode: 0o600 });
 
   await fsp.mkdir(paths.scm, { recursive: true });
+  await fsp.writeFile(paths.computerName, `${computerName}\n`);
   const services: SimServicesFile = {
     services: {
       [KMS_SERVICE_NAME]: {
@@ -160,7 +167,23 @@ export async function initSimHost(root: string, opts: SimInitOptions = {}): Prom
   await writeServicesFile(paths.servicesFile, services);
   await new SimServiceManager(paths.root).startService(KMS_SERVICE_NAME, [newAlpha]);
 
-  return { root: paths.root, kmsdata: paths.kmsdata, backup: paths.backup, startupDisk: paths.startupDisk };
+  return { root: paths.root, kmsdata: paths.kmsdata, backup: paths.backup, startupDisk: paths.startupDisk, computerName };
+}
+
+/** A Windows computer name, as `sim init --computer-name` and `sim rename` take it. */
+function checkComputerName(name: string): string {
+  const problem = netbiosNameProblem(name);
+  if (problem) throw new KmsRecoverError('USAGE', `"${name}" is not a Windows computer name: ${problem}`, { computerName: name });
+  return name.toUpperCase();
+}
+
+/** `sim rename`: the simulated computer gets another name, as a rebuild under another name would give it. */
+export async function renameSimHost(root: string, name: string): Promise<string> {
+  const computerName = checkComputerName(name);
+  const paths = assertSimRoot(root);
+  await fsp.writeFile(`${paths.computerName}.tmp`, `${computerName}\n`);
+  await fsp.rename(`${paths.computerName}.tmp`, paths.computerName);
+  return computerName;
 }
 
 /** A new, empty folder under the system's temporary folder, for `kms-recover demo`. */

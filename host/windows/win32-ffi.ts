@@ -38,6 +38,7 @@ export interface Win32Functions {
   ReadEventLogW: KoffiFunction;
   CloseEventLog: KoffiFunction;
   GetFileAttributesW: KoffiFunction;
+  GetComputerNameExW: KoffiFunction;
   GetLastError: KoffiFunction;
   SERVICE_STATUS_PROCESS_SIZE: number;
   SERVICE_STATUS_SIZE: number;
@@ -73,6 +74,7 @@ function bind(koffi: KoffiModule): Win32Functions {
       [handle, u32, u32, koffi.out('void *'), u32, koffi.out(koffi.pointer(u32)), koffi.out(koffi.pointer(u32))]),
     CloseEventLog: advapi32.func(std, 'CloseEventLog', 'bool', [handle]),
     GetFileAttributesW: kernel32.func(std, 'GetFileAttributesW', u32, ['str16']),
+    GetComputerNameExW: kernel32.func(std, 'GetComputerNameExW', 'bool', ['int', koffi.out('void *'), koffi.inout(koffi.pointer(u32))]),
     GetLastError: kernel32.func(std, 'GetLastError', u32, []),
     SERVICE_STATUS_PROCESS_SIZE: koffi.sizeof(statusProcess),
     SERVICE_STATUS_SIZE: koffi.sizeof(status),

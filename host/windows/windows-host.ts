@@ -5,7 +5,10 @@ import type {
   ClearOptions, ClearReport, Host, KmsdataOperations, Manifest, RestoreOptions, RestoreReport, ServiceControl, ServiceStatus,
 } from '../types.js';
 import { assertShareReachable, checkServerName, uncKmsdataParts } from './remote-target.js';
-import { WindowsServiceControl, type WindowsServiceControlOptions } from './windows-service-control.js';
+import { uncServer, WindowsServiceControl, type WindowsServiceControlOptions } from './windows-service-control.js';
+import { databaseIdentity } from '../fs/database-identity.js';
+import { readServiceEvents } from './event-log.js';
+import { observeWindowsKms, windowsComputerName } from './kms-observation.js';
 
 export interface WindowsHostOptions extends WindowsServiceControlOptions {
   /** The file operations (default: the real ones, `fsKmsdataOperations`). */
@@ -61,6 +64,14 @@ export function createWindowsHost(options: WindowsHostOptions = {}): Host {
     stopService: (name: string): Promise<ServiceStatus> => services.stopService(name),
     startService: (name: string, startParameters: readonly string[]): Promise<ServiceStatus> =>
       services.startService(name, startParameters),
+    lastExit: (name: string) => services.lastExit?.(name) ?? Promise.resolve(undefined),
+    observeKms: (name: string, kmsdata: string, since: Date) => observeWindowsKms({
+      services, lastExit: services.lastExit?.bind(services), readEvents: options.readEvents ?? readServiceEvents, server: uncServer(server),
+    }, name, kmsdata, since),
+    databaseIdentity,
+    // The real KMS's database is not the simulator's: it tells no identity the tool could read.
+    databaseIdOf: () => Promise.resolve(null),
+    computerName: () => Promise.resolve(windowsComputerName(server)),
     clearKmsdata: (kmsdata: string, runId: string, options: ClearOptions): Promise<ClearReport> =>
       explainInUse('clear', () => fsOps.clearKmsdata(kmsdata, runId, options)),
     restoreKmsdata: (backup: string, kmsdata: string, manifest: Manifest, runId: string, restoreOptions?: RestoreOptions): Promise<RestoreReport> =>

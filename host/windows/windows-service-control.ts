@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KmsRecoverError } from '../../errors/index.js';
-import type { ServiceControl, ServiceState, ServiceStatus } from '../types.js';
+import type { ServiceControl, ServiceExit, ServiceState, ServiceStatus } from '../types.js';
 import { describeEvents, readServiceEvents } from './event-log.js';
 import type { ServiceEvent } from './event-log-records.js';
 import {
@@ -100,6 +100,18 @@ export class WindowsServiceControl implements ServiceControl {
     if (opened === undefined) return { name, state: 'missing' };
     try {
       return toServiceStatus(name, this.query(opened, name, 'query'));
+    } finally {
+      close(opened);
+    }
+  }
+
+  /** The exit codes QueryServiceStatusEx reports for a stopped service (undefined while it runs or is missing). */
+  async lastExit(name: string): Promise<ServiceExit | undefined> {
+    const opened = this.open(name, SERVICE_QUERY_STATUS, 'query', true);
+    if (opened === undefined) return undefined;
+    try {
+      const status = this.query(opened, name, 'query');
+      return status.state === STATE.STOPPED ? { win32ExitCode: status.win32ExitCode, serviceExitCode: status.serviceExitCode } : undefined;
     } finally {
       close(opened);
     }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { ClearOptions, Host, LedgerEntry } from '../../host/types.js';
+import { settleWindow } from '../../recovery/settle-window.js';
 
 /*
  * The behaviour every Host must have, written once and run against each implementation: the
@@ -27,6 +28,8 @@ export interface ContractServer {
   wrongAlpha: string;
   /** While on, the KMS answers a stop request and never finishes stopping (STOP_PENDING). */
   hangStop(on: boolean): Promise<void>;
+  /** While set, a started KMS reports RUNNING, then stops by itself this many seconds later with service specific error 1 (null: off). */
+  failAfter(seconds: number | null): Promise<void>;
   /** Where this implementation is known to differ from Windows; the cases that meet it say so. */
   differences: {
     /** Wine (unlike Windows) lets a folder be renamed while a file in it is held open without sharing. */
@@ -186,6 +189,43 @@ export const hostContract: readonly ContractCase[] = [
       assert.equal((await s.host.queryService(s.service)).state, 'stopped');
       // Nothing was changed by the failed start: the right alpha string still starts it.
       assert.equal((await s.host.startService(s.service, [s.alpha])).state, 'running');
+    },
+  },
+  {
+    name: 'settle: a KMS that stops within the settle window is not running; one that stays proves the restored database',
+    async run(s) {
+      const manifest = await s.host.manifest(s.backup);
+      await s.host.stopService(s.service);
+      await s.host.clearKmsdata(s.kmsdata, RUN_ID, ledgerFor().options);
+      await s.host.restoreKmsdata(s.backup, s.kmsdata, manifest, RUN_ID);
+      const restoredDatabase = await s.host.databaseIdentity(s.kmsdata);
+      assert.ok(restoredDatabase, 'the restore left a kmsdata.edb');
+      const window = (seconds: number, since: Date) => settleWindow({
+        host: s.host, serviceName: s.service, kmsdata: s.kmsdata, since, seconds, restoredDatabase,
+        backupDatabaseId: null, alpha: s.alpha, signal: new AbortController().signal, pollMs: 200,
+      });
+
+      await s.failAfter(1);
+      let since = new Date();
+      assert.equal((await s.host.startService(s.service, [s.alpha])).state, 'running', 'it reports RUNNING first');
+      const error = await rejected(window(6, since));
+      assert.equal(error.code, 'ALPHA_REJECTED', error.message);
+      assert.equal(error.detail.when, 'settle');
+      assert.equal(error.detail.win32ExitCode, 1066);
+      assert.equal(error.detail.serviceExitCode, 1);
+      assert.match(error.message, /the alpha string is wrong or missing/);
+      assert.match(error.message, /Log On account is wrong/);
+      assertNoAlpha(s, error);
+      assert.equal((await s.host.queryService(s.service)).state, 'stopped');
+
+      await s.failAfter(null);
+      since = new Date();
+      const started = await s.host.startService(s.service, [s.alpha]);
+      assert.equal(started.state, 'running');
+      const proof = await window(1, since);
+      assert.deepEqual(proof.heldDatabase, restoredDatabase, 'the KMS holds the very file the restore wrote');
+      assert.equal(proof.restoredFile, true);
+      if (started.pid !== undefined) assert.equal(proof.pid, started.pid);
     },
   },
   {

@@ -64,6 +64,9 @@ export function resumeCli(sim: SimFixture, extra: string[] = [], env: Record<str
   return runCli(['resume', ...extra, '--db', sim.db], { env: { KMS_ALPHA_STRING: sim.alpha, ...env } });
 }
 
+/** The crash campaign's settle window: short, but long enough that some random kills land in it. */
+export const CAMPAIGN_SETTLE = '0.5';
+
 export interface KilledStart extends CliResult {
   /**
    * Whether the process died of this test's SIGKILL. False when it exited by itself first, which
@@ -79,10 +82,10 @@ export interface KilledStart extends CliResult {
  * the admin's machine), or left to finish if `delayMs` is null. The environment is cleaned as
  * runCli does.
  */
-export function startAndKill(sim: SimFixture, delayMs: number | null): Promise<KilledStart> {
+export function startAndKill(sim: SimFixture, delayMs: number | null, settle = CAMPAIGN_SETTLE): Promise<KilledStart> {
   return new Promise((resolve, reject) => {
     const began = performance.now();
-    const child = spawn(process.execPath, [CLI, ...startWithDiskArgs(sim)], { cwd: REPO_ROOT, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...startWithDiskArgs(sim, ['--settle', settle])], { cwd: REPO_ROOT, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let sent = false;

@@ -54,10 +54,21 @@ export interface SpawnedCli {
   output: () => CliResult;
 }
 
+/**
+ * The settle window of the tests' runs: a `start` (or `demo`) that does not name one gets
+ * `--settle 0` (the KMS is still looked at once, and its database proved, before `running`),
+ * so the suite does not wait 15 s per run. Tests of the window pass their own `--settle`.
+ */
+export function withTestSettle(args: readonly string[]): string[] {
+  const command = args[0];
+  if ((command !== 'start' && command !== 'demo') || args.includes('--settle') || args.includes('--help')) return [...args];
+  return [...args, '--settle', '0'];
+}
+
 /** Starts the built kms-recover binary as a separate process; `done` settles when it ends. */
 export function spawnCli(args: string[], options: CliOptions = {}): SpawnedCli {
   if (!options.forFixture) started += 1;
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd ?? REPO_ROOT, env: cliEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...withTestSettle(args)], { cwd: options.cwd ?? REPO_ROOT, env: cliEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });

@@ -2,7 +2,7 @@ import { expect as globalExpect, type ExpectStatic } from 'vitest';
 import { SimServiceManager } from '../../host/sim/index.js';
 import { KMS_SERVICE_NAME } from '../../domain/index.js';
 import type { RunStatus } from '../../recovery/run-status.js';
-import { parseJson, runCli, type CliOptions, type CliResult } from './run-cli.js';
+import { parseJson, runCli, withTestSettle, type CliOptions, type CliResult } from './run-cli.js';
 import type { SimFixture } from './sim-fixture.js';
 
 /** The CLI commands the tests run on a simulated server, as an operator types them. */
@@ -13,7 +13,7 @@ import type { SimFixture } from './sim-fixture.js';
  * `KMS_ALPHA_STRING`.
  */
 export function startArgs(sim: SimFixture, extra: string[] = [], db = sim.db): string[] {
-  return ['start', '--kmsdata', sim.kmsdata, '--backup', sim.backup, '--db', db, ...extra];
+  return withTestSettle(['start', '--kmsdata', sim.kmsdata, '--backup', sim.backup, '--db', db, ...extra]);
 }
 
 /** `start` with the original startup disk (`--startup-disk <Kmspwd.ini>`). */

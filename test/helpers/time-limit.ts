@@ -15,8 +15,8 @@
  *
  * Count the CLI processes the test itself starts, those it runs side by side too; the simulated
  * server of `simFixture()` (a copy and a daemon start, its template built once by `sim init`) is
- * in the base. A test that starts more through run-cli.ts than its limit counts fails, saying
- * what to write (test/helpers/setup.ts). Concurrent cases that first wait for a slot
+ * in the base. A test that starts processes through run-cli.ts with no limit of its own fails,
+ * saying what to write (test/helpers/setup.ts). Concurrent cases that first wait for a slot
  * (crash-checks.ts `concurrencyLimit`) use `slotLimit`, which adds the wait. A test that starts
  * no process keeps the default of vitest.config.ts, IN_PROCESS_MS.
  *

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunStatus } from '../../recovery/run-status.js';
 import { eventRows } from '../helpers/event-rows.js';
-import { CLI, cliEnv, parseJson, printed, runCli, spawnCli, type SpawnedCli } from '../helpers/run-cli.js';
+import { CLI, cliEnv, parseJson, printed, runCli, spawnCli, withTestSettle, type SpawnedCli } from '../helpers/run-cli.js';
 import { startArgs, statusOf } from '../helpers/sim-cli.js';
 import { cleanupSimFixtures, simFixture, treeBytes, type SimFixture } from '../helpers/sim-fixture.js';
 import { holdAt, type Hold } from '../helpers/hold.js';
@@ -97,7 +97,7 @@ describe('kms-recover watch', () => {
     expect(watch.stdout).toMatch(/\[>\] restored +KB 4 +working now/);
     expect(watch.stdout).toMatch(/^Progress: restoring from the backup: \d+ of \d+ files/m);
     const status = await runCli(['status', '--db', sim.db]);
-    expect(watch.stdout.trim().split('\n').at(-1)).toBe(`Run ${(await statusOf(sim)).runId} is running: recovery complete.`);
+    expect(watch.stdout.trim().split('\n').at(-1)).toBe(`Run ${(await statusOf(sim)).runId} is running: recovery complete: MSExchangeKMS has run for 0 s on the restored database.`);
     expect(status.code).toBe(watch.code);
     // Read only: watching wrote nothing (the event log is the driver's alone).
     expect(eventRows(sim.db).every((e) => e.event !== 'lease.taken-over')).toBe(true);
@@ -178,7 +178,7 @@ describe('signals during a run', () => {
 
     /** The CLI on a pseudo-terminal (`script`). */
     function onTerminal(args: string[], env: Record<string, string>): Terminal {
-      const command = [process.execPath, CLI, ...args].map((a) => `'${a}'`).join(' ');
+      const command = [process.execPath, CLI, ...withTestSettle(args)].map((a) => `'${a}'`).join(' ');
       const child = spawn('script', ['-qec', command, '--echo', 'never', '/dev/null'], { env: cliEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
       let screen = '';
       const waiting = new Set<() => void>();

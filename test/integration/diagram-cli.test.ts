@@ -317,7 +317,7 @@ describe('kms-recover history and status', () => {
     const view = await runCli(['status', '--db', sim.db]);
     expect(view.stdout).toMatch(/Drift: +\S+ \S+ UTC\S+ MSExchangeKMS was running before setCredential/);
     expect(view.stdout).toMatch(/Lease: +\S+ \S+ UTC\S+ taken over from pid \d+/);
-    expect(view.stdout.trimEnd().split('\n').at(-1)).toBe(`Run ${status.runId} is running: recovery complete.`);
+    expect(view.stdout.trimEnd().split('\n').at(-1)).toBe(`Run ${status.runId} is running: recovery complete: MSExchangeKMS has run for 0 s on the restored database.`);
 
     const history = parseJson<{ events: EventRecord[] }>(await runCli(['history', status.runId, '--json', '--db', sim.db]));
     const names = history.events.map((e) => e.event);

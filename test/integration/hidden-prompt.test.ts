@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI } from '../helpers/run-cli.js';
+import { CLI, withTestSettle } from '../helpers/run-cli.js';
 import { cleanupSimFixtures, filesContaining, simFixture, treeBytes } from '../helpers/sim-fixture.js';
 import { cliLimit } from '../helpers/time-limit.js';
 
@@ -16,7 +16,7 @@ const hasScript = spawnSync('script', ['--version']).status === 0;
 describe.runIf(hasScript)('hidden prompt on a terminal', () => {
   it('reads the alpha string without echoing it, and the recovery finishes', async () => {
     const sim = await simFixture();
-    const command = [process.execPath, CLI, 'start', '--kmsdata', sim.kmsdata, '--backup', sim.backup, '--db', sim.db]
+    const command = [process.execPath, CLI, ...withTestSettle(['start', '--kmsdata', sim.kmsdata, '--backup', sim.backup, '--db', sim.db])]
       .map((a) => `'${a}'`).join(' ');
     const env = { ...process.env };
     delete env.KMS_ALPHA_STRING;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, it } from 'vitest';
 import { fsKmsdataOperations } from '../../host/fs/index.js';
 import { createSimHost, simPaths } from '../../host/sim/index.js';
-import { HANG_STOP_FILE } from '../../host/sim/sim-layout.js';
+import { FAIL_AFTER_FILE, HANG_STOP_FILE } from '../../host/sim/sim-layout.js';
 import { KMS_SERVICE_NAME } from '../../host/types.js';
 import { hostContract, type ContractServer } from '../contract/host-contract.js';
 import { alphaOf, cleanupSimFixtures, simFixture } from '../helpers/sim-fixture.js';
@@ -23,6 +23,7 @@ async function simServer(): Promise<ContractServer> {
   const paths = simPaths(sim.root);
   const hangFile = path.join(paths.scm, HANG_STOP_FILE);
   hangFiles.push(hangFile);
+  const failAfterFile = path.join(paths.scm, FAIL_AFTER_FILE);
   return {
     host: createSimHost(sim.root, fsKmsdataOperations, { stopTimeoutMs: STOP_TIMEOUT_MS }),
     service: KMS_SERVICE_NAME,
@@ -34,6 +35,10 @@ async function simServer(): Promise<ContractServer> {
     hangStop: async (on) => {
       if (on) await fsp.writeFile(hangFile, '');
       else await fsp.rm(hangFile, { force: true });
+    },
+    failAfter: async (seconds) => {
+      if (seconds === null) await fsp.rm(failAfterFile, { force: true });
+      else await fsp.writeFile(failAfterFile, `${seconds}\n`);
     },
     // On Linux a folder holding an open file can always be renamed, and the file read: the
     // simulator models the KMS's lock for clear and restore only.

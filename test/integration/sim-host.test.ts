@@ -68,7 +68,7 @@ describe('process-level KMS simulator', { timeout: cliLimit(5) }, () => {
   it('init builds the layout: original in the backup and on drive A:, the reinstall live', async () => {
     const sim = await initSimHost(root);
     const paths = simPaths(root);
-    expect(sim).toEqual({ root, kmsdata: paths.kmsdata, backup: paths.backup, startupDisk: paths.startupDisk });
+    expect(sim).toEqual({ root, kmsdata: paths.kmsdata, backup: paths.backup, startupDisk: paths.startupDisk, computerName: 'KMS01' });
     expect(path.isAbsolute(sim.kmsdata)).toBe(true);
 
     for (const dir of [sim.kmsdata, sim.backup]) {

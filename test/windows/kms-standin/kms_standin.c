@@ -19,11 +19,15 @@
  *   mode=normal           or `hang-stop`: answer STOP with STOP_PENDING and stay so until the
  *                         mode is changed back; or `fail-start`: end every start with
  *                         WIN32_EXIT_CODE 1064 (ERROR_EXCEPTION_IN_SERVICE)
+ *   fail_after=<seconds>  optional: report RUNNING, then, that many seconds later, log an error
+ *                         event, let go of kmsdata.edb and stop by itself with WIN32_EXIT_CODE 1066
+ *                         and SERVICE_EXIT_CODE 1 (a KMS that dies in the settle window)
  *   log=<file>            optional: what it did, one line per event, never the alpha string
  */
 #include <windows.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "sha256.h"
 
@@ -37,6 +41,7 @@ typedef struct {
   char kmsdata[MAX_PATH];
   char mode[32];
   char log[MAX_PATH];
+  DWORD fail_after_ms;
 } config_t;
 
 static wchar_t g_config_path[MAX_PATH];
@@ -65,6 +70,7 @@ static void read_config(config_t *config) {
     if (strcmp(line, "kmsdata") == 0) snprintf(config->kmsdata, sizeof config->kmsdata, "%s", value);
     else if (strcmp(line, "mode") == 0) snprintf(config->mode, sizeof config->mode, "%s", value);
     else if (strcmp(line, "log") == 0) snprintf(config->log, sizeof config->log, "%s", value);
+    else if (strcmp(line, "fail_after") == 0) config->fail_after_ms = (DWORD)strtoul(value, NULL, 10) * 1000;
   }
   fclose(f);
 }
@@ -207,6 +213,18 @@ static void WINAPI service_main(DWORD argc, LPWSTR *argv) {
   report(SERVICE_RUNNING, NO_ERROR, 0, 0);
   log_line("alpha string verified; %s open without sharing; running", DATABASE_FILE);
 
+  if (g_config.fail_after_ms > 0 && WaitForSingleObject(g_stop_event, g_config.fail_after_ms) == WAIT_TIMEOUT) {
+    log_line("told to fail after %lu ms: stopping with 1066/%d", g_config.fail_after_ms, EXIT_ALPHA_REJECTED);
+    const wchar_t *text[] = { L"The Exchange KM service stopped: the KM database could not be used." };
+    HANDLE source = RegisterEventSourceW(NULL, SERVICE_NAME);
+    if (source != NULL) {
+      ReportEventW(source, EVENTLOG_ERROR_TYPE, 0, 2, NULL, 1, 0, text, NULL);
+      DeregisterEventSource(source);
+    }
+    CloseHandle(db);
+    stop_with(ERROR_SERVICE_SPECIFIC_ERROR, EXIT_ALPHA_REJECTED);
+    return;
+  }
   WaitForSingleObject(g_stop_event, INFINITE);
   read_config(&g_config);
   if (strcmp(g_config.mode, "hang-stop") == 0) log_line("stop asked: hanging in STOP_PENDING until the mode changes");

@@ -104,6 +104,24 @@ test('wine: a hung stop says STOP_PENDING, its PID and how to end it', () => wit
   await s.hangStop(false);
 }));
 
+test('wine: the computer name is GetComputerNameExW\'s NetBIOS name; with --server, the server\'s', () => withServer(async (s) => {
+  const name = await s.host.computerName();
+  assert.equal(name.toUpperCase(), os.hostname().toUpperCase().slice(0, 15));
+  const { createWindowsHost } = await import('../../../host/windows/index.js');
+  assert.equal(await createWindowsHost({ ...lane.hostOptions, server: 'kmsserver' }).computerName(), 'KMSSERVER');
+}));
+
+test('wine: the running KMS holds kmsdata.edb (a sharing violation on a read open); stopped, it holds none and its exit codes are 0', () => withServer(async (s) => {
+  const since = new Date();
+  const running = await s.host.observeKms(KMS_SERVICE_NAME, s.kmsdata, since);
+  assert.equal(running.status.state, 'running');
+  assert.deepEqual(running.heldDatabase, await s.host.databaseIdentity(s.kmsdata));
+  await s.host.stopService(KMS_SERVICE_NAME);
+  const stopped = await s.host.observeKms(KMS_SERVICE_NAME, s.kmsdata, since);
+  assert.equal(stopped.heldDatabase, null);
+  assert.deepEqual(stopped.exit, { win32ExitCode: 0, serviceExitCode: 0 });
+}));
+
 test('wine: an unknown service is SERVICE_MISSING for stop and start (error 1060)', () => withServer(async (s) => {
   const stop = await rejection(s.host.stopService(s.missingService));
   assert.equal(stop.code, 'SERVICE_MISSING');

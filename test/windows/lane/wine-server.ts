@@ -64,8 +64,14 @@ export async function wineServer(lane: WineLane): Promise<WineServer> {
   await writeKmsdata(kmsdata, 'reinstall', wrongAlpha);
 
   const configFile = path.join(lane.work, 'standin.conf');
-  const setMode = (mode: StandinMode): Promise<void> =>
-    fsp.writeFile(configFile, `kmsdata=${kmsdata}\r\nmode=${mode}\r\nlog=${path.join(lane.work, 'standin.log')}\r\n`);
+  let failAfterSeconds: number | null = null;
+  let currentMode: StandinMode = 'normal';
+  const writeConfig = (): Promise<void> => fsp.writeFile(configFile,
+    `kmsdata=${kmsdata}\r\nmode=${currentMode}\r\nlog=${path.join(lane.work, 'standin.log')}\r\n${failAfterSeconds ? `fail_after=${failAfterSeconds}\r\n` : ''}`);
+  const setMode = (mode: StandinMode): Promise<void> => {
+    currentMode = mode;
+    return writeConfig();
+  };
 
   const host: Host = createWindowsHost(lane.hostOptions);
   // A previous server's KMS may still run: stop it before pointing the stand-in here.
@@ -84,11 +90,16 @@ export async function wineServer(lane: WineLane): Promise<WineServer> {
     wrongAlpha,
     dir,
     hangStop: (on) => setMode(on ? 'hang-stop' : 'normal'),
+    failAfter: (seconds) => {
+      failAfterSeconds = seconds;
+      return writeConfig();
+    },
     setMode,
     differences: { renamesFolderHoldingOpenFile: true, readsFileHeldOpen: false },
     notes,
     note: (text) => { notes.push(text); },
     async cleanup() {
+      failAfterSeconds = null;
       await setMode('normal');
       await host.stopService(KMS_SERVICE_NAME).catch(() => undefined);
       await fsp.rm(dir, { recursive: true, force: true });
