@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { configDefaults, defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
+import { HOOK_MS, IN_PROCESS_MS, MAX_CONCURRENT_TESTS } from './test/helpers/time-limit.js';
 
 /**
  * The longest files first, so that no long file starts at the end and runs alone. Vitest orders
@@ -36,6 +37,11 @@ export default defineConfig({
     // Files in parallel, one more than the CPUs: most of a CLI test is waiting for the processes
     // it started (vitest's default on a 2-CPU machine is ONE worker, every file after another).
     maxWorkers: os.availableParallelism() + 1,
+    // Time limits (test/helpers/time-limit.ts): a test that starts CLI processes says how many
+    // (cliLimit); one that starts none, and every hook, gets these.
+    testTimeout: IN_PROCESS_MS,
+    hookTimeout: HOOK_MS,
+    maxConcurrency: MAX_CONCURRENT_TESTS,
     sequence: { sequencer: LongestFirst },
   },
 });

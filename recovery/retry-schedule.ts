@@ -41,8 +41,9 @@ export class RetrySchedule {
 
   /** A run restored resting in a failed step: a back-off that was under way goes on with what remains of it; otherwise retry now. */
   resume(state: RecoveryState): void {
-    const timer = this.deps.store.timer(this.deps.runId);
     const step = stepOf(state);
+    if (step !== null) failPoint(`backoff-resume:${step}`);
+    const timer = this.deps.store.timer(this.deps.runId);
     const due = timer?.nextAttemptAt && step !== null && timer.step === step ? timer.nextAttemptAt : null;
     if (timer && due && Date.parse(due) > Date.now()) {
       this.deps.progress.note(`waiting ${((Date.parse(due) - Date.now()) / 1000).toFixed(1)} s before retrying ${timer.step} (attempt ${timer.attempt}), as scheduled`);

@@ -1,6 +1,8 @@
 import { afterEach, describe, it } from 'vitest';
 import { describeEvents, eventsOf, readDb, stateChanges } from '../helpers/event-log.js';
+import { holdAt, winnerHeldWhileOthersEnd } from '../helpers/hold.js';
 import { cleanupSimFixtures, simFixture } from '../helpers/sim-fixture.js';
+import { cliLimit } from '../helpers/time-limit.js';
 import { expectRecovered, resumeCli, startCli, treeDigest } from './crash-checks.js';
 
 /**
@@ -8,20 +10,20 @@ import { expectRecovered, resumeCli, startCli, treeDigest } from './crash-checks
  * exactly one drives it, the other is refused with the lease holder's identity.
  */
 
-// Sequential on purpose (the 1.5 s hold is a timing window), so the shared cleanup is safe here.
+// Sequential, so the shared cleanup is safe here.
 afterEach(cleanupSimFixtures);
 
 describe('two concurrent resumes of one interrupted run', () => {
   // Repeated: a lost race shows up as a flaky iteration, not as a lucky single pass.
-  it.for([1, 2, 3])('one drives the run to running, the other exits 5 (round %i)', { timeout: 30_000 }, async (_round, { expect }) => {
+  it.for([1, 2, 3])('one drives the run to running, the other exits 5 (round %i)', { timeout: cliLimit(4) }, async (_round, { expect }) => {
     const sim = await simFixture();
     const backupBefore = treeDigest(sim.backup);
     const killed = await startCli(sim, { KMS_RECOVER_FAIL_AT: 'after-checkpoint:cleared' });
     expect(killed.signal, killed.stderr).toBe('SIGKILL');
 
-    // The winner blocks 1.5 s before the restore while holding the lease.
-    const env = { KMS_RECOVER_DELAY_AT: 'before-step:restoreKmsdata:1500' };
-    const results = await Promise.all([resumeCli(sim, [], env), resumeCli(sim, [], env)]);
+    // The winner is held before the restore, holding the lease, until the other has ended.
+    const hold = holdAt(sim, 'before-step:restoreKmsdata');
+    const results = await winnerHeldWhileOthersEnd(hold, [resumeCli(sim, [], hold.env), resumeCli(sim, [], hold.env)]);
     const report = results.map((r, i) => `resume ${i}: exit ${r.code} ${r.signal ?? ''}\n${r.stderr}`).join('\n');
 
     expect(results.map((r) => r.code).sort(), report).toEqual([0, 5]);

@@ -1,6 +1,7 @@
 import { afterAll, describe, it } from 'vitest';
 import { readDb, SIX_STATES } from '../helpers/event-log.js';
 import { cleanupSimFixtures, disposeSimFixture, simFixture } from '../helpers/sim-fixture.js';
+import { cliLimit, slotLimit } from '../helpers/time-limit.js';
 import { concurrencyLimit, crashSlots, expectRecovered, fileCount, resumeCli, staleLeaseOf, startCli, treeDigest } from './crash-checks.js';
 
 /**
@@ -45,11 +46,13 @@ const POINTS: Point[] = [
   { name: `restore-after-file:${BACKUP_FILES}`, stateAtKill: 'cleared' }, // every file staged, nothing verified or renamed yet
 ];
 
-const slot = concurrencyLimit(crashSlots());
+const SLOTS = crashSlots();
+const slot = concurrencyLimit(SLOTS);
 afterAll(cleanupSimFixtures); // a backstop: every case disposes of its own fixture
 
 describe('a SIGKILL at each fail point, then resume', () => {
-  it.concurrent.for(POINTS)('$name', { timeout: 60_000 }, (point, { expect }) => slot(async () => {
+  // Each case: start (killed), resume, resume again, status; after its wait for a slot.
+  it.concurrent.for(POINTS)('$name', { timeout: slotLimit(cliLimit(4), SLOTS) }, (point, { expect }) => slot(async () => {
     const sim = await simFixture(SIM_ARGS);
     try {
       const backupBefore = treeDigest(sim.backup);

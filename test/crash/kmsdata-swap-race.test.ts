@@ -6,7 +6,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { eventRows } from '../helpers/event-rows.js';
 import { runCli } from '../helpers/run-cli.js';
 import { resumeWithDisk, startWithDiskArgs } from '../helpers/sim-cli.js';
+import { holdAt } from '../helpers/hold.js';
 import { cleanupSimFixtures, disposeSimFixture, simFixture, treeBytes } from '../helpers/sim-fixture.js';
+import { cliLimit } from '../helpers/time-limit.js';
 import { until } from '../helpers/wait.js';
 import { concurrencyLimit } from './crash-checks.js';
 
@@ -44,20 +46,25 @@ describe('the clear under a swap race', () => {
         const link = path.join(path.dirname(sim.kmsdata), 'Kmsdata.swap');
         fs.symlinkSync(victim, link);
 
-        // The run rests a moment at `stopped`; the swapping starts then (the swapper, already
-        // running, waits for its trigger file) and lasts through the clear: until the run has
-        // checkpointed `cleared`, or has ended (at most 10 s).
+        // The run is held at `stopped`; the swapping starts then (the swapper, already running,
+        // waits for its trigger file), the run goes on once it is under way, and it lasts through
+        // the clear: until the run has checkpointed `cleared`, or has ended, or 10 s have passed
+        // (a clear that keeps meeting a swapped Kmsdata goes on once the swapping is over).
         const trigger = path.join(sim.dir, 'swap-now');
         const swapper = spawn('python3', [SWAPPER, sim.kmsdata, link, '10', trigger], { stdio: ['ignore', 'pipe', 'ignore'] });
         let swapperOut = '';
         swapper.stdout.on('data', (d: Buffer) => { swapperOut += d.toString(); });
-        const swapped = new Promise((resolve) => swapper.on('close', resolve));
-        const run = runCli(startWithDiskArgs(sim), { env: { KMS_RECOVER_DELAY_AT: 'after-checkpoint:stopped:150' } });
+        let swapperEnded = false;
+        const swapped = new Promise((resolve) => swapper.on('close', () => { swapperEnded = true; resolve(undefined); }));
+        const hold = holdAt(sim, 'after-checkpoint:stopped');
+        const run = runCli(startWithDiskArgs(sim), { env: hold.env });
         let ended = false;
         void run.finally(() => { ended = true; });
-        await until('the run to reach stopped', () => ended || eventRows(sim.db).some((e) => e.to_state === 'stopped'));
+        await until('the run to reach stopped', () => ended || hold.held());
         fs.writeFileSync(trigger, '');
-        await until('the clear to be over', () => ended || eventRows(sim.db).some((e) => e.to_state === 'cleared'), { timeoutMs: 10_000 });
+        await until('the swapping to be under way', () => ended || swapperEnded || fs.existsSync(`${trigger}.swapping`));
+        hold.release();
+        await until('the clear to be over', () => ended || eventRows(sim.db).some((e) => e.to_state === 'cleared'));
         swapper.kill('SIGTERM');
         await swapped;
         const first = await run;
@@ -85,7 +92,8 @@ describe('the clear under a swap race', () => {
     const slot = concurrencyLimit(AT_ONCE);
     await Promise.all(Array.from({ length: TRIALS }, (_, n) => slot(() => trial(n))));
     console.log(`swap race: ${TRIALS} trials, ${raced} of them swapped during the clear: ${JSON.stringify(outcomes)}`);
-    // A trial whose swapping never overlapped the clear proves nothing: most must have raced.
-    expect(raced, 'trials in which the swapping overlapped the clear').toBeGreaterThanOrEqual(Math.ceil(TRIALS / 2));
-  }, 600_000);
+    // A trial whose swapping never overlapped the clear proves nothing: held until the swapping is
+    // under way, every one must have raced.
+    expect(raced, 'trials in which the swapping overlapped the clear').toBe(TRIALS);
+  }, cliLimit(2 * TRIALS)); // each trial: start, and resume if it was refused (AT_ONCE at a time: a ceiling to spare)
 });

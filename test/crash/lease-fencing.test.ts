@@ -6,8 +6,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { eventRows } from '../helpers/event-rows.js';
 import { CLI, parseJson, runCli } from '../helpers/run-cli.js';
 import { resumeWithDisk, startWithDiskArgs, statusOf } from '../helpers/sim-cli.js';
+import { holdAt } from '../helpers/hold.js';
 import { cleanupSimFixtures, simFixture, treeBytes, type SimFixture } from '../helpers/sim-fixture.js';
-import { until } from '../helpers/wait.js';
+import { cliLimit } from '../helpers/time-limit.js';
 
 afterEach(cleanupSimFixtures);
 
@@ -65,15 +66,14 @@ function pidReused(sim: SimFixture): ChildProcess {
 describe('fencing', () => {
   it.skipIf(!canUnshare)('a paused driver on another host, taken over, wakes up to LEASE_LOST and changes nothing', async () => {
     const sim: SimFixture = await simFixture(['--extra-files', '40']);
-    const env: NodeJS.ProcessEnv = { ...process.env, ...STALE, KMS_RECOVER_DELAY_AT: 'restore-after-file:3:1500' };
+    // Mid-restore: the driver is held after its third file until the test lets it go.
+    const hold = holdAt(sim, 'restore-after-file:3');
+    const env: NodeJS.ProcessEnv = { ...process.env, ...STALE, ...hold.env };
     delete env.KMS_ALPHA_STRING;
     const command = `hostname paused-laptop && exec "${process.execPath}" "${CLI}" start --kmsdata "${sim.kmsdata}" --backup "${sim.backup}" --db "${sim.db}" --startup-disk "${sim.startupDisk}"`;
     const old = spawn('unshare', ['-u', 'sh', '-c', command], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const oldExit = exited(old);
-    // Mid-restore: the restore has started and the driver rests after its third file.
-    await until('the restore to start', () => fs.existsSync(sim.db) && eventRows(sim.db).some((e) => e.event === 'step.started' && e.detail?.step === 'restoreKmsdata'));
-    // Into its rest after the third file (1.5 s), which starts a few ms after the step.
-    await new Promise((r) => setTimeout(r, 200));
+    expect(await hold.reached()).toBe(old.pid);
     process.kill(old.pid!, 'SIGSTOP');
     const paused = leaseRow(sim.db)!;
     expect(paused.host).toBe('paused-laptop');
@@ -97,6 +97,8 @@ describe('fencing', () => {
     const exchsrvr = path.dirname(sim.kmsdata);
     const filesBefore = stamps(exchsrvr);
 
+    // It wakes up where it was held, and goes on.
+    hold.release();
     process.kill(old.pid!, 'SIGCONT');
     const result = await oldExit;
     expect(result.code, result.stderr).toBe(5);
@@ -108,7 +110,7 @@ describe('fencing', () => {
     expect(after).toMatchObject({ state: 'running', pid: service.pid });
     const status = await statusOf(sim);
     expect(status).toMatchObject({ state: 'running', phase: 'done', lastError: null });
-  }, 120_000);
+  }, cliLimit(7, { waitMs: STALE_SECONDS * 1000 })); // the paused driver, status twice, takeover, resume, sim status twice; and the stale period
 
   it('a dead driver whose pid now belongs to an unrelated process: resume and takeover treat it as dead', async () => {
     const sim = await simFixture();
@@ -130,7 +132,7 @@ describe('fencing', () => {
     } finally {
       unrelated.kill('SIGKILL');
     }
-  }, 60_000);
+  }, cliLimit(4));
 
   it('a dead driver whose pid is reused: plain resume takes the run over by itself', async () => {
     const sim = await simFixture();
@@ -145,5 +147,5 @@ describe('fencing', () => {
     } finally {
       unrelated.kill('SIGKILL');
     }
-  }, 60_000);
+  }, cliLimit(2));
 });

@@ -3,6 +3,7 @@ import { readDb } from '../helpers/event-log.js';
 import { campaignSeed, envCount, killPlan, type PlannedKill } from '../helpers/kill-schedule.js';
 import { runCli } from '../helpers/run-cli.js';
 import { cleanupSimFixtures, disposeSimFixture, simFixture } from '../helpers/sim-fixture.js';
+import { cliLimit, slotLimit } from '../helpers/time-limit.js';
 import { concurrencyLimit, crashSlots, expectRecovered, resumeCli, staleLeaseOf, startAndKill, startCli, treeDigest } from './crash-checks.js';
 
 /**
@@ -26,8 +27,8 @@ export const KILL_SIM_ARGS = ['--extra-files', '300', '--extra-bytes', '4000000'
 /** The kills of a campaign unless KMS_RECOVER_KILL_RUNS says otherwise: what CI runs. */
 export const DEFAULT_KILLS = 50;
 const SHARDS = 2;
-/** An iteration takes 2-7 s; vitest starts up to 5 concurrent tests, so this includes waiting for a slot. */
-const ITERATION_TIMEOUT_MS = 120_000;
+/** A start of KILL_SIM_ARGS' server moves 300 files, 4 MB: as long as this many processes of the other tests (cliLimit). */
+const HEAVY = 3;
 
 export function randomKillsSuite(shard: number): void {
   const kills = envCount('KMS_RECOVER_KILL_RUNS', DEFAULT_KILLS);
@@ -36,6 +37,9 @@ export function randomKillsSuite(shard: number): void {
   const maxFromEnv = process.env.KMS_RECOVER_KILL_MAX_MS ? envCount('KMS_RECOVER_KILL_MAX_MS', 1) : undefined;
   const slots = crashSlots();
   const slot = concurrencyLimit(slots);
+  // An iteration: start (killed), sim reboot, resume, start again, status, at most; after its wait
+  // for a slot. A start or resume of KILL_SIM_ARGS' server counts HEAVY.
+  const iterationLimit = slotLimit(cliLimit(3 * HEAVY + 2), slots);
   const name = `random kills shard ${shard + 1}/${SHARDS}`;
   let fullRunMs = 0;
   /** Where the kills landed (the run's committed state, or why there was none), for the summary. */
@@ -87,7 +91,7 @@ export function randomKillsSuite(shard: number): void {
     }
   }
 
-  describe(`random SIGKILLs of start, then resume (seed ${seed}, shard ${shard + 1}/${SHARDS}; replay: KMS_RECOVER_KILL_SEED=${seed})`, { timeout: ITERATION_TIMEOUT_MS }, () => {
+  describe(`random SIGKILLs of start, then resume (seed ${seed}, shard ${shard + 1}/${SHARDS}; replay: KMS_RECOVER_KILL_SEED=${seed})`, { timeout: iterationLimit }, () => {
     afterAll(cleanupSimFixtures); // a backstop: every iteration disposes of its own fixture
 
     afterAll(() => {
@@ -113,7 +117,7 @@ export function randomKillsSuite(shard: number): void {
       const measured = await Promise.all(Array.from({ length: Math.max(2, slots) }, () => once()));
       fullRunMs = maxFromEnv ?? Math.round(measured.reduce((a, b) => a + b, 0) / measured.length);
       console.info(`[${name}] seed ${seed}; ${slots} at once; full starts took ${measured.join(', ')} ms; kills in [0, ${fullRunMs}) ms`);
-    }, 60_000);
+    }, cliLimit(HEAVY * Math.max(2, slots)));
 
     for (const kill of plan) {
       const label = `kill #${kill.index} at ${(kill.fraction * 100).toFixed(1)}% of a full run${kill.reboot ? ', then a server reboot' : ''} (seed ${seed})`;
@@ -125,7 +129,7 @@ export function randomKillsSuite(shard: number): void {
             + `KMS_RECOVER_KILL_MAX_MS=${fullRunMs}\n${trace.join('\n')}`);
         });
         await iteration(expect, kill, delayMs, trace);
-      }), ITERATION_TIMEOUT_MS);
+      }), iterationLimit);
     }
   });
 }

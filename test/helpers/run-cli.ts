@@ -16,6 +16,15 @@ export interface CliOptions {
   env?: Record<string, string | undefined>;
   cwd?: string;
   input?: string;
+  /** A process of the simulated server's making (sim-fixture.ts), in cliLimit's base: not counted as the test's. */
+  forFixture?: boolean;
+}
+
+let started = 0;
+
+/** How many kms-recover processes this worker has started for tests (setup.ts holds each test to its cliLimit). */
+export function cliProcessesStarted(): number {
+  return started;
 }
 
 /**
@@ -58,6 +67,7 @@ export function withTestSettle(args: readonly string[]): string[] {
 
 /** Starts the built kms-recover binary as a separate process; `done` settles when it ends. */
 export function spawnCli(args: string[], options: CliOptions = {}): SpawnedCli {
+  if (!options.forFixture) started += 1;
   const child = spawn(process.execPath, [CLI, ...withTestSettle(args)], { cwd: options.cwd ?? REPO_ROOT, env: cliEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

@@ -65,7 +65,7 @@ async function buildTemplate(final: string, initArgs: string[]): Promise<string>
   if (fs.existsSync(path.join(final, 'ready'))) return root;
   const building = fs.mkdtempSync(`${final}.building-`);
   try {
-    const result = await runCli(['sim', 'init', path.join(building, 'server'), '--json', ...initArgs]);
+    const result = await runCli(['sim', 'init', path.join(building, 'server'), '--json', ...initArgs], { forFixture: true });
     if (result.code !== 0) throw new Error(`sim init failed: ${result.stderr}`);
     await new SimServiceManager(path.join(building, 'server')).stopService(KMS_SERVICE_NAME, {});
     fs.writeFileSync(path.join(building, 'ready'), '');

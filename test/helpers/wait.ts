@@ -1,12 +1,13 @@
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
+import { WAIT_MS } from './time-limit.js';
 
 /**
  * Resolves as soon as `check` holds, looked at every `everyMs` (a check that throws counts as
  * not yet: a database being created, a file half-written); rejects naming `what` after
  * `timeoutMs`. For what the tests cannot be told of directly: another process's file or row.
  */
-export async function until(what: string, check: () => boolean | Promise<boolean>, { timeoutMs = 30_000, everyMs = 10 } = {}): Promise<void> {
+export async function until(what: string, check: () => boolean | Promise<boolean>, { timeoutMs = WAIT_MS, everyMs = 10 } = {}): Promise<void> {
   const end = Date.now() + timeoutMs;
   const holds = async () => {
     try {

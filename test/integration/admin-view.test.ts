@@ -3,9 +3,11 @@ import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunStatus } from '../../recovery/run-status.js';
 import { eventRows } from '../helpers/event-rows.js';
-import { CLI, cliEnv, withTestSettle, parseJson, printed, runCli, spawnCli } from '../helpers/run-cli.js';
+import { CLI, cliEnv, parseJson, printed, runCli, spawnCli, withTestSettle, type SpawnedCli } from '../helpers/run-cli.js';
 import { startArgs, statusOf } from '../helpers/sim-cli.js';
 import { cleanupSimFixtures, simFixture, treeBytes, type SimFixture } from '../helpers/sim-fixture.js';
+import { holdAt, type Hold } from '../helpers/hold.js';
+import { cliLimit } from '../helpers/time-limit.js';
 import { dbHas, until } from '../helpers/wait.js';
 
 afterEach(cleanupSimFixtures);
@@ -16,14 +18,20 @@ afterEach(cleanupSimFixtures);
  * and JSON errors, the manual start as one confirm, history in words.
  */
 
-const SLOW_RESTORE = { KMS_RECOVER_DELAY_AT: 'restore-after-file:3:1500' };
 const hasScript = spawnSync('script', ['--version']).status === 0;
 
 /**
- * `status --json` (another process, as an administrator would use) once the driver has written
- * restore progress to the database (it then rests after its third file): the status must show it.
+ * The restore held after its third file until the test releases it: only the copy waits, the
+ * driving process goes on (its heartbeat, its signal handlers), as on a slow disk.
  */
-async function statusWhileRestoring(sim: SimFixture): Promise<RunStatus> {
+const restoreHeld = (sim: SimFixture): Hold => holdAt(sim, 'restore-after-file:3', 'stall');
+
+/**
+ * `status --json` (another process, as an administrator would use) while the driver is held in
+ * its restore, which has written its progress to the database: the status must show it.
+ */
+async function statusWhileRestoring(sim: SimFixture, hold: Hold, driver: SpawnedCli): Promise<RunStatus> {
+  await hold.reached(driver);
   await until('restore progress in the database', () =>
     dbHas(sim.db, "SELECT 1 FROM run_progress WHERE step = 'restoreKmsdata' AND files_done > 0"));
   const status = await statusOf(sim);
@@ -35,8 +43,9 @@ async function statusWhileRestoring(sim: SimFixture): Promise<RunStatus> {
 describe('progress another console can see', () => {
   it('status --json shows the restore\'s files and bytes while another process drives it, and status says so in words', async () => {
     const sim = await simFixture(['--extra-files', '40', '--extra-bytes', '2000000']);
-    const driver = spawnCli(startArgs(sim, ['--startup-disk', sim.startupDisk]), { env: SLOW_RESTORE });
-    const during = await statusWhileRestoring(sim);
+    const hold = restoreHeld(sim);
+    const driver = spawnCli(startArgs(sim, ['--startup-disk', sim.startupDisk]), { env: hold.env });
+    const during = await statusWhileRestoring(sim, hold, driver);
     expect(during).toMatchObject({ state: 'cleared', phase: 'working', situation: 'working', rests: false, driver: { kind: 'live', pid: driver.child.pid } });
     const backupFiles = eventRows(sim.db).find((e) => e.event === 'run.created')!.detail!.backupFiles;
     expect(during.progress).toMatchObject({ step: 'restoreKmsdata', attempt: 1, activity: 'copy', filesTotal: backupFiles });
@@ -50,6 +59,7 @@ describe('progress another console can see', () => {
     expect(text.stdout).toContain(`follow it with kms-recover watch ${during.runId}`);
     expect(text.stdout).not.toMatch(/nobody|is gone/);
 
+    hold.release();
     expect((await driver.done).code).toBe(0);
     const after = await statusOf(sim);
     expect(after.situation).toBe('finished');
@@ -58,7 +68,7 @@ describe('progress another console can see', () => {
     for (const field of ['runId', 'state', 'phase', 'done', 'steps', 'history', 'lastError', 'next', 'lease', 'timer', 'attempts', 'drift', 'takeovers', 'elapsedMs', 'eventCount']) {
       expect(after).toHaveProperty(field);
     }
-  }, 60_000);
+  }, cliLimit(4));
 
   it('without a terminal the driving process prints no live progress line', async () => {
     const sim = await simFixture(['--extra-files', '40', '--extra-bytes', '2000000']);
@@ -66,17 +76,22 @@ describe('progress another console can see', () => {
     expect(result.code).toBe(0);
     expect(result.stderr).not.toContain('\r');
     expect(result.stderr).not.toContain('restoring from the backup');
-  }, 60_000);
+  }, cliLimit(1));
 });
 
 describe('kms-recover watch', () => {
   it('follows a run driven by another process until it rests, and ends as status does', async () => {
     const sim = await simFixture(['--extra-files', '40', '--extra-bytes', '2000000']);
-    const driver = spawnCli(startArgs(sim, ['--startup-disk', sim.startupDisk]), { env: SLOW_RESTORE });
-    // The run is driven: its driver holds the lease.
-    await until('the driver\'s lease', () => dbHas(sim.db, 'SELECT 1 FROM leases'));
+    const hold = restoreHeld(sim);
+    const driver = spawnCli(startArgs(sim, ['--startup-disk', sim.startupDisk]), { env: hold.env });
+    // The run is driven (its driver holds the lease), held in its restore until watch has shown it.
+    await hold.reached(driver);
+    expect(dbHas(sim.db, 'SELECT 1 FROM leases')).toBe(true);
     expect((await statusOf(sim)).situation).toBe('working');
-    const watch = await runCli(['watch', '--db', sim.db]);
+    const watching = spawnCli(['watch', '--db', sim.db]);
+    await printed(watching, /^Progress: restoring from the backup: \d+ of \d+ files/m);
+    hold.release();
+    const watch = await watching.done;
     expect((await driver.done).code).toBe(0);
     expect(watch.code).toBe(0);
     expect(watch.stdout).toMatch(/\[>\] restored +KB 4 +working now/);
@@ -86,7 +101,7 @@ describe('kms-recover watch', () => {
     expect(status.code).toBe(watch.code);
     // Read only: watching wrote nothing (the event log is the driver's alone).
     expect(eventRows(sim.db).every((e) => e.event !== 'lease.taken-over')).toBe(true);
-  }, 60_000);
+  }, cliLimit(5));
 
   it('ends at once with the one command when the run waits for you, exit 0 as status; --json prints the final status', async () => {
     const sim = await simFixture();
@@ -99,12 +114,13 @@ describe('kms-recover watch', () => {
     const json = await runCli(['watch', '--json', '--db', sim.db]);
     expect(json.code).toBe(0);
     expect(parseJson<RunStatus>(json)).toMatchObject({ phase: 'waiting', situation: 'waiting' });
-  }, 60_000);
+  }, cliLimit(5));
 
   it('ends with "interrupted" when the driver dies under it', async () => {
     const sim = await simFixture(['--extra-files', '40', '--extra-bytes', '2000000']);
-    const driver = spawnCli(startArgs(sim, ['--startup-disk', sim.startupDisk]), { env: { KMS_RECOVER_DELAY_AT: 'restore-after-file:3:4000' } });
-    await statusWhileRestoring(sim);
+    const hold = restoreHeld(sim); // never released: the driver dies there
+    const driver = spawnCli(startArgs(sim, ['--startup-disk', sim.startupDisk]), { env: hold.env });
+    await statusWhileRestoring(sim, hold, driver);
     const watch = spawnCli(['watch', '--db', sim.db]);
     // Its first screen (printed whole without a terminal) shows the run driven; then the driver dies.
     await printed(watch, /working now/);
@@ -113,16 +129,20 @@ describe('kms-recover watch', () => {
     expect(watched.code).toBe(0);
     expect((await statusOf(sim)).situation).toBe('interrupted');
     expect(watched.stdout).toMatch(/was interrupted during KB step 4 \(restoreKmsdata\): nothing is lost; run kms-recover resume [0-9a-f]{8}/);
-  }, 60_000);
+  }, cliLimit(4));
 });
 
 describe('signals during a run', () => {
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     it(`${signal} without a terminal: says where, logs it, exits ${code}, releases the lease; resume needs no takeover`, async () => {
       const sim = await simFixture(['--extra-files', '40', '--extra-bytes', '2000000']);
-      const driver = spawnCli(startArgs(sim, ['--startup-disk', sim.startupDisk]), { env: SLOW_RESTORE });
-      const during = await statusWhileRestoring(sim);
+      const hold = restoreHeld(sim);
+      const driver = spawnCli(startArgs(sim, ['--startup-disk', sim.startupDisk]), { env: hold.env });
+      const during = await statusWhileRestoring(sim, hold, driver);
       driver.child.kill(signal);
+      // Once the process has taken the signal, the copy goes on to its next file, where it stops.
+      await printed(driver, /stopping at the next safe point/, 'stderr');
+      hold.release();
       const result = await driver.done;
       expect(result.code).toBe(code);
       expect(result.stderr).toContain(`kms-recover: interrupted during KB step 4 (restoreKmsdata): nothing is lost; run kms-recover resume ${during.runId}\n`);
@@ -141,56 +161,94 @@ describe('signals during a run', () => {
       expect(resumed.stderr).not.toContain('took the run over');
       expect(eventRows(sim.db).some((e) => e.event === 'lease.taken-over')).toBe(false);
       expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup));
-    }, 60_000);
+    }, cliLimit(5));
   }
 
   describe.runIf(hasScript)('on a real terminal', () => {
-    /** The CLI on a pseudo-terminal (`script`); `type` is sent once `when` shows on the screen. */
-    function onTerminal(args: string[], env: Record<string, string>, when: string, type: string[]): Promise<{ code: number | null; screen: string }> {
+    interface Terminal {
+      /** Everything the terminal showed so far. */
+      screen: () => string;
+      /** Resolves once the screen shows `pattern`; rejects if the process ends first. */
+      shows: (pattern: RegExp) => Promise<void>;
+      /** Types on the terminal (Ctrl-C: the line discipline sends SIGINT to the foreground process). */
+      type: (keys: string) => void;
+      /** The exit status, once the process has ended. */
+      done: Promise<number | null>;
+    }
+
+    /** The CLI on a pseudo-terminal (`script`). */
+    function onTerminal(args: string[], env: Record<string, string>): Terminal {
       const command = [process.execPath, CLI, ...withTestSettle(args)].map((a) => `'${a}'`).join(' ');
       const child = spawn('script', ['-qec', command, '--echo', 'never', '/dev/null'], { env: cliEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
       let screen = '';
-      let sent = false;
+      const waiting = new Set<() => void>();
       child.stdout.on('data', (d: Buffer) => {
         screen += d.toString();
-        if (!sent && screen.includes(when)) {
-          sent = true;
-          // Ctrl-C on a terminal: the line discipline sends SIGINT to the foreground process.
-          type.forEach((keys, i) => setTimeout(() => child.stdin.write(keys), 200 + i * 100));
-        }
+        for (const check of [...waiting]) check();
       });
-      return new Promise((resolve) => child.on('close', (code) => resolve({ code, screen })));
+      const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      const shows = (pattern: RegExp) => new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (!pattern.test(screen)) return;
+          waiting.delete(check);
+          resolve();
+        };
+        waiting.add(check);
+        check();
+        void done.then((code) => {
+          if (!waiting.has(check)) return;
+          waiting.delete(check);
+          reject(new Error(`the terminal ended (exit ${code}) without showing ${pattern}:\n${screen}`));
+        });
+      });
+      return { screen: () => screen, shows, type: (keys) => child.stdin.write(keys), done };
     }
 
     it('Ctrl-C during the restore: the interrupted line, exit 130, and the run resumes', async () => {
       const sim = await simFixture(['--extra-files', '40', '--extra-bytes', '2000000']);
-      const { code, screen } = await onTerminal(startArgs(sim, ['--startup-disk', sim.startupDisk]), { KMS_RECOVER_STALL_AT: 'restore-after-file:3:1500' }, 'restoring from the backup', ['\u0003']);
-      expect(code).toBe(130);
-      expect(screen).toMatch(/kms-recover: interrupted during KB step 4 \(restoreKmsdata\): nothing is lost; run kms-recover resume [0-9a-f]{8}/);
+      const hold = restoreHeld(sim);
+      const terminal = onTerminal(startArgs(sim, ['--startup-disk', sim.startupDisk]), hold.env);
+      await hold.reached();
+      terminal.type('\u0003');
+      // Taken: the copy stops at its next file once it goes on.
+      await terminal.shows(/Ctrl-C: stopping at the next safe point/);
+      hold.release();
+      expect(await terminal.done).toBe(130);
+      expect(terminal.screen()).toMatch(/kms-recover: interrupted during KB step 4 \(restoreKmsdata\): nothing is lost; run kms-recover resume [0-9a-f]{8}/);
       expect((await statusOf(sim)).situation).toBe('interrupted');
       expect((await runCli(['resume', '--db', sim.db, '--startup-disk', sim.startupDisk])).code).toBe(0);
-    }, 60_000);
+    }, cliLimit(3));
 
     it('a second Ctrl-C forces the process to end', async () => {
       const sim = await simFixture(['--extra-files', '40', '--extra-bytes', '2000000']);
-      // After file 3 the copy stalls for 20 s and heeds no abort (an OS call that cannot be
-      // cancelled): the first Ctrl-C ends the drive but the stalled work holds the process; the second forces it.
-      const { code, screen } = await onTerminal(startArgs(sim, ['--startup-disk', sim.startupDisk]), { KMS_RECOVER_STALL_AT: 'restore-after-file:3:20000' }, 'restoring from the backup', ['\u0003', '\u0003']);
-      expect(screen).toContain('interrupted during KB step 4 (restoreKmsdata)');
-      expect(screen).toContain('forced to stop');
-      expect(code).toBe(130);
+      // After file 3 the copy waits, never released, and heeds no abort (an OS call that cannot
+      // be cancelled): the first Ctrl-C ends the drive but the stalled work holds the process; the second forces it.
+      const hold = restoreHeld(sim);
+      const terminal = onTerminal(startArgs(sim, ['--startup-disk', sim.startupDisk]), hold.env);
+      await hold.reached();
+      terminal.type('\u0003');
+      await terminal.shows(/interrupted during KB step 4 \(restoreKmsdata\)/);
+      expect(hold.held(), 'the copy still waits').toBe(true);
+      terminal.type('\u0003');
+      expect(await terminal.done).toBe(130);
+      expect(terminal.screen()).toContain('forced to stop');
+      hold.release();
       expect((await runCli(['resume', '--db', sim.db, '--startup-disk', sim.startupDisk])).code).toBe(0);
-    }, 60_000);
+    }, cliLimit(2));
 
     it('on a terminal the driving process shows a live progress line with rate and time left', async () => {
-      // A restore that lasts (a slow disk: the copy waits 1 s after its third file), not one of
+      // A restore that lasts (a slow disk: the copy waits after its third file), not one of
       // hundreds of MB: the line is drawn with the rate measured so far.
       const sim = await simFixture(['--extra-files', '40', '--extra-bytes', '2000000']);
-      const { code, screen } = await onTerminal(startArgs(sim, ['--startup-disk', sim.startupDisk]), { KMS_RECOVER_STALL_AT: 'restore-after-file:3:1000' }, 'never', []);
-      expect(code).toBe(0);
-      expect(screen).toMatch(/\r\u001b\[K {6}restoring from the backup: \d+ of \d+ files, [\d.]+ [KMG]?B of [\d.]+ [KMG]?B/);
-      expect(screen).toMatch(/[\d.]+ [KMG]B\/s(, about .+ left)?/);
-    }, 60_000);
+      const hold = restoreHeld(sim);
+      const terminal = onTerminal(startArgs(sim, ['--startup-disk', sim.startupDisk]), hold.env);
+      await hold.reached();
+      await terminal.shows(/[\d.]+ [KMG]B\/s/);
+      hold.release();
+      expect(await terminal.done).toBe(0);
+      expect(terminal.screen()).toMatch(/\r\u001b\[K {6}restoring from the backup: \d+ of \d+ files, [\d.]+ [KMG]?B of [\d.]+ [KMG]?B/);
+      expect(terminal.screen()).toMatch(/[\d.]+ [KMG]B\/s(, about .+ left)?/);
+    }, cliLimit(1));
   });
 });
 
@@ -200,7 +258,7 @@ describe('usage errors and JSON errors', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toBe("kms-recover: required option '--kmsdata <dir>' not specified; see kms-recover start --help\n");
     expect(result.stdout).toBe('');
-  });
+  }, cliLimit(1));
 
   it('with --json every error is the JSON error object on stdout, usage errors included', async () => {
     const sim = await simFixture();
@@ -216,7 +274,7 @@ describe('usage errors and JSON errors', () => {
       expect(error.message).toMatch(message);
       expect(result.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
     }
-  }, 60_000);
+  }, cliLimit(4));
 
   it('an unknown command and a bad choice are one line too', async () => {
     const unknown = await runCli(['frobnicate']);
@@ -224,7 +282,7 @@ describe('usage errors and JSON errors', () => {
     const choice = await runCli(['diagram', '--format', 'png']);
     expect(choice.code).toBe(2);
     expect(choice.stderr).toMatch(/^kms-recover: option '--format <format>' argument 'png' is invalid\. Allowed choices are text, mermaid, dot, svg; see kms-recover diagram --help\n$/);
-  });
+  }, cliLimit(2));
 });
 
 describe('a manual start is waiting for you, and one confirm', () => {
@@ -252,7 +310,7 @@ describe('a manual start is waiting for you, and one confirm', () => {
     expect(confirmed.stdout).toContain('recovery complete');
     const confirms = eventRows(sim.db).filter((e) => e.event === 'manual.confirmed').map((e) => e.detail?.step);
     expect(confirms).toEqual(['setCredential', 'startService']);
-  }, 60_000);
+  }, cliLimit(5));
 });
 
 describe('history and logs for people', () => {
@@ -279,7 +337,7 @@ describe('history and logs for people', () => {
     }
     const status = await runCli(['status', '--db', sim.db]);
     expect(status.stdout).toContain(`Log:     ${sim.log};`);
-  }, 60_000);
+  }, cliLimit(6));
 });
 
 describe('wording that agrees', () => {
@@ -291,7 +349,7 @@ describe('wording that agrees', () => {
     expect(run.stderr).toContain(`its ${planned} top-level entries are kept in a quarantine folder`);
     expect(run.stderr).toContain('the alpha string read from the startup disk (Kmspwd.ini) is given as start parameter');
     expect(run.stderr).not.toContain('of the original KMS');
-  }, 60_000);
+  }, cliLimit(2));
 
   it('resume --from lists the steps with the run\'s real Kmsdata folder', async () => {
     const sim = await simFixture();
@@ -299,5 +357,5 @@ describe('wording that agrees', () => {
     const back = await runCli(['resume', '--from', 'stopped', '--db', sim.db]);
     expect(back.stderr).toContain(`go to the ${sim.kmsdata} directory, and delete all files`);
     expect(back.stderr).not.toContain('<path>');
-  }, 60_000);
+  }, cliLimit(2));
 });

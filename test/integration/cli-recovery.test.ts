@@ -6,6 +6,7 @@ import { parseJson, runCli } from '../helpers/run-cli.js';
 import { serviceState, startArgs, statusOf, wrongAlpha } from '../helpers/sim-cli.js';
 import { cleanupSimFixtures, filesContaining, secretFiles, simFixture, treeBytes, type SimFixture } from '../helpers/sim-fixture.js';
 import { RECOVERED_EXCHSRVR } from '../helpers/server-claim.js';
+import { cliLimit } from '../helpers/time-limit.js';
 
 afterEach(cleanupSimFixtures);
 
@@ -36,7 +37,7 @@ describe('kms-recover on the simulator', () => {
 
     expect(fs.existsSync(sim.log)).toBe(true);
     expect(filesContaining(secretFiles(sim), sim.alpha)).toEqual([]);
-  });
+  }, cliLimit(2));
 
   it('stops short on a wrong alpha string, loses nothing, and resume with the right one finishes', async () => {
     const sim = await simFixture();
@@ -62,7 +63,7 @@ describe('kms-recover on the simulator', () => {
     expect(done.state).toBe('running');
     expect(done.history.map((h) => h.to)).toEqual([...SIX_STATES.slice(0, 4), 'credential-set', 'restored', 'credential-set', 'running']);
     expect(filesContaining(secretFiles(sim), sim.alpha)).toEqual([]);
-  });
+  }, cliLimit(4));
 
   it('resumes after the process was killed between steps', async () => {
     const sim = await simFixture();
@@ -79,7 +80,7 @@ describe('kms-recover on the simulator', () => {
     const status = await statusOf(sim);
     expect(status.history.map((h) => h.to)).toEqual(SIX_STATES);
     expect(filesContaining(secretFiles(sim), sim.alpha)).toEqual([]);
-  });
+  }, cliLimit(4));
 
   it('the demo recovers a fresh simulated server and its database shows the six states', async () => {
     const sim = await simFixture(); // only for its temporary folder and cleanup
@@ -91,7 +92,7 @@ describe('kms-recover on the simulator', () => {
     expect(lines.map((l) => l.split(/\s+/)[1])).toEqual(SIX_STATES);
     const status = await statusOf(sim);
     expect(status.history.map((h) => h.to)).toEqual(SIX_STATES);
-  });
+  }, cliLimit(3));
 });
 
 describe('refused before anything changes', () => {
@@ -113,33 +114,33 @@ describe('refused before anything changes', () => {
   it('a missing backup', async () => {
     const sim = await simFixture();
     await expectRefused(sim, ['--backup', path.join(sim.dir, 'nope'), '--startup-disk', sim.startupDisk], /nope/);
-  });
+  }, cliLimit(2));
 
   it('an empty backup', async () => {
     const sim = await simFixture();
     const empty = path.join(sim.dir, 'empty-backup');
     fs.mkdirSync(empty);
     await expectRefused(sim, ['--backup', empty, '--startup-disk', sim.startupDisk], /empty/);
-  });
+  }, cliLimit(2));
 
   it('a Kmspwd.ini without [config]', async () => {
     const sim = await simFixture();
     const bad = path.join(sim.dir, 'Kmspwd.ini');
     fs.writeFileSync(bad, `pwd=${sim.alpha}\r\n`);
     await expectRefused(sim, ['--backup', sim.backup, '--startup-disk', bad], /\[config\]/);
-  });
+  }, cliLimit(2));
 
   it('a Kmspwd.ini whose password has the wrong length, without printing it', async () => {
     const sim = await simFixture();
     const bad = path.join(sim.dir, 'Kmspwd.ini');
     fs.writeFileSync(bad, '[config]\r\npwd=SHORTPASS\r\n');
     await expectRefused(sim, ['--backup', sim.backup, '--startup-disk', bad], /9 characters/);
-  });
+  }, cliLimit(2));
 
   it('no alpha string at all (no disk, no variable, no terminal)', async () => {
     const sim = await simFixture();
     await expectRefused(sim, ['--backup', sim.backup], /no alpha string/);
-  });
+  }, cliLimit(2));
 
   it('a Kmsdata path that is not a Kmsdata folder', async () => {
     const sim = await simFixture();
@@ -147,5 +148,5 @@ describe('refused before anything changes', () => {
       '--sim-root', sim.root, '--startup-disk', sim.startupDisk, '--db', sim.db]);
     expect(result.code).toBe(3);
     expect(result.stderr).toMatch(/not a Kmsdata folder/);
-  });
+  }, cliLimit(1));
 });

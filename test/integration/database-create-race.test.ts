@@ -4,19 +4,35 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../helpers/run-cli.js';
+import { cliLimit } from '../helpers/time-limit.js';
+import { until } from '../helpers/wait.js';
 
 const dirs: string[] = [];
 afterEach(() => { for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true }); });
 
-/** One process opening (creating) the database at the moment given, printing `ok` or the error code. */
-function opener(file: string, at: number): Promise<string> {
-  const script = `import { openDatabase } from ${JSON.stringify(path.join(REPO_ROOT, 'dist/persistence/index.js'))};
-while (Date.now() < ${at}) {}
+interface Opener {
+  /** Whether it has loaded the code and now spins, waiting for `go`. */
+  ready: () => boolean;
+  /** `ok` or the error code. */
+  result: Promise<string>;
+}
+
+/**
+ * One process that loads the persistence code, says `ready`, spins until the file `go` exists and
+ * then opens (creates) the database, printing `ok` or the error code. The test creates `go` once
+ * both are ready: they open at the same moment however long each took to start.
+ */
+function opener(file: string, go: string): Opener {
+  const script = `import fs from 'node:fs';
+import { openDatabase } from ${JSON.stringify(path.join(REPO_ROOT, 'dist/persistence/index.js'))};
+console.log('ready');
+while (!fs.existsSync(${JSON.stringify(go)})) {}
 try { openDatabase(${JSON.stringify(file)}).db.close(); console.log('ok'); } catch (e) { console.log(e.code); }`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-  return new Promise((resolve) => child.on('close', () => resolve(out.trim())));
+  const result = new Promise<string>((resolve) => child.on('close', () => resolve(out.replace(/^ready\n/, '').trim())));
+  return { ready: () => out.startsWith('ready\n'), result };
 }
 
 describe('two processes creating one database at once', () => {
@@ -25,8 +41,13 @@ describe('two processes creating one database at once', () => {
     dirs.push(dir);
     for (let round = 0; round < 8; round += 1) {
       const file = path.join(dir, `race-${round}.db`);
-      const at = Date.now() + 400;
-      expect(await Promise.all([opener(file, at), opener(file, at)])).toEqual(['ok', 'ok']);
+      const go = path.join(dir, `go-${round}`);
+      const openers = [opener(file, go), opener(file, go)];
+      let ended = 0;
+      for (const o of openers) void o.result.finally(() => { ended += 1; });
+      await until('both openers to be ready', () => openers.every((o) => o.ready()) || ended > 0);
+      fs.writeFileSync(go, '');
+      expect(await Promise.all(openers.map((o) => o.result))).toEqual(['ok', 'ok']);
     }
-  }, 60_000);
+  }, cliLimit(8 * 2));
 });

@@ -10,6 +10,7 @@ import { parseJson, REPO_ROOT, runCli } from '../helpers/run-cli.js';
 import { startArgs, startWithDiskArgs, statusOf, wrongAlpha } from '../helpers/sim-cli.js';
 import { cleanupSimFixtures, disposeSimFixture, sharedSimFixture, simFixture, type SimFixture } from '../helpers/sim-fixture.js';
 import { parseSvg } from '../helpers/svg.js';
+import { cliLimit } from '../helpers/time-limit.js';
 
 afterEach(cleanupSimFixtures);
 /** What scripts/diagrams.mjs writes: the overview, and the full machine (`--detail`). */
@@ -36,7 +37,7 @@ let failed: { sim: SimFixture; runId: string };
 beforeAll(async () => {
   failedSim = await sharedSimFixture();
   failed = { sim: failedSim, runId: await failedRun(failedSim) };
-}, 60_000);
+}, cliLimit(2));
 afterAll(async () => {
   if (failedSim) await disposeSimFixture(failedSim);
 });
@@ -57,7 +58,7 @@ describe('the committed diagrams', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, cliLimit(6));
 
   it('the README shows the committed overview inline and says where the full machine is', () => {
     const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
@@ -79,7 +80,7 @@ describe('the committed diagrams', () => {
     // The overview shows the latest run of the database in every format.
     const latest = await runCli(['diagram', '--format', 'mermaid'], { env: { KMS_RECOVER_DB: sim.db } });
     expect(latest.stdout).toContain(`Run ${runId}: KB steps 5-6 failed (ALPHA_REJECTED)`);
-  }, 60_000);
+  }, cliLimit(5));
 });
 
 /** The overview's state rows of the terminal view: [mark, KB label, state, words]. */
@@ -105,7 +106,7 @@ describe('kms-recover diagram', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, cliLimit(1));
 
   it('--detail prints the full state chain with its substates, events and guards', async () => {
     const dir = tmpDir();
@@ -121,7 +122,7 @@ describe('kms-recover diagram', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, cliLimit(1));
 
   it('--detail marks a failed run in every format: the terminal, Mermaid, DOT and SVG', async () => {
     const { sim, runId } = failed;
@@ -150,7 +151,7 @@ describe('kms-recover diagram', () => {
     expect(words).toContain(`run ${runId}: restored, step failed (startService: ALPHA_REJECTED)`);
     for (const state of SIX_STATES) expect(words.some((w) => w?.startsWith(state)), state).toBe(true);
     expect(words.filter((w) => w === 'RETRY')).toHaveLength(5);
-  }, 90_000);
+  }, cliLimit(4));
 
   it('the overview marks a failed run in every format, from the latest run of the database', async () => {
     const { sim, runId } = failed;
@@ -187,7 +188,7 @@ describe('kms-recover diagram', () => {
     expect(Number.parseFloat(root.getAttribute('width')!) * 96 / 72).toBeLessThanOrEqual(1600);
     expect(Number.parseFloat(root.getAttribute('height')!) * 96 / 72).toBeLessThanOrEqual(1000);
     expect(fs.readFileSync(out, 'utf8')).not.toMatch(/xstate\.|RETRY|REWIND|__initial/);
-  }, 90_000);
+  }, cliLimit(4));
 
   it('the overview tells an interrupted run (its driver killed) from a manual step waiting for the operator', async () => {
     const killed = await simFixture();
@@ -210,7 +211,7 @@ describe('kms-recover diagram', () => {
     expect(overviewRows(view.stdout)[3]).toEqual(['[?]', 'KB step 4', 'restored', 'waiting for you: do KB step 4 by hand']);
     const mermaid = await runCli(['diagram', '--format', 'mermaid', '--db', manual.db]);
     expect(mermaid.stdout).toContain('    class restored,legendWaiting waiting\n');
-  }, 90_000);
+  }, cliLimit(7));
 
   it('refuses an unknown run, an unknown format, and a database that is not there', async () => {
     const { sim } = failed;
@@ -220,7 +221,7 @@ describe('kms-recover diagram', () => {
     const missing = await runCli(['diagram', '--format', 'dot', '--run', 'abc', '--db', path.join(sim.dir, 'none.db')]);
     expect(missing.code).not.toBe(0);
     expect(fs.existsSync(path.join(sim.dir, 'none.db'))).toBe(false);
-  }, 60_000);
+  }, cliLimit(4));
 
   it('-o into a folder that does not exist is an error of one line, and creates nothing', async () => {
     const dir = tmpDir();
@@ -240,7 +241,7 @@ describe('kms-recover diagram', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, cliLimit(2));
 });
 
 describe('kms-recover history and status', () => {
@@ -294,7 +295,7 @@ describe('kms-recover history and status', () => {
     expect(view.stdout).toContain('Driven by: nobody');
     expect(view.stdout).toMatch(/Last error in startService at \S+ \S+ UTC\S+: ALPHA_REJECTED: /);
     expect(view.stdout).toContain(`kms-recover history ${runId}`);
-  }, 90_000);
+  }, cliLimit(4));
 
   it('status and history show drift (the service running again after a reboot) and a lease taken over', async () => {
     const sim = await simFixture();
@@ -330,7 +331,7 @@ describe('kms-recover history and status', () => {
     expect(overview.stdout.split('\n')[1]).toMatch(new RegExp(`^Run ${status.runId}: recovery complete, the original Key Management Server is running`));
     expect(overviewRows(overview.stdout).map((r) => r[0])).toEqual(SIX_STATES.map(() => '[x]'));
     await runCli(['sim', 'stop', sim.root]);
-  }, 90_000);
+  }, cliLimit(9));
 
   it('history needs a run id and refuses an unknown one', async () => {
     const { sim } = failed;
@@ -338,5 +339,5 @@ describe('kms-recover history and status', () => {
     const unknown = await runCli(['history', 'ffff0000', '--json', '--db', sim.db]);
     expect(unknown.code).toBe(7);
     expect(parseJson<{ error: { code: string } }>(unknown).error.code).toBe('RUN_NOT_FOUND');
-  }, 60_000);
+  }, cliLimit(2));
 });

@@ -6,6 +6,7 @@ import { toErrorRecord } from '../../errors/index.js';
 import { CLI, parseJson, runCli } from '../helpers/run-cli.js';
 import { startWithDiskArgs, statusOf } from '../helpers/sim-cli.js';
 import { cleanupSimFixtures, simFixture } from '../helpers/sim-fixture.js';
+import { cliLimit } from '../helpers/time-limit.js';
 
 afterEach(cleanupSimFixtures);
 
@@ -27,7 +28,7 @@ describe('errors say what happened', () => {
         expect(lines[0]!.length).toBeLessThan(200);
       }
     }
-  }, 120_000);
+  }, cliLimit(21));
 
   it('confirm on a finished run exits 7, as resume does', async () => {
     const sim = await simFixture();
@@ -37,7 +38,7 @@ describe('errors say what happened', () => {
     const confirm = await runCli(['confirm', runId, 'stop', '--db', sim.db]);
     expect(confirm.code).toBe(7);
     expect(confirm.stderr).toMatch(/already finished/);
-  }, 60_000);
+  }, cliLimit(3));
 
   it('an errno is never an error code: a stored EINVAL becomes INTERNAL with the errno in its message', () => {
     expect(toErrorRecord({ code: 'EINVAL', message: 'invalid argument, read' })).toEqual({ code: 'INTERNAL', message: 'invalid argument, read (EINVAL)' });
@@ -57,7 +58,7 @@ describe('errors say what happened', () => {
     expect(result.stderr).toMatch(new RegExp(`kms-recover: cannot read ${secret.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: permission denied`));
     expect(result.stderr).not.toMatch(/in use/);
     expect(fs.existsSync(sim.db)).toBe(false);
-  }, 60_000);
+  }, cliLimit(1));
 
   it.skipIf(!canMount)('a full disk under the database is DB_FULL (exit 6) naming the disk; the server is left unclaimed', async () => {
     const sim = await simFixture(['--extra-files', '400']);
@@ -74,7 +75,7 @@ describe('errors say what happened', () => {
     } finally {
       spawnSync('umount', [small]);
     }
-  }, 60_000);
+  }, cliLimit(2));
 
   it.skipIf(!canMount)('a server folder gone read-only is FILE_IO naming the file and the call, one line, not a path problem; nothing changed', async () => {
     const sim = await simFixture();
@@ -92,7 +93,7 @@ describe('errors say what happened', () => {
     }
     const service = parseJson<{ state: string }>(await runCli(['sim', 'status', sim.root, '--json']));
     expect(service.state).toBe('running');
-  }, 60_000);
+  }, cliLimit(2));
 
   it('a log the disk cannot take is said once, in one line naming it, and the recovery goes on to running (it ended as a bug, exit 1)', async () => {
     const sim = await simFixture();
@@ -102,5 +103,5 @@ describe('errors say what happened', () => {
     const lines = result.stderr.split('\n').filter((line) => line.startsWith('kms-recover:'));
     expect(lines).toEqual([`kms-recover: cannot write the log ${sim.log}: the disk is full (ENOSPC in write); going on without it (the database keeps the run's record)`]);
     expect((await statusOf(sim)).state).toBe('running');
-  }, 60_000);
+  }, cliLimit(2));
 });

@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI, withTestSettle } from '../helpers/run-cli.js';
 import { cleanupSimFixtures, filesContaining, simFixture, treeBytes } from '../helpers/sim-fixture.js';
+import { cliLimit } from '../helpers/time-limit.js';
 
 afterEach(cleanupSimFixtures);
 
@@ -36,5 +37,5 @@ describe.runIf(hasScript)('hidden prompt on a terminal', () => {
     expect(screen).not.toContain(sim.alpha);
     expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup));
     expect(filesContaining([sim.db, `${sim.db}-wal`, sim.log], sim.alpha)).toEqual([]);
-  }, 30_000);
+  }, cliLimit(1));
 });

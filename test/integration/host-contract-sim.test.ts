@@ -7,8 +7,15 @@ import { FAIL_AFTER_FILE, HANG_STOP_FILE } from '../../host/sim/sim-layout.js';
 import { KMS_SERVICE_NAME } from '../../host/types.js';
 import { hostContract, type ContractServer } from '../contract/host-contract.js';
 import { alphaOf, cleanupSimFixtures, simFixture } from '../helpers/sim-fixture.js';
+import { cliLimit } from '../helpers/time-limit.js';
 
 const hangFiles: string[] = [];
+
+/**
+ * How long a stop may take: the case of a stop that hangs waits it out once; every other stop
+ * must fit in it, on a busy machine too.
+ */
+const STOP_TIMEOUT_MS = 5000;
 
 /** A simulated server as `kms-recover sim init` builds it: the reinstall's KMS running. */
 async function simServer(): Promise<ContractServer> {
@@ -18,7 +25,7 @@ async function simServer(): Promise<ContractServer> {
   hangFiles.push(hangFile);
   const failAfterFile = path.join(paths.scm, FAIL_AFTER_FILE);
   return {
-    host: createSimHost(sim.root, fsKmsdataOperations, { stopTimeoutMs: 1500 }),
+    host: createSimHost(sim.root, fsKmsdataOperations, { stopTimeoutMs: STOP_TIMEOUT_MS }),
     service: KMS_SERVICE_NAME,
     missingService: 'KmsRecoverNoSuchService',
     kmsdata: sim.kmsdata,
@@ -46,7 +53,8 @@ afterEach(async () => {
   await cleanupSimFixtures();
 });
 
-describe('the Host contract against the simulator', { timeout: 60_000 }, () => {
+// A case starts and stops the simulated KMS daemon (a node process, as costly as a CLI one) a few times.
+describe('the Host contract against the simulator', { timeout: cliLimit(4, { waitMs: STOP_TIMEOUT_MS }) }, () => {
   for (const contractCase of hostContract) {
     it(contractCase.name, async () => {
       await contractCase.run(await simServer());

@@ -6,6 +6,7 @@ import { openDatabase } from '../../persistence/index.js';
 import { runCli, type CliResult } from '../helpers/run-cli.js';
 import { serviceState, statusOf } from '../helpers/sim-cli.js';
 import { cleanupSimFixtures, simFixture, treeBytes, type SimFixture } from '../helpers/sim-fixture.js';
+import { cliLimit } from '../helpers/time-limit.js';
 
 afterEach(cleanupSimFixtures);
 
@@ -46,7 +47,7 @@ describe('hostile databases', () => {
     fs.writeFileSync(sim.db, 'Subject: not a database\n'.repeat(50));
     await expectNothingChanged(sim, startArgs(sim), 6, /runs\.db is not a kms-recover database \(not an SQLite file\)/);
     await expectNothingChanged(sim, ['status', '--db', sim.db], 6, /not a kms-recover database/);
-  });
+  }, cliLimit(2));
 
   it('another program\'s SQLite database', async () => {
     const sim = await simFixture();
@@ -54,7 +55,7 @@ describe('hostile databases', () => {
     other.exec('CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)');
     other.close();
     await expectNothingChanged(sim, startArgs(sim), 6, /an SQLite database of another program/);
-  });
+  }, cliLimit(1));
 
   async function finishedRunDb(sim: SimFixture): Promise<void> {
     const done = await runCli(startArgs(sim));
@@ -74,7 +75,7 @@ describe('hostile databases', () => {
     const result = await runCli(['status', '--db', sim.db]);
     expectOneLineError(result, 6, /runs\.db is damaged/);
     expect(fs.statSync(sim.db).size).toBe(Math.floor(size / 2));
-  });
+  }, cliLimit(4));
 
   it('a corrupt database (damaged pages)', async () => {
     const sim = await simFixture();
@@ -86,7 +87,7 @@ describe('hostile databases', () => {
     const result = await runCli(['status', '--db', sim.db]);
     expectOneLineError(result, 6, /runs\.db is damaged/);
     expect(fs.readFileSync(sim.db)).toEqual(bytes);
-  });
+  }, cliLimit(4));
 
   it('a database from a newer schema version', async () => {
     const sim = await simFixture();
@@ -94,7 +95,7 @@ describe('hostile databases', () => {
     db.pragma('user_version = 99');
     db.close();
     await expectNothingChanged(sim, startArgs(sim), 6, /schema version 99; this kms-recover knows up to \d+: use a newer kms-recover/);
-  });
+  }, cliLimit(1));
 
   it('a database locked by another writer past the busy timeout', async () => {
     const sim = await simFixture();
@@ -112,7 +113,7 @@ describe('hostile databases', () => {
       holder.exec('ROLLBACK');
       holder.close();
     }
-  });
+  }, cliLimit(1));
 });
 
 describe('hostile paths', () => {
@@ -120,7 +121,7 @@ describe('hostile paths', () => {
     const sim = await simFixture();
     const missing = path.join(sim.root, 'Exchsrvr', 'Kmsdata2');
     await expectNothingChanged(sim, startArgs(sim, { kmsdata: missing }), 3, /Kmsdata2/);
-  });
+  }, cliLimit(1));
 
   it('Kmsdata that is a file', async () => {
     const sim = await simFixture();
@@ -128,7 +129,7 @@ describe('hostile paths', () => {
     fs.mkdirSync(path.dirname(file));
     fs.writeFileSync(file, 'x');
     await expectNothingChanged(sim, startArgs(sim, { kmsdata: file }), 3, /not a (folder|directory)/);
-  });
+  }, cliLimit(1));
 
   it('Kmsdata that is a symlink out of its tree', async () => {
     const sim = await simFixture();
@@ -136,12 +137,12 @@ describe('hostile paths', () => {
     fs.mkdirSync(exchsrvr, { recursive: true });
     fs.symlinkSync(sim.kmsdata, path.join(exchsrvr, 'Kmsdata'));
     await expectNothingChanged(sim, startArgs(sim, { kmsdata: path.join(exchsrvr, 'Kmsdata') }), 3, /link/);
-  });
+  }, cliLimit(1));
 
   it('Kmsdata that is the backup itself', async () => {
     const sim = await simFixture();
     await expectNothingChanged(sim, startArgs(sim, { backup: sim.kmsdata }), 3, /separate copy|same|backup/);
-  });
+  }, cliLimit(1));
 
   it('a backup that does not exist, or is a file', async () => {
     const sim = await simFixture();
@@ -149,7 +150,7 @@ describe('hostile paths', () => {
     const file = path.join(sim.dir, 'backup.zip');
     fs.writeFileSync(file, 'PK');
     await expectNothingChanged(sim, startArgs(sim, { backup: file }), 3, /backup\.zip/);
-  });
+  }, cliLimit(2));
 
   it('a backup with a symlink pointing out of it', async () => {
     const sim = await simFixture();
@@ -157,7 +158,7 @@ describe('hostile paths', () => {
     fs.cpSync(sim.backup, copy, { recursive: true });
     fs.symlinkSync('/etc/hostname', path.join(copy, 'escape.dat'));
     await expectNothingChanged(sim, startArgs(sim, { backup: copy }), 3, /link/);
-  });
+  }, cliLimit(1));
 });
 
 describe('hostile startup disks', () => {
@@ -177,7 +178,7 @@ describe('hostile startup disks', () => {
       }
       const result = await expectNothingChanged(sim, startArgs(sim, { disk }), 3, message);
       expect(result.stderr).not.toContain('ABCDEFGHIJK');
-    });
+    }, cliLimit(1));
   }
 });
 
@@ -187,7 +188,7 @@ describe('hostile run ids and finished runs', () => {
     expect((await runCli(startArgs(sim))).code).toBe(0);
     expectOneLineError(await runCli(['status', 'ffffffff', '--db', sim.db]), 7, /no run "ffffffff"/);
     expectOneLineError(await runCli(['resume', 'ffffffff', '--db', sim.db]), 7, /no run "ffffffff"/);
-  });
+  }, cliLimit(3));
 
   it('resume of a finished run', async () => {
     const sim = await simFixture();
@@ -198,13 +199,13 @@ describe('hostile run ids and finished runs', () => {
     const { runId } = await statusOf(sim);
     expectOneLineError(await runCli(['resume', runId, '--db', sim.db]), 7, new RegExp(`run ${runId} is already finished`));
     expect(diskState(sim)).toEqual(before);
-  });
+  }, cliLimit(4));
 
   it('status on a database that does not exist does not create one', async () => {
     const sim = await simFixture();
     expectOneLineError(await runCli(['status', '--db', sim.db]), 7, /no kms-recover database at/);
     expect(fs.existsSync(sim.db)).toBe(false);
-  });
+  }, cliLimit(1));
 });
 
 describe('a backup that loses a file after the preflight', () => {
@@ -219,5 +220,5 @@ describe('a backup that loses a file after the preflight', () => {
     expect(result.stdout).toMatch(/backup .* changed since it was checked .*Kmsdata was not touched/);
     expect(treeBytes(sim.kmsdata)).toEqual(kmsdataBefore);
     expect(await statusOf(sim)).toMatchObject({ state: 'stopped', phase: 'failed', lastError: { code: 'BACKUP_CHANGED' } });
-  });
+  }, cliLimit(3));
 });

@@ -5,9 +5,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MACHINE_VERSION } from '../../machines/index.js';
 import { definitionHash } from '../../recovery/definition-hash.js';
 import { eventRows } from '../helpers/event-rows.js';
-import { parseJson, runCli } from '../helpers/run-cli.js';
+import { holdAt } from '../helpers/hold.js';
+import { parseJson, runCli, spawnCli } from '../helpers/run-cli.js';
 import { serviceState, startArgs, statusOf, wrongAlpha } from '../helpers/sim-cli.js';
 import { cleanupSimFixtures, simFixture, treeBytes, type SimFixture } from '../helpers/sim-fixture.js';
+import { cliLimit } from '../helpers/time-limit.js';
 
 afterEach(cleanupSimFixtures);
 
@@ -26,7 +28,7 @@ describe('durable retries and timeouts', () => {
     expect(retries.map((e) => e.detail?.attempt)).toEqual([2, 3]);
     expect(events.filter((e) => e.event === 'step.started' && e.detail?.step === 'clearKmsdata').map((e) => e.detail?.attempt)).toEqual([1, 2, 3]);
     expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup));
-  });
+  }, cliLimit(1));
 
   it('rests after the last attempt, and resume tries once more', async () => {
     const sim = await simFixture();
@@ -36,27 +38,47 @@ describe('durable retries and timeouts', () => {
     expect(await statusOf(sim)).toMatchObject({ state: 'reinstalled', phase: 'failed', lastError: { code: 'INJECTED_FAULT' } });
     const resumed = await runCli(['resume', '--db', sim.db, '--startup-disk', sim.startupDisk]);
     expect(resumed.code).toBe(0);
-  });
+  }, cliLimit(3));
+
+  /** The back-off of the test below, in seconds: a fresh wait would be 15 to 30 s (half of it, and up to all of it, at random). */
+  const BACKOFF_S = 30;
+  /** What the test leaves of the scheduled wait when the resume reads it. */
+  const REMAINING_MS = 5000;
 
   it('a run killed during a back-off resumes with the remaining wait: not a fresh one, and not none', async () => {
     const sim = await simFixture();
-    const killed = await start(sim, ['--startup-disk', sim.startupDisk, '--attempts', 'clearKmsdata=3', '--backoff', 'clearKmsdata=3'],
+    const killed = await start(sim, ['--startup-disk', sim.startupDisk, '--attempts', 'clearKmsdata=3', '--backoff', `clearKmsdata=${BACKOFF_S}`],
       { KMS_RECOVER_FAULT: 'clearKmsdata:1', KMS_RECOVER_FAIL_AT: 'backoff-wait:clearKmsdata' });
     expect(killed.signal).toBe('SIGKILL');
     const scheduled = eventRows(sim.db).find((e) => e.event === 'retry.scheduled')!;
-    const due = Date.parse(String(scheduled.detail?.nextAttemptAt));
-    expect(Number(scheduled.detail?.delayMs)).toBeGreaterThanOrEqual(1500);
+    expect(Number(scheduled.detail?.delayMs)).toBeGreaterThanOrEqual(BACKOFF_S * 500);
+    const timerOf = (db: Database.Database) => db.prepare('SELECT next_attempt_at FROM run_timers').get() as { next_attempt_at: string };
 
-    const resumed = await runCli(['resume', '--db', sim.db, '--startup-disk', sim.startupDisk]);
-    expect(resumed.code).toBe(0);
-    expect(resumed.stderr).toMatch(/waiting \d+\.\d s before retrying clearKmsdata \(attempt 2\), as scheduled/);
+    // The resume is held just before it reads the scheduled wait; the test then leaves REMAINING_MS
+    // of it, however long the processes took to get here: the wait it reads is certainly not over,
+    // and far shorter than a fresh one.
+    const hold = holdAt(sim, 'backoff-resume:clearKmsdata');
+    const resume = spawnCli(['resume', '--db', sim.db, '--startup-disk', sim.startupDisk], { env: hold.env });
+    await hold.reached(resume);
+    const db = new Database(sim.db);
+    expect(timerOf(db).next_attempt_at, 'the killed process committed its schedule').toBe(scheduled.detail?.nextAttemptAt);
+    const due = Date.now() + REMAINING_MS;
+    db.prepare('UPDATE run_timers SET next_attempt_at = ?').run(new Date(due).toISOString());
+    db.close();
+    const releasedAt = Date.now();
+    hold.release();
+
+    const resumed = await resume.done;
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const waited = /waiting (\d+\.\d) s before retrying clearKmsdata \(attempt 2\), as scheduled/.exec(resumed.stderr);
+    expect(waited, resumed.stderr).not.toBeNull();
+    expect(Number(waited![1]) * 1000).toBeLessThanOrEqual(due - releasedAt + 50); // what remained (the line rounds to a tenth)
     const events = eventRows(sim.db);
     expect(events.filter((e) => e.event === 'retry.scheduled')).toHaveLength(1);
-    const retry = events.find((e) => e.event === 'RETRY')!;
-    const retriedAt = Date.parse(retry.at);
+    const retriedAt = Date.parse(events.find((e) => e.event === 'RETRY')!.at);
     expect(retriedAt).toBeGreaterThanOrEqual(due - 5); // not none
-    expect(retriedAt - due).toBeLessThan(1000); // not a fresh wait (that would be at least 3 s from the resume)
-  });
+    expect(retriedAt).toBeLessThan(releasedAt + BACKOFF_S * 500); // not a fresh wait: that would be 15 s at least
+  }, cliLimit(2, { waitMs: REMAINING_MS }));
 
   it('an attempt over its time limit fails with STEP_TIMEOUT and its deadline recorded', async () => {
     const sim = await simFixture();
@@ -69,7 +91,7 @@ describe('durable retries and timeouts', () => {
     expect(status).toMatchObject({ state: 'reinstalled', phase: 'failed', lastError: { code: 'STEP_TIMEOUT' } });
     const started = eventRows(sim.db).find((e) => e.event === 'step.started')!;
     expect(Date.parse(String(started.detail?.deadlineAt)) - Date.parse(started.at)).toBe(1000);
-  });
+  }, cliLimit(2, { waitMs: 1500 }));
 
   it('a restore over its time limit stops at its next file: STEP_TIMEOUT, the process ends by itself, resume finishes', async () => {
     const sim = await simFixture(['--extra-files', '20']);
@@ -86,7 +108,7 @@ describe('durable retries and timeouts', () => {
     const resumed = await runCli(['resume', '--db', sim.db, '--startup-disk', sim.startupDisk, '--timeout', 'restoreKmsdata=600']);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup));
-  });
+  }, cliLimit(3, { waitMs: 1500 }));
 
   it('refuses option values the runtime cannot honour, exactly, and changes nothing', async () => {
     const sim = await simFixture();
@@ -98,7 +120,7 @@ describe('durable retries and timeouts', () => {
     }
     expect(fs.existsSync(sim.db)).toBe(false);
     expect(await serviceState(sim)).toBe('running');
-  });
+  }, cliLimit(7));
 });
 
 describe('manual steps', () => {
@@ -119,7 +141,7 @@ describe('manual steps', () => {
     expect(done.code).toBe(0);
     expect(eventRows(sim.db).filter((e) => e.event === 'manual.confirmed')).toHaveLength(2);
     expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup));
-  });
+  }, cliLimit(5));
 
   it('a manual start needs no alpha string from the tool: the operator gives it to the service', async () => {
     const sim = await simFixture();
@@ -134,7 +156,7 @@ describe('manual steps', () => {
     const started = await runCli(['confirm', runId, 'start', '--db', sim.db]);
     expect(started.code).toBe(0);
     expect(await statusOf(sim)).toMatchObject({ state: 'running' });
-  });
+  }, cliLimit(6));
 
   it('refuses to confirm a step that is not manual or not the current one', async () => {
     const sim = await simFixture();
@@ -147,7 +169,7 @@ describe('manual steps', () => {
     const bad = await start(sim, ['--startup-disk', sim.startupDisk, '--manual', 'credential']);
     expect(bad.code).toBe(3);
     expect(bad.stderr).toMatch(/a manual setCredential needs a manual startService/);
-  });
+  }, cliLimit(4));
 });
 
 describe('stale runs and takeover', () => {
@@ -164,7 +186,7 @@ describe('stale runs and takeover', () => {
     expect(killed.signal).toBe('SIGKILL');
     const list = parseJson<{ stale: boolean; driver: string }[]>(await runCli(['list', '--json', '--db', sim.db]));
     expect(list[0]).toMatchObject({ stale: true, driver: expect.stringMatching(/^STALE: pid \d+ on .+ is dead$/) });
-  });
+  }, cliLimit(2));
 
   it('a silent holder on another host is taken over only with confirmation, recorded', async () => {
     const sim = await simFixture();
@@ -192,7 +214,7 @@ describe('stale runs and takeover', () => {
     expect(event.detail).toMatchObject({ fromHost: 'kms-old-server', fromPid: 4242, by: 'takeover', confirmed: '--yes' });
     const resumed = await runCli(['resume', runId, '--db', sim.db, '--startup-disk', sim.startupDisk]);
     expect(resumed.code).toBe(0);
-  });
+  }, cliLimit(8));
 });
 
 describe('start --dry-run', () => {
@@ -211,7 +233,7 @@ describe('start --dry-run', () => {
     expect(fs.existsSync(sim.db)).toBe(false);
     expect(treeBytes(sim.kmsdata)).toEqual(before);
     expect(await serviceState(sim)).toBe('running');
-  });
+  }, cliLimit(1));
 });
 
 describe('rerun from a step (resume --from)', () => {
@@ -240,7 +262,7 @@ describe('rerun from a step (resume --from)', () => {
     expect(events.filter((e) => e.event === 'step.started' && e.detail?.step === 'restoreKmsdata')).toHaveLength(2);
     expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup));
     expect(await statusOf(sim)).toMatchObject({ state: 'running' });
-  });
+  }, cliLimit(6));
 });
 
 describe('versioned definitions', () => {
@@ -275,7 +297,7 @@ describe('versioned definitions', () => {
     db.close();
     expect(row.machine_version).toBe(MACHINE_VERSION);
     expect(JSON.parse(row.snapshot).context).toMatchObject({ rewinds: 0, driftRedos: 0 });
-  });
+  }, cliLimit(3));
 
   it('resumes a run made by v3, whose hash was taken of the diagrams\' graph, through v3 -> v4', async () => {
     const sim = await simFixture();
@@ -294,7 +316,7 @@ describe('versioned definitions', () => {
     const row = after.prepare('SELECT machine_version, definition_hash FROM runs WHERE id = ?').get(runId) as { machine_version: number; definition_hash: string };
     after.close();
     expect(row).toEqual({ machine_version: 4, definition_hash: definitionHash() });
-  });
+  }, cliLimit(3));
 
   it('refuses a run made by a newer definition, with what to do, and changes nothing', async () => {
     const sim = await simFixture();
@@ -308,5 +330,5 @@ describe('versioned definitions', () => {
     expect(result.code).toBe(6);
     expect(result.stderr).toMatch(new RegExp(`run ${runId} was made by definition v9; this is v${MACHINE_VERSION}; finish it with the kms-recover that started it`));
     expect(treeBytes(sim.kmsdata)).toEqual(before);
-  });
+  }, cliLimit(3));
 });

@@ -6,6 +6,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/run-cli.js';
+import { cliLimit } from '../helpers/time-limit.js';
 
 /*
  * Read commands never write: status, list, history and diagram leave every file as they found
@@ -63,7 +64,7 @@ describe('read commands leave every file as they found it', () => {
         expect(result.code, result.stderr).toBe(6);
         expect(result.stderr.trim().split('\n')).toHaveLength(1);
         expect(folderBytes()).toEqual(before);
-      });
+      }, cliLimit(2)); // the command; for the hot journal, first the writer killed in its transaction
     }
   }
 
@@ -80,5 +81,5 @@ describe('read commands leave every file as they found it', () => {
     expect(result.code).toBe(6);
     expect(result.stderr).toMatch(/schema version 2, made by an older kms-recover; .*kms-recover resume upgrades it/);
     expect(folderBytes()).toEqual(before);
-  });
+  }, cliLimit(1));
 });

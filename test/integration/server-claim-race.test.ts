@@ -4,14 +4,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseJson, runCli } from '../helpers/run-cli.js';
 import { expectRefusedByClaim, expectServerRecovered } from '../helpers/server-claim.js';
 import { runIdOf, startWithDiskArgs } from '../helpers/sim-cli.js';
+import { holdAt, winnerHeldWhileOthersEnd } from '../helpers/hold.js';
 import { cleanupSimFixtures, simFixture } from '../helpers/sim-fixture.js';
+import { cliLimit } from '../helpers/time-limit.js';
 
 afterEach(cleanupSimFixtures);
 
 /*
  * One server, one recovery, when two `start`s race for it (server-claim.test.ts has the rest):
  * exactly one drives, whether the two share a database or each has its own. Its own file, so
- * that its rounds (each holds both drivers for a second) run beside the other claim tests.
+ * that its rounds run beside the other claim tests.
  */
 
 describe('one server, one recovery: two starts at once', () => {
@@ -20,9 +22,9 @@ describe('one server, one recovery: two starts at once', () => {
       for (let round = 0; round < 3; round += 1) {
         const sim = await simFixture();
         const dbs = shared ? [sim.db, sim.db] : [sim.db, path.join(sim.dir, 'other.db')];
-        // Each driver rests 1 s after `stopped`, so the two certainly overlap.
-        const env = { KMS_RECOVER_DELAY_AT: 'after-checkpoint:stopped:1000' };
-        const results = await Promise.all(dbs.map((db) => runCli(startWithDiskArgs(sim, [], db), { env })));
+        // The driver that gets the server is held at `stopped` until the other has ended: the two certainly overlap.
+        const hold = holdAt(sim, 'after-checkpoint:stopped');
+        const results = await winnerHeldWhileOthersEnd(hold, dbs.map((db) => runCli(startWithDiskArgs(sim, [], db), { env: hold.env })));
         const codes = results.map((r) => r.code).sort();
         expect(codes, results.map((r) => r.stderr).join('\n')).toEqual([0, 5]);
         const winner = results.findIndex((r) => r.code === 0);
@@ -46,6 +48,6 @@ describe('one server, one recovery: two starts at once', () => {
         }
         await cleanupSimFixtures();
       }
-    }, 120_000);
+    }, cliLimit(3 * 4)); // 3 rounds: two starts, status, list
   }
 });

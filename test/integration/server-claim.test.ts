@@ -6,6 +6,7 @@ import { parseJson, runCli } from '../helpers/run-cli.js';
 import { claimFile, exchsrvrEntries, expectRefusedByClaim, expectServerRecovered } from '../helpers/server-claim.js';
 import { resumeWithDisk, runIdOf, startWithDiskArgs, statusOf } from '../helpers/sim-cli.js';
 import { cleanupSimFixtures, simFixture, treeBytes, type SimFixture } from '../helpers/sim-fixture.js';
+import { cliLimit } from '../helpers/time-limit.js';
 
 afterEach(cleanupSimFixtures);
 
@@ -56,7 +57,7 @@ describe('one server, one recovery', () => {
     expect(finished.code, finished.stderr).toBe(0);
     await expectRecovered(sim);
     expect(fs.existsSync(claimFile(sim))).toBe(false);
-  }, 60_000);
+  }, cliLimit(5));
 
   it('a start after the run\'s database was lost is refused; abandon --kmsdata releases the claim, and a new run finishes', async () => {
     const sim = await simFixture();
@@ -83,7 +84,7 @@ describe('one server, one recovery', () => {
     expect(fresh.stderr).toMatch(/left as is/);
     expect(exchsrvrEntries(sim)).toEqual(['Kmsdata', `Kmsdata.quarantine-${runId}`, 'kms-recover.recovered']);
     expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup));
-  }, 60_000);
+  }, cliLimit(5));
 
   for (const [state, failAt] of [
     ['reinstalled', 'after-checkpoint:reinstalled'],
@@ -116,7 +117,7 @@ describe('one server, one recovery', () => {
       const status = await statusOf(sim);
       expect(status).toMatchObject({ state: 'running', finishPending: false });
       expect(status.closedAt).not.toBeNull();
-    }, 60_000);
+    }, cliLimit(6));
   }
 
   it('a kill right after the running checkpoint: status says the finish is pending and how to complete it; resume completes it', async () => {
@@ -137,7 +138,7 @@ describe('one server, one recovery', () => {
     await expectRecovered(sim);
     expect(eventRows(sim.db).map((e) => e.event)).toContain('run.finished');
     expect((await runCli(['resume', '--db', sim.db])).code).toBe(7);
-  }, 60_000);
+  }, cliLimit(6));
 
   it('resume --timeout/--attempts changes the run\'s policy, recorded as an event', async () => {
     const sim = await simFixture();
@@ -151,5 +152,5 @@ describe('one server, one recovery', () => {
     const bad = await resume(sim, [runId, '--timeout', 'stopService=0.5']);
     expect(bad.code).toBe(2);
     expect(eventRows(sim.db).filter((e) => e.event === 'policy.changed')).toHaveLength(1);
-  }, 60_000);
+  }, cliLimit(4));
 });

@@ -13,6 +13,7 @@ import {
   KMS_SERVICE_NAME, type ClearReport, type KmsdataOperations, type Manifest, type RestoreReport,
 } from '../../host/types.js';
 import { rejection } from '../helpers/rejection.js';
+import { cliLimit } from '../helpers/time-limit.js';
 import { until } from '../helpers/wait.js';
 
 const DISK = /^\[config\]\r\npwd=([A-Z0-9]{14})\r\n$/;
@@ -40,7 +41,8 @@ async function putBackBackup(sim: SimInitResult): Promise<void> {
   await copyTree(sim.backup, sim.kmsdata);
 }
 
-describe('process-level KMS simulator', { timeout: 60_000 }, () => {
+// Each test starts the simulated KMS daemon (a node process, as costly as a CLI one) up to 5 times.
+describe('process-level KMS simulator', { timeout: cliLimit(5) }, () => {
   let tmp: string;
   let root: string;
 
@@ -208,7 +210,7 @@ describe('process-level KMS simulator', { timeout: 60_000 }, () => {
     const scm = new SimServiceManager(root);
     const { pid } = await scm.queryService(KMS_SERVICE_NAME);
     process.kill(pid!, 'SIGKILL');
-    await until(`daemon ${pid} to be gone`, () => !isAlive(pid!), { timeoutMs: 5000, everyMs: 20 });
+    await until(`daemon ${pid} to be gone`, () => !isAlive(pid!), { everyMs: 20 });
     const before = readFileSync(simPaths(root).servicesFile, 'utf8');
     expect(await scm.queryService(KMS_SERVICE_NAME)).toEqual({ name: KMS_SERVICE_NAME, state: 'stopped', startType: 'auto' });
     expect(readFileSync(simPaths(root).servicesFile, 'utf8')).toBe(before);

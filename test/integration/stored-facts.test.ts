@@ -5,6 +5,7 @@ import { eventRows } from '../helpers/event-rows.js';
 import { parseJson, runCli } from '../helpers/run-cli.js';
 import { resumeWithDisk, startArgs, startWithDiskArgs, statusOf } from '../helpers/sim-cli.js';
 import { cleanupSimFixtures, simFixture, treeBytes, type SimFixture } from '../helpers/sim-fixture.js';
+import { cliLimit } from '../helpers/time-limit.js';
 
 afterEach(cleanupSimFixtures);
 
@@ -44,7 +45,7 @@ describe('Kmsdata is checked again before the alpha string and the start', () =>
         const visited = statesVisited(sim);
         const back = visited.lastIndexOf('stopped');
         expect(visited.slice(back)).toEqual(['stopped', 'cleared', 'restored', 'credential-set', 'running']);
-      }, 60_000);
+      }, cliLimit(2));
     }
   }
 
@@ -66,7 +67,7 @@ describe('Kmsdata is checked again before the alpha string and the start', () =>
     const again = await runCli(['confirm', runId, 'setCredential', '--db', sim.db]);
     expect(again.code).toBe(8);
     expect(await statusOf(sim)).toMatchObject({ state: 'credential-set' });
-  }, 60_000);
+  }, cliLimit(6));
 
   it('a file written into the emptied Kmsdata before the restore is moved aside and the restore goes on', async () => {
     const sim = await simFixture();
@@ -75,7 +76,7 @@ describe('Kmsdata is checked again before the alpha string and the start', () =>
     const resumed = await resume(sim);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup));
-  }, 60_000);
+  }, cliLimit(2));
 
   it('the quarantine ledger: a quarantined file changed before the finish is kept and reported, the rest deleted', async () => {
     const sim = await simFixture();
@@ -89,7 +90,7 @@ describe('Kmsdata is checked again before the alpha string and the start', () =>
     expect(fs.readdirSync(quarantine)).toEqual([changed]);
     expect(resumed.stderr).toContain(`left as is: ${path.join(quarantine, changed)}`);
     expect(eventRows(sim.db).find((e) => e.event === 'quarantine.kept')?.detail?.kept).toEqual([path.join(quarantine, changed)]);
-  }, 60_000);
+  }, cliLimit(3));
 
   it('a backup whose names Kmsdata cannot hold is refused at the start checks and in --dry-run, before anything changes', async () => {
     const sim = await simFixture();
@@ -102,7 +103,7 @@ describe('Kmsdata is checked again before the alpha string and the start', () =>
     }
     expect(treeBytes(path.dirname(sim.kmsdata))).toEqual(before);
     expect(fs.existsSync(sim.db)).toBe(false);
-  }, 60_000);
+  }, cliLimit(2));
 });
 
 describe('the alpha string reaches no child', () => {
@@ -118,6 +119,6 @@ describe('the alpha string reaches no child', () => {
       const environ = fs.readFileSync(`/proc/${pid}/environ`);
       expect(environ.includes(Buffer.from(sim.alpha))).toBe(false);
       expect(environ.toString('latin1').split('\0').filter(Boolean).map((kv) => kv.split('=')[0])).toEqual(['PATH']);
-    }, 60_000);
+    }, cliLimit(2));
   }
 });

@@ -14,14 +14,7 @@ say() { printf 'setup-lane: %s\n' "$*"; }
 
 # 1. Debian packages: wine and the mingw-w64 cross compiler.
 if ! command -v wine >/dev/null || ! command -v x86_64-w64-mingw32-gcc >/dev/null; then
-  if [ "$(id -u)" != 0 ]; then
-    say "wine and gcc-mingw-w64-x86-64-win32 are missing; install them as root: apt-get install -y --no-install-recommends wine wine64 gcc-mingw-w64-x86-64-win32" >&2
-    exit 1
-  fi
-  say "installing wine and mingw-w64 from Debian"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends wine wine64 gcc-mingw-w64-x86-64-win32 >/dev/null
+  "$ROOT/test/helpers/apt-install.sh" setup-lane wine wine64 gcc-mingw-w64-x86-64-win32
 fi
 
 # 2. npm registry: Windows node.exe and koffi's Windows binary, at the version package-lock pins.
