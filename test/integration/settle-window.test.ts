@@ -8,6 +8,8 @@ import { runCli } from '../helpers/run-cli.js';
 import { resumeWithDisk, serviceState, startArgs, startWithDiskArgs, statusOf, wrongAlpha } from '../helpers/sim-cli.js';
 import { cleanupSimFixtures, simFixture, treeBytes, type SimFixture } from '../helpers/sim-fixture.js';
 import { RECOVERED_EXCHSRVR } from '../helpers/server-claim.js';
+import { holdAt } from '../helpers/hold.js';
+import { cliLimit } from '../helpers/time-limit.js';
 
 afterEach(cleanupSimFixtures);
 
@@ -83,20 +85,19 @@ describe('the settle window', () => {
   it('status --json shows the countdown (activity settle) while the window runs', async () => {
     const sim = await simFixture();
     const { spawnCli } = await import('../helpers/run-cli.js');
-    const start = spawnCli(startWithDiskArgs(sim, ['--settle', '4']));
-    let seen: { activity: string; filesDone: number; filesTotal: number; remainingMs: number | null } | null = null;
-    for (let i = 0; i < 200 && !seen; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      const view = fs.existsSync(sim.db) ? await statusOf(sim).catch(() => null) : null;
-      if (view?.progress?.activity === 'settle') seen = view.progress;
-    }
+    // The window is held at its first look (a stall: the heartbeat goes on) while status reads it.
+    const hold = holdAt(sim, 'settle-watching', 'stall');
+    const start = spawnCli(startWithDiskArgs(sim, ['--settle', '4']), { env: hold.env });
+    await hold.reached(start);
+    const seen = (await statusOf(sim)).progress;
+    hold.release();
     const result = await start.done;
     expect(result.code, result.stderr).toBe(0);
     expect(seen).toMatchObject({ activity: 'settle', filesTotal: 4 });
     expect(seen!.remainingMs).toBe((4 - seen!.filesDone) * 1000);
     const words = await runCli(['status', '--db', sim.db]);
     expect(words.stdout).toMatch(/Computer: KMS01 .* settle window: 4 s/);
-  }, 90_000);
+  }, cliLimit(3));
 
   it('--settle is checked exactly (0 to 600) and can be changed on resume, recorded', async () => {
     const sim = await simFixture();
