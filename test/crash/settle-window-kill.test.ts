@@ -5,6 +5,7 @@ import { cleanupSimFixtures, simFixture, type SimFixture } from '../helpers/sim-
 import { dbHas, until } from '../helpers/wait.js';
 import { spawn } from 'node:child_process';
 import { expectRecovered, resumeCli, treeDigest } from './crash-checks.js';
+import { cliLimit } from '../helpers/time-limit.js';
 
 afterEach(cleanupSimFixtures);
 
@@ -49,6 +50,7 @@ describe('a kill during the settle window', () => {
       expect(resumed.stderr).toMatch(new RegExp(`watching it for ${SETTLE} s \\(settle window\\)`));
       expect((await statusOf(sim)).settled).toMatchObject({ seconds: SETTLE, restoredFile: true });
       await expectRecovered(expect, sim, backup, { takeovers: 1 });
-    }, 120_000);
+      // The killed start (spawned here, not counted by run-cli), the status checks, the reboot, the resume.
+    }, cliLimit(reboot ? 6 : 5, { waitMs: 2 * SETTLE * 1000 }));
   }
 });

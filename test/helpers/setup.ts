@@ -25,8 +25,7 @@ beforeEach(() => {
 });
 afterEach(({ task }) => {
   const started = cliProcessesStarted() - startedBefore;
-  // Counted from 1 for now: tests merged from other branches give their own limits in ms.
-  if (task.concurrent || started === 0 || task.timeout >= cliLimit(1)) return;
+  if (task.concurrent || started === 0 || task.timeout >= cliLimit(started)) return;
   throw new Error(`this test started ${started} kms-recover processes, and its time limit is ${task.timeout} ms: `
     + `give it cliLimit(${started}) from test/helpers/time-limit.ts (see the top of that file)`);
 });

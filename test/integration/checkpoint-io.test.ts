@@ -12,6 +12,7 @@ import type { ProgressSink } from '../../recovery/progress.js';
 import { prepareRun, startRun } from '../../recovery/start-run.js';
 import { resumeWithDisk, serviceState, statusOf } from '../helpers/sim-cli.js';
 import { cleanupSimFixtures, simFixture } from '../helpers/sim-fixture.js';
+import { cliLimit } from '../helpers/time-limit.js';
 
 afterEach(cleanupSimFixtures);
 
@@ -66,5 +67,5 @@ describe('a checkpoint whose write the disk fails', () => {
     expect(resumed.code, resumed.stderr).toBe(0);
     expect((await statusOf(sim)).state).toBe('running');
     expect(await serviceState(sim)).toBe('running');
-  }, 60_000);
+  }, cliLimit(2));
 });

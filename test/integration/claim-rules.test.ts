@@ -8,6 +8,7 @@ import { claimFile, recoveryRecord } from '../helpers/server-claim.js';
 import { resumeWithDisk, runIdOf, serviceState, startWithDiskArgs, statusOf } from '../helpers/sim-cli.js';
 import { cleanupSimFixtures, simFixture, treeBytes, type SimFixture } from '../helpers/sim-fixture.js';
 import { until } from '../helpers/wait.js';
+import { cliLimit } from '../helpers/time-limit.js';
 
 afterEach(cleanupSimFixtures);
 
@@ -65,7 +66,7 @@ describe('the claim rules', () => {
     const abandoned = await runCli(['abandon', stale, '--yes', '--db', sim.db]);
     expect(abandoned.code, abandoned.stderr).toBe(0);
     expect(await daemonPid(sim)).toBe(pid);
-  }, 90_000);
+  }, cliLimit(12));
 
   it('the claim deleted while a run is live: its next change stops with CLAIM_LOST, nothing touched; resume claims the server again and finishes', async () => {
     const sim = await simFixture(['--extra-files', '20']);
@@ -87,7 +88,7 @@ describe('the claim rules', () => {
     expect(eventRows(sim.db).map((e) => e.event)).toContain('claim.renewed');
     expect(await serviceState(sim)).toBe('running');
     expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup));
-  }, 90_000);
+  }, cliLimit(5));
 
   it('the claim replaced by another run\'s while a run is live: it stops with CLAIM_LOST naming that run, and its resume does not touch the server', async () => {
     const sim = await simFixture(['--extra-files', '20']);
@@ -109,5 +110,5 @@ describe('the claim rules', () => {
     const status = parseJson<RunStatus>(await runCli(['status', '--json', '--db', sim.db]));
     expect(status.server).toMatchObject({ claim: 'other', claimedBy: { runId: 'feedf00d' } });
     expect(status.next).toContain('kms-recover abandon');
-  }, 90_000);
+  }, cliLimit(4));
 });

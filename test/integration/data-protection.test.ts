@@ -5,6 +5,7 @@ import { runCli } from '../helpers/run-cli.js';
 import { claimFile } from '../helpers/server-claim.js';
 import { resumeWithDisk, startWithDiskArgs } from '../helpers/sim-cli.js';
 import { cleanupSimFixtures, simFixture, type SimFixture } from '../helpers/sim-fixture.js';
+import { cliLimit } from '../helpers/time-limit.js';
 
 afterEach(cleanupSimFixtures);
 
@@ -72,7 +73,7 @@ describe('restored data keeps its protection', () => {
       expect(restored.get(rel)!.mode.toString(8), rel).toBe(entry.mode.toString(8));
       if (isRoot) expect([restored.get(rel)!.uid, restored.get(rel)!.gid], rel).toEqual([OWNER, OWNER]);
     }
-  }, 90_000);
+  }, cliLimit(2));
 
   it('an uninterrupted restore gives the same modes', async () => {
     const sim = await simFixture();
@@ -82,5 +83,5 @@ describe('restored data keeps its protection', () => {
     const backup = protection(sim.backup);
     const restored = protection(sim.kmsdata);
     for (const [rel, entry] of backup) expect(restored.get(rel)!.mode.toString(8), rel).toBe(entry.mode.toString(8));
-  }, 60_000);
+  }, cliLimit(1));
 });

@@ -9,6 +9,7 @@ import { readServicesFile, writeServicesFile } from '../../host/sim/sim-state.js
 import { parseJson, runCli, type CliResult } from '../helpers/run-cli.js';
 import { exchsrvrEntries } from '../helpers/server-claim.js';
 import { alphaOf, cleanupSimFixtures, simFixture, treeBytes, type SimFixture } from '../helpers/sim-fixture.js';
+import { cliLimit } from '../helpers/time-limit.js';
 
 afterEach(cleanupSimFixtures);
 
@@ -66,7 +67,7 @@ describe('the trees a run touches cannot overlap, judged by identity', () => {
       await expectUnchanged(sim, before);
       expect(noDbFiles(path.join(sim.kmsdata, 'kms-recover.db'))).toEqual([]);
     }
-  }, 60_000);
+  }, cliLimit(2));
 
   it('--db inside Kmsdata (in a sub-folder) is refused before anything changes', async () => {
     const sim = await simFixture();
@@ -76,7 +77,7 @@ describe('the trees a run touches cannot overlap, judged by identity', () => {
     expectRefused(result, 'PATHS_OVERLAP');
     await expectUnchanged(sim, before);
     expect(noDbFiles(db)).toEqual([]);
-  }, 60_000);
+  }, cliLimit(1));
 
   it('a database inside the backup folder is refused before it is created: the backup is never written to', async () => {
     const sim = await simFixture();
@@ -89,7 +90,7 @@ describe('the trees a run touches cannot overlap, judged by identity', () => {
       await expectUnchanged(sim, before);
       expect(noDbFiles(db)).toEqual([]);
     }
-  }, 60_000);
+  }, cliLimit(2));
 
   it('an existing database inside the backup is not even opened (no -wal or -shm appears in the backup)', async () => {
     const sim = await simFixture();
@@ -104,7 +105,7 @@ describe('the trees a run touches cannot overlap, judged by identity', () => {
     expectRefused(result, 'PATHS_OVERLAP');
     await expectUnchanged(sim, before);
     expect(fs.existsSync(`${db}-wal`) || fs.existsSync(`${db}-shm`)).toBe(false);
-  }, 90_000);
+  }, cliLimit(2));
 
   it('the startup disk inside Kmsdata is refused (the clear would take it away before a resume needs it)', async () => {
     const sim = await simFixture();
@@ -116,7 +117,7 @@ describe('the trees a run touches cannot overlap, judged by identity', () => {
     expect(error.message).toContain(`the startup disk ${disk} lies inside Kmsdata`);
     await expectUnchanged(sim, before);
     expect(noDbFiles(sim.db)).toEqual([]);
-  }, 60_000);
+  }, cliLimit(1));
 
   rootOnly('a backup reached through a bind mount of a folder inside Kmsdata is refused: the clear would quarantine it', async () => {
     const sim = await simFixture();
@@ -137,7 +138,7 @@ describe('the trees a run touches cannot overlap, judged by identity', () => {
     } finally {
       execFileSync('umount', [mounted]);
     }
-  }, 60_000);
+  }, cliLimit(2));
 
   rootOnly('a backup holding a bind mount of a Kmsdata folder is refused (they share a folder)', async () => {
     const sim = await simFixture();
@@ -152,7 +153,7 @@ describe('the trees a run touches cannot overlap, judged by identity', () => {
     } finally {
       execFileSync('umount', [certs]);
     }
-  }, 60_000);
+  }, cliLimit(1));
 });
 
 describe('Kmsdata is the KMS service\'s own', () => {
@@ -169,7 +170,7 @@ describe('Kmsdata is the KMS service\'s own', () => {
       await expectUnchanged(b, beforeB);
       expect(noDbFiles(b.db)).toEqual([]);
     }
-  }, 60_000);
+  }, cliLimit(2));
 
   it('resume refuses a run whose Kmsdata is no longer the folder its service uses, before anything changes', async () => {
     const sim = await simFixture();
@@ -188,7 +189,7 @@ describe('Kmsdata is the KMS service\'s own', () => {
     const error = expectRefused(result, 'KMSDATA_NOT_THE_SERVICES');
     expect(error.message).toContain(`its service configuration says ${elsewhere}`);
     await expectUnchanged(sim, before);
-  }, 60_000);
+  }, cliLimit(2));
 
   it('sim init records the data folder in the service record, and the daemon serves that folder', async () => {
     const sim = await simFixture();
@@ -222,5 +223,5 @@ describe('one file system', () => {
       await manager.killAll();
       execFileSync('umount', [sim.kmsdata]);
     }
-  }, 60_000);
+  }, cliLimit(2));
 });

@@ -9,6 +9,7 @@ import { CLI, cliEnv, parseJson, runCli, spawnCli } from '../helpers/run-cli.js'
 import { resumeWithDisk, startWithDiskArgs, statusOf } from '../helpers/sim-cli.js';
 import { cleanupSimFixtures, simFixture, treeBytes, type SimFixture } from '../helpers/sim-fixture.js';
 import { until } from '../helpers/wait.js';
+import { cliLimit } from '../helpers/time-limit.js';
 
 afterEach(cleanupSimFixtures);
 
@@ -51,7 +52,7 @@ describe('a hanging stop ends at its signal', () => {
     expect(tookMs).toBeGreaterThanOrEqual(2000);
     expect(tookMs, 'the attempt ends within 1 s of its time limit').toBeLessThan(3000);
     fs.rmSync(hangFile(sim));
-  }, 60_000);
+  }, cliLimit(2));
 
   it('Ctrl-C during a hanging stop ends the run within 1 s, resumable', async () => {
     const sim = await simFixture();
@@ -67,7 +68,7 @@ describe('a hanging stop ends at its signal', () => {
     fs.rmSync(hangFile(sim));
     const resumed = await resumeWithDisk(sim);
     expect(resumed.code, resumed.stderr).toBe(0);
-  }, 60_000);
+  }, cliLimit(2));
 });
 
 describe('a driver that lost its lease, and the one liveness rule', () => {
@@ -121,7 +122,7 @@ describe('a driver that lost its lease, and the one liveness rule', () => {
     } finally {
       try { process.kill(old.child.pid!, 'SIGCONT'); } catch { /* gone */ }
     }
-  }, 120_000);
+  }, cliLimit(10));
 
   const canUnshare = spawnSync('unshare', ['-u', 'true']).status === 0;
 
@@ -150,5 +151,5 @@ describe('a driver that lost its lease, and the one liveness rule', () => {
       other.kill('SIGKILL');
       fs.rmSync(hangFile(sim), { force: true });
     }
-  }, 90_000);
+  }, cliLimit(2, { waitMs: 5_000 }));
 });

@@ -58,7 +58,7 @@ describe('the settle window', () => {
     expect(typeof done.settled?.pid).toBe('number');
     expect(besideKmsdata(sim)).toEqual(RECOVERED_EXCHSRVR);
     expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup));
-  }, 90_000);
+  }, cliLimit(6, { waitMs: 10_000 }));
 
   it('a wrong alpha string and a KMS that fails late: ALPHA_REJECTED, nothing deleted; resume with the original startup disk ends running', async () => {
     const sim = await simFixture();
@@ -80,7 +80,7 @@ describe('the settle window', () => {
     expect(resumed.code, resumed.stderr).toBe(0);
     expect((await statusOf(sim)).state).toBe('running');
     expect(fs.existsSync(quarantine)).toBe(false);
-  }, 90_000);
+  }, cliLimit(4, { waitMs: 10_000 }));
 
   it('status --json shows the countdown (activity settle) while the window runs', async () => {
     const sim = await simFixture();
@@ -117,7 +117,7 @@ describe('the settle window', () => {
     expect(done.settled).toMatchObject({ seconds: 1 });
     const change = eventRows(sim.db).find((e) => e.event === 'policy.changed');
     expect(change?.detail).toMatchObject({ settleBefore: 3, settleAfter: 1 });
-  }, 90_000);
+  }, cliLimit(7, { waitMs: 5_000 }));
 });
 
 describe('the same computer name (KB Q198814)', () => {
@@ -133,7 +133,7 @@ describe('the same computer name (KB Q198814)', () => {
     expect(fs.existsSync(sim.db)).toBe(false);
     const json = await runCli(startWithDiskArgs(sim, ['--original-name', 'KMS02', '--json']));
     expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: 'COMPUTER_NAME_MISMATCH' } });
-  }, 60_000);
+  }, cliLimit(3));
 
   it('after sim rename the name matches, case-insensitively; the name is recorded and shown by status and history', async () => {
     const sim = await simFixture();
@@ -145,7 +145,7 @@ describe('the same computer name (KB Q198814)', () => {
     expect(view).toMatchObject({ computerName: 'KMS02', originalName: 'kms02' });
     const history = await runCli(['history', view.runId, '--db', sim.db]);
     expect(history.stdout).toMatch(/run created: the backup holds \d+ files; on computer KMS02 \(checked against --original-name\)/);
-  }, 60_000);
+  }, cliLimit(4));
 
   it('a name Windows cannot have is a usage error, for start and for the simulator', async () => {
     const sim = await simFixture();
@@ -154,5 +154,5 @@ describe('the same computer name (KB Q198814)', () => {
     expect(bad.stderr).toMatch(/--original-name takes the ORIGINAL server's computer name; "KMS.01" is not one/);
     expect((await runCli(['sim', 'rename', sim.root, 'A-NAME-FAR-TOO-LONG'])).code).toBe(2);
     expect(await serviceState(sim)).toBe('running');
-  }, 60_000);
+  }, cliLimit(3));
 });
