@@ -18,9 +18,12 @@ export function reportOutcome(session: Session, outcome: DriveOutcome, json: boo
     process.exitCode = EXIT.OK;
     return;
   }
-  if (!json && view.situation === 'waiting') {
-    printEnding(view);
-  } else if (!json) {
+  if (outcome.phase === 'waiting') {
+    if (!json) printEnding(view);
+    process.exitCode = EXIT.WAITING;
+    return;
+  }
+  if (!json) {
     printLine(`Run ${outcome.runId} stopped at ${outcome.state}: ${outcome.lastError?.message ?? 'step failed'}`);
     printNext(view);
   }

@@ -38,6 +38,7 @@ type Mark = keyof typeof MARKS;
 function markOf(step: StepStatus, s: RunStatus): Mark {
   if (step.status === 'working') return s.situation === 'working' || s.situation === 'retrying' ? 'working' : 'interrupted';
   if (step.status === 'failed') return s.situation === 'waiting' ? 'waiting' : s.situation === 'interrupted' ? 'interrupted' : 'failed';
+  if (step.status === 'waiting') return 'waiting';
   return step.status;
 }
 

@@ -57,3 +57,8 @@ export function kmsdataDrifted(error: unknown, redos: number): boolean {
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
   return (code === 'KMSDATA_DRIFT' || code === 'KMSDATA_NOT_EMPTY') && redos < MAX_DRIFT_REDOS;
 }
+
+/** A manual step's verification found it not done: the run goes back to waiting for the operator, no attempt spent. */
+export function operatorStepNotDone(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'MANUAL_STEP_UNVERIFIED';
+}

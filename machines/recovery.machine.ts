@@ -1,8 +1,9 @@
 import { assign, fromPromise, setup } from 'xstate';
 import { ALPHA_STRING_LENGTH } from '../domain/index.js';
 import { toErrorRecord, type ErrorCode } from '../errors/index.js';
+import { awaitsOperator, confirmationsBefore, confirmCovers } from './recovery.manual.js';
 import {
-  alphaWasRejected, credentialIsWellFormed, kmsdataDrifted, kmsdataIsEmpty, restoreMatchesBackup, rewindTargetIs, serviceIsRunning, serviceIsStopped,
+  alphaWasRejected, operatorStepNotDone, credentialIsWellFormed, kmsdataDrifted, kmsdataIsEmpty, restoreMatchesBackup, rewindTargetIs, serviceIsRunning, serviceIsStopped,
 } from './recovery.guards.js';
 import { KB_STEPS } from './recovery.kb-steps.js';
 import { FACTS_OF_STATE, factsKeptAt, stateAfter, statesBefore, type FactsKey, type StepState } from './recovery.order.js';
@@ -15,7 +16,7 @@ import {
  * Stored with every run. Bump it whenever a state, step name or context shape changes, so a
  * run made by another definition is refused (or migrated) instead of failing inside XState.
  */
-export const MACHINE_VERSION = 4;
+export const MACHINE_VERSION = 5;
 
 /**
  * Declares a step's input/output types. The real effect is injected with `machine.provide()`
@@ -51,6 +52,9 @@ const recoverySetup = setup({
     alphaWasRejected: (_, params: { error: unknown }) => alphaWasRejected(params.error),
     kmsdataDrifted: ({ context }, params: { error: unknown }) => kmsdataDrifted(params.error, context.driftRedos),
     rewindTargetIs: ({ event }, params: { target: RecoveryState }) => event.type === 'REWIND' && rewindTargetIs(event.to, params.target),
+    awaitsOperator: ({ context }, params: { step: StepName }) => awaitsOperator(params.step, context.manual, context.confirmed),
+    confirmsStep: ({ context, event }, params: { step: StepName }) => event.type === 'CONFIRM' && confirmCovers(event.step, params.step, context.manual) !== null,
+    operatorStepNotDone: (_, params: { error: unknown }) => operatorStepNotDone(params.error),
   },
   actions: {
     recordFacts: assign(({ context }, params: { key: FactsKey; facts: RecoveryContext['facts'][FactsKey] }) => ({
@@ -66,14 +70,26 @@ const recoverySetup = setup({
     // Kmsdata changed after the restore: back to `stopped`, whose facts alone still hold.
     recordDriftRedo: assign(({ context }) => ({
       facts: factsBefore(context.facts, 'stopped'),
+      confirmed: confirmationsBefore(context.confirmed, 'stopped'),
       lastError: null,
       driftRedos: context.driftRedos + 1,
     })),
     // Facts of the re-entered state and later ones are no longer true of the server.
     recordRewind: assign(({ context }, params: { target: RecoveryState }) => ({
       facts: factsBefore(context.facts, params.target),
+      confirmed: confirmationsBefore(context.confirmed, params.target),
       lastError: null,
       rewinds: context.rewinds + 1,
+    })),
+    // The operator said the manual step (and any it covers) is done: its verification runs next.
+    recordConfirmation: assign(({ context, event }, params: { step: StepName }) => {
+      const covers = event.type === 'CONFIRM' ? confirmCovers(event.step, params.step, context.manual) ?? [] : [];
+      return { confirmed: [...context.confirmed.filter((s) => !covers.includes(s)), ...covers], lastError: null };
+    }),
+    // The verification found the manual step not done: what it found is kept, and the confirm no longer holds.
+    recordNotDone: assign(({ context }, params: { state: RecoveryState; step: StepName; error: unknown }) => ({
+      confirmed: confirmationsBefore(context.confirmed, params.state),
+      lastError: { step: params.step, ...toErrorRecord(params.error) } satisfies StepError,
     })),
   },
 });
@@ -96,7 +112,9 @@ type ErrorEvent = { event: { error: unknown } };
 /**
  * One KB state: its step is invoked in `working`; facts the step's guard accepts enter the next
  * state, refused facts and errors rest in `failed` until RETRY; REWIND goes back to any earlier
- * state. `errors` are the error transitions tried, in order, before resting failed.
+ * state. `errors` are the error transitions tried, in order, before resting failed. A manual
+ * step (the operator's) first rests in `waiting` until CONFIRM; its `working` then verifies on
+ * the server what the operator did, and a step found not done goes back to `waiting`.
  */
 function stepState<K extends StepName>(state: StepState, step: K, input: (context: RecoveryContext) => StepInputs[K], refused: Refusal<K>,
   options: { errors?: readonly (ReturnType<typeof redoAfterDrift> | ReturnType<typeof alphaRejected>)[]; alsoOnAccept?: 'recordRestoredFolder' } = {}) {
@@ -105,8 +123,20 @@ function stepState<K extends StepName>(state: StepState, step: K, input: (contex
   return {
     meta: KB_STEPS[state],
     ...(earlier.length ? { on: { REWIND: earlier.map(rewindTo) } } : {}),
-    initial: 'working' as const,
+    initial: 'entering' as const,
     states: {
+      // Passed through at once (never stored): to the operator, or to the tool's own work.
+      entering: {
+        always: [
+          { guard: { type: 'awaitsOperator' as const, params: { step } }, target: 'waiting' },
+          { target: 'working' },
+        ],
+      },
+      waiting: {
+        on: {
+          CONFIRM: { guard: { type: 'confirmsStep' as const, params: { step } }, target: 'working', actions: { type: 'recordConfirmation' as const, params: { step } } },
+        },
+      },
       working: {
         invoke: {
           id: step,
@@ -130,6 +160,11 @@ function stepState<K extends StepName>(state: StepState, step: K, input: (contex
             },
           ],
           onError: [
+            {
+              guard: { type: 'operatorStepNotDone' as const, params: ({ event }: ErrorEvent) => ({ error: event.error }) },
+              target: 'waiting',
+              actions: { type: 'recordNotDone' as const, params: ({ event }: ErrorEvent) => ({ state, step, error: event.error }) },
+            },
             ...(options.errors ?? []),
             { target: 'failed', actions: { type: 'recordStepError' as const, params: ({ event }: ErrorEvent) => ({ step, error: event.error }) } },
           ],
@@ -170,7 +205,7 @@ function redoAfterDrift() {
 export const recoveryMachine = recoverySetup.createMachine({
   id: 'recovery',
   initial: 'reinstalled',
-  context: ({ input }) => ({ ...input, facts: {}, lastError: null, rewinds: 0, driftRedos: 0 }),
+  context: ({ input }) => ({ ...input, facts: {}, lastError: null, rewinds: 0, driftRedos: 0, confirmed: [] }),
   states: {
     reinstalled: stepState('reinstalled', 'stopService', (context) => ({ serviceName: context.serviceName }),
       (facts, context) => ({ code: 'SERVICE_STOP_FAILED', message: `${context.serviceName} is ${facts.serviceState} after the stop, not stopped` })),

@@ -19,6 +19,8 @@ export interface RecoveryInput {
    * (the staging copy renamed into place). Null for a run made before folders were pinned.
    */
   kmsdataIdentity: FolderIdentity | null;
+  /** The steps the operator does by hand (`start --manual`): their states wait for a CONFIRM. */
+  manual: StepName[];
 }
 
 // Facts each step reports about the real world; guards decide on these alone.
@@ -86,10 +88,13 @@ export interface RecoveryContext extends RecoveryInput {
   rewinds: number;
   /** How many times the run found Kmsdata changed after its restore and redid the clear and the restore. */
   driftRedos: number;
+  /** Manual steps the operator said are done (CONFIRM) and not yet undone by a rewind or a redo. */
+  confirmed: StepName[];
 }
 
 /**
  * RETRY runs a failed step again. REWIND re-enters an earlier state, whose step and every later
- * one then run again through their guards: the machine only goes back, never forward.
+ * one then run again through their guards: the machine only goes back, never forward. CONFIRM:
+ * the operator did the manual step `step` (`kms-recover confirm`); the step then verifies it.
  */
-export type RecoveryEvent = { type: 'RETRY' } | { type: 'REWIND'; to: RecoveryState };
+export type RecoveryEvent = { type: 'RETRY' } | { type: 'REWIND'; to: RecoveryState } | { type: 'CONFIRM'; step: StepName };

@@ -1,5 +1,5 @@
 import type { LedgerEntry } from '../domain/index.js';
-import type { RunOptions } from './run-record.js';
+import type { RunOptions, RunPhase } from './run-record.js';
 import type { Checkpoint, RunStore, StepProgressRecord } from './run-store.js';
 
 /**
@@ -14,8 +14,8 @@ export class FencedRun {
     return this.store.checkpoint(this.runId, checkpoint, this.token);
   }
 
-  beginStep(state: string, step: string, timeoutMs?: number): number {
-    return this.store.beginStep(this.runId, state, step, timeoutMs, this.token);
+  beginStep(state: string, step: string, timeoutMs?: number, how: { verifying?: boolean } = {}): number {
+    return this.store.beginStep(this.runId, state, step, timeoutMs, this.token, how);
   }
 
   note(event: string, detail: Record<string, unknown>): number {
@@ -26,7 +26,7 @@ export class FencedRun {
     this.store.scheduleRetry(this.runId, step, attempt, nextAttemptAt, detail, this.token);
   }
 
-  migrateDefinition(to: { machineVersion: number; definitionHash: string; snapshot: unknown }, detail: Record<string, unknown>): void {
+  migrateDefinition(to: { machineVersion: number; definitionHash: string; snapshot: unknown; phase: RunPhase }, detail: Record<string, unknown>): void {
     this.store.migrateDefinition(this.runId, to, detail, this.token);
   }
 

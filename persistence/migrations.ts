@@ -152,6 +152,13 @@ export const MIGRATIONS: readonly string[] = [
     updated_at   TEXT NOT NULL
   );
   `,
+  // v6: waiting for the operator is a state of the machine (definition v5), and a phase of its
+  // own: a run the v4 definition left resting in `failed` at a manual step is `waiting` (its
+  // snapshot is migrated by the driver, recovery/stored-definition.ts).
+  `
+  UPDATE runs SET phase = 'waiting'
+    WHERE phase = 'failed' AND json_extract(snapshot, '$.context.lastError.code') = 'MANUAL_STEP_PENDING';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -9,8 +9,11 @@ import type { FolderIdentity } from '../domain/index.js';
  * with DEFINITION_MISMATCH naming the run, never passed on half-understood.
  */
 
-/** Where a run is: its step being worked, failed (waiting for a retry or the operator), done, or abandoned. */
-export type RunPhase = 'working' | 'failed' | 'done' | 'abandoned';
+/**
+ * Where a run is: its step being worked, failed (waiting for a retry), waiting for the operator
+ * (a manual step), done, or abandoned.
+ */
+export type RunPhase = 'working' | 'waiting' | 'failed' | 'done' | 'abandoned';
 
 /** How long one attempt of a step may take, and how it is retried automatically. */
 export interface StepPolicy {
@@ -51,7 +54,7 @@ export interface RunContext {
   lastError: StepError | null;
 }
 
-const PHASES: readonly RunPhase[] = ['working', 'failed', 'done', 'abandoned'];
+const PHASES: readonly RunPhase[] = ['working', 'waiting', 'failed', 'done', 'abandoned'];
 
 export function isRunPhase(value: string): value is RunPhase {
   return PHASES.some((phase) => phase === value);

@@ -218,7 +218,7 @@ export class RunStore {
    * Refuses if the run's committed state is not `state`, so no side effect can run ahead of the
    * checkpoint that allows it.
    */
-  beginStep(runId: string, state: string, step: string, timeoutMs?: number, token?: number): number {
+  beginStep(runId: string, state: string, step: string, timeoutMs?: number, token?: number, how: { verifying?: boolean } = {}): number {
     return this.db.transaction(() => {
       const run = this.current(runId, token);
       if (run.state !== state) {
@@ -226,10 +226,11 @@ export class RunStore {
       }
       const { n } = this.db.prepare("SELECT count(*) AS n FROM events WHERE run_id = ? AND event = 'step.started' AND json_extract(detail, '$.step') = ?")
         .get(runId, step) as { n: number };
-      const attempt = n + 1;
+      // Verifying what the operator did spends no attempt: it is recorded as what it is.
+      const attempt = how.verifying ? n : n + 1;
       const at = now();
       const deadlineAt = timeoutMs === undefined ? null : new Date(Date.parse(at) + timeoutMs).toISOString();
-      this.insertEvent(runId, 'step.started', state, state, at, deadlineAt ? { step, attempt, deadlineAt } : { step, attempt });
+      this.insertEvent(runId, how.verifying ? 'manual.verifying' : 'step.started', state, state, at, deadlineAt ? { step, attempt, deadlineAt } : { step, attempt });
       this.db.prepare(`INSERT INTO run_timers (run_id, step, attempt, deadline_at, next_attempt_at) VALUES (?, ?, ?, ?, NULL)
         ON CONFLICT (run_id) DO UPDATE SET step = excluded.step, attempt = excluded.attempt, deadline_at = excluded.deadline_at, next_attempt_at = NULL`)
         .run(runId, step, attempt, deadlineAt);
@@ -296,21 +297,12 @@ export class RunStore {
     }).immediate();
   }
 
-  /** True when the operator confirmed `step` after its previous attempt (manual steps). */
-  confirmedSinceLastAttempt(runId: string, step: string): boolean {
-    const row = this.db.prepare(`SELECT
-        (SELECT max(seq) FROM events WHERE run_id = @runId AND event = 'manual.confirmed' AND json_extract(detail, '$.step') = @step) AS confirmed,
-        (SELECT seq FROM events WHERE run_id = @runId AND event = 'step.started' AND json_extract(detail, '$.step') = @step ORDER BY seq DESC LIMIT 1 OFFSET 1) AS previous`)
-      .get({ runId, step }) as { confirmed: number | null; previous: number | null };
-    return row.confirmed !== null && (row.previous === null || row.confirmed > row.previous);
-  }
-
   /** Replaces a run's snapshot after an explicit definition migration, with its event. */
-  migrateDefinition(runId: string, to: { machineVersion: number; definitionHash: string; snapshot: unknown }, detail: Record<string, unknown>, token?: number): void {
+  migrateDefinition(runId: string, to: { machineVersion: number; definitionHash: string; snapshot: unknown; phase: RunPhase }, detail: Record<string, unknown>, token?: number): void {
     this.db.transaction(() => {
       const run = this.current(runId, token);
-      this.db.prepare('UPDATE runs SET machine_version = ?, definition_hash = ?, snapshot = ?, updated_at = ? WHERE id = ?')
-        .run(to.machineVersion, to.definitionHash, JSON.stringify(to.snapshot), now(), runId);
+      this.db.prepare('UPDATE runs SET machine_version = ?, definition_hash = ?, snapshot = ?, phase = ?, updated_at = ? WHERE id = ?')
+        .run(to.machineVersion, to.definitionHash, JSON.stringify(to.snapshot), to.phase, now(), runId);
       this.insertEvent(runId, 'definition.migrated', run.state, run.state, now(), detail);
     }).immediate();
   }
@@ -434,5 +426,11 @@ function toSummary(row: Omit<RunRow, 'snapshot'>): RunSummary {
 
 function toRun(row: RunRow): RunRecord {
   const snapshot: unknown = JSON.parse(row.snapshot);
-  return { ...toSummary(row), snapshot, context: parseContext(row.id, snapshot) };
+  const context = parseContext(row.id, snapshot);
+  const summary = toSummary(row);
+  // Definition v4 rested a run at a manual step in `failed` (MANUAL_STEP_PENDING): it waits for
+  // the operator, and is read so until its driver migrates the snapshot (schema v6 did the same
+  // for the rows it found).
+  const phase = summary.phase === 'failed' && context.lastError?.code === 'MANUAL_STEP_PENDING' ? 'waiting' : summary.phase;
+  return { ...summary, phase, snapshot, context };
 }

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { KmsRecoverError } from '../errors/index.js';
 import { createHost } from '../host/create-host.js';
 import { KB_STEPS, withKmsdata } from '../machines/recovery.kb-steps.js';
-import { isRecoveryState, RECOVERY_STATES, statesBefore, statesFrom, type RecoveryState } from '../machines/recovery.order.js';
+import { isRecoveryState, RECOVERY_STATES, statesBefore, statesFrom, type RecoveryState, type StepName } from '../machines/recovery.order.js';
 import { drivenBy, type LeaseHolder, type RunLeases, type RunOptions, type RunRecord, type RunStore } from '../persistence/index.js';
 import type { AlphaString } from './alpha-string.js';
 import { driveRun, type DriveOutcome } from './drive-run.js';
@@ -28,6 +28,8 @@ export interface ContinueRequest {
   policies?: NonNullable<RunOptions['policies']>;
   /** `resume --settle`: a new settle window for the start. */
   settleSeconds?: number;
+  /** `confirm <run> <step>`: the operator did this manual step (checked by confirm-step.ts). */
+  confirm?: StepName;
 }
 
 /** A REWIND the operator is asked to confirm: the state, and the KB steps that will be done again. */
@@ -87,10 +89,10 @@ export function rewindPlan(run: RunRecord, from: string): RewindPlan {
 
 /**
  * Drives an existing run from its checkpoint (`resume`, `confirm`): checks it can be driven,
- * asks what the operator must give or confirm, then drives it. `beforeDrive` records what the
- * operator confirmed, once everything was asked and nothing refused.
+ * asks what the operator must give or confirm, then drives it. A confirm is the machine's
+ * CONFIRM, sent by the driver once it holds the run.
  */
-export async function continueRun(session: RunSession, run: RunRecord, request: ContinueRequest, io: DriveIO, beforeDrive?: () => void): Promise<DriveOutcome> {
+export async function continueRun(session: RunSession, run: RunRecord, request: ContinueRequest, io: DriveIO): Promise<DriveOutcome> {
   assertDrivable(session, run);
   const finishing = run.phase === 'done';
   let rewindTo: RecoveryState | undefined;
@@ -102,10 +104,10 @@ export async function continueRun(session: RunSession, run: RunRecord, request: 
   const host = await createHost({ name: run.adapter, config: run.adapterConfig });
   await assertRunsKmsdataIsServices(host, run.context.serviceName, run.context.kmsdata);
   // A manual start means the operator types the alpha string into the service: none is needed
-  // here, nor for a run that only has its finish left.
+  // here, nor for a run that only has its finish left, nor for one that stays waiting for you.
   const manualStart = run.options.manual?.includes('startService') ?? false;
-  const alpha = manualStart || finishing ? null : await io.readAlpha();
-  beforeDrive?.();
+  const staysWaiting = run.phase === 'waiting' && request.confirm === undefined && rewindTo === undefined;
+  const alpha = manualStart || finishing || staysWaiting ? null : await io.readAlpha();
   const logger = await io.logger();
   logger.info({ runId: run.id, state: run.state, phase: run.phase, alphaSource: alpha?.source ?? 'operator' }, 'resume');
   const policies = request.policies ?? {};
@@ -117,6 +119,7 @@ export async function continueRun(session: RunSession, run: RunRecord, request: 
     policyChange: Object.keys(policies).length === 0 && request.settleSeconds === undefined
       ? undefined
       : { policies, ...(request.settleSeconds === undefined ? {} : { settleSeconds: request.settleSeconds }), detail: who },
+    ...(request.confirm ? { confirm: request.confirm } : {}),
     interrupt,
   }));
 }

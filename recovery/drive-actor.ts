@@ -52,7 +52,7 @@ export async function driveActor(options: DriveOptions, run: RunRecord, fenced: 
   const retries = new RetrySchedule({ runId: run.id, store, fenced, options: run.options, logger, progress, retry: () => actor.send({ type: 'RETRY' }) });
 
   /** Commits one snapshot change; returns the outcome when the run comes to rest. */
-  function commit(snapshot: RecoverySnapshot, event: { type: string; output?: unknown; error?: unknown }): DriveOutcome | null {
+  function commit(snapshot: RecoverySnapshot, event: { type: string; output?: unknown; error?: unknown; step?: unknown }): DriveOutcome | null {
     const persisted = actor.getPersistedSnapshot();
     const json = JSON.stringify(persisted);
     if (json === lastWritten) return null;
@@ -65,7 +65,7 @@ export async function driveActor(options: DriveOptions, run: RunRecord, fenced: 
     lastWritten = json;
     failPoint(`after-checkpoint:${position.state}`);
     logger.info({ runId: run.id, event: event.type, from: previous.state, to: position.state, phase: position.phase }, 'checkpoint');
-    if (position.state !== previous.state && position.phase !== 'failed') {
+    if (position.state !== previous.state && position.phase !== 'failed' && position.phase !== 'waiting') {
       progress.reached(position.state, factsOf(snapshot, position.state));
     }
     const lastError = snapshot.context.lastError;
@@ -74,7 +74,7 @@ export async function driveActor(options: DriveOptions, run: RunRecord, fenced: 
       logger.error({ runId: run.id, state: position.state, code: lastError.code, err: lastError.message }, 'step failed');
       if (retries.afterFailure(position.state, lastError)) return null;
     }
-    if (position.phase === 'failed' || snapshot.status === 'done') {
+    if (position.phase === 'waiting' || position.phase === 'failed' || snapshot.status === 'done') {
       return { runId: run.id, ...position, lastError };
     }
     return null;
@@ -85,6 +85,12 @@ export async function driveActor(options: DriveOptions, run: RunRecord, fenced: 
     actor.start();
     const resumedAt = positionOf(actor.getSnapshot().value);
     if (resumedAt.phase === 'failed') retries.resume(resumedAt.state);
+    if (resumedAt.phase === 'waiting') {
+      // The operator's CONFIRM is a transition of the machine, checkpointed under this driver's
+      // fence like every other; without one the run stays where it waits for the operator.
+      if (options.confirm) actor.send({ type: 'CONFIRM', step: options.confirm });
+      else settle.resolve({ runId: run.id, ...resumedAt, lastError: actor.getSnapshot().context.lastError });
+    }
     return await settled;
   } finally {
     retries.cancel();
@@ -94,8 +100,9 @@ export async function driveActor(options: DriveOptions, run: RunRecord, fenced: 
   }
 }
 
-function eventDetail(event: { type: string; output?: unknown; error?: unknown }, position: RecoveryPosition, snapshot: RecoverySnapshot): Record<string, unknown> {
+function eventDetail(event: { type: string; output?: unknown; error?: unknown; step?: unknown }, position: RecoveryPosition, snapshot: RecoverySnapshot): Record<string, unknown> {
   const detail: Record<string, unknown> = { phase: position.phase };
+  if (event.type === 'CONFIRM') detail.confirmed = { step: event.step, covers: snapshot.context.confirmed };
   if (event.output !== undefined) detail.facts = event.output;
   if (event.error !== undefined) detail.error = toErrorRecord(event.error);
   else if (position.phase === 'failed' && snapshot.context.lastError) detail.error = snapshot.context.lastError;

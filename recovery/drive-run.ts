@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { transition } from 'xstate';
 import { KmsRecoverError, type ErrorRecord } from '../errors/index.js';
 import type { Host } from '../host/types.js';
-import { positionOf, recoveryMachine, STEP_NAMES, type RecoveryPosition, type RecoveryState } from '../machines/index.js';
+import { positionOf, recoveryMachine, STEP_NAMES, type RecoveryPosition, type RecoveryState, type StepName } from '../machines/index.js';
 import type { FencedRun, LeaseHolder, LeaseRecord, RunLeases, RunOptions, RunRecord, RunStore } from '../persistence/index.js';
 import type { AlphaString } from './alpha-string.js';
 import { driveActor } from './drive-actor.js';
@@ -31,6 +31,8 @@ export interface DriveOptions {
   /** `resume --from`: re-enter this earlier state (already confirmed by the operator) first. */
   rewindTo?: RecoveryState;
   rewindDetail?: Record<string, unknown>;
+  /** `confirm`: the manual step the operator did; sent to the machine as CONFIRM once the run is held. */
+  confirm?: StepName;
   /** Aborted by SIGINT or SIGTERM (its reason: the signal's name): the drive ends cleanly and says where. */
   interrupt?: AbortSignal;
 }

@@ -25,7 +25,15 @@ export const EVENT_WORDS: Record<string, Words> = {
   'step.done': (d, step) => `${stepName(step)} ${step && STEP_WORDS[step] ? STEP_WORDS[step].done(obj(d.facts)) : 'finished'}`,
   'step.error': (d, step) => obj(d.error).code === 'MANUAL_STEP_PENDING'
     ? `${stepName(step)} waits for you: a manual step (kms-recover status says what to do)`
-    : `${stepName(step)} failed: ${errorWords(d.error)}`,
+    : obj(d.error).code === 'MANUAL_STEP_UNVERIFIED'
+      ? `${stepName(step)} is not done yet: ${text(obj(d.error).message, '')}; waiting for you again (no attempt used)`
+      : `${stepName(step)} failed: ${errorWords(d.error)}`,
+  CONFIRM: (d) => {
+    const confirmed = obj(d.confirmed);
+    const covers = Array.isArray(confirmed.covers) ? confirmed.covers.filter((s): s is string => typeof s === 'string' && s !== confirmed.step) : [];
+    return `you confirmed ${stepName(str(confirmed.step))} was done by hand${covers.length ? ` (it covers ${covers.map((s) => stepName(s)).join(' and ')} too)` : ''}: checking it on the server`;
+  },
+  'manual.verifying': (_d, step) => `${stepName(step)}: checking on the server what you did (no attempt used)`,
   RETRY: () => 'the failed step is tried again',
   'retry.scheduled': (d) => `retry of ${stepName(str(d.step))} (attempt ${num(d.attempt)}) scheduled in ${seconds(d.delayMs)}, after ${text(d.after, 'an error')}`,
   'drift.service-running': (d) => `${text(d.service, 'the service')} found ${text(d.serviceState, 'running')} before ${stepName(str(d.step))} (a reboot?): stopped again`,

@@ -1,4 +1,5 @@
 import { KB_STEPS } from '../machines/recovery.kb-steps.js';
+import { confirmCovers } from '../machines/recovery.manual.js';
 import { stateAfter, stateOfStep, type StepName } from '../machines/recovery.order.js';
 
 /** What the administrator does by hand at a manual step, and the one `confirm` that says it is done. */
@@ -20,24 +21,18 @@ export interface ManualAction {
  */
 export function manualActionAt(step: StepName, manual: readonly StepName[]): ManualAction {
   const state = stateOfStep(step);
-  if (step === 'setCredential' && manual.includes('startService')) {
+  const covered = confirmCovers('startService', step, manual);
+  if (step === 'setCredential' && covered) {
     return {
       kbSteps: '5-7',
       words: `${withoutLabel(KB_STEPS.restored.next)} Then ${withoutLabel(KB_STEPS['credential-set'].next, false)}`,
       confirm: 'startService',
-      covers: ['setCredential', 'startService'],
+      covers: covered,
     };
   }
   return { kbSteps: KB_STEPS[stateAfter(state)].kbSteps, words: withoutLabel(KB_STEPS[state].next), confirm: step, covers: [step] };
 }
 
-/** The manual steps a confirm of `step` covers when the run's next step is `current`; null: it covers nothing now. */
-export function confirmCovers(step: StepName, current: StepName | null, manual: readonly StepName[]): StepName[] | null {
-  if (current === null || !manual.includes(current)) return null;
-  const action = manualActionAt(current, manual);
-  if (step === current) return [current];
-  return action.confirm === step ? action.covers : null;
-}
 
 /** `KB step 2: stop the ... service.` → `Stop the ... service.` */
 function withoutLabel(next: string | null, capital = true): string {

@@ -43,6 +43,7 @@ export function planRun(prepared: PreparedRun, options: RunOptions, kmsdataEntri
     serviceName: prepared.serviceName, kmsdata: checked.kmsdata, backup: checked.backup,
     backupManifest: { fileCount: manifest.fileCount, totalBytes: manifest.totalBytes, digest: manifest.digest },
     kmsdataIdentity: checked.kmsdataIdentity,
+    manual: options.manual ?? [],
   };
   const manual = new Set(options.manual ?? []);
   const expected: { [K in StepName]: StepOutputs[K] } = {

@@ -1,7 +1,8 @@
 import { adviceFor, type ErrorRecord } from '../errors/index.js';
 // The plain data modules, not machines/index.js: that one loads the machine and XState's runtime,
 // which `status` never uses (bench/cold-start.mjs).
-import { KB_STEPS } from '../machines/recovery.kb-steps.js';
+import { KB_STEPS, kbLabel } from '../machines/recovery.kb-steps.js';
+import type { StepError } from '../machines/recovery.types.js';
 import { isStepName, nextStateOf, orderOf, RECOVERY_STATES, stepInto, stepOf, type RecoveryState, type StepName } from '../machines/recovery.order.js';
 import type { EventRecord, LeaseRecord, RunRecord, RunTimer, StepProgressRecord } from '../persistence/index.js';
 import type { ServerClaimView } from './claim-rule.js';
@@ -13,7 +14,7 @@ import { durationWords } from './time-words.js';
 import { takenOverLiveness } from './event-words.js';
 
 /** Where one of the six states stands in a run. */
-export type StepProgress = 'done' | 'working' | 'failed' | 'pending';
+export type StepProgress = 'done' | 'working' | 'waiting' | 'failed' | 'pending';
 
 export interface StepStatus {
   state: RecoveryState;
@@ -24,7 +25,7 @@ export interface StepStatus {
   reached: string;
   /** The step whose success brings the run into this state (null for `reinstalled`: the operator's reinstall). */
   step: StepName | null;
-  /** `done`: reached and not gone back; `working`/`failed`: the step that leads here is the run's current one. */
+  /** `done`: reached and not gone back; `working`/`waiting`/`failed`: the step that leads here is the run's current one (`waiting`: the operator's to do). */
   status: StepProgress;
   /** How many times the step was started (each `step.started`). */
   attempts: number;
@@ -84,8 +85,9 @@ export interface RunStatus {
   backup: string | null;
   state: string;
   /**
-   * `working`, `failed`, `done`, `abandoned` as stored, except that a run resting at a manual step
-   * the administrator has to do is `waiting` (its lastError stays MANUAL_STEP_PENDING).
+   * `working`, `waiting` (a manual step the administrator has to do; its lastError is
+   * MANUAL_STEP_PENDING, or what the check of a confirm found not done), `failed`, `done`,
+   * `abandoned`, as the machine rests.
    */
   phase: string;
   /** Where the run stands, in one word (see RunSituation). */
@@ -169,6 +171,7 @@ export function runStatus(run: RunRecord, events: EventRecord[], lease: LeaseRec
   const context = run.context;
   const lastError = context.lastError;
   const failed = run.phase === 'failed';
+  const waiting = run.phase === 'waiting' || (failed && lastError?.code === 'MANUAL_STEP_PENDING');
   const done = run.phase === 'done';
   const driver = driverOf(lease, now);
   const manual = (run.options.manual ?? []).slice();
@@ -188,7 +191,7 @@ export function runStatus(run: RunRecord, events: EventRecord[], lease: LeaseRec
       reachedAt: firstReached.get(state) ?? null,
       reached: KB_STEPS[state].reached,
       step,
-      status: index <= current ? 'done' : index === current + 1 ? (failed ? 'failed' : 'working') : 'pending',
+      status: index <= current ? 'done' : index === current + 1 ? (waiting ? 'waiting' : failed ? 'failed' : 'working') : 'pending',
       attempts: record?.count ?? 0,
       startedAt: record?.firstStartedAt ?? null,
       lastReachedAt: lastReached.get(state) ?? null,
@@ -232,8 +235,8 @@ export function runStatus(run: RunRecord, events: EventRecord[], lease: LeaseRec
       fromHost: str(e.detail?.fromHost), since: str(e.detail?.since),
       liveness: takenOverLiveness(e.detail ?? {}),
     })),
-    lastError: failed ? lastError : null,
-    lastErrorAt: failed ? lastFailureAt(events) : null,
+    lastError: waiting ? waitingError(run, lastError, waitingFor) : failed ? lastError : null,
+    lastErrorAt: failed || waiting ? lastFailureAt(events) : null,
     next: run.closedAt === null && server?.superseded ? server.words : nextAction(run, situation, lastError, driver, timer, waitingFor),
     lease,
     timer: timer && (timer.nextAttemptAt || timer.deadlineAt) ? { ...timer } : null,
@@ -292,7 +295,7 @@ function abandonedOf(run: RunRecord, events: EventRecord[]): RunStatus['abandone
 function lastFailureAt(events: EventRecord[]): string | null {
   for (let i = events.length - 1; i >= 0; i--) {
     const e = events[i]!;
-    if (e.detail?.phase === 'failed') return e.at;
+    if (e.detail?.phase === 'failed' || e.detail?.phase === 'waiting') return e.at;
   }
   return null;
 }
@@ -309,7 +312,9 @@ function situationOf(run: RunRecord, lastError: ErrorRecord | null, driver: Driv
   const live = driver.kind === 'live';
   if (run.phase === 'abandoned') return 'abandoned';
   if (run.phase === 'done') return run.closedAt !== null ? 'finished' : live ? 'working' : 'finishing';
+  if (run.phase === 'waiting') return 'waiting';
   if (run.phase === 'failed') {
+    // A run of definition v4 not yet migrated rested in `failed` at a manual step.
     if (lastError?.code === 'MANUAL_STEP_PENDING') return 'waiting';
     const retryDue = timer?.nextAttemptAt ? Date.parse(timer.nextAttemptAt) > now : false;
     if (retryDue) return live ? 'retrying' : driver.kind === 'silent' ? 'unresponsive' : 'interrupted';
@@ -324,6 +329,21 @@ function driverWords(driver: DriverView): RunStatus['driver'] {
     kind: driver.kind, pid: driver.lease.pid, host: driver.lease.host, since: driver.lease.acquiredAt,
     silentMs: driver.kind === 'silent' ? driver.silentMs : null,
     liveness: driver.kind === 'live' ? 'alive' : driver.kind === 'dead' ? 'dead' : 'unresponsive',
+  };
+}
+
+/**
+ * A waiting run's lastError, as `status --json` has always given it: what the check of the
+ * operator's confirm found not done, else MANUAL_STEP_PENDING with the step's words.
+ */
+function waitingError(run: RunRecord, lastError: StepError | null, waitingFor: RunStatus['waitingFor']): (ErrorRecord & { step?: string }) | null {
+  if (lastError) return lastError;
+  const step = stepOf(run.state);
+  if (!waitingFor || !step) return null;
+  return {
+    code: 'MANUAL_STEP_PENDING', step,
+    message: `Do ${kbLabel(waitingFor.kbSteps)} by hand: ${waitingFor.words} When it is done, run: ${waitingFor.command}`,
+    detail: { step, runId: run.id, confirm: waitingFor.confirm, kbSteps: waitingFor.kbSteps },
   };
 }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createActor } from 'xstate';
-import { MACHINE_VERSION, recoveryMachine } from '../machines/index.js';
+import { MACHINE_VERSION, positionOf, recoveryMachine } from '../machines/index.js';
 import type { AlphaString } from './alpha-string.js';
 import { definitionHash } from './definition-hash.js';
 import { driveRun, type DriveOptions, type DriveOutcome } from './drive-run.js';
@@ -101,9 +101,11 @@ export async function startRun(prepared: PreparedRun, options: StartOptions): Pr
     backup: checked.backup,
     backupManifest: { fileCount: manifest.fileCount, totalBytes: manifest.totalBytes, digest: manifest.digest },
     kmsdataIdentity: checked.kmsdataIdentity,
+    manual: prepared.options.manual ?? [],
   };
   // Not started: this only computes the initial snapshot, with the first step not yet run.
-  const initial = createActor(recoveryMachine, { input }).getPersistedSnapshot();
+  const unstarted = createActor(recoveryMachine, { input });
+  const initial = unstarted.getPersistedSnapshot();
   // The last recovery recorded on the server before this run: not a sign of another run later.
   const recoveredBefore = options.host.recoveryRecordNow(checked.kmsdata)?.runId ?? null;
   // The server is claimed first, atomically, beside Kmsdata: of two starts at the same moment
@@ -120,7 +122,8 @@ export async function startRun(prepared: PreparedRun, options: StartOptions): Pr
     store.createRun({
       id: runId, host: options.me.host, machineVersion: MACHINE_VERSION, definitionHash: definitionHash(),
       adapter: options.adapter.name, adapterConfig: options.adapter.config, serverKey: prepared.serverKey,
-      state: 'reinstalled', phase: 'working', snapshot: initial, manifest, options: { ...prepared.options },
+      // A manual stop waits for the operator from the first moment: the run is created waiting.
+      ...positionOf(unstarted.getSnapshot().value), snapshot: initial, manifest, options: { ...prepared.options },
     });
   } catch (error) {
     await options.host.releaseServerClaim(checked.kmsdata, runId);

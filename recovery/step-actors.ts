@@ -128,7 +128,9 @@ export function stepActors(env: StepEnvironment) {
       const policy = policyFor(env.options, name);
       // The start's time limit is for the start itself: its settle window comes on top.
       const timeoutMs = policy.timeoutMs + (name === 'startService' ? settleSecondsOf(env.options) * 1000 : 0);
-      const attempt = env.fenced.beginStep(state, name, timeoutMs);
+      // The operator's step after a CONFIRM is a verification: it spends no attempt of the step.
+      const byOperator = manualSteps.has(name);
+      const attempt = env.fenced.beginStep(state, name, timeoutMs, { verifying: byOperator });
       // The attempt's deadline counts from its recorded start (status shows the same time).
       const deadline = Date.now() + timeoutMs;
       env.logger.info({ runId: env.runId, state, step: name, attempt }, 'step started');
@@ -142,7 +144,7 @@ export function stepActors(env: StepEnvironment) {
         const change = `${name} (${kbLabel(KB_STEPS[stateAfter(state)].kbSteps)})`;
         const guard: ChangeGuard = { signal, assertMayAct: () => { env.fenced.assertCurrent(); env.assertClaim(change); } };
         const track = tracker(name, attempt, signal);
-        return (manualSteps.has(name) ? verifyManual : effect)(input, guard, track);
+        return (byOperator ? verifyManual : effect)(input, guard, track);
       }, deadline - Date.now(), timeoutMs, name, outer).catch((error: unknown) => {
         // A disk error no file operation named on its way up is still the disk's, not a bug.
         throw asFileIoError(error);
@@ -154,19 +156,12 @@ export function stepActors(env: StepEnvironment) {
   }
 
   /**
-   * A manual step: the run stops until the operator has done it and said so (`confirm`); the
-   * step then verifies on the server what can be verified before the run goes on.
+   * A manual step the operator confirmed (the machine's CONFIRM) but that is not done on the
+   * server: the machine goes back to waiting for the operator; the words say what was found.
    */
-  function assertConfirmed(name: StepName): void {
-    if (env.store.confirmedSinceLastAttempt(env.runId, name)) return;
-    const action = manualActionAt(name, [...manualSteps]);
-    throw new KmsRecoverError('MANUAL_STEP_PENDING',
-      `Do ${kbLabel(action.kbSteps)} by hand: ${action.words} When it is done, run: kms-recover confirm ${env.runId} ${action.confirm}`,
-      { step: name, runId: env.runId, confirm: action.confirm, kbSteps: action.kbSteps });
-  }
-
   function unverified(name: StepName, what: string): KmsRecoverError {
-    return new KmsRecoverError('MANUAL_STEP_UNVERIFIED', `${what}: finish the step, then run kms-recover confirm ${env.runId} ${name} again`, { step: name });
+    const action = manualActionAt(name, [...manualSteps]);
+    return new KmsRecoverError('MANUAL_STEP_UNVERIFIED', `${what}: the step is not done yet`, { step: name, confirm: action.confirm });
   }
 
   /**
@@ -261,7 +256,6 @@ export function stepActors(env: StepEnvironment) {
       const status = await env.host.queryService(serviceName);
       return { serviceState: status.state };
     }, async ({ serviceName }) => {
-      assertConfirmed('stopService');
       const status = await env.host.queryService(serviceName);
       if (status.state !== 'stopped') throw unverified('stopService', `${serviceName} is still ${status.state}`);
       return { serviceState: status.state };
@@ -283,7 +277,6 @@ export function stepActors(env: StepEnvironment) {
       });
       return { removed: report.removed, remaining: report.remaining, quarantine: report.quarantine };
     }, async ({ kmsdata }) => {
-      assertConfirmed('clearKmsdata');
       const left = await env.host.kmsdataEntries(kmsdata);
       if (left > 0) throw unverified('clearKmsdata', `${left} entries are still in ${kmsdata}`);
       return { removed: 0, remaining: 0 };
@@ -302,7 +295,6 @@ export function stepActors(env: StepEnvironment) {
       // The file the KMS must hold once it runs: the settle window proves it is this one.
       return { ...report, database: await env.host.databaseIdentity(kmsdata) };
     }, async ({ kmsdata }, guard, track) => {
-      assertConfirmed('restoreKmsdata');
       const manifest = backupManifest();
       const check = await env.host.verifyKmsdata(kmsdata, manifest, { ...guard, onProgress: track('verify') });
       if (!check.matches) throw unverified('restoreKmsdata', `${kmsdata} does not match the backup (${differencesWords(check.differences)})`);
@@ -317,7 +309,6 @@ export function stepActors(env: StepEnvironment) {
       return { source: alpha.source, length: alpha.length };
     }, async (input, guard, track) => {
       await assertRestoredBeforeOperator('setCredential', input, guard, track);
-      assertConfirmed('setCredential');
       // Typed by the operator into the service's start parameters: nothing here can read it back.
       return { source: 'operator', length: null };
     }),
@@ -337,7 +328,6 @@ export function stepActors(env: StepEnvironment) {
       return settled(input, since, alpha.reveal(), guard, track);
     }, async (input, guard, track) => {
       await assertRestoredBeforeOperator('startService', input, guard, track);
-      assertConfirmed('startService');
       const status = await env.host.queryService(input.serviceName);
       if (status.state !== 'running') throw unverified('startService', `${input.serviceName} is ${status.state}, not running`);
       return settled(input, startRequestedAt(), null, guard, track);

@@ -1,6 +1,6 @@
 import { createActor } from 'xstate';
 import { KmsRecoverError } from '../errors/index.js';
-import { isRestorableSnapshot, MACHINE_VERSION, migrateSnapshot, recoveryMachine, type RecoveryInput } from '../machines/index.js';
+import { isRestorableSnapshot, MACHINE_VERSION, positionOfStored, migrateSnapshot, recoveryMachine, type MigrationFacts, type RecoveryInput } from '../machines/index.js';
 import { parseContext, type FencedRun, type RunRecord } from '../persistence/index.js';
 import { definitionHash } from './definition-hash.js';
 
@@ -19,7 +19,7 @@ export function assertDefinitionUsable(run: RunRecord): void {
       `run ${run.id} was made by definition v${run.machineVersion}; this is v${MACHINE_VERSION}; finish it with the kms-recover that started it (or a newer one)`,
       { runId: run.id });
   }
-  if (run.machineVersion < MACHINE_VERSION && migrateSnapshot(run.snapshot, run.machineVersion, MACHINE_VERSION) === null) {
+  if (run.machineVersion < MACHINE_VERSION && migrateSnapshot(run.snapshot, run.machineVersion, MACHINE_VERSION, migrationFacts(run)) === null) {
     throw new KmsRecoverError('DEFINITION_MISMATCH',
       `run ${run.id} was made by definition v${run.machineVersion}; this is v${MACHINE_VERSION}; no migration exists between them: finish it with the kms-recover that started it`,
       { runId: run.id });
@@ -34,18 +34,26 @@ export function assertDefinitionUsable(run: RunRecord): void {
 /** Migrates an older run's snapshot to this definition, recorded (`definition.migrated`) under the driver's fence. */
 export function migrateDefinition(fenced: FencedRun, run: RunRecord): void {
   if (run.machineVersion >= MACHINE_VERSION) return;
-  const snapshot = migrateSnapshot(run.snapshot, run.machineVersion, MACHINE_VERSION);
-  fenced.migrateDefinition({ machineVersion: MACHINE_VERSION, definitionHash: definitionHash(), snapshot },
+  const snapshot = migrateSnapshot(run.snapshot, run.machineVersion, MACHINE_VERSION, migrationFacts(run));
+  // A migration may move the run within its state (v4 -> v5: `failed` at a manual step is `waiting`).
+  const position = positionOfStored(snapshot);
+  fenced.migrateDefinition({ machineVersion: MACHINE_VERSION, definitionHash: definitionHash(), snapshot, phase: position.phase },
     { fromVersion: run.machineVersion, toVersion: MACHINE_VERSION, fromHash: run.definitionHash });
   run.snapshot = snapshot;
   run.context = parseContext(run.id, snapshot);
   run.machineVersion = MACHINE_VERSION;
+  run.phase = position.phase;
+}
+
+/** What the migrations read of the run beside its snapshot. */
+function migrationFacts(run: RunRecord): MigrationFacts {
+  return { manual: run.options.manual ?? [] };
 }
 
 /** The machine's input for a stored run: XState restores the snapshot and ignores it, but the typings want one. */
 export function inputOf(run: RunRecord): RecoveryInput {
   const { serviceName, kmsdata, backup, backupManifest, kmsdataIdentity } = run.context;
-  return { serviceName, kmsdata, backup, backupManifest, kmsdataIdentity };
+  return { serviceName, kmsdata, backup, backupManifest, kmsdataIdentity, manual: run.options.manual ?? [] };
 }
 
 /** The run's stored snapshot, as XState can restore it; anything else is refused naming the run. */

@@ -14,8 +14,8 @@ export async function confirmCommand(runId: string, stepArg: string, options: { 
   try {
     const run = session.store.getRun(runId);
     const step = parseStepName(stepArg);
-    const confirmation = confirmManualStep(session, run, step);
-    const outcome = await continueRun(session, run, {}, terminalDriveIO(session.dbPath, options), confirmation.record);
+    confirmManualStep(session, run, step);
+    const outcome = await continueRun(session, run, { confirm: step }, terminalDriveIO(session.dbPath, options));
     reportOutcome(session, outcome, Boolean(options.json));
   } finally {
     session.close();

@@ -20,7 +20,7 @@ export interface RunOverlay {
 export function nodeOfPosition(graph: MachineGraph, state: string, phase: string): string {
   const node = nodeById(graph, state);
   if (node.children.length === 0) return node.id;
-  const sub = phase === 'failed' ? 'failed' : 'working';
+  const sub = phase === 'failed' || phase === 'waiting' ? phase : 'working';
   const child = node.children.find((c) => c === `${state}.${sub}`) ?? node.initial;
   return child ?? node.id;
 }

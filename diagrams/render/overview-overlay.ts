@@ -40,6 +40,7 @@ export function overviewOverlay(chain: OverviewChain, status: RunStatus, driver:
   const markOf = (step: StepStatus): StateMark => {
     if (step.status === 'working') return driver ? 'working' : 'interrupted';
     if (step.status === 'failed') return waiting ? 'waiting' : 'failed';
+    if (step.status === 'waiting') return 'waiting';
     return step.status;
   };
   const states = chain.states.map(({ state }): StateOnRun => {

@@ -308,8 +308,9 @@ describe('a manual start is waiting for you, and one confirm', () => {
     const confirmed = await runCli(['confirm', status.runId, 'startService', '--db', sim.db]);
     expect(confirmed.code).toBe(0);
     expect(confirmed.stdout).toContain('recovery complete');
-    const confirms = eventRows(sim.db).filter((e) => e.event === 'manual.confirmed').map((e) => e.detail?.step);
-    expect(confirms).toEqual(['setCredential', 'startService']);
+    // One confirm, a transition of the machine: it covers the alpha string and the start.
+    const confirms = eventRows(sim.db).filter((e) => e.event === 'CONFIRM').map((e) => e.detail?.confirmed);
+    expect(confirms).toEqual([{ step: 'startService', covers: ['setCredential', 'startService'] }]);
   }, cliLimit(5));
 });
 

@@ -132,16 +132,20 @@ describe('manual steps', () => {
     expect(await serviceState(sim)).toBe('running');
     const { runId } = await statusOf(sim);
 
+    // A confirm the server does not bear out leaves the run waiting, and spends no attempt.
     const early = await runCli(['confirm', runId, 'stopService', '--db', sim.db, '--startup-disk', sim.startupDisk]);
-    expect(early.code).toBe(4);
-    expect(early.stdout).toMatch(/MSExchangeKMS is still running: finish the step, then run kms-recover confirm/);
+    expect(early.code).toBe(8);
+    expect(early.stdout).toMatch(/MSExchangeKMS is still running: the step is not done yet/);
+    expect(early.stdout.match(/MSExchangeKMS is still running/g)).toHaveLength(1);
+    expect(await statusOf(sim)).toMatchObject({ phase: 'waiting', situation: 'waiting', attempts: {} });
+    expect(eventRows(sim.db).filter((e) => e.event === 'step.started')).toHaveLength(0);
 
     await runCli(['sim', 'stop', sim.root]);
     const done = await runCli(['confirm', runId, 'stopService', '--db', sim.db, '--startup-disk', sim.startupDisk]);
     expect(done.code).toBe(0);
-    expect(eventRows(sim.db).filter((e) => e.event === 'manual.confirmed')).toHaveLength(2);
+    expect(eventRows(sim.db).filter((e) => e.event === 'CONFIRM')).toHaveLength(2);
     expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup));
-  }, cliLimit(5));
+  }, cliLimit(6));
 
   it('a manual start needs no alpha string from the tool: the operator gives it to the service', async () => {
     const sim = await simFixture();
@@ -281,7 +285,7 @@ describe('versioned definitions', () => {
     db.close();
   }
 
-  it('resumes a run persisted by definition v1 through the explicit v1 -> v2 -> v3 -> v4 migrations', async () => {
+  it('resumes a run persisted by definition v1 through the explicit v1 -> v2 -> v3 -> v4 -> v5 migrations', async () => {
     const sim = await simFixture();
     await start(sim, ['--startup-disk', sim.startupDisk], { KMS_RECOVER_FAIL_AT: 'after-checkpoint:cleared' });
     const { runId } = await statusOf(sim);
@@ -290,7 +294,7 @@ describe('versioned definitions', () => {
     expect(resumed.code, `${resumed.stdout}${resumed.stderr}`).toBe(0);
     const migrated = eventRows(sim.db).find((e) => e.event === 'definition.migrated')!;
     expect(migrated.detail).toMatchObject({ fromVersion: 1, toVersion: MACHINE_VERSION });
-    expect(MACHINE_VERSION).toBe(4);
+    expect(MACHINE_VERSION).toBe(5);
     expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup));
     const db = new Database(sim.db, { fileMustExist: true });
     const row = db.prepare('SELECT machine_version, snapshot FROM runs WHERE id = ?').get(runId) as { machine_version: number; snapshot: string };
@@ -299,7 +303,7 @@ describe('versioned definitions', () => {
     expect(JSON.parse(row.snapshot).context).toMatchObject({ rewinds: 0, driftRedos: 0 });
   }, cliLimit(3));
 
-  it('resumes a run made by v3, whose hash was taken of the diagrams\' graph, through v3 -> v4', async () => {
+  it('resumes a run made by v3, whose hash was taken of the diagrams\' graph, through v3 -> v4 -> v5', async () => {
     const sim = await simFixture();
     await start(sim, ['--startup-disk', sim.startupDisk], { KMS_RECOVER_FAIL_AT: 'after-checkpoint:cleared' });
     const { runId } = await statusOf(sim);
@@ -310,13 +314,47 @@ describe('versioned definitions', () => {
     const resumed = await runCli(['resume', runId, '--db', sim.db, '--startup-disk', sim.startupDisk]);
     expect(resumed.code, `${resumed.stdout}${resumed.stderr}`).toBe(0);
     const migrated = eventRows(sim.db).find((e) => e.event === 'definition.migrated')!;
-    expect(migrated.detail).toMatchObject({ fromVersion: 3, toVersion: 4, fromHash: 'cec21168e9115159' });
+    expect(migrated.detail).toMatchObject({ fromVersion: 3, toVersion: MACHINE_VERSION, fromHash: 'cec21168e9115159' });
     expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup));
     const after = new Database(sim.db, { fileMustExist: true });
     const row = after.prepare('SELECT machine_version, definition_hash FROM runs WHERE id = ?').get(runId) as { machine_version: number; definition_hash: string };
     after.close();
-    expect(row).toEqual({ machine_version: 4, definition_hash: definitionHash() });
+    expect(row).toEqual({ machine_version: MACHINE_VERSION, definition_hash: definitionHash() });
   }, cliLimit(3));
+
+  it('a run the v4 release left waiting at a manual clear (failed, MANUAL_STEP_PENDING) is waiting after v4 -> v5, and a confirm finishes it', async () => {
+    const sim = await simFixture();
+    expect((await start(sim, ['--startup-disk', sim.startupDisk, '--manual', 'clear'])).code).toBe(8);
+    const { runId } = await statusOf(sim);
+    // The row as the v4 release (7fbc72d) stored it: its snapshot, with this server's folders and identity.
+    const fixture = JSON.parse(fs.readFileSync(new URL('../fixtures/definition-v4/snapshot-waiting-clear.json', import.meta.url), 'utf8')) as
+      { machineVersion: number; definitionHash: string; phase: string; snapshot: { value: unknown; context: Record<string, unknown> } };
+    const db = new Database(sim.db);
+    const current = JSON.parse((db.prepare('SELECT snapshot FROM runs WHERE id = ?').get(runId) as { snapshot: string }).snapshot) as { context: Record<string, unknown> };
+    const snapshot = fixture.snapshot;
+    for (const key of ['kmsdata', 'backup', 'backupManifest', 'kmsdataIdentity']) snapshot.context[key] = current.context[key];
+    expect(snapshot.value).toEqual({ stopped: 'failed' });
+    db.prepare('UPDATE runs SET machine_version = ?, definition_hash = ?, phase = ?, snapshot = ? WHERE id = ?')
+      .run(fixture.machineVersion, fixture.definitionHash, fixture.phase, JSON.stringify(snapshot), runId);
+    db.close();
+    // Read before any migration: already waiting for you, as v4's screens said.
+    expect(await statusOf(sim)).toMatchObject({ situation: 'waiting', waitingFor: { confirm: 'clearKmsdata' } });
+
+    // `resume` migrates it and leaves it waiting: nothing is asked, nothing touched.
+    const resumed = await runCli(['resume', runId, '--db', sim.db]);
+    expect(resumed.code, `${resumed.stdout}${resumed.stderr}`).toBe(8);
+    expect(eventRows(sim.db).find((e) => e.event === 'definition.migrated')!.detail).toMatchObject({ fromVersion: 4, toVersion: MACHINE_VERSION });
+    expect(await statusOf(sim)).toMatchObject({ state: 'stopped', phase: 'waiting', situation: 'waiting', machineVersion: MACHINE_VERSION });
+
+    // The operator empties Kmsdata by hand, then confirms: the run verifies it and finishes.
+    for (const name of fs.readdirSync(sim.kmsdata)) fs.rmSync(path.join(sim.kmsdata, name), { recursive: true });
+    const confirmed = await runCli(['confirm', runId, 'clearKmsdata', '--db', sim.db, '--startup-disk', sim.startupDisk]);
+    expect(confirmed.code, `${confirmed.stdout}${confirmed.stderr}`).toBe(0);
+    const finished = await statusOf(sim);
+    expect(finished).toMatchObject({ state: 'running', situation: 'finished' });
+    expect(finished.attempts).not.toHaveProperty('clearKmsdata'); // the operator's clear, verified: no attempt of the tool's
+    expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup));
+  }, cliLimit(7));
 
   it('refuses a run made by a newer definition, with what to do, and changes nothing', async () => {
     const sim = await simFixture();

@@ -26,17 +26,21 @@ function definitionEdges(): { source: string; event: string; target: string; gua
 }
 
 describe('machine graph (walked from the XState definition)', () => {
-  it('finds exactly the six states, each step state with working and failed, and running as the only final state', () => {
+  it('finds exactly the six states, each step state with its choice, waiting, working and failed, and running as the only final state', () => {
     expect(graph.machineId).toBe('recovery');
     expect(graph.initial).toBe('reinstalled');
     expect(graph.nodes.filter((n) => n.parent === null).map((n) => n.id)).toEqual([...RECOVERY_STATES]);
     expect(graph.nodes.map((n) => n.id).sort()).toEqual([
-      ...RECOVERY_STATES, ...STEP_STATES.flatMap((s) => [`${s}.working`, `${s}.failed`]),
+      ...RECOVERY_STATES, ...STEP_STATES.flatMap((s) => [`${s}.entering`, `${s}.waiting`, `${s}.working`, `${s}.failed`]),
     ].sort());
     expect(graph.finals).toEqual(['running']);
     for (const s of STEP_STATES) {
       const node = graph.nodes.find((n) => n.id === s)!;
-      expect(node).toMatchObject({ type: 'compound', initial: `${s}.working`, children: [`${s}.working`, `${s}.failed`] });
+      expect(node).toMatchObject({ type: 'compound', initial: `${s}.entering`, children: [`${s}.entering`, `${s}.waiting`, `${s}.working`, `${s}.failed`] });
+      // The eventless choice: the operator's step waits, the tool's is worked at once.
+      expect(graph.edges.filter((e) => e.source === `${s}.entering`).map((e) => [e.kind, e.guard, e.target])).toEqual([
+        ['always', 'awaitsOperator', `${s}.waiting`], ['always', null, `${s}.working`],
+      ]);
       expect(graph.nodes.find((n) => n.id === `${s}.working`)!.invoke).toEqual([{ id: STEP_OF_STATE[s], src: STEP_OF_STATE[s] }]);
     }
     expect(topLevelOrder(graph).map((n) => n.id)).toEqual([...RECOVERY_STATES]);
@@ -44,21 +48,24 @@ describe('machine graph (walked from the XState definition)', () => {
   });
 
   it('finds exactly the transitions of the definition, with their events, guards and targets', () => {
-    const fromGraph = graph.edges.map(({ source, event, target, guard }) => ({ source, event, target, guard }));
+    const fromGraph = graph.edges.filter((e) => e.kind !== 'always').map(({ source, event, target, guard }) => ({ source, event, target, guard }));
     expect(fromGraph).toEqual(definitionEdges());
-    // Per step: done ok, done rejected, error, RETRY; the alpha back edge; the three drift edges
-    // back to the clear (restore, credential, start); REWIND from each state to each earlier one.
-    expect(graph.edges).toHaveLength(5 * 4 + 1 + 3 + (1 + 2 + 3 + 4));
+    // Per step: the choice's two edges, CONFIRM, done ok, done rejected, found not done, error,
+    // RETRY; the alpha back edge; the three drift edges back to the clear (restore, credential,
+    // start); REWIND from each state to each earlier one.
+    expect(graph.edges).toHaveLength(5 * 8 + 1 + 3 + (1 + 2 + 3 + 4));
   });
 
   it('names every guard of the machine, and only those', () => {
     expect([...graph.guards].sort()).toEqual(Object.keys(recoveryMachine.implementations.guards).sort());
-    expect([...graph.guards].sort()).toEqual(['alphaWasRejected', 'credentialIsWellFormed', 'kmsdataDrifted', 'kmsdataIsEmpty', 'restoreMatchesBackup', 'rewindTargetIs', 'serviceIsRunning', 'serviceIsStopped']);
+    expect([...graph.guards].sort()).toEqual(['alphaWasRejected', 'awaitsOperator', 'confirmsStep', 'credentialIsWellFormed', 'kmsdataDrifted', 'kmsdataIsEmpty',
+      'operatorStepNotDone', 'restoreMatchesBackup', 'rewindTargetIs', 'serviceIsRunning', 'serviceIsStopped']);
   });
 
   it('reads done/error events of each invoked step, RETRY from each failed state, and the fallbacks after a guard', () => {
     expect(graph.events).toEqual(expect.arrayContaining(['RETRY', ...Object.values(STEP_OF_STATE).flatMap((s) => [`xstate.done.actor.${s}`, `xstate.error.actor.${s}`])]));
-    expect(graph.events).toHaveLength(12);
+    expect(graph.events).toEqual(expect.arrayContaining(['CONFIRM', 'always']));
+    expect(graph.events).toHaveLength(14);
     const rewinds = graph.edges.filter((e) => e.event === 'REWIND');
     expect(rewinds.map((e) => `${e.source}>${e.target} ${JSON.stringify(e.guardParams)}`)).toEqual(expect.arrayContaining([
       'stopped>reinstalled {"target":"reinstalled"}', 'credential-set>restored {"target":"restored"}',
@@ -74,14 +81,17 @@ describe('machine graph (walked from the XState definition)', () => {
     expect(stop.map((e) => [e.kind, e.actor, e.guard, e.otherwise, e.target])).toEqual([
       ['done', 'stopService', 'serviceIsStopped', [], 'stopped'],
       ['done', 'stopService', null, ['serviceIsStopped'], 'reinstalled.failed'],
-      ['error', 'stopService', null, [], 'reinstalled.failed'],
+      ['error', 'stopService', 'operatorStepNotDone', [], 'reinstalled.waiting'],
+      ['error', 'stopService', null, ['operatorStepNotDone'], 'reinstalled.failed'],
     ]);
+    expect(graph.edges.filter((e) => e.event === 'CONFIRM').map((e) => [e.source, e.guard, e.target])).toEqual(
+      STEP_STATES.map((s) => [`${s}.waiting`, 'confirmsStep', `${s}.working`]));
     const back = graph.edges.find((e) => e.guard === 'alphaWasRejected')!;
     expect(back).toMatchObject({ source: 'credential-set.working', target: 'restored.failed', kind: 'error', actor: 'startService' });
     expect(edgeLabel(back)).toBe('xstate.error.actor.startService [alphaWasRejected]');
     expect(edgeLabel(graph.edges.find((e) => e.source === 'credential-set.working' && e.kind === 'error' && !e.guard)!))
-      .toBe('xstate.error.actor.startService [!kmsdataDrifted && !alphaWasRejected]');
-    expect(entryLeaf(graph, 'stopped')).toBe('stopped.working');
+      .toBe('xstate.error.actor.startService [!operatorStepNotDone && !kmsdataDrifted && !alphaWasRejected]');
+    expect(entryLeaf(graph, 'stopped')).toBe('stopped.entering');
     expect(entryLeaf(graph, 'running')).toBe('running');
   });
 

@@ -57,7 +57,7 @@ describe('Mermaid', () => {
     expect(text).toContain('    [*] --> reinstalled\n');
     expect(text).toContain('    running --> [*]\n');
     for (const node of graph.nodes) expect(text).toMatch(new RegExp(`state "${node.key}[^"]*" as ${ids.get(node.id)}( \\{)?\\n`));
-    for (const s of RECOVERY_STATES.slice(0, 5)) expect(text).toContain(`[*] --> ${ids.get(`${s}.working`)}\n`);
+    for (const s of RECOVERY_STATES.slice(0, 5)) expect(text).toContain(`[*] --> ${ids.get(`${s}.entering`)}\n`);
     for (const e of graph.edges) expect(text).toContain(`${ids.get(e.source)} --> ${ids.get(e.target)} : ${edgeLabel(e)}\n`);
     expect(text).toContain('credential_set_working --> restored_failed : xstate.error.actor.startService [alphaWasRejected]\n');
     // Every line is one Mermaid statement; the composites are balanced.

@@ -31,7 +31,7 @@ afterEach(() => {
 
 const input = {
   serviceName: 'MSExchangeKMS', kmsdata: '/x/Exchsrvr/Kmsdata', backup: '/b/Kmsdata',
-  backupManifest: { fileCount: 1, totalBytes: 3, digest: 'd'.repeat(64) }, kmsdataIdentity: null,
+  backupManifest: { fileCount: 1, totalBytes: 3, digest: 'd'.repeat(64) }, kmsdataIdentity: null, manual: [],
 };
 
 function createRun(store: RunStore): unknown {

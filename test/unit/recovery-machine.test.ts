@@ -7,7 +7,7 @@ const input: RecoveryInput = {
   serviceName: 'MSExchangeKMS',
   kmsdata: '/srv/Exchsrvr/Kmsdata',
   backup: '/backup/Kmsdata',
-  backupManifest: { fileCount: 2, totalBytes: 10, digest: 'd1' }, kmsdataIdentity: null,
+  backupManifest: { fileCount: 2, totalBytes: 10, digest: 'd1' }, kmsdataIdentity: null, manual: [],
 };
 
 type Outputs = { [K in keyof StepOutputs]: () => Promise<StepOutputs[K]> };

@@ -16,7 +16,7 @@ const manifest: Manifest = {
 };
 const input = {
   serviceName: 'MSExchangeKMS', kmsdata: '/x/Exchsrvr/Kmsdata', backup: '/b/Kmsdata',
-  backupManifest: { fileCount: 2, totalBytes: 5, digest: 'd'.repeat(64) }, kmsdataIdentity: null,
+  backupManifest: { fileCount: 2, totalBytes: 5, digest: 'd'.repeat(64) }, kmsdataIdentity: null, manual: [],
 };
 
 let dir: string;
