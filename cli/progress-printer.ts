@@ -4,7 +4,7 @@ import type { ProgressSink } from '../recovery/progress.js';
 import { workRate } from '../recovery/work-progress.js';
 import { formatBytes } from './output.js';
 import { progressWords } from './progress-words.js';
-import { settleProofDetails, settleProofWords } from '../recovery/settle-window.js';
+import { settleProofDetails, settleProofWords } from '../present/settle-words.js';
 
 const STEP_COUNT = RECOVERY_STATES.length - 1;
 

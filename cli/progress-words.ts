@@ -1,6 +1,6 @@
 import type { WorkProgress } from '../host/types.js';
 import type { WorkActivity, WorkRate } from '../recovery/work-progress.js';
-import { durationWords } from '../recovery/time-words.js';
+import { durationWords } from '../present/time-words.js';
 import { formatBytes } from './output.js';
 
 /** What a long step is doing, in words: the terminal line, `status` and `watch` say the same. */

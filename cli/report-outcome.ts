@@ -1,13 +1,13 @@
 import { EXIT, exitStatusFor } from '../errors/index.js';
 import type { DriveOutcome } from '../recovery/drive-run.js';
-import { runStatus } from '../recovery/run-status.js';
+import { loadRunView } from '../recovery/run-view.js';
 import type { Session } from './session.js';
 import { printJson, printLine } from './output.js';
 import { printEnding, printNext, provedWords } from './run-words.js';
 
 /** After start/resume: the result on stdout, and the exit status of the run's outcome. */
 export function reportOutcome(session: Session, outcome: DriveOutcome, json: boolean): void {
-  const view = runStatus(session.store.getRun(outcome.runId), session.store.events(outcome.runId), null, session.store.timer(outcome.runId), session.store.progress(outcome.runId));
+  const view = loadRunView(session, session.store.getRun(outcome.runId));
   if (json) printJson(view);
   if (outcome.phase === 'done') {
     if (!json) {

@@ -1,23 +1,12 @@
 import { kbLabel } from '../machines/recovery.kb-steps.js';
 import type { RunSituation, RunStatus } from '../recovery/run-status.js';
-import { durationWords, timeWords } from '../recovery/time-words.js';
+import { durationWords, timeWords } from '../present/time-words.js';
 import { printLine } from './output.js';
 import { KMS_SERVICE_NAME } from '../host/types.js';
-import { settleProofWords } from '../recovery/settle-window.js';
+import { settleProofWords } from '../present/settle-words.js';
 import { progressWords } from './progress-words.js';
 
-/** A run's situation in a few words: the `State:` line, `watch` and the outcome line agree. */
-export const SITUATION_WORDS: Record<RunSituation, string> = {
-  working: 'working',
-  retrying: 'waiting to retry a step',
-  interrupted: 'interrupted: no process is running it',
-  unresponsive: 'held by a process that does not respond',
-  waiting: 'waiting for you',
-  failed: 'a step failed',
-  finishing: 'the KMS runs; its clean-up was cut off',
-  finished: 'recovery complete',
-  abandoned: 'abandoned',
-};
+export { SITUATION_WORDS } from '../present/situation-words.js';
 
 function at(s: RunStatus): string {
   return s.current ? `${kbLabel(s.current.kbSteps)} (${s.current.step})` : s.state;

@@ -1,5 +1,5 @@
 import type { RunStatus, StepStatus } from '../recovery/run-status.js';
-import { durationWords, timeWords } from '../recovery/time-words.js';
+import { durationWords, timeWords } from '../present/time-words.js';
 import { kbLabel } from '../machines/recovery.kb-steps.js';
 import { driverLine, progressLineOf, SITUATION_WORDS } from './run-words.js';
 

@@ -5,3 +5,5 @@ export type {
   FolderIdentity, LedgerEntry, Manifest, ManifestFile, ProcessHolder, ProgressCallback, ServiceState, ServiceStatus, StartType, WorkProgress,
 } from './server.js';
 export { sameIdentity } from './server.js';
+export { RUN_SITUATIONS } from './run-situation.js';
+export type { RunSituation } from './run-situation.js';

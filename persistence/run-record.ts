@@ -115,11 +115,20 @@ function parseManifestSummary(value: unknown): ManifestSummary | null {
     : null;
 }
 
-function parseStepError(value: unknown): StepError | null {
+export function parseStepError(value: unknown): StepError | null {
   if (!isObject(value) || typeof value.code !== 'string' || typeof value.message !== 'string' || !isStepName(value.step)) return null;
   // As a step's error was recorded: a code that is not the tool's becomes INTERNAL.
   const { code, message } = toErrorRecord(value);
   return { step: value.step, code, message, ...(isObject(value.detail) ? { detail: value.detail } : {}) };
+}
+
+/**
+ * Definition v4 rested a run at a manual step in `failed` (MANUAL_STEP_PENDING): it waits for the
+ * operator, and is read so until its driver migrates the snapshot (schema v6 did the same for
+ * the rows it found).
+ */
+export function restingPhase(phase: RunPhase, lastError: StepError | null): RunPhase {
+  return phase === 'failed' && lastError?.code === 'MANUAL_STEP_PENDING' ? 'waiting' : phase;
 }
 
 /** The run's context as its snapshot stores it. */

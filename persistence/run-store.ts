@@ -5,7 +5,8 @@ import type { Db } from './open-database.js';
 import { translatingDatabaseErrors } from './database-errors.js';
 import { leaseLost, type LeaseRecord } from './run-lease.js';
 import { redactDetail } from './redact-detail.js';
-import { parseContext, parseOptions, parsePhase, parseState, type RunContext, type RunOptions, type RunPhase } from './run-record.js';
+import { parseContext, parseOptions, parsePhase, parseState, parseStepError, restingPhase, type RunContext, type RunOptions, type RunPhase } from './run-record.js';
+import type { StepError } from '../machines/recovery.types.js';
 import type { RecoveryState } from '../machines/recovery.order.js';
 
 /** What a run is, as stored in its row. */
@@ -96,6 +97,7 @@ interface LeaseColumns {
   lease_host: string | null; lease_pid: number | null; lease_process_start: string | null; lease_acquired_at: string | null;
   lease_heartbeat_at: string | null; lease_generation: number | null;
 }
+interface TimerColumns { timer_step: string | null; timer_attempt: number | null; timer_deadline_at: string | null; timer_next_attempt_at: string | null }
 interface EventRow { seq: number; event: string; from_state: string | null; to_state: string; at: string; detail: string | null }
 
 const now = () => new Date().toISOString();
@@ -181,21 +183,30 @@ export class RunStore {
     return (this.db.prepare('SELECT count(*) AS n FROM runs').get() as { n: number }).n;
   }
 
-  /** The runs, newest first (the `limit` newest, or all), without their snapshots, each with its lease holder if any. */
-  *listRuns(limit?: number): Generator<RunSummary & { lease: LeaseRecord | null }> {
+  /**
+   * The runs, newest first (the `limit` newest, or all), without their snapshots, each with its
+   * lease holder, its timer and the error it rests with: what the situation rule reads.
+   */
+  *listRuns(limit?: number): Generator<RunSummary & { lease: LeaseRecord | null; timer: RunTimer | null; lastError: StepError | null }> {
     const rows = this.db.prepare(`SELECT r.id, r.host, r.machine_version, r.definition_hash, r.adapter, r.adapter_config, r.state, r.phase,
-        r.options, r.created_at, r.updated_at, r.server_key, r.closed_at, r.fence,
+        r.options, r.created_at, r.updated_at, r.server_key, r.closed_at, r.fence, json_extract(r.snapshot, '$.context.lastError') AS last_error,
         l.host AS lease_host, l.pid AS lease_pid, l.process_start AS lease_process_start, l.acquired_at AS lease_acquired_at,
-        l.heartbeat_at AS lease_heartbeat_at, l.generation AS lease_generation
-      FROM runs r LEFT JOIN leases l ON l.run_id = r.id ORDER BY r.created_at DESC, r.id DESC LIMIT ?`).iterate(limit ?? -1) as IterableIterator<Omit<RunRow, 'snapshot'> & LeaseColumns>;
+        l.heartbeat_at AS lease_heartbeat_at, l.generation AS lease_generation,
+        t.step AS timer_step, t.attempt AS timer_attempt, t.deadline_at AS timer_deadline_at, t.next_attempt_at AS timer_next_attempt_at
+      FROM runs r LEFT JOIN leases l ON l.run_id = r.id LEFT JOIN run_timers t ON t.run_id = r.id
+      ORDER BY r.created_at DESC, r.id DESC LIMIT ?`).iterate(limit ?? -1) as IterableIterator<Omit<RunRow, 'snapshot'> & LeaseColumns & TimerColumns & { last_error: string | null }>;
     for (const row of rows) {
-      const rest = toSummary(row);
+      const summary = toSummary(row);
+      const lastError = row.last_error === null ? null : parseStepError(JSON.parse(row.last_error));
+      const rest = { ...summary, phase: restingPhase(summary.phase, lastError), lastError };
+      const timer = row.timer_step === null ? null
+        : { step: row.timer_step, attempt: row.timer_attempt!, deadlineAt: row.timer_deadline_at, nextAttemptAt: row.timer_next_attempt_at };
       const lease = row.lease_host === null ? null
         : {
           host: row.lease_host, pid: row.lease_pid!, processStart: row.lease_process_start, acquiredAt: row.lease_acquired_at!,
           heartbeatAt: row.lease_heartbeat_at!, generation: row.lease_generation!,
         };
-      yield { ...rest, lease };
+      yield { ...rest, lease, timer };
     }
   }
 
@@ -428,9 +439,5 @@ function toRun(row: RunRow): RunRecord {
   const snapshot: unknown = JSON.parse(row.snapshot);
   const context = parseContext(row.id, snapshot);
   const summary = toSummary(row);
-  // Definition v4 rested a run at a manual step in `failed` (MANUAL_STEP_PENDING): it waits for
-  // the operator, and is read so until its driver migrates the snapshot (schema v6 did the same
-  // for the rows it found).
-  const phase = summary.phase === 'failed' && context.lastError?.code === 'MANUAL_STEP_PENDING' ? 'waiting' : summary.phase;
-  return { ...summary, phase, snapshot, context };
+  return { ...summary, phase: restingPhase(summary.phase, context.lastError), snapshot, context };
 }

@@ -1,13 +1,18 @@
+import type { RunSituation } from '../domain/index.js';
 import type { LeaseRecord, RunStore } from '../persistence/index.js';
 import type { RecoveryState } from '../machines/recovery.order.js';
 import type { RunPhase } from '../persistence/index.js';
-import { driverOf } from './lease-policy.js';
+import { standingOf } from './run-situation.js';
 
 /** One run as `list` shows it (and `list --json` prints it: fields are added, never renamed). */
 export interface RunListRow {
   runId: string;
   state: RecoveryState;
   phase: RunPhase;
+  /** Where the run stands, by the one rule (run-situation.ts): what `status` says of it too. */
+  situation: RunSituation;
+  /** The one next action, as `status` gives it (a superseded claim is read by `status` alone: it looks at the server). */
+  next: string | null;
   done: boolean;
   host: string;
   adapter: string;
@@ -21,23 +26,18 @@ export interface RunListRow {
   stale: boolean;
 }
 
-/** Who drives a run, in words, and whether the holder is stale. */
-function driverWords(lease: LeaseRecord | null, now: number): { driver: string; stale: boolean } {
-  const view = driverOf(lease, now);
-  switch (view.kind) {
-    case 'nobody': return { driver: '-', stale: false };
-    case 'dead': return { driver: `STALE: pid ${view.lease.pid} on ${view.lease.host} is dead`, stale: true };
-    case 'silent': return { driver: `STALE: pid ${view.lease.pid} on ${view.lease.host}, no heartbeat for ${Math.round(view.silentMs / 1000)} s`, stale: true };
-    case 'live': return { driver: `pid ${view.lease.pid} on ${view.lease.host}`, stale: false };
-  }
-}
-
 /** The runs newest first (the `limit` newest, or all), one at a time as they are read. */
 export function* runList(store: RunStore, limit: number | undefined, now: number = Date.now()): Generator<RunListRow> {
   for (const r of store.listRuns(limit)) {
+    const standing = standingOf({ id: r.id, state: r.state, phase: r.phase, closedAt: r.closedAt, manual: r.options.manual ?? [], lastError: r.lastError }, r.lease, r.timer, now);
+    const view = standing.driver;
+    const driver = view.kind === 'nobody' ? '-'
+      : view.kind === 'live' ? `pid ${view.lease.pid} on ${view.lease.host}`
+        : view.kind === 'dead' ? `STALE: pid ${view.lease.pid} on ${view.lease.host} is dead`
+          : `STALE: pid ${view.lease.pid} on ${view.lease.host}, no heartbeat for ${Math.round(view.silentMs / 1000)} s`;
     yield {
-      runId: r.id, state: r.state, phase: r.phase, done: r.phase === 'done', host: r.host, adapter: r.adapter,
-      createdAt: r.createdAt, updatedAt: r.updatedAt, closedAt: r.closedAt, lease: r.lease, ...driverWords(r.lease, now),
+      runId: r.id, state: r.state, phase: r.phase, situation: standing.situation, next: standing.next, done: r.phase === 'done', host: r.host, adapter: r.adapter,
+      createdAt: r.createdAt, updatedAt: r.updatedAt, closedAt: r.closedAt, lease: r.lease, driver, stale: view.kind === 'dead' || view.kind === 'silent',
     };
   }
 }

@@ -1,17 +1,20 @@
-import { adviceFor, type ErrorRecord } from '../errors/index.js';
+import type { RunSituation } from '../domain/index.js';
+import type { ErrorRecord } from '../errors/index.js';
 // The plain data modules, not machines/index.js: that one loads the machine and XState's runtime,
 // which `status` never uses (bench/cold-start.mjs).
-import { KB_STEPS, kbLabel } from '../machines/recovery.kb-steps.js';
-import type { StepError } from '../machines/recovery.types.js';
+import { KB_STEPS } from '../machines/recovery.kb-steps.js';
 import { isStepName, nextStateOf, orderOf, RECOVERY_STATES, stepInto, stepOf, type RecoveryState, type StepName } from '../machines/recovery.order.js';
 import type { EventRecord, LeaseRecord, RunRecord, RunTimer, StepProgressRecord } from '../persistence/index.js';
 import type { ServerClaimView } from './claim-rule.js';
-import { driverOf, livenessWords, type DriverView, type Liveness } from './lease-policy.js';
-import { manualActionAt } from './manual-action.js';
+import type { DriverView, Liveness } from './lease-policy.js';
+import { standingOf } from './run-situation.js';
+import type { WaitingFor } from '../present/next-words.js';
 import { workRate, type WorkActivity } from './work-progress.js';
 import { settleSecondsOf } from './settle-window.js';
-import { durationWords } from './time-words.js';
-import { takenOverLiveness } from './event-words.js';
+import { durationWords } from '../present/time-words.js';
+import { takenOverLiveness } from '../present/event-words.js';
+
+export type { RunSituation } from '../domain/index.js';
 
 /** Where one of the six states stands in a run. */
 export type StepProgress = 'done' | 'working' | 'waiting' | 'failed' | 'pending';
@@ -56,16 +59,6 @@ export interface LeaseTakeover {
   liveness: 'dead' | 'unresponsive';
 }
 
-/**
- * Where a run stands, in one word every screen and the exit status derive from:
- * `working` (a live process drives it), `retrying` (a live process waits to retry a step),
- * `interrupted` (not finished, and no live process drives it: resume), `unresponsive` (a process
- * holds the run but its heartbeat stopped: paused, hung, or its machine gone; takeover once sure,
- * by the liveness rule of lease-policy.ts), `waiting` (a manual step
- * is the administrator's), `failed`, `finishing` (running, its clean-up cut off), `finished`,
- * `abandoned`.
- */
-export type RunSituation = 'working' | 'retrying' | 'interrupted' | 'unresponsive' | 'waiting' | 'failed' | 'finishing' | 'finished' | 'abandoned';
 
 /** A long step's files and bytes, as its driver last wrote them, with the rate since it began. */
 export interface RunProgress extends Omit<StepProgressRecord, 'activity'> {
@@ -109,7 +102,7 @@ export interface RunStatus {
   /** The KB step(s) and the step the run is at (null once running). */
   current: { kbSteps: string; step: StepName } | null;
   /** A manual step waiting for the administrator: the KB's words once, and the one command that confirms it. */
-  waitingFor: { kbSteps: string; words: string; confirm: StepName; command: string } | null;
+  waitingFor: WaitingFor | null;
   /** The long step under way (or cut off): files and bytes done and in all; null when none. */
   progress: RunProgress | null;
   /** True once the run reached `running` (the KMS runs; see finishPending for its clean-up). */
@@ -171,14 +164,13 @@ export function runStatus(run: RunRecord, events: EventRecord[], lease: LeaseRec
   const context = run.context;
   const lastError = context.lastError;
   const failed = run.phase === 'failed';
-  const waiting = run.phase === 'waiting' || (failed && lastError?.code === 'MANUAL_STEP_PENDING');
+  const waiting = run.phase === 'waiting';
   const done = run.phase === 'done';
-  const driver = driverOf(lease, now);
   const manual = (run.options.manual ?? []).slice();
+  const standing = standingOf({ id: run.id, state: run.state, phase: run.phase, closedAt: run.closedAt, manual, lastError }, lease, timer, now, server);
+  const { driver, situation, waitingFor } = standing;
   const currentStep = stepOf(run.state);
   const nextState = nextStateOf(run.state);
-  const situation = situationOf(run, lastError, driver, timer, now);
-  const waitingFor = situation === 'waiting' && currentStep ? waitingAction(run.id, currentStep, manual) : null;
   const attempts = attemptsOf(events);
   const current = orderOf(run.state);
 
@@ -213,7 +205,7 @@ export function runStatus(run: RunRecord, events: EventRecord[], lease: LeaseRec
     state: run.state,
     phase: situation === 'waiting' ? 'waiting' : run.phase,
     situation,
-    rests: situation !== 'working' && situation !== 'retrying',
+    rests: standing.rests,
     driver: driverWords(driver),
     server: run.closedAt === null ? server : null,
     current: currentStep && nextState ? { kbSteps: KB_STEPS[nextState].kbSteps, step: currentStep } : null,
@@ -235,9 +227,9 @@ export function runStatus(run: RunRecord, events: EventRecord[], lease: LeaseRec
       fromHost: str(e.detail?.fromHost), since: str(e.detail?.since),
       liveness: takenOverLiveness(e.detail ?? {}),
     })),
-    lastError: waiting ? waitingError(run, lastError, waitingFor) : failed ? lastError : null,
+    lastError: standing.lastError,
     lastErrorAt: failed || waiting ? lastFailureAt(events) : null,
-    next: run.closedAt === null && server?.superseded ? server.words : nextAction(run, situation, lastError, driver, timer, waitingFor),
+    next: standing.next,
     lease,
     timer: timer && (timer.nextAttemptAt || timer.deadlineAt) ? { ...timer } : null,
     manualSteps: manual,
@@ -308,21 +300,6 @@ function str(value: unknown): string | null {
   return typeof value === 'string' ? value : null;
 }
 
-function situationOf(run: RunRecord, lastError: ErrorRecord | null, driver: DriverView, timer: RunTimer | null, now: number): RunSituation {
-  const live = driver.kind === 'live';
-  if (run.phase === 'abandoned') return 'abandoned';
-  if (run.phase === 'done') return run.closedAt !== null ? 'finished' : live ? 'working' : 'finishing';
-  if (run.phase === 'waiting') return 'waiting';
-  if (run.phase === 'failed') {
-    // A run of definition v4 not yet migrated rested in `failed` at a manual step.
-    if (lastError?.code === 'MANUAL_STEP_PENDING') return 'waiting';
-    const retryDue = timer?.nextAttemptAt ? Date.parse(timer.nextAttemptAt) > now : false;
-    if (retryDue) return live ? 'retrying' : driver.kind === 'silent' ? 'unresponsive' : 'interrupted';
-    return 'failed';
-  }
-  return live ? 'working' : driver.kind === 'silent' ? 'unresponsive' : 'interrupted';
-}
-
 function driverWords(driver: DriverView): RunStatus['driver'] {
   if (driver.kind === 'nobody') return { kind: 'nobody', pid: null, host: null, since: null, silentMs: null, liveness: null };
   return {
@@ -330,26 +307,6 @@ function driverWords(driver: DriverView): RunStatus['driver'] {
     silentMs: driver.kind === 'silent' ? driver.silentMs : null,
     liveness: driver.kind === 'live' ? 'alive' : driver.kind === 'dead' ? 'dead' : 'unresponsive',
   };
-}
-
-/**
- * A waiting run's lastError, as `status --json` has always given it: what the check of the
- * operator's confirm found not done, else MANUAL_STEP_PENDING with the step's words.
- */
-function waitingError(run: RunRecord, lastError: StepError | null, waitingFor: RunStatus['waitingFor']): (ErrorRecord & { step?: string }) | null {
-  if (lastError) return lastError;
-  const step = stepOf(run.state);
-  if (!waitingFor || !step) return null;
-  return {
-    code: 'MANUAL_STEP_PENDING', step,
-    message: `Do ${kbLabel(waitingFor.kbSteps)} by hand: ${waitingFor.words} When it is done, run: ${waitingFor.command}`,
-    detail: { step, runId: run.id, confirm: waitingFor.confirm, kbSteps: waitingFor.kbSteps },
-  };
-}
-
-function waitingAction(runId: string, step: StepName, manual: readonly StepName[]): NonNullable<RunStatus['waitingFor']> {
-  const action = manualActionAt(step, manual);
-  return { kbSteps: action.kbSteps, words: action.words, confirm: action.confirm, command: `kms-recover confirm ${runId} ${action.confirm}` };
 }
 
 /**
@@ -362,40 +319,6 @@ function progressOf(row: StepProgressRecord | null, step: StepName | null, situa
   if (!driven && (situation === 'finished' || situation === 'abandoned' || row.filesDone >= row.filesTotal)) return null;
   const elapsedMs = Math.max(0, Date.parse(row.updatedAt) - Date.parse(row.startedAt));
   return { ...row, ...workRate(row, elapsedMs, row.activity) };
-}
-
-/** The operator's next action: one exact command, with the KB's words where the step is the operator's to know. */
-function nextAction(run: RunRecord, situation: RunSituation, lastError: ErrorRecord | null, driver: DriverView, timer: RunTimer | null, waitingFor: RunStatus['waitingFor']): string | null {
-  const resume = `kms-recover resume ${run.id}`;
-  const kb = KB_STEPS[run.state];
-  switch (situation) {
-    case 'finished':
-      return null;
-    case 'abandoned':
-      return `This run was abandoned; nothing more happens in it. To recover the server, start a new run (kms-recover start ...): it deletes this run's quarantine once the KMS runs.`;
-    case 'finishing':
-      return `The original Key Management Server runs, but the clean-up after it (the reinstall's files kept aside, the server's claim) was cut off: run ${resume} to complete it.`;
-    case 'working':
-      return driver.kind === 'live'
-        ? `Nothing to do: pid ${driver.lease.pid} on ${driver.lease.host} is working on it; follow it with kms-recover watch ${run.id}`
-        : null;
-    case 'retrying':
-      return `Nothing to do: pid ${driver.kind === 'live' ? driver.lease.pid : '?'} retries ${timer?.step ?? 'the step'} (attempt ${timer?.attempt ?? '?'}) at ${timer?.nextAttemptAt ?? '?'}; follow it with kms-recover watch ${run.id}`;
-    case 'waiting':
-      return waitingFor ? `${waitingFor.words} When it is done, run: ${waitingFor.command}` : lastError?.message ?? null;
-    case 'unresponsive':
-      return driver.kind === 'silent'
-        ? `${livenessWords(driver.lease, { liveness: 'unresponsive', silentMs: driver.silentMs, seen: driver.seen })}: if it stays so, make sure it does not come back (end that process), then run kms-recover takeover ${run.id}, then ${resume}`
-        : null;
-    case 'interrupted': {
-      const retry = timer?.nextAttemptAt && run.phase === 'failed' ? ` (it keeps the remaining wait before attempt ${timer.attempt} of ${timer.step})` : '';
-      return `Nothing is lost: run ${resume}${retry}${kb?.next ? ` to go on with ${kb.next.replace(/:.*$/s, '')}` : ''}.`;
-    }
-    case 'failed':
-      break;
-  }
-  if (!kb || kb.next === null) return null;
-  return adviceFor(lastError?.code ?? 'INTERNAL', { resume, next: kb.next, message: lastError?.message ?? '' });
 }
 
 /** The settle window's proof in the facts of `running`, as recorded. */

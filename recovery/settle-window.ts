@@ -3,6 +3,7 @@ import { stallPoint } from '../host/fail-point.js';
 import { KmsRecoverError } from '../errors/index.js';
 import type { FolderIdentity, Host, KmsObservation, ProgressCallback } from '../host/types.js';
 import type { RunOptions } from './step-policy.js';
+import { exactSeconds } from '../present/time-words.js';
 
 /**
  * KB step 7 is done when the KMS keeps running, not when StartService returns: the start step
@@ -64,10 +65,6 @@ export interface SettleRequest {
   pollMs?: number;
 }
 
-/** `2.5 s`: seconds to a tenth, as the window is measured. */
-function formatSeconds(ms: number): string {
-  return `${Number((ms / 1000).toFixed(1))} s`;
-}
 
 function sameIdentity(a: FolderIdentity, b: FolderIdentity): boolean {
   return a.dev === b.dev && a.ino === b.ino;
@@ -104,7 +101,7 @@ function failure(request: SettleRequest, o: KmsObservation, why: string, watched
     service: request.serviceName, when: 'settle', watchedMs, settleSeconds: request.seconds, state: o.status.state,
     ...(o.exit ? { win32ExitCode: o.exit.win32ExitCode, serviceExitCode: o.exit.serviceExitCode } : {}), errors,
   };
-  const within = `within the settle window (after ${formatSeconds(watchedMs)} of ${formatSeconds(request.seconds * 1000)})`;
+  const within = `within the settle window (after ${exactSeconds(watchedMs, 1)} of ${exactSeconds(request.seconds * 1000, 1)})`;
   if (o.status.state === 'stopped' && isServiceSpecificError1(o)) {
     return new KmsRecoverError('ALPHA_REJECTED',
       `${request.serviceName} reported RUNNING, then stopped ${within} with ${exitWords(o)}${logged}. KB Q151689 gives two causes: `
@@ -184,21 +181,3 @@ export async function settleWindow(request: SettleRequest): Promise<SettleProof>
   };
 }
 
-/** What the window proved, in words: `MSExchangeKMS has run for 15 s on the restored database`. */
-export function settleProofWords(service: string, proof: unknown): string | null {
-  if (typeof proof !== 'object' || proof === null) return null;
-  const p = proof as Partial<SettleProof>;
-  if (typeof p.seconds !== 'number') return null;
-  return `${service} has run for ${formatSeconds(p.seconds * 1000)} on the ${p.restoredFile ? 'restored database' : 'database in Kmsdata'}`;
-}
-
-/** The proof's particulars, for the screen: the process, the file, the KMS identity. */
-export function settleProofDetails(proof: unknown): string | null {
-  if (typeof proof !== 'object' || proof === null) return null;
-  const p = proof as Partial<SettleProof>;
-  const parts: string[] = [];
-  if (typeof p.pid === 'number') parts.push(`process ${p.pid} throughout`);
-  if (p.restoredFile) parts.push('kmsdata.edb held open is the file the restore wrote');
-  if (typeof p.databaseId === 'string') parts.push(`it reports the backup's KMS ${p.databaseId}`);
-  return parts.length ? parts.join('; ') : null;
-}

@@ -13,6 +13,7 @@ import { boundedRate, type WorkActivity } from './work-progress.js';
 import { manualActionAt } from './manual-action.js';
 import { kbLabel } from '../machines/recovery.kb-steps.js';
 import { settleSecondsOf, settleWindow } from './settle-window.js';
+import { exactSeconds } from '../present/time-words.js';
 
 export interface StepEnvironment {
   runId: string;
@@ -50,7 +51,7 @@ const STOP_GRACE_MS = 10_000;
 async function withTimeout<T>(work: (signal: AbortSignal) => Promise<T>, remainingMs: number, timeoutMs: number, step: string, outer: AbortSignal): Promise<T> {
   const expiry = new AbortController();
   const expire = () => expiry.abort(new KmsRecoverError('STEP_TIMEOUT',
-    `step ${step} did not finish within ${formatSeconds(timeoutMs)}; see the log, then run kms-recover resume`, { step, timeoutMs }));
+    `step ${step} did not finish within ${exactSeconds(timeoutMs)}; see the log, then run kms-recover resume`, { step, timeoutMs }));
   if (remainingMs <= 0) expire();
   const timer = setTimeout(expire, Math.max(0, remainingMs));
   const signal = AbortSignal.any([outer, expiry.signal]);
@@ -70,11 +71,6 @@ async function withTimeout<T>(work: (signal: AbortSignal) => Promise<T>, remaini
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** `1 s`, `0.25 s`, `90 s`: the exact time a policy holds, as the operator set it. */
-export function formatSeconds(ms: number): string {
-  return `${Number((ms / 1000).toFixed(3))} s`;
 }
 
 /** `1 difference: a.edb (missing)` or `3 differences, e.g. a.edb (missing)`. */

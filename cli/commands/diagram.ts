@@ -2,8 +2,7 @@ import {
   overviewChain, overviewOverlay, recoveryGraph, renderDetail, renderOverview, runOverlay,
   type DiagramFormat, type MachineGraph, type OverviewOverlay,
 } from '../../diagrams/render/index.js';
-import { runStatus } from '../../recovery/run-status.js';
-import { driverOf } from '../../recovery/lease-policy.js';
+import { loadRunView } from '../../recovery/run-view.js';
 import { writeFileWhole } from '../../host/output-file.js';
 import type { RunRecord } from '../../persistence/index.js';
 import { openSession, databaseExists, type Session } from '../session.js';
@@ -47,9 +46,7 @@ function withRun<T>(options: DiagramCommandOptions, latestByDefault: boolean, re
 }
 
 function overviewOf(graph: MachineGraph, session: Session, run: RunRecord): OverviewOverlay {
-  const lease = session.leases.holder(run.id);
-  const status = runStatus(run, session.store.events(run.id), lease, session.store.timer(run.id), session.store.progress(run.id));
+  const status = loadRunView(session, run);
   // Live: a holder that is alive and still beats its heartbeat (the same rule as status and list).
-  const driver = driverOf(lease);
-  return overviewOverlay(overviewChain(graph, status.kmsdata), status, driver.kind === 'live' ? driver.lease : null);
+  return overviewOverlay(overviewChain(graph, status.kmsdata), status, status.driver.kind === 'live' ? status.lease : null);
 }

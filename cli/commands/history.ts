@@ -1,6 +1,8 @@
 import type { EventRecord } from '../../persistence/index.js';
-import { eventWords } from '../../recovery/event-words.js';
-import { timeWords } from '../../recovery/time-words.js';
+import { eventWords } from '../../present/event-words.js';
+import { SITUATION_WORDS } from '../../present/situation-words.js';
+import { loadRunView } from '../../recovery/run-view.js';
+import { timeWords } from '../../present/time-words.js';
 import { printJson, printLine } from '../output.js';
 import { openSession } from '../session.js';
 
@@ -18,12 +20,14 @@ export function historyCommand(runId: string, options: HistoryCommandOptions): v
   const session = openSession(options.db, { mustExist: true });
   try {
     const run = session.store.getRun(runId);
+    const view = loadRunView(session, run);
     const events = session.store.events(run.id);
     if (options.json) {
-      printJson({ runId: run.id, state: run.state, phase: run.phase, events });
+      printJson({ runId: run.id, state: run.state, phase: run.phase, situation: view.situation, next: view.next, events });
       return;
     }
-    printLine(`Run ${run.id}: ${events.length} events, now ${run.state} (${run.phase})`);
+    // The header is the run as status tells it: its situation by the one rule, and what comes next.
+    printLine(`Run ${run.id}: ${events.length} events; now at ${run.state}, ${SITUATION_WORDS[view.situation]}`);
     const seqWidth = Math.max(3, String(events.at(-1)?.seq ?? 0).length) + 2;
     const times = events.map((e) => timeWords(e.at, options));
     const timeWidth = Math.max(4, ...times.map((t) => t.length)) + 2;

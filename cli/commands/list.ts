@@ -23,8 +23,8 @@ export function listCommand(options: { db?: string; json?: boolean; all?: boolea
         // The same bytes as one pretty-printed array, written an element at a time.
         process.stdout.write(`${shown === 0 ? '\n' : ',\n'}${JSON.stringify(run, null, 2).replace(/^/gm, '  ')}`);
       } else {
-        if (shown === 0) printLine(`${'RUN'.padEnd(10)}${'STATE'.padEnd(16)}${'PHASE'.padEnd(10)}${'UPDATED'.padEnd(26)}DRIVEN BY`);
-        printLine(`${run.runId.padEnd(10)}${run.state.padEnd(16)}${run.phase.padEnd(10)}${run.updatedAt.padEnd(26)}${run.driver}`);
+        if (shown === 0) printLine(`${'RUN'.padEnd(10)}${'STATE'.padEnd(16)}${'SITUATION'.padEnd(14)}${'UPDATED'.padEnd(26)}DRIVEN BY`);
+        printLine(`${run.runId.padEnd(10)}${run.state.padEnd(16)}${run.situation.padEnd(14)}${run.updatedAt.padEnd(26)}${run.driver}`);
       }
       shown += 1;
     }

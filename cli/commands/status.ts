@@ -1,8 +1,6 @@
-import { KmsRecoverError } from '../../errors/index.js';
-import { fsKmsdataOperations } from '../../host/fs/index.js';
-import { serverClaimView } from '../../recovery/claim-rule.js';
-import { runStatus, type RunStatus } from '../../recovery/run-status.js';
-import { timeWords } from '../../recovery/time-words.js';
+import type { RunStatus } from '../../recovery/run-status.js';
+import { loadRunView, namedOrLatestRun } from '../../recovery/run-view.js';
+import { timeWords } from '../../present/time-words.js';
 import { logPathFor } from '../database-location.js';
 import { printJson, printLine } from '../output.js';
 import { printEnding } from '../run-words.js';
@@ -28,12 +26,8 @@ export function statusCommand(runId: string | undefined, options: StatusCommandO
 }
 
 /** The status of the run named (or the latest), read in one go. */
-export function readStatus(session: Session, runId: string | undefined): RunStatus {
-  const run = runId ? session.store.getRun(runId) : session.store.latestRun();
-  if (!run) throw new KmsRecoverError('RUN_NOT_FOUND', `no runs in ${session.dbPath} yet (start one with kms-recover start)`);
-  // The server's claim is read as it stands now (read-only), so a run another run superseded says so.
-  const server = serverClaimView(fsKmsdataOperations, session.store, run);
-  return runStatus(run, session.store.events(run.id), session.leases.holder(run.id), session.store.timer(run.id), session.store.progress(run.id), Date.now(), server);
+function readStatus(session: Session, runId: string | undefined): RunStatus {
+  return loadRunView(session, namedOrLatestRun(session.store, runId, session.dbPath));
 }
 
 function printStatus(s: RunStatus, logPath: string, options: ScreenOptions): void {

@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunStatus } from '../../recovery/run-status.js';
-import { timeWords } from '../../recovery/time-words.js';
+import { timeWords } from '../../present/time-words.js';
 import { printJson, printLine } from '../output.js';
 import { printEnding } from '../run-words.js';
 import { openSession } from '../session.js';
 import { checklistLines, headLines, workLines, type ScreenOptions } from '../status-screen.js';
-import { readStatus } from './status.js';
+import { loadRunView, namedOrLatestRun } from '../../recovery/run-view.js';
 
 export interface WatchCommandOptions {
   db?: string;
@@ -28,13 +28,13 @@ export async function watchCommand(runId: string | undefined, options: WatchComm
   try {
     const tty = process.stdout.isTTY === true && !options.json;
     let shown: string[] = [];
-    let status: RunStatus = readStatus(session, runId);
+    let status: RunStatus = loadRunView(session, namedOrLatestRun(session.store, runId, session.dbPath));
     const id = status.runId;
     for (;;) {
       if (!options.json) shown = draw(status, shown, tty, options);
       if (status.rests) break;
       await sleep(POLL_MS);
-      status = readStatus(session, id);
+      status = loadRunView(session, namedOrLatestRun(session.store, id, session.dbPath));
     }
     if (options.json) printJson(status);
     else {

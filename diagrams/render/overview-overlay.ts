@@ -2,7 +2,7 @@ import type { LeaseRecord } from '../../persistence/run-lease.js';
 import type { RecoveryState } from '../../machines/recovery.types.js';
 import type { RunStatus, StepStatus } from '../../recovery/run-status.js';
 import { kbLabel, type ChainStep, type OverviewChain } from './overview-chain.js';
-import { durationWords, localTime, utcOffset } from '../../recovery/time-words.js';
+import { durationWords, localTime, utcOffset } from '../../present/time-words.js';
 
 /**
  * Where one of the six states stands in a run, as the administrator reads it. The step leading

@@ -264,7 +264,7 @@ describe('kms-recover history and status', () => {
     const human = await runCli(['history', runId, '--db', sim.db]);
     expect(human.code).toBe(0);
     const lines = human.stdout.trimEnd().split('\n');
-    expect(lines[0]).toBe(`Run ${runId}: ${log.events.length} events, now restored (failed)`);
+    expect(lines[0]).toBe(`Run ${runId}: ${log.events.length} events; now at restored, a step failed`);
     expect(lines.slice(2)).toHaveLength(log.events.length);
     // In words (the raw event type stays in --json above); local times with their offset.
     expect(lines.at(-1)).toMatch(/ UTC[+-]\d{2}:\d{2}\s+credential-set -> restored \(failed\)\s+service start failed: ALPHA_REJECTED: /);

@@ -5,11 +5,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { currentProcess } from '../../host/process-identity.js';
 import type { WorkProgress } from '../../host/types.js';
 import { FencedRun, openDatabase, RunLeases, RunStore, type EventRecord, type LeaseRecord, type RunPhase, type RunRecord } from '../../persistence/index.js';
-import { EVENT_WORDS, eventWords } from '../../recovery/event-words.js';
+import { EVENT_WORDS, eventWords } from '../../present/event-words.js';
 import { manualActionAt } from '../../recovery/manual-action.js';
 import { confirmCovers } from '../../machines/recovery.manual.js';
 import { runStatus } from '../../recovery/run-status.js';
-import { durationWords, timeWords } from '../../recovery/time-words.js';
+import { durationWords, timeWords } from '../../present/time-words.js';
 import { boundedRate, workRate } from '../../recovery/work-progress.js';
 import { MACHINE_VERSION, type RecoveryState, type StepName } from '../../machines/index.js';
 import { runRecord } from '../helpers/run-record.js';
@@ -188,7 +188,7 @@ describe('status in one voice', () => {
   });
 
   it('a manual step pending is phase waiting, with the KB words once and one command; lastError is kept', () => {
-    const s = runStatus(run('restored', 'failed', { code: 'MANUAL_STEP_PENDING', message: 'm', step: 'setCredential' }, ['setCredential', 'startService']), events, null);
+    const s = runStatus(run('restored', 'waiting', null, ['setCredential', 'startService']), events, null);
     expect(s).toMatchObject({ phase: 'waiting', situation: 'waiting', lastError: { code: 'MANUAL_STEP_PENDING' } });
     expect(s.waitingFor).toMatchObject({ kbSteps: '5-7', command: 'kms-recover confirm abcd1234 startService' });
     expect(s.next!.match(/kms-recover/g)).toHaveLength(1);

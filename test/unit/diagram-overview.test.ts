@@ -44,7 +44,7 @@ const runs: Record<string, () => OverviewOverlay> = {
   done: () => overlayOf(record('running', 'done'), eventsUpTo(5), null),
   working: () => overlayOf(record('cleared', 'working'), eventsUpTo(2), LIVE),
   interrupted: () => overlayOf(record('cleared', 'working'), eventsUpTo(2), null),
-  waiting: () => overlayOf(record('stopped', 'failed', { step: 'clearKmsdata', code: 'MANUAL_STEP_PENDING', message: 'do it' }), eventsUpTo(1), null),
+  waiting: () => overlayOf(record('stopped', 'waiting'), eventsUpTo(1), null),
   failed: () => overlayOf(record('credential-set', 'failed', { step: 'startService', code: 'SERVICE_START_FAILED', message: 'no' }), eventsUpTo(4), null),
 };
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { netbiosNameProblem, sameComputerName } from '../../domain/index.js';
 import { KmsRecoverError } from '../../errors/index.js';
 import { alphaWasRejected } from '../../machines/recovery.guards.js';
-import { DEFAULT_SETTLE_SECONDS, parseSettleSeconds, settleProofWords, settleSecondsOf } from '../../recovery/settle-window.js';
+import { DEFAULT_SETTLE_SECONDS, parseSettleSeconds, settleSecondsOf } from '../../recovery/settle-window.js';
+import { settleProofWords } from '../../present/settle-words.js';
 import { workRate } from '../../recovery/work-progress.js';
 
 describe('--settle', () => {

@@ -32,3 +32,8 @@ export function durationWords(ms: number): string {
   if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
   return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
 }
+
+/** `1 s`, `0.25 s`, `90 s`: an exact time the operator set (a time limit, a settle window), as set; `digits`: to a tenth for a time measured. */
+export function exactSeconds(ms: number, digits = 3): string {
+  return `${Number((ms / 1000).toFixed(digits))} s`;
+}

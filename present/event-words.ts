@@ -1,6 +1,5 @@
-import type { EventRecord } from '../persistence/index.js';
 import { durationWords } from './time-words.js';
-import { settleProofWords } from './settle-window.js';
+import { settleProofWords } from './settle-words.js';
 
 /**
  * Every event of the log in an administrator's words: one table, read by `history` (text) and
@@ -58,7 +57,7 @@ export const EVENT_WORDS: Record<string, Words> = {
 };
 
 /** An event in words; an event this table does not know is shown by its type. */
-export function eventWords(e: Pick<EventRecord, 'event' | 'detail'>): string {
+export function eventWords(e: { event: string; detail: Record<string, unknown> | null }): string {
   const match = /^xstate\.(done|error)\.actor\.(.+)$/.exec(e.event);
   const key = match ? `step.${match[1]}` : e.event;
   const step = match ? match[2]! : str(e.detail?.step);

@@ -1,0 +1,77 @@
+import type { RunSituation } from '../domain/index.js';
+import type { ErrorRecord } from '../errors/index.js';
+import { stepOf, type RecoveryState, type StepName } from '../machines/recovery.order.js';
+import type { StepError } from '../machines/recovery.types.js';
+import type { LeaseRecord, RunPhase, RunTimer } from '../persistence/index.js';
+import { nextWords, pendingWords, type WaitingFor } from '../present/next-words.js';
+import type { ServerClaimView } from './claim-rule.js';
+import { driverOf, livenessWords, type DriverView } from './lease-policy.js';
+import { manualActionAt } from './manual-action.js';
+
+/**
+ * The one rule of where a run stands (its situation) and what the administrator does next.
+ * `status`, `watch`, `list`, `history`, the diagram, the outcome of start/resume/confirm and
+ * every `--json` read it from here, so no two screens can tell the same run two ways.
+ */
+
+/** What the rule reads of a run: its row, as `list` reads it too (no events needed). */
+export interface RunHead {
+  id: string;
+  state: RecoveryState;
+  phase: RunPhase;
+  closedAt: string | null;
+  manual: readonly StepName[];
+  lastError: StepError | null;
+}
+
+export interface RunStanding {
+  situation: RunSituation;
+  /** True when the run rests: nothing happens until someone acts (everything but working and retrying). */
+  rests: boolean;
+  driver: DriverView;
+  waitingFor: WaitingFor | null;
+  /** The error the run rests with: a failed step's, or (waiting) what the check of a confirm found, else MANUAL_STEP_PENDING. */
+  lastError: (ErrorRecord & { step?: string }) | null;
+  /** The one next action, with its exact command; null when there is none (finished). */
+  next: string | null;
+}
+
+export function situationOf(head: Pick<RunHead, 'phase' | 'closedAt'>, driver: DriverView, timer: Pick<RunTimer, 'nextAttemptAt'> | null, now: number): RunSituation {
+  const live = driver.kind === 'live';
+  switch (head.phase) {
+    case 'abandoned': return 'abandoned';
+    case 'done': return head.closedAt !== null ? 'finished' : live ? 'working' : 'finishing';
+    case 'waiting': return 'waiting';
+    case 'failed': {
+      const retryDue = timer?.nextAttemptAt ? Date.parse(timer.nextAttemptAt) > now : false;
+      if (retryDue) return live ? 'retrying' : driver.kind === 'silent' ? 'unresponsive' : 'interrupted';
+      return 'failed';
+    }
+    case 'working': return live ? 'working' : driver.kind === 'silent' ? 'unresponsive' : 'interrupted';
+  }
+}
+
+function waitingAction(head: RunHead): WaitingFor | null {
+  const step = stepOf(head.state);
+  if (!step) return null;
+  const action = manualActionAt(step, head.manual);
+  return { kbSteps: action.kbSteps, words: action.words, confirm: action.confirm, command: `kms-recover confirm ${head.id} ${action.confirm}` };
+}
+
+/** Where the run stands now, and the next action: computed once, by the one rule. */
+export function standingOf(head: RunHead, lease: LeaseRecord | null, timer: RunTimer | null, now: number = Date.now(), server: ServerClaimView | null = null): RunStanding {
+  const driver = driverOf(lease, now);
+  const situation = situationOf(head, driver, timer, now);
+  const waitingFor = situation === 'waiting' ? waitingAction(head) : null;
+  const step = stepOf(head.state);
+  const lastError = situation === 'waiting'
+    ? head.lastError ?? (waitingFor && step ? pendingWords(head.id, step, waitingFor) : null)
+    : head.phase === 'failed' ? head.lastError : null;
+  const next = head.closedAt === null && server?.superseded ? server.words : nextWords({
+    runId: head.id, state: head.state, failedStep: head.phase === 'failed', situation,
+    driver: driver.kind === 'live' ? { pid: driver.lease.pid, host: driver.lease.host } : null,
+    unresponsiveWords: driver.kind === 'silent' ? livenessWords(driver.lease, { liveness: 'unresponsive', silentMs: driver.silentMs, seen: driver.seen }) : null,
+    timer, waitingFor, lastError: head.lastError,
+  });
+  return { situation, rests: situation !== 'working' && situation !== 'retrying', driver, waitingFor, lastError, next };
+}

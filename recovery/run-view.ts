@@ -1,0 +1,25 @@
+import { KmsRecoverError } from '../errors/index.js';
+import { fsKmsdataOperations } from '../host/fs/index.js';
+import type { RunLeases, RunRecord, RunStore } from '../persistence/index.js';
+import { serverClaimView } from './claim-rule.js';
+import { runStatus, type RunStatus } from './run-status.js';
+
+/**
+ * The one way every screen reads a run: its row, events, lease, timer and progress, and (for
+ * an open run) the server's claim as it stands, projected once by runStatus and the situation
+ * rule. `status`, `watch`, `history`, the diagram and the outcome of a drive all call this.
+ */
+export type RunView = RunStatus;
+
+/** The run named (id or unique prefix), or the latest when none is named. */
+export function namedOrLatestRun(store: RunStore, runId: string | undefined, dbPath: string): RunRecord {
+  const run = runId ? store.getRun(runId) : store.latestRun();
+  if (!run) throw new KmsRecoverError('RUN_NOT_FOUND', `no runs in ${dbPath} yet (start one with kms-recover start)`);
+  return run;
+}
+
+export function loadRunView(db: { store: RunStore; leases: RunLeases }, run: RunRecord, now: number = Date.now()): RunView {
+  // The server's claim is read as it stands now (read-only), so a run another run superseded says so.
+  const server = serverClaimView(fsKmsdataOperations, db.store, run);
+  return runStatus(run, db.store.events(run.id), db.leases.holder(run.id), db.store.timer(run.id), db.store.progress(run.id), now, server);
+}
