@@ -22,6 +22,8 @@ export interface NextInput {
   /** The liveness rule's sentence for an unresponsive holder. */
   unresponsiveWords: string | null;
   timer: { step: string; attempt: number; nextAttemptAt: string | null } | null;
+  /** The scheduled retry's time is still ahead (false once it has come, or with none). */
+  retryWaits?: boolean;
   waitingFor: WaitingFor | null;
   lastError: ErrorRecord | null;
 }
@@ -48,7 +50,9 @@ export function nextWords(n: NextInput): string | null {
         ? `${n.unresponsiveWords}: if it stays so, make sure it does not come back (end that process), then run kms-recover takeover ${n.runId}, then ${resume}`
         : null;
     case 'interrupted': {
-      const retry = n.timer?.nextAttemptAt && n.failedStep ? ` (it keeps the remaining wait before attempt ${n.timer.attempt} of ${n.timer.step})` : '';
+      const retry = !n.timer?.nextAttemptAt || !n.failedStep ? ''
+        : n.retryWaits ? ` (it keeps the remaining wait before attempt ${n.timer.attempt} of ${n.timer.step})`
+          : ` (attempt ${n.timer.attempt} of ${n.timer.step} is due: it begins at once)`;
       return `Nothing is lost: run ${resume}${retry}${kb?.next ? ` to go on with ${kb.next.replace(/:.*$/s, '')}` : ''}.`;
     }
     case 'failed':

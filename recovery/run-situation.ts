@@ -36,19 +36,25 @@ export interface RunStanding {
   next: string | null;
 }
 
-export function situationOf(head: Pick<RunHead, 'phase' | 'closedAt'>, driver: DriverView, timer: Pick<RunTimer, 'nextAttemptAt'> | null, now: number): RunSituation {
+export function situationOf(head: Pick<RunHead, 'state' | 'phase' | 'closedAt'>, driver: DriverView, timer: Pick<RunTimer, 'step' | 'nextAttemptAt'> | null): RunSituation {
   const live = driver.kind === 'live';
+  // Who has the run when it is not resting by itself: its live driver, a holder that does not respond, or nobody.
+  const held = (driven: 'working' | 'retrying'): RunSituation => live ? driven : driver.kind === 'silent' ? 'unresponsive' : 'interrupted';
   switch (head.phase) {
     case 'abandoned': return 'abandoned';
-    case 'done': return head.closedAt !== null ? 'finished' : live ? 'working' : 'finishing';
+    // The clean-up after running: its driver's while it lives, takeover's when it does not respond (resume is refused then).
+    case 'done': return head.closedAt !== null ? 'finished' : live ? 'working' : driver.kind === 'silent' ? 'unresponsive' : 'finishing';
     case 'waiting': return 'waiting';
-    case 'failed': {
-      const retryDue = timer?.nextAttemptAt ? Date.parse(timer.nextAttemptAt) > now : false;
-      if (retryDue) return live ? 'retrying' : driver.kind === 'silent' ? 'unresponsive' : 'interrupted';
-      return 'failed';
-    }
-    case 'working': return live ? 'working' : driver.kind === 'silent' ? 'unresponsive' : 'interrupted';
+    // A retry scheduled and not yet begun (its time is cleared when its attempt starts) belongs to the driver
+    // whether or not its time has come: a late timer is not a failed step, and a dead driver's retry is resume's.
+    case 'failed': return retryPending(head, timer) ? held('retrying') : 'failed';
+    case 'working': return held('working');
   }
+}
+
+/** A retry of the run's current step is scheduled (retry-schedule.ts keeps it across a restart the same way). */
+function retryPending(head: Pick<RunHead, 'state'>, timer: Pick<RunTimer, 'step' | 'nextAttemptAt'> | null): boolean {
+  return timer?.nextAttemptAt != null && timer.step === stepOf(head.state);
 }
 
 function waitingAction(head: RunHead): WaitingFor | null {
@@ -61,7 +67,7 @@ function waitingAction(head: RunHead): WaitingFor | null {
 /** Where the run stands now, and the next action: computed once, by the one rule. */
 export function standingOf(head: RunHead, lease: LeaseRecord | null, timer: RunTimer | null, now: number = Date.now(), server: ServerClaimView | null = null): RunStanding {
   const driver = driverOf(lease, now);
-  const situation = situationOf(head, driver, timer, now);
+  const situation = situationOf(head, driver, timer);
   const waitingFor = situation === 'waiting' ? waitingAction(head) : null;
   const step = stepOf(head.state);
   const lastError = situation === 'waiting'
@@ -71,7 +77,7 @@ export function standingOf(head: RunHead, lease: LeaseRecord | null, timer: RunT
     runId: head.id, state: head.state, failedStep: head.phase === 'failed', situation,
     driver: driver.kind === 'live' ? { pid: driver.lease.pid, host: driver.lease.host } : null,
     unresponsiveWords: driver.kind === 'silent' ? livenessWords(driver.lease, { liveness: 'unresponsive', silentMs: driver.silentMs, seen: driver.seen }) : null,
-    timer, waitingFor, lastError: head.lastError,
+    timer, retryWaits: timer?.nextAttemptAt ? Date.parse(timer.nextAttemptAt) > now : false, waitingFor, lastError: head.lastError,
   });
   return { situation, rests: situation !== 'working' && situation !== 'retrying', driver, waitingFor, lastError, next };
 }
