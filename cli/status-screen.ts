@@ -1,6 +1,7 @@
 import type { RunStatus, StepStatus } from '../recovery/run-status.js';
 import { durationWords, timeWords } from '../present/time-words.js';
 import { kbLabel } from '../machines/recovery.kb-steps.js';
+import { stepMark, type StepMark } from '../present/step-marks.js';
 import { driverLine, progressLineOf, SITUATION_WORDS } from './run-words.js';
 
 export interface ScreenOptions {
@@ -32,15 +33,7 @@ export function headLines(s: RunStatus, options: ScreenOptions = {}): string[] {
 }
 
 const MARKS = { done: 'x', working: '>', interrupted: '~', waiting: '?', failed: '!', pending: ' ' } as const;
-type Mark = keyof typeof MARKS;
-
-/** A step's mark as the administrator reads it: the run's situation decides working / interrupted / waiting. */
-function markOf(step: StepStatus, s: RunStatus): Mark {
-  if (step.status === 'working') return s.situation === 'working' || s.situation === 'retrying' ? 'working' : 'interrupted';
-  if (step.status === 'failed') return s.situation === 'waiting' ? 'waiting' : s.situation === 'interrupted' ? 'interrupted' : 'failed';
-  if (step.status === 'waiting') return 'waiting';
-  return step.status;
-}
+type Mark = StepMark;
 
 const MARK_WORDS: Record<Exclude<Mark, 'done' | 'pending'>, string> = {
   working: 'working now',
@@ -53,7 +46,7 @@ const MARK_WORDS: Record<Exclude<Mark, 'done' | 'pending'>, string> = {
 export function checklistLines(s: RunStatus, options: ScreenOptions = {}): string[] {
   const lines: string[] = [];
   for (const step of s.steps) {
-    const mark = markOf(step, s);
+    const mark = stepMark(step.status, s.situation);
     const reached = step.lastReachedAt ?? step.reachedAt;
     const when = mark === 'done' ? (reached ? timeWords(reached, options) : '') : mark === 'pending' ? '' : MARK_WORDS[mark];
     const how = step.step

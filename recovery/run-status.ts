@@ -16,8 +16,8 @@ import { takenOverLiveness } from '../present/event-words.js';
 
 export type { RunSituation } from '../domain/index.js';
 
-/** Where one of the six states stands in a run. */
-export type StepProgress = 'done' | 'working' | 'waiting' | 'failed' | 'pending';
+import type { StepProgress } from '../present/step-marks.js';
+export type { StepProgress } from '../present/step-marks.js';
 
 export interface StepStatus {
   state: RecoveryState;

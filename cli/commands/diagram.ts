@@ -47,6 +47,5 @@ function withRun<T>(options: DiagramCommandOptions, latestByDefault: boolean, re
 
 function overviewOf(graph: MachineGraph, session: Session, run: RunRecord): OverviewOverlay {
   const status = loadRunView(session, run);
-  // Live: a holder that is alive and still beats its heartbeat (the same rule as status and list).
-  return overviewOverlay(overviewChain(graph, status.kmsdata), status, status.driver.kind === 'live' ? status.lease : null);
+  return overviewOverlay(overviewChain(graph, status.kmsdata), status);
 }

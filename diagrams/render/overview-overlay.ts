@@ -1,16 +1,17 @@
-import type { LeaseRecord } from '../../persistence/run-lease.js';
 import type { RecoveryState } from '../../machines/recovery.types.js';
 import type { RunStatus, StepStatus } from '../../recovery/run-status.js';
-import { kbLabel, type ChainStep, type OverviewChain } from './overview-chain.js';
+import { kbLabel, type OverviewChain } from './overview-chain.js';
 import { durationWords, localTime, utcOffset } from '../../present/time-words.js';
+import { SITUATION_WORDS } from '../../present/situation-words.js';
+import { stepMark, type StepMark } from '../../present/step-marks.js';
 
 /**
- * Where one of the six states stands in a run, as the administrator reads it. The step leading
- * into the current state is `working` (a live process runs it), `interrupted` (the run is not
- * finished, not failed, and no live process holds its lease), `waiting` (a manual step is
- * the administrator's to do) or `failed`.
+ * Where one of the six states stands in a run, as the administrator reads it (present/step-marks.ts,
+ * as `status`'s checklist marks it). The step leading into the current state is `working` (a live
+ * process runs it), `interrupted` (no live process drives it), `waiting` (a manual step is the
+ * administrator's to do) or `failed`.
  */
-export type StateMark = 'done' | 'working' | 'interrupted' | 'waiting' | 'failed' | 'pending';
+export type StateMark = StepMark;
 
 export interface StateOnRun {
   state: RecoveryState;
@@ -34,25 +35,17 @@ export interface OverviewOverlay {
   timeZone: string;
 }
 
-/** The run on the overview, from its status (recovery/run-status.ts) and its live driver, if any. */
-export function overviewOverlay(chain: OverviewChain, status: RunStatus, driver: LeaseRecord | null): OverviewOverlay {
-  const waiting = status.situation === 'waiting';
-  const markOf = (step: StepStatus): StateMark => {
-    if (step.status === 'working') return driver ? 'working' : 'interrupted';
-    if (step.status === 'failed') return waiting ? 'waiting' : 'failed';
-    if (step.status === 'waiting') return 'waiting';
-    return step.status;
-  };
+/** The run on the overview, from its view (recovery/run-view.ts): its situation and next action are status's own. */
+export function overviewOverlay(chain: OverviewChain, status: RunStatus): OverviewOverlay {
   const states = chain.states.map(({ state }): StateOnRun => {
     const step = status.steps.find((s) => s.state === state);
-    const mark = step ? markOf(step) : 'pending';
+    const mark = step ? stepMark(step.status, status.situation) : 'pending';
     return { state, mark, words: step ? wordsOf(step, mark, status) : MARK_WORDS.pending };
   });
-  const current = states.find((s) => s.mark !== 'done' && s.mark !== 'pending') ?? null;
-  const step = current ? chain.steps.find((s) => s.to === current.state) ?? null : null;
   return {
     runId: status.runId,
-    ...headlineOf(status, current?.mark ?? null, step, driver),
+    headline: headlineOf(status),
+    next: status.next,
     states,
     kmsdata: status.kmsdata,
     timeZone: utcOffset(status.createdAt),
@@ -90,32 +83,19 @@ function wordsOf(step: StepStatus, mark: StateMark, status: RunStatus): string {
   }
 }
 
-function headlineOf(status: RunStatus, mark: StateMark | null, step: ChainStep | null, driver: LeaseRecord | null): { headline: string; next: string | null } {
+/** One line on where the run stands: its situation, as `status` tells it. */
+function headlineOf(status: RunStatus): string {
   const run = `Run ${status.runId}`;
-  const what = step ? kbLabel(step.kbSteps) : 'its current step';
-  switch (mark) {
-    case 'working':
-      return {
-        headline: `${run}: working on ${what}`,
-        next: driver ? `wait: pid ${driver.pid} on ${driver.host} is running it (kms-recover status ${status.runId} tells more)` : null,
-      };
-    case 'interrupted':
-      if (status.situation === 'unresponsive') {
-        return { headline: `${run}: held at ${what} by pid ${status.driver.pid ?? '?'} on ${status.driver.host ?? '?'}, which does not respond`, next: status.next };
-      }
-      return { headline: `${run}: interrupted during ${what}, nothing is lost`, next: `kms-recover resume ${status.runId}` };
-    case 'waiting':
-      return {
-        headline: `${run}: waiting for you to do ${status.waitingFor ? kbLabel(status.waitingFor.kbSteps) : what} by hand`,
-        next: `when it is done, run: ${status.waitingFor?.command ?? `kms-recover confirm ${status.runId} ${status.lastError?.step ?? '<step>'}`}`,
-      };
-    case 'failed':
-      return {
-        headline: `${run}: ${what} failed (${status.lastError?.code ?? 'no error recorded'})`,
-        next: `kms-recover status ${status.runId} says why and what to do, then: kms-recover resume ${status.runId}`,
-      };
-    default:
-      if (status.done) return { headline: `${run}: recovery complete, the original Key Management Server is running (${durationWords(status.elapsedMs)} in all)`, next: null };
-      return { headline: `${run}: ${status.state} (${status.phase})`, next: `kms-recover status ${status.runId}` };
+  const what = status.current ? kbLabel(status.current.kbSteps) : 'its clean-up';
+  switch (status.situation) {
+    case 'working': return `${run}: working on ${what}`;
+    case 'retrying': return `${run}: waiting to retry ${what}`;
+    case 'interrupted': return `${run}: interrupted during ${what}, nothing is lost`;
+    case 'unresponsive': return `${run}: held at ${what} by pid ${status.driver.pid ?? '?'} on ${status.driver.host ?? '?'}, which does not respond`;
+    case 'waiting': return `${run}: waiting for you to do ${status.waitingFor ? kbLabel(status.waitingFor.kbSteps) : what} by hand`;
+    case 'failed': return `${run}: ${what} failed (${status.lastError?.code ?? 'no error recorded'})`;
+    case 'finishing': return `${run}: ${SITUATION_WORDS.finishing}`;
+    case 'finished': return `${run}: recovery complete, the original Key Management Server is running (${durationWords(status.elapsedMs)} in all)`;
+    case 'abandoned': return `${run}: ${SITUATION_WORDS.abandoned} at ${status.state}`;
   }
 }

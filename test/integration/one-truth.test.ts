@@ -17,8 +17,9 @@ afterEach(cleanupSimFixtures);
  * One truth of a run (issue 26): whatever a run's situation, every screen tells it the same way.
  * For each situation a run can rest or be driven in, made with real processes on the simulator,
  * `status --json`, the run's row of `list --json`, `watch --json` and `history --json` give the
- * same `situation`, `phase` and `next`, `next` names the command the situation calls for, and the
- * header of `history` says the situation in the words of present/situation-words.ts.
+ * same `situation`, `phase` and `next`, `next` names the command the situation calls for, the
+ * header of `history` says the situation in the words of present/situation-words.ts, and the
+ * diagram's title (`diagram --run`) gives the same next action.
  *
  * `watch --json` prints the run as it rests. Of a run that is driven (working, retrying) it prints
  * nothing yet: it must still be watching once the other screens have been read, and, when the
@@ -242,8 +243,8 @@ const CASES: Case[] = [
   },
 ];
 
-/** The screens the case reads the run with: status, list, history, history --json, watch, and status again once a driven run's driver died. */
-const READERS = 6;
+/** The screens the case reads the run with: status, list, history, history --json, diagram, watch, and status again once a driven run's driver died. */
+const READERS = 7;
 
 /** `next` as every screen must give it; an unresponsive holder's silence is counted in seconds at the moment of reading. */
 const sameNext = (next: string | null) => next?.replace(/no heartbeat for \d+ s/g, 'no heartbeat for N s') ?? null;
@@ -256,7 +257,8 @@ describe('one truth of a run: status, list, watch and history agree', () => {
       const watch = spawnCli(['watch', '--json', '--db', sim.db], { env });
       const status = parseJson<RunStatus>(await read(['status', '--json']));
       const id = status.runId;
-      const [listResult, text, json] = await Promise.all([read(['list', '--json']), read(['history', id]), read(['history', id, '--json'])]);
+      const [listResult, text, json, diagram] = await Promise.all([
+        read(['list', '--json']), read(['history', id]), read(['history', id, '--json']), read(['diagram', '--run', id])]);
       const list = parseJson<RunListRow[]>(listResult).find((r) => r.runId === id);
       const history = parseJson<{ runId: string; situation: RunSituation; next: string | null; phase: string }>(json);
 
@@ -273,6 +275,11 @@ describe('one truth of a run: status, list, watch and history agree', () => {
         .toEqual({ situation: status.situation, next: sameNext(status.next) });
       expect(text.code).toBe(0);
       expect(text.stdout.split('\n')[0], 'the header of history').toMatch(new RegExp(`^Run ${id}: \\d+ events; now at ${status.state}, ${escape(SITUATION_WORDS[c.situation])}$`));
+
+      // The diagram's title: the run's next action, as status gives it (none once finished).
+      expect(diagram.code, diagram.stderr).toBe(0);
+      const diagramNext = diagram.stdout.split('\n').find((line) => line.startsWith('Next: ')) ?? null;
+      expect(sameNext(diagramNext), 'the diagram\'s next').toBe(status.next === null ? null : sameNext(`Next: ${status.next}`));
 
       if (status.rests) {
         const watched = parseJson<RunStatus>(await watch.done);

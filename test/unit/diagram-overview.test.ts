@@ -35,13 +35,16 @@ function record(state: RecoveryState, phase: RunPhase, lastError: { step: string
 
 const LIVE: LeaseRecord = { host: 'kms01', pid: 4242, processStart: null, acquiredAt: at(1), heartbeatAt: at(19), generation: 1 };
 
+/** The overlay of the run's view as `diagram` reads it, a second after the run's last change (LIVE's heartbeat is fresh then). */
 function overlayOf(run: RunRecord, events: EventRecord[], driver: LeaseRecord | null): OverviewOverlay {
-  const status = runStatus(run, events, driver);
-  return overviewOverlay(overviewChain(graph, status.kmsdata), status, driver);
+  const status = runStatus(run, events, driver, null, null, Date.parse(at(21)));
+  return overviewOverlay(overviewChain(graph, status.kmsdata), status);
 }
 
 const runs: Record<string, () => OverviewOverlay> = {
-  done: () => overlayOf(record('running', 'done'), eventsUpTo(5), null),
+  // Finished: running, and its clean-up done (the run closed).
+  done: () => overlayOf({ ...record('running', 'done'), closedAt: at(20) }, eventsUpTo(5), null),
+  finishing: () => overlayOf(record('running', 'done'), eventsUpTo(5), null),
   working: () => overlayOf(record('cleared', 'working'), eventsUpTo(2), LIVE),
   interrupted: () => overlayOf(record('cleared', 'working'), eventsUpTo(2), null),
   waiting: () => overlayOf(record('stopped', 'waiting'), eventsUpTo(1), null),
@@ -90,6 +93,13 @@ describe('a run on the overview', () => {
     expect(o.next).toBeNull();
   });
 
+  it('tells a run whose clean-up after running was cut off from a finished one, as status does', () => {
+    const o = runs.finishing!();
+    expect(marks(o)).toEqual(RECOVERY_STATES.map(() => 'done'));
+    expect(o.headline).toBe('Run abcd1234: the KMS runs; its clean-up was cut off');
+    expect(o.next).toContain('run kms-recover resume abcd1234 to complete it');
+  });
+
   it('tells a live run from an interrupted one by its lease', () => {
     const working = runs.working!();
     expect(marks(working)).toEqual(['done', 'done', 'done', 'working', 'pending', 'pending']);
@@ -99,7 +109,7 @@ describe('a run on the overview', () => {
     expect(marks(interrupted)).toEqual(['done', 'done', 'done', 'interrupted', 'pending', 'pending']);
     expect(interrupted.states[3]!.words).toBe(MARK_WORDS.interrupted);
     expect(interrupted.headline).toBe('Run abcd1234: interrupted during KB step 4, nothing is lost');
-    expect(interrupted.next).toBe('kms-recover resume abcd1234');
+    expect(interrupted.next).toContain('run kms-recover resume abcd1234');
     expect(interrupted.kmsdata).toBe('D:\\exchsrvr\\KMSDATA');
   });
 
@@ -107,7 +117,7 @@ describe('a run on the overview', () => {
     const o = runs.waiting!();
     expect(marks(o)).toEqual(['done', 'done', 'waiting', 'pending', 'pending', 'pending']);
     expect(o.states[2]!.words).toBe('waiting for you: do KB step 3 by hand');
-    expect(o.next).toBe('when it is done, run: kms-recover confirm abcd1234 clearKmsdata');
+    expect(o.next).toMatch(/When it is done, run: kms-recover confirm abcd1234 clearKmsdata$/);
   });
 
   it('shows a failed step with its error code, and the states not reached as pending', () => {
