@@ -12,7 +12,13 @@ export interface OverviewDotOptions {
 
 /** Characters per line of the words on an arrow, and of the title's lines. */
 const STEP_WIDTH = 62;
-const TITLE_WIDTH = 120;
+const TITLE_WIDTH = 150;
+/**
+ * Lines the next action may take in the title (a 1600×1000 window shows the picture whole): it
+ * is `status`'s own next, which for a failed step is the error's advice and can be long; a longer
+ * one keeps its beginning and its end, where the command is, with `...` between.
+ */
+const NEXT_LINES = 2;
 const INK = '#222222';
 const QUIET = '#616161';
 
@@ -66,17 +72,27 @@ function nodeAttributes(label: string, state: string, on: StateOnRun | null): st
 /** The title above the chain: what it is, and with a run where it stands, what to do and the legend. */
 function titleTable(o: OverviewOverlay | null): string {
   const rows = [`<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="18"><B>${html(OVERVIEW_TITLE)}</B></FONT></TD></TR>`];
-  const row = (text: string, size: number, bold = false) => {
-    const body = wrapWords(text, TITLE_WIDTH).map(html).join('<BR ALIGN="LEFT"/>');
+  const row = (text: string, size: number, bold = false, maxLines = Infinity) => {
+    const body = cutLines(text, maxLines).map(html).join('<BR ALIGN="LEFT"/>');
     rows.push(`<TR><TD ALIGN="LEFT" BALIGN="LEFT"><FONT POINT-SIZE="${size}">${bold ? `<B>${body}</B>` : body}</FONT></TD></TR>`);
   };
   if (o) {
     row(o.headline, 14);
-    if (o.next) row(`Next: ${o.next}`, 14, true);
+    if (o.next) row(`Next: ${o.next}`, 14, true, NEXT_LINES);
     rows.push(`<TR><TD ALIGN="LEFT">${legendTable(o.timeZone)}</TD></TR>`);
   }
   rows.push(`<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="11" COLOR="${QUIET}">${html(DETAIL_POINTER)}</FONT></TD></TR>`);
   return `<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="3">${rows.join('')}</TABLE>`;
+}
+
+/** `text` in lines of TITLE_WIDTH, at most `max` of them: beyond, its first lines and, on the last, `...` and as much of its end as fits. */
+function cutLines(text: string, max: number): string[] {
+  const lines = wrapWords(text, TITLE_WIDTH);
+  if (lines.length <= max) return lines;
+  const words = text.split(/\s+/).filter(Boolean);
+  const tail: string[] = [];
+  while (words.length && ['...', ...tail, words.at(-1)!].join(' ').length <= TITLE_WIDTH) tail.unshift(words.pop()!);
+  return [...lines.slice(0, max - 1), ['...', ...tail].join(' ')];
 }
 
 function legendTable(timeZone: string): string {

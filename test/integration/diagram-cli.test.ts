@@ -160,7 +160,8 @@ describe('kms-recover diagram', () => {
     const text = await runCli(['diagram', '--db', sim.db]);
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout.split('\n')[1]).toBe(headline);
-    expect(text.stdout).toContain(`Next: kms-recover status ${runId} says why and what to do, then: kms-recover resume ${runId}\n`);
+    // The next action is status's own (recovery/run-situation.ts): the advice of ALPHA_REJECTED, naming resume.
+    expect(text.stdout.split('\n')[2]).toMatch(new RegExp(`^Next: .*kms-recover resume ${runId}`));
     const rows = overviewRows(text.stdout);
     expect(rows.map((r) => r[0])).toEqual(['[x]', '[x]', '[x]', '[x]', '[!]', '[ ]']);
     expect(rows[4]).toEqual(['[!]', 'KB steps 5-6', 'credential-set', 'failed: ALPHA_REJECTED']);
@@ -194,20 +195,20 @@ describe('kms-recover diagram', () => {
     const killed = await simFixture();
     const interrupted = await runCli(startWithDiskArgs(killed), { env: { KMS_RECOVER_FAIL_AT: 'after-checkpoint:cleared' } });
     expect(interrupted.signal).toBe('SIGKILL');
-    const { runId } = await statusOf(killed);
+    const { runId, next } = await statusOf(killed);
+    expect(next).toContain(`run kms-recover resume ${runId}`);
     const text = await runCli(['diagram', '--db', killed.db]);
-    expect(text.stdout.split('\n').slice(1, 3)).toEqual([`Run ${runId}: interrupted during KB step 4, nothing is lost`, `Next: kms-recover resume ${runId}`]);
+    expect(text.stdout.split('\n').slice(1, 3)).toEqual([`Run ${runId}: interrupted during KB step 4, nothing is lost`, `Next: ${next}`]);
     expect(overviewRows(text.stdout).map((r) => r[0])).toEqual(['[x]', '[x]', '[x]', '[~]', '[ ]', '[ ]']);
     expect(overviewRows(text.stdout)[3]).toEqual(['[~]', 'KB step 4', 'restored', 'interrupted: nobody is running it']);
 
     const manual = await simFixture();
     const waiting = await runCli(startWithDiskArgs(manual, ['--manual', 'restore']));
     expect(waiting.code, waiting.stderr).toBe(8);
-    const manualId = (await statusOf(manual)).runId;
+    const { runId: manualId, next: manualNext } = await statusOf(manual);
+    expect(manualNext).toMatch(new RegExp(`When it is done, run: kms-recover confirm ${manualId} restoreKmsdata$`));
     const view = await runCli(['diagram', '--db', manual.db]);
-    expect(view.stdout.split('\n').slice(1, 3)).toEqual([
-      `Run ${manualId}: waiting for you to do KB step 4 by hand`, `Next: when it is done, run: kms-recover confirm ${manualId} restoreKmsdata`,
-    ]);
+    expect(view.stdout.split('\n').slice(1, 3)).toEqual([`Run ${manualId}: waiting for you to do KB step 4 by hand`, `Next: ${manualNext}`]);
     expect(overviewRows(view.stdout)[3]).toEqual(['[?]', 'KB step 4', 'restored', 'waiting for you: do KB step 4 by hand']);
     const mermaid = await runCli(['diagram', '--format', 'mermaid', '--db', manual.db]);
     expect(mermaid.stdout).toContain('    class restored,legendWaiting waiting\n');

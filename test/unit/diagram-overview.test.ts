@@ -49,6 +49,9 @@ const runs: Record<string, () => OverviewOverlay> = {
   interrupted: () => overlayOf(record('cleared', 'working'), eventsUpTo(2), null),
   waiting: () => overlayOf(record('stopped', 'waiting'), eventsUpTo(1), null),
   failed: () => overlayOf(record('credential-set', 'failed', { step: 'startService', code: 'SERVICE_START_FAILED', message: 'no' }), eventsUpTo(4), null),
+  // The title's next is status's, the error's advice: a long one, and one longer than any the picture has room for.
+  alphaRejected: () => overlayOf(record('restored', 'failed', { step: 'setCredential', code: 'ALPHA_REJECTED', message: 'no' }), eventsUpTo(3), null),
+  longAdvice: () => overlayOf(record('cleared', 'failed', { step: 'restoreKmsdata', code: 'STEP_TIMEOUT', message: 'the copy did not finish in time '.repeat(30) }), eventsUpTo(2), null),
 };
 
 /** Names of the machine an administrator never needs: XState's events, substates and guards. */
@@ -218,6 +221,17 @@ function svgSize(svg: string): { width: number; height: number; fonts: number[];
 }
 
 describe('the overview SVG', () => {
+  it('gives the next action whole while it fits two lines of the title, else its beginning and its end, where the command is', async () => {
+    const unescaped = (html: string) => html.replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+    const short = runs.interrupted!();
+    expect(unescaped(await renderOverview('dot', short))).toContain(`Next: ${short.next}</B>`);
+    const alpha = runs.alphaRejected!();
+    const cut = unescaped(/<BR ALIGN="LEFT"\/>\.\.\. (.*?)<\/B>/.exec(await renderOverview('dot', alpha))![1]!);
+    expect(alpha.next!.endsWith(` ${cut}`)).toBe(true);
+    expect(cut).toMatch(/then run: kms-recover resume abcd1234 --startup-disk <Kmspwd\.ini> \(or kms-recover resume abcd1234 with KMS_ALPHA_STRING set\)$/);
+    expect(await renderOverview('dot', runs.longAdvice!())).toMatch(/<BR ALIGN="LEFT"\/>\.\.\. .*\(KB step 4: restore the Kmsdata directory from backup\.\)<\/B>/);
+  }, 60_000);
+
   it.each(['no run', ...Object.keys(runs)])('fits a 1600×1000 window at 100 %%, unscaled, its smallest text 11 pt (%s)', async (name) => {
     const size = svgSize(await renderOverview('svg', runs[name]?.() ?? null));
     expect(size.width).toBeLessThanOrEqual(1600);
