@@ -7,7 +7,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { clearKmsdata } from '../dist/host/fs/clear-kmsdata.js';
 import { folderIdentity } from '../dist/host/fs/pinned-folder.js';
-import { openDatabase, RunStore } from '../dist/persistence/index.js';
+import { FencedRun, openDatabase, RunStore } from '../dist/persistence/index.js';
 import { realisticSnapshot } from './checkpoint.mjs';
 import { interleave, row, run, table } from './measure.mjs';
 
@@ -59,7 +59,7 @@ export async function bench() {
       sides: {
         tool: async () => {
           const report = await clearKmsdata(kmsdata, runId, {
-            expected: await folderIdentity(kmsdata), record: (entries) => store.recordQuarantined(runId, entries),
+            expected: await folderIdentity(kmsdata), record: (entries) => new FencedRun(store, runId, 0).recordQuarantined(entries),
           });
           if (report.removed !== ENTRIES || report.remaining !== 0) throw new Error(`the clear moved ${report.removed} of ${ENTRIES}`);
         },

@@ -2,6 +2,7 @@ export { openDatabase, databaseExists } from './open-database.js';
 export { databaseError } from './database-errors.js';
 export type { Db, MigrationSummary, OpenOptions } from './open-database.js';
 export { RunStore } from './run-store.js';
+export type { RunQueries } from './run-store.js';
 export type { NewRun, RunRecord, RunSummary, RunTimer, EventRecord, Checkpoint, StepProgressRecord } from './run-store.js';
 export { isRunPhase, parseContext } from './run-record.js';
 export type { RunContext, RunOptions, RunPhase, StepPolicy } from './run-record.js';

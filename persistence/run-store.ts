@@ -27,6 +27,8 @@ interface RunFields {
 
 export interface NewRun extends RunFields {
   manifest: Manifest;
+  /** The claim file taken beside Kmsdata, and the run the server's recovery record named before (if any). */
+  claim: { claim: string; recoveredBefore: string | null };
   /** Step policies and manual steps chosen at start. */
   options?: RunOptions;
 }
@@ -111,7 +113,18 @@ const STORE_OPERATIONS: Readonly<Record<string, string>> = {
 };
 const READING = 'reading it';
 
-/** All reads and writes of runs, their event log and their backup manifest. */
+/**
+ * What every reader gets: the store's queries, none of its writes. A run is written only through
+ * its driver's FencedRun (every write carries the fencing token and is refused once the run was
+ * taken over), and created once by createRun.
+ */
+export type RunQueries = Pick<RunStore, 'getRun' | 'latestUnfinishedRun' | 'openRunOfServer' | 'abandonedRunsOfServer' | 'latestRun' | 'runCount'
+  | 'listRuns' | 'attempts' | 'timer' | 'progress' | 'latestEventDetail' | 'quarantineLedger' | 'events' | 'manifest' | 'assertFence'>;
+
+/**
+ * All reads and writes of runs, their event log and their backup manifest. The writes take the
+ * fencing token and are called by FencedRun alone (fenced-run.ts); readers hold RunQueries.
+ */
 export class RunStore {
   private readonly statements = new Map<string, Statement>();
 
@@ -142,6 +155,8 @@ export class RunStore {
         ...(run.options?.computerName ? { computerName: run.options.computerName } : {}),
         ...(run.options?.originalName ? { originalName: run.options.originalName } : {}),
       });
+      // The server's claim, taken just before: recorded with the run, in the same transaction.
+      this.insertEvent(run.id, 'claim.taken', run.state, run.state, at, run.claim);
     }).immediate();
   }
 
@@ -214,7 +229,7 @@ export class RunStore {
    * Writes the snapshot and the event that produced it in ONE transaction: after a crash the
    * database holds either both or neither.
    */
-  checkpoint(runId: string, checkpoint: Checkpoint, token?: number): number {
+  checkpoint(runId: string, checkpoint: Checkpoint, token: number): number {
     const at = now();
     return this.db.transaction(() => {
       const previous = this.current(runId, token);
@@ -229,7 +244,7 @@ export class RunStore {
    * Refuses if the run's committed state is not `state`, so no side effect can run ahead of the
    * checkpoint that allows it.
    */
-  beginStep(runId: string, state: string, step: string, timeoutMs?: number, token?: number, how: { verifying?: boolean } = {}): number {
+  beginStep(runId: string, state: string, step: string, timeoutMs: number | undefined, token: number, how: { verifying?: boolean } = {}): number {
     return this.db.transaction(() => {
       const run = this.current(runId, token);
       if (run.state !== state) {
@@ -250,7 +265,7 @@ export class RunStore {
   }
 
   /** An event that does not change the state (lease taken over, drift seen). */
-  note(runId: string, event: string, detail: Record<string, unknown>, token?: number): number {
+  note(runId: string, event: string, detail: Record<string, unknown>, token: number): number {
     return this.db.transaction(() => {
       const run = this.current(runId, token);
       return this.insertEvent(runId, event, run.state, run.state, now(), detail);
@@ -273,7 +288,7 @@ export class RunStore {
    * The progress of the step at work: one row per run, replaced by each write (the driver bounds
    * their rate). A new step, attempt or activity starts the row's clock again.
    */
-  recordProgress(runId: string, progress: Omit<StepProgressRecord, 'startedAt' | 'updatedAt'>, token?: number): void {
+  recordProgress(runId: string, progress: Omit<StepProgressRecord, 'startedAt' | 'updatedAt'>, token: number): void {
     this.db.transaction(() => {
       this.current(runId, token);
       const at = now();
@@ -298,7 +313,7 @@ export class RunStore {
   }
 
   /** Records when the next automatic attempt of `step` is due, with its event, in one transaction. */
-  scheduleRetry(runId: string, step: string, attempt: number, nextAttemptAt: string, detail: Record<string, unknown>, token?: number): void {
+  scheduleRetry(runId: string, step: string, attempt: number, nextAttemptAt: string, detail: Record<string, unknown>, token: number): void {
     this.db.transaction(() => {
       const run = this.current(runId, token);
       this.db.prepare(`INSERT INTO run_timers (run_id, step, attempt, deadline_at, next_attempt_at) VALUES (?, ?, ?, NULL, ?)
@@ -309,7 +324,7 @@ export class RunStore {
   }
 
   /** Replaces a run's snapshot after an explicit definition migration, with its event. */
-  migrateDefinition(runId: string, to: { machineVersion: number; definitionHash: string; snapshot: unknown; phase: RunPhase }, detail: Record<string, unknown>, token?: number): void {
+  migrateDefinition(runId: string, to: { machineVersion: number; definitionHash: string; snapshot: unknown; phase: RunPhase }, detail: Record<string, unknown>, token: number): void {
     this.db.transaction(() => {
       const run = this.current(runId, token);
       this.db.prepare('UPDATE runs SET machine_version = ?, definition_hash = ?, snapshot = ?, phase = ?, updated_at = ? WHERE id = ?')
@@ -319,7 +334,7 @@ export class RunStore {
   }
 
   /** Replaces a run's step policies and manual steps (resume --timeout ...), with its event. */
-  updateOptions(runId: string, options: RunOptions, detail: Record<string, unknown>, token?: number): void {
+  updateOptions(runId: string, options: RunOptions, detail: Record<string, unknown>, token: number): void {
     this.db.transaction(() => {
       const run = this.current(runId, token);
       this.db.prepare('UPDATE runs SET options = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(options), now(), runId);
@@ -331,7 +346,7 @@ export class RunStore {
    * Closes a run: `abandoned` by the operator, or finished (its clean-up after `running` done).
    * A closed run is never driven again and no longer holds its server in this database.
    */
-  close(runId: string, how: { abandoned: boolean; event: string; detail: Record<string, unknown> }, token?: number): void {
+  close(runId: string, how: { abandoned: boolean; event: string; detail: Record<string, unknown> }, token: number): void {
     this.db.transaction(() => {
       const run = this.current(runId, token);
       const at = now();
@@ -342,7 +357,7 @@ export class RunStore {
   }
 
   /** Records entries about to be moved into the run's quarantine, in one transaction (before any move). */
-  recordQuarantined(runId: string, entries: readonly LedgerEntry[], token?: number): void {
+  recordQuarantined(runId: string, entries: readonly LedgerEntry[], token: number): void {
     this.db.transaction(() => {
       this.current(runId, token);
       for (const entry of entries) this.cached(`INSERT INTO quarantine_ledger (run_id, stored_as, name, kind, size, sha256, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -389,10 +404,10 @@ export class RunStore {
   }
 
   /** The run's committed state, after checking a driver's fencing token when one is given. */
-  private current(runId: string, token: number | undefined): { state: string; fence: number } {
+  private current(runId: string, token: number | null): { state: string; fence: number } {
     const row = this.cached('SELECT state, fence FROM runs WHERE id = ?').get(runId) as { state: string; fence: number } | undefined;
     if (!row) throw new KmsRecoverError('RUN_NOT_FOUND', `no run "${runId}" in this database`, { runId });
-    if (token !== undefined && row.fence !== token) {
+    if (token !== null && row.fence !== token) {
       const holder = this.cached('SELECT host, pid, process_start, acquired_at, heartbeat_at, generation FROM leases WHERE run_id = ?').get(runId) as
         { host: string; pid: number; process_start: string | null; acquired_at: string; heartbeat_at: string; generation: number } | undefined;
       throw leaseLost(runId, token, row, holder ? {

@@ -1,5 +1,5 @@
 import type { Host } from '../host/types.js';
-import type { FencedRun, LeaseHolder, RunRecord, RunStore } from '../persistence/index.js';
+import type { FencedRun, LeaseHolder, RunRecord, RunQueries } from '../persistence/index.js';
 import { claimCheck, recoveryBefore } from './claim-rule.js';
 import type { ProgressSink } from './progress.js';
 
@@ -12,7 +12,7 @@ export interface FinishReport {
 }
 
 export interface FinishOptions {
-  store: RunStore;
+  store: RunQueries;
   fenced: FencedRun;
   host: Host;
   run: RunRecord;

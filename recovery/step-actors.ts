@@ -5,7 +5,7 @@ import { failPoint, injectedFault } from '../host/fail-point.js';
 import { asFileIoError } from '../host/fs/file-errors.js';
 import type { ChangeGuard, FolderIdentity, Host, Manifest, ProgressCallback } from '../host/types.js';
 import { KB_STEPS, stateAfter, stateOfStep, type StepInputs, type StepName, type StepOutputs } from '../machines/index.js';
-import type { FencedRun, RunStore } from '../persistence/index.js';
+import type { FencedRun, RunQueries } from '../persistence/index.js';
 import type { AlphaString } from './alpha-string.js';
 import type { ProgressSink } from './progress.js';
 import { policyFor, type RunOptions } from './step-policy.js';
@@ -18,7 +18,7 @@ import { exactSeconds } from '../present/time-words.js';
 export interface StepEnvironment {
   runId: string;
   /** Reads (the manifest, attempts); every write goes through `fenced`. */
-  store: RunStore;
+  store: RunQueries;
   /** This driver's fenced writes: refused (LEASE_LOST) once the run was taken over. */
   fenced: FencedRun;
   /** Aborted when the drive ends under the steps (lease lost, database failing). */

@@ -34,7 +34,7 @@ afterEach(() => {
 
 function createRun(store: RunStore, id = 'r1') {
   const snapshot = createActor(recoveryMachine, { input }).getPersistedSnapshot();
-  store.createRun({ id, host: 'h', machineVersion: MACHINE_VERSION, definitionHash: 'x', adapter: 'sim', adapterConfig: {},
+  store.createRun({ claim: { claim: 'Exchsrvr/kms-recover.claim', recoveredBefore: null }, id, host: 'h', machineVersion: MACHINE_VERSION, definitionHash: 'x', adapter: 'sim', adapterConfig: {},
     state: 'reinstalled', phase: 'working', snapshot, manifest, serverKey: `/srv/${id}/Exchsrvr/Kmsdata` });
   return snapshot;
 }
@@ -110,7 +110,7 @@ describe('run store', () => {
     const actor = createActor(machine, { snapshot: store.getRun('r1').snapshot as never, input: undefined as never });
     actor.subscribe((s) => {
       const p = positionOf(s.value);
-      store.checkpoint('r1', { snapshot: actor.getPersistedSnapshot(), state: p.state, phase: p.phase, event: 'test' });
+      new FencedRun(store, 'r1', 0).checkpoint({ snapshot: actor.getPersistedSnapshot(), state: p.state, phase: p.phase, event: 'test' });
     });
     actor.start();
     await waitFor(actor, (s) => positionOf(s.value).state === 'cleared');
@@ -130,13 +130,13 @@ describe('run store', () => {
   it('keeps a gap-free, append-only event log with from and to states', () => {
     const store = new RunStore(db);
     createRun(store);
-    store.beginStep('r1', 'reinstalled', 'stopService');
-    store.checkpoint('r1', { snapshot: {}, state: 'stopped', phase: 'working', event: 'done' });
-    store.beginStep('r1', 'stopped', 'clearKmsdata');
+    new FencedRun(store, 'r1', 0).beginStep('reinstalled', 'stopService');
+    new FencedRun(store, 'r1', 0).checkpoint({ snapshot: {}, state: 'stopped', phase: 'working', event: 'done' });
+    new FencedRun(store, 'r1', 0).beginStep('stopped', 'clearKmsdata');
     const events = store.events('r1');
-    expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
     expect(events.map((e) => [e.event, e.from, e.to])).toEqual([
-      ['run.created', null, 'reinstalled'], ['step.started', 'reinstalled', 'reinstalled'],
+      ['run.created', null, 'reinstalled'], ['claim.taken', 'reinstalled', 'reinstalled'], ['step.started', 'reinstalled', 'reinstalled'],
       ['done', 'reinstalled', 'stopped'], ['step.started', 'stopped', 'stopped'],
     ]);
     expect(() => db.prepare('DELETE FROM events').run()).toThrow(/append-only/);
@@ -146,9 +146,9 @@ describe('run store', () => {
   it('counts attempts and refuses a step that runs ahead of its checkpoint', () => {
     const store = new RunStore(db);
     createRun(store);
-    expect(store.beginStep('r1', 'reinstalled', 'stopService')).toBe(1);
-    expect(store.beginStep('r1', 'reinstalled', 'stopService')).toBe(2);
-    expect(() => store.beginStep('r1', 'stopped', 'clearKmsdata')).toThrow(KmsRecoverError);
+    expect(new FencedRun(store, 'r1', 0).beginStep('reinstalled', 'stopService')).toBe(1);
+    expect(new FencedRun(store, 'r1', 0).beginStep('reinstalled', 'stopService')).toBe(2);
+    expect(() => new FencedRun(store, 'r1', 0).beginStep('stopped', 'clearKmsdata')).toThrow(KmsRecoverError);
   });
 
   it('gives back the manifest stored before any change', () => {
@@ -169,7 +169,7 @@ describe('run store', () => {
   it('redacts secret-looking keys in event details', () => {
     const store = new RunStore(db);
     createRun(store);
-    store.note('r1', 'test', { alpha: 'ABCDEFGHIJKLMN', nested: { startParameters: ['x'] }, ok: 1 });
+    new FencedRun(store, 'r1', 0).note('test', { alpha: 'ABCDEFGHIJKLMN', nested: { startParameters: ['x'] }, ok: 1 });
     const detail = store.events('r1').at(-1)!.detail!;
     expect(detail).toEqual({ alpha: '[redacted]', nested: { startParameters: '[redacted]' }, ok: 1 });
   });
@@ -199,7 +199,7 @@ describe('run leases', () => {
     const stale = new FencedRun(store, 'r1', old.token);
     stale.beginStep('reinstalled', 'stopService');
     // Takeover by the operator raises the generation at once, before anyone acquires the run.
-    expect(leases.breakLease('r1', leases.holder('r1')!)).toBe(true);
+    expect(leases.breakLease('r1', leases.holder('r1')!)).toBe(old.token + 1);
     const before = store.events('r1').length;
     for (const write of [
       () => stale.checkpoint({ snapshot: {}, state: 'stopped', phase: 'working', event: 'x' }),
@@ -226,7 +226,7 @@ describe('run leases', () => {
     expect(() => db.prepare("UPDATE runs SET server_key = ? WHERE id = 'r1'").run('/srv/r1/Exchsrvr/Kmsdata')).not.toThrow();
     createRun(store, 'r2');
     expect(() => db.prepare("UPDATE runs SET server_key = '/srv/r1/Exchsrvr/Kmsdata' WHERE id = 'r2'").run()).toThrow(/UNIQUE/);
-    store.close('r1', { abandoned: true, event: 'run.abandoned', detail: {} });
+    new FencedRun(store, 'r1', 0).close({ abandoned: true, event: 'run.abandoned', detail: {} });
     db.prepare("UPDATE runs SET server_key = '/srv/r1/Exchsrvr/Kmsdata' WHERE id = 'r2'").run();
     expect(store.openRunOfServer('/srv/r1/Exchsrvr/Kmsdata')?.id).toBe('r2');
     expect(store.abandonedRunsOfServer('/srv/r1/Exchsrvr/Kmsdata').map((r) => r.id)).toEqual(['r1']);
