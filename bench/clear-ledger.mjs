@@ -47,7 +47,7 @@ export async function bench() {
           runId = (0x20000000 + sample++).toString(16);
           store.createRun({
             id: runId, host: 'KMS01', machineVersion: 3, definitionHash: 'f'.repeat(16), adapter: 'sim', adapterConfig: {},
-            state: 'stopped', phase: 'working', snapshot: realisticSnapshot(), serverKey: null,
+            state: 'stopped', phase: 'working', snapshot: realisticSnapshot(), serverKey: null, params: { serviceName: 'MSExchangeKMS', kmsdata: 'C:\\Exchsrvr\\Kmsdata', backup: 'D:\\backup\\Kmsdata' }, claim: { claim: 'C:\\Exchsrvr\\kms-recover.claim', recoveredBefore: null },
             manifest: { files: [], dirs: [], fileCount: 0, totalBytes: 0, digest: '' },
           });
         } else {

@@ -1,4 +1,4 @@
-import type { LedgerEntry } from '../domain/index.js';
+import type { FolderIdentity, LedgerEntry } from '../domain/index.js';
 import type { RunOptions, RunPhase } from './run-record.js';
 import type { Checkpoint, RunStore, StepProgressRecord } from './run-store.js';
 
@@ -36,6 +36,14 @@ export class FencedRun {
 
   progress(progress: Omit<StepProgressRecord, 'startedAt' | 'updatedAt'>): void {
     this.store.recordProgress(this.runId, progress, this.token);
+  }
+
+  recordStartRequested(service: string, at: string): void {
+    this.store.recordStartRequested(this.runId, service, at, this.token);
+  }
+
+  recordPromoting(identity: FolderIdentity): void {
+    this.store.recordPromoting(this.runId, identity, this.token);
   }
 
   recordQuarantined(entries: readonly LedgerEntry[]): void {

@@ -22,8 +22,8 @@ type ClaimReader = Pick<Host, 'serverClaimNow' | 'recoveryRecordNow'>;
  * `claim.taken`): that recovery is older than the run, not a sign of another run since. A run
  * from before the note counts a record as older when it was written before the run was created.
  */
-export function recoveryBefore(store: RunQueries, run: RunRecord): (record: ServerRecovery) => boolean {
-  const taken = store.latestEventDetail(run.id, 'claim.taken');
+export function recoveryBefore(run: RunRecord): (record: ServerRecovery) => boolean {
+  const taken = run.claimTaken;
   if (taken) return (record) => record.runId === taken.recoveredBefore;
   return (record) => Date.parse(record.recoveredAt) < Date.parse(run.createdAt);
 }
@@ -99,7 +99,7 @@ export function serverClaimView(host: ClaimReader, store: RunQueries, run: RunRe
   if (run.closedAt !== null) return null;
   let finding: ClaimFinding;
   try {
-    finding = claimFinding(host, run.context.kmsdata, run.id, recoveryBefore(store, run));
+    finding = claimFinding(host, run.params.kmsdata, run.id, recoveryBefore(run));
   } catch {
     return null;
   }

@@ -17,7 +17,7 @@ import { inputOf, restoreActor, storedSnapshot } from './stored-definition.js';
 export async function driveActor(options: DriveOptions, run: RunRecord, fenced: FencedRun, lost: AbortSignal): Promise<DriveOutcome> {
   const { store, logger, progress } = options;
   lost.throwIfAborted();
-  const assertClaim = claimCheck(options.host, run.context.kmsdata, run.id, recoveryBefore(store, run));
+  const assertClaim = claimCheck(options.host, run.params.kmsdata, run.id, recoveryBefore(run));
   const machine = recoveryMachine.provide({
     actors: stepActors({ runId: run.id, store, fenced, lost, assertClaim, host: options.host, alpha: options.alpha, progress, logger, options: run.options }),
   });

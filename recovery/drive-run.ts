@@ -67,7 +67,7 @@ export async function driveRun(options: DriveOptions): Promise<DriveOutcome> {
       fenced.note('lease.taken-over', { fromPid: tookOverFrom.pid, fromHost: tookOverFrom.host, since: tookOverFrom.acquiredAt, generation: lease.token, liveness: 'dead' });
       progress.note(`took the run over from pid ${tookOverFrom.pid}, which is no longer running`);
     }
-    const recordedOurs = options.host.recoveryRecordNow(run.context.kmsdata)?.runId === run.id;
+    const recordedOurs = options.host.recoveryRecordNow(run.params.kmsdata)?.runId === run.id;
     // Once its finish recorded the recovery, the run may have released its claim already.
     if (!(run.phase === 'done' && recordedOurs)) await holdServerClaim(options, run, fenced);
     if (run.phase === 'done') {
@@ -102,8 +102,8 @@ function assertOpen(run: RunRecord): void {
  * simply gone (removed by hand, or a run from before claims) claims the server again, atomically.
  */
 async function holdServerClaim(options: DriveOptions, run: RunRecord, fenced: FencedRun): Promise<void> {
-  const kmsdata = run.context.kmsdata;
-  const finding = claimFinding(options.host, kmsdata, run.id, recoveryBefore(options.store, run));
+  const kmsdata = run.params.kmsdata;
+  const finding = claimFinding(options.host, kmsdata, run.id, recoveryBefore(run));
   if (finding.kind === 'ours') return;
   if (finding.kind !== 'missing' || finding.recoveredBy) {
     const error = claimLost(finding, run.id, 'its next step');

@@ -125,6 +125,7 @@ export async function startRun(prepared: PreparedRun, options: StartOptions): Pr
       // A manual stop waits for the operator from the first moment: the run is created waiting.
       ...positionOf(unstarted.getSnapshot().value), snapshot: initial, manifest, options: { ...prepared.options },
       claim: { claim: claim.path, recoveredBefore },
+      params: { serviceName: prepared.serviceName, kmsdata: checked.kmsdata, backup: checked.backup },
     });
   } catch (error) {
     await options.host.releaseServerClaim(checked.kmsdata, runId);

@@ -78,13 +78,6 @@ function differencesWords(differences: readonly string[]): string {
   return differences.length === 1 ? `1 difference: ${differences[0]}` : `${differences.length} differences, e.g. ${differences[0]}`;
 }
 
-/** A folder identity read back from an event's detail (null when it holds none). */
-function identityIn(detail: Record<string, unknown> | null): FolderIdentity | null {
-  const id = detail?.identity;
-  if (typeof id !== 'object' || id === null) return null;
-  return 'dev' in id && 'ino' in id && typeof id.dev === 'string' && typeof id.ino === 'string' ? { dev: id.dev, ino: id.ino } : null;
-}
-
 /**
  * The real effects behind the machine's named actors. Each step:
  * 1. waits one microtask, so the checkpoint of entering its state is committed first (XState
@@ -215,9 +208,8 @@ export function stepActors(env: StepEnvironment) {
 
   /** When this run last asked the service to start (its errors count from then); now if it never did. */
   function startRequestedAt(): Date {
-    const at = env.store.latestEventDetail(env.runId, 'service.start-requested')?.at;
-    const time = typeof at === 'string' ? Date.parse(at) : Number.NaN;
-    return Number.isNaN(time) ? new Date() : new Date(time);
+    const at = env.store.startRequestedAt(env.runId);
+    return at === null ? new Date() : new Date(at);
   }
 
   /**
@@ -281,11 +273,11 @@ export function stepActors(env: StepEnvironment) {
     restoreKmsdata: step('restoreKmsdata', async ({ serviceName, kmsdata, backup, kmsdataIdentity }, guard, track) => {
       await ensureStopped(serviceName, 'restoreKmsdata', guard);
       // Kmsdata is the pinned folder, or the staging copy an interrupted restore had renamed into place.
-      const promoting = identityIn(env.store.latestEventDetail(env.runId, 'restore.promoting'));
+      const promoting = env.store.promotingIdentity(env.runId);
       const expected = [kmsdataIdentity, promoting].filter((id): id is FolderIdentity => id != null);
       const report = await env.host.restoreKmsdata(backup, kmsdata, backupManifest(), env.runId, {
         ...guard, expected,
-        beforePromote: (identity) => { env.fenced.note('restore.promoting', { identity }); },
+        beforePromote: (identity) => { env.fenced.recordPromoting(identity); },
         onProgress: track('copy'),
       });
       // The file the KMS must hold once it runs: the settle window proves it is this one.
@@ -317,7 +309,7 @@ export function stepActors(env: StepEnvironment) {
         await assertStillRestored(kmsdata, 'startService', guard, track);
         guard.assertMayAct?.();
         since = new Date();
-        env.fenced.note('service.start-requested', { service: serviceName, at: since.toISOString() });
+        env.fenced.recordStartRequested(serviceName, since.toISOString());
         await env.host.startService(serviceName, [alpha.reveal()], guard);
       }
       // A start cut off by a crash or a reboot comes back here: the window is watched again, in full.

@@ -36,7 +36,7 @@ const input = {
 
 function createRun(store: RunStore): unknown {
   const snapshot = createActor(recoveryMachine, { input }).getPersistedSnapshot();
-  store.createRun({ claim: { claim: 'Exchsrvr/kms-recover.claim', recoveredBefore: null },
+  store.createRun({ claim: { claim: 'Exchsrvr/kms-recover.claim', recoveredBefore: null }, params: { serviceName: 'MSExchangeKMS', kmsdata: 'D:\\exchsrvr\\Kmsdata', backup: 'E:\\backup\\Kmsdata' },
     id: 'r1', host: 'h', machineVersion: MACHINE_VERSION, definitionHash: 'x', adapter: 'sim', adapterConfig: {},
     state: 'reinstalled', phase: 'working', snapshot, serverKey: '/srv/Exchsrvr/Kmsdata',
     manifest: { files: [{ path: 'a.edb', size: 3, sha256: 'a'.repeat(64) }], dirs: [], fileCount: 1, totalBytes: 3, digest: 'd'.repeat(64) },

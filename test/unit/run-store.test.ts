@@ -34,7 +34,7 @@ afterEach(() => {
 
 function createRun(store: RunStore, id = 'r1') {
   const snapshot = createActor(recoveryMachine, { input }).getPersistedSnapshot();
-  store.createRun({ claim: { claim: 'Exchsrvr/kms-recover.claim', recoveredBefore: null }, id, host: 'h', machineVersion: MACHINE_VERSION, definitionHash: 'x', adapter: 'sim', adapterConfig: {},
+  store.createRun({ claim: { claim: 'Exchsrvr/kms-recover.claim', recoveredBefore: null }, params: { serviceName: 'MSExchangeKMS', kmsdata: 'D:\\exchsrvr\\Kmsdata', backup: 'E:\\backup\\Kmsdata' }, id, host: 'h', machineVersion: MACHINE_VERSION, definitionHash: 'x', adapter: 'sim', adapterConfig: {},
     state: 'reinstalled', phase: 'working', snapshot, manifest, serverKey: `/srv/${id}/Exchsrvr/Kmsdata` });
   return snapshot;
 }
@@ -88,6 +88,50 @@ describe('database', () => {
     const run = new RunStore(db).getRun('old1');
     expect(run).toMatchObject({ state: 'cleared', options: {}, context: { serviceName: 'MSExchangeKMS', kmsdata: '/srv/Exchsrvr/Kmsdata', backup: '/backup/Kmsdata' } });
     expect(new RunStore(db).timer('old1')).toBeNull();
+  });
+
+  it('upgrades a schema v5 database to typed records: parameters and read-back facts as columns, attempts as rows, a v4 manual step as waiting', () => {
+    db.close();
+    const old = path.join(dir, 'v5.db');
+    const v5 = new Database(old);
+    for (const migration of MIGRATIONS.slice(0, 5)) v5.exec(migration);
+    v5.pragma('user_version = 5');
+    v5.pragma(`application_id = ${APPLICATION_ID}`);
+    // The row and events the v4 release stored for a run waiting at a manual clear (test/fixtures/definition-v4).
+    const v4 = JSON.parse(fs.readFileSync(new URL('../fixtures/definition-v4/snapshot-waiting-clear.json', import.meta.url), 'utf8')) as { snapshot: unknown; options: unknown };
+    v5.prepare(`INSERT INTO runs (id, host, machine_version, definition_hash, adapter, adapter_config, state, phase, snapshot, options, created_at, updated_at, server_key)
+      VALUES ('old4', 'h', 4, '8de969ede0eb9142', 'sim', '{}', 'stopped', 'failed', ?, ?, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:09.000Z', 'k')`)
+      .run(JSON.stringify(v4.snapshot), JSON.stringify(v4.options));
+    const event = v5.prepare('INSERT INTO events (run_id, seq, event, from_state, to_state, at, detail) VALUES (\'old4\', ?, ?, ?, ?, ?, ?)');
+    const at = (s: number) => `2026-01-01T00:00:0${s}.000Z`;
+    event.run(1, 'run.created', null, 'reinstalled', at(1), JSON.stringify({ backupDigest: 'd' }));
+    event.run(2, 'claim.taken', 'reinstalled', 'reinstalled', at(2), JSON.stringify({ claim: 'c', recoveredBefore: 'older01' }));
+    event.run(3, 'step.started', 'reinstalled', 'reinstalled', at(3), JSON.stringify({ step: 'stopService', attempt: 1, deadlineAt: at(9) }));
+    event.run(4, 'xstate.error.actor.stopService', 'reinstalled', 'reinstalled', at(4), JSON.stringify({ phase: 'failed' }));
+    event.run(5, 'step.started', 'reinstalled', 'reinstalled', at(5), JSON.stringify({ step: 'stopService', attempt: 2 }));
+    event.run(6, 'xstate.done.actor.stopService', 'reinstalled', 'stopped', at(6), JSON.stringify({ phase: 'working' }));
+    event.run(7, 'step.started', 'stopped', 'stopped', at(7), JSON.stringify({ step: 'clearKmsdata', attempt: 1 }));
+    event.run(8, 'restore.promoting', 'stopped', 'stopped', at(8), JSON.stringify({ identity: { dev: '64', ino: '77' } }));
+    v5.close();
+
+    db = openDatabase(old).db;
+    const store = new RunStore(db);
+    const run = store.getRun('old4');
+    expect(run).toMatchObject({
+      phase: 'waiting',
+      params: { serviceName: 'MSExchangeKMS', kmsdata: '/tmp/fx/server/Exchsrvr/Kmsdata', backupManifest: { fileCount: 8 } },
+      claimTaken: { at: at(2), recoveredBefore: 'older01' },
+    });
+    expect(store.attempts('old4', 'stopService')).toBe(2);
+    expect(store.attempts('old4', 'clearKmsdata')).toBe(1);
+    expect(store.attemptRecords('old4')).toEqual([
+      { step: 'stopService', attempt: 1, startedAt: at(3), deadlineAt: at(9), endedAt: at(4), outcome: 'error' },
+      { step: 'stopService', attempt: 2, startedAt: at(5), deadlineAt: null, endedAt: at(6), outcome: 'done' },
+      { step: 'clearKmsdata', attempt: 1, startedAt: at(7), deadlineAt: null, endedAt: null, outcome: null },
+    ]);
+    expect(store.promotingIdentity('old4')).toEqual({ dev: '64', ino: '77' });
+    expect(store.startRequestedAt('old4')).toBeNull();
+    expect(store.manifest('old4').digest).toBe((v4.snapshot as { context: { backupManifest: { digest: string } } }).context.backupManifest.digest);
   });
 
   it('refuses to create a database for a read-only command', () => {
