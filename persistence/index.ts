@@ -12,3 +12,4 @@ export type { LeaseHolder, LeaseRecord, AcquiredLease } from './run-lease.js';
 export { peekRun } from './peek-run.js';
 export type { PeekedRun } from './peek-run.js';
 export { SCHEMA_VERSION, APPLICATION_ID } from './migrations.js';
+export type { CheckpointEvent, NoteDetails, NoteEvent, RunEventName } from './run-events.js';

@@ -5,6 +5,7 @@ import type { Db } from './open-database.js';
 import { translatingDatabaseErrors } from './database-errors.js';
 import { leaseLost, type LeaseRecord } from './run-lease.js';
 import { redactDetail } from './redact-detail.js';
+import type { CloseEvent, NoteEvent } from './run-events.js';
 import { parseContext, parseOptions, parseParams, parsePhase, parseState, parseStepError, restingPhase, type RunContext, type RunOptions, type RunParams, type RunPhase } from './run-record.js';
 import type { ManifestSummary, StepError } from '../machines/recovery.types.js';
 import { isStepName, type RecoveryState, type StepName } from '../machines/recovery.order.js';
@@ -298,7 +299,7 @@ export class RunStore {
   }
 
   /** An event that does not change the state (lease taken over, drift seen). */
-  note(runId: string, event: string, detail: Record<string, unknown>, token: number): number {
+  note(runId: string, event: NoteEvent, detail: Record<string, unknown>, token: number): number {
     return this.db.transaction(() => {
       const run = this.current(runId, token);
       return this.insertEvent(runId, event, run.state, run.state, now(), detail);
@@ -398,7 +399,7 @@ export class RunStore {
    * Closes a run: `abandoned` by the operator, or finished (its clean-up after `running` done).
    * A closed run is never driven again and no longer holds its server in this database.
    */
-  close(runId: string, how: { abandoned: boolean; event: string; detail: Record<string, unknown> }, token: number): void {
+  close(runId: string, how: { abandoned: boolean; event: CloseEvent; detail: Record<string, unknown> }, token: number): void {
     this.db.transaction(() => {
       const run = this.current(runId, token);
       const at = now();

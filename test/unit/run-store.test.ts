@@ -213,7 +213,7 @@ describe('run store', () => {
   it('redacts secret-looking keys in event details', () => {
     const store = new RunStore(db);
     createRun(store);
-    new FencedRun(store, 'r1', 0).note('test', { alpha: 'ABCDEFGHIJKLMN', nested: { startParameters: ['x'] }, ok: 1 });
+    new FencedRun(store, 'r1', 0).note('claim.lost', { alpha: 'ABCDEFGHIJKLMN', nested: { startParameters: ['x'] }, ok: 1 });
     const detail = store.events('r1').at(-1)!.detail!;
     expect(detail).toEqual({ alpha: '[redacted]', nested: { startParameters: '[redacted]' }, ok: 1 });
   });
@@ -248,7 +248,7 @@ describe('run leases', () => {
     for (const write of [
       () => stale.checkpoint({ snapshot: {}, state: 'stopped', phase: 'working', event: 'x' }),
       () => stale.beginStep('reinstalled', 'stopService'),
-      () => stale.note('drift.service-running', {}),
+      () => stale.note('drift.service-running', { step: 'clearKmsdata', service: 'MSExchangeKMS', serviceState: 'running' }),
       () => stale.scheduleRetry('stopService', 2, new Date().toISOString(), {}),
       () => stale.updateOptions({}, {}),
       () => stale.close({ abandoned: true, event: 'run.abandoned', detail: {} }),
@@ -260,8 +260,8 @@ describe('run leases', () => {
     expect(leases.heartbeat('r1', old.token)).toBe(false);
     const fresh = leases.acquire('r1', { host: 'b', pid: 200, processStart: null }, () => false);
     expect(fresh.token).toBe(old.token + 2);
-    expect(() => stale.note('x', {})).toThrow(/taken over by pid 200 on b/);
-    new FencedRun(store, 'r1', fresh.token).note('ok', {});
+    expect(() => stale.note('claim.renewed', { claim: 'c' })).toThrow(/taken over by pid 200 on b/);
+    new FencedRun(store, 'r1', fresh.token).note('claim.renewed', { claim: 'c' });
   });
 
   it('allows one open run per server in a database, by the schema', () => {
