@@ -7,7 +7,7 @@ import { leaseLost, type LeaseRecord } from './run-lease.js';
 import { redactDetail } from './redact-detail.js';
 import type { CloseEvent, NoteEvent } from './run-events.js';
 import { parseContext, parseOptions, parseParams, parsePhase, parseState, parseStepError, restingPhase, type RunContext, type RunOptions, type RunParams, type RunPhase } from './run-record.js';
-import type { ManifestSummary, StepError } from '../machines/recovery.types.js';
+import type { StepError } from '../machines/recovery.types.js';
 import { isStepName, type RecoveryState, type StepName } from '../machines/recovery.order.js';
 
 /** What a run is, as stored in its row. */

@@ -3,10 +3,10 @@ import { toErrorRecord } from '../errors/index.js';
 import { failPoint } from '../host/fail-point.js';
 import { FACTS_OF_STATE, positionOf, recoveryMachine, type RecoveryPosition, type RecoverySnapshot, type RecoveryState } from '../machines/index.js';
 import type { FencedRun, RunRecord } from '../persistence/index.js';
-import type { DriveOptions, DriveOutcome } from './drive-run.js';
+import type { DriveOptions, DriveOutcome } from './drive-types.js';
 import { claimCheck, recoveryBefore } from './claim-rule.js';
 import { RetrySchedule } from './retry-schedule.js';
-import { stepActors } from './step-actors.js';
+import { stepActors } from './steps/index.js';
 import { inputOf, restoreActor, storedSnapshot } from './stored-definition.js';
 
 /**

@@ -11,7 +11,6 @@ import { standingOf } from './run-situation.js';
 import type { WaitingFor } from '../present/next-words.js';
 import { workRate, type WorkActivity } from './work-progress.js';
 import { settleSecondsOf } from './settle-window.js';
-import { durationWords } from '../present/time-words.js';
 import { takenOverLiveness } from '../present/event-words.js';
 
 export type { RunSituation } from '../domain/index.js';
