@@ -53,7 +53,7 @@ export async function bench() {
       id: runId, host: 'KMS01', machineVersion: MACHINE_VERSION, definitionHash: 'f'.repeat(64), adapter: 'sim',
       adapterConfig: { simRoot: 'C:\\' }, state: 'cleared', phase: 'working', snapshot,
       manifest: { files: [], dirs: [], fileCount: 0, totalBytes: 0, digest: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' },
-      serverKey: 'C:\\Exchsrvr\\Kmsdata',
+      serverKey: 'C:\\Exchsrvr\\Kmsdata', params: { serviceName: 'MSExchangeKMS', kmsdata: 'C:\\Exchsrvr\\Kmsdata', backup: 'D:\\backup\\Kmsdata' }, claim: { claim: 'C:\\Exchsrvr\\kms-recover.claim', recoveredBefore: null },
     });
     // A driver's checkpoints carry its lease's fencing token, checked in the same transaction.
     const { token } = new RunLeases(db).acquire(runId, { host: 'KMS01', pid: process.pid, processStart: null }, () => false);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { clearKmsdata } from '../dist/host/fs/clear-kmsdata.js';
 import { folderIdentity } from '../dist/host/fs/pinned-folder.js';
-import { openDatabase, RunStore } from '../dist/persistence/index.js';
+import { FencedRun, openDatabase, RunStore } from '../dist/persistence/index.js';
 import { realisticSnapshot } from './checkpoint.mjs';
 import { interleave, row, run, table } from './measure.mjs';
 
@@ -47,7 +47,7 @@ export async function bench() {
           runId = (0x20000000 + sample++).toString(16);
           store.createRun({
             id: runId, host: 'KMS01', machineVersion: 3, definitionHash: 'f'.repeat(16), adapter: 'sim', adapterConfig: {},
-            state: 'stopped', phase: 'working', snapshot: realisticSnapshot(), serverKey: null,
+            state: 'stopped', phase: 'working', snapshot: realisticSnapshot(), serverKey: null, params: { serviceName: 'MSExchangeKMS', kmsdata: 'C:\\Exchsrvr\\Kmsdata', backup: 'D:\\backup\\Kmsdata' }, claim: { claim: 'C:\\Exchsrvr\\kms-recover.claim', recoveredBefore: null },
             manifest: { files: [], dirs: [], fileCount: 0, totalBytes: 0, digest: '' },
           });
         } else {
@@ -59,7 +59,7 @@ export async function bench() {
       sides: {
         tool: async () => {
           const report = await clearKmsdata(kmsdata, runId, {
-            expected: await folderIdentity(kmsdata), record: (entries) => store.recordQuarantined(runId, entries),
+            expected: await folderIdentity(kmsdata), record: (entries) => new FencedRun(store, runId, 0).recordQuarantined(entries),
           });
           if (report.removed !== ENTRIES || report.remaining !== 0) throw new Error(`the clear moved ${report.removed} of ${ENTRIES}`);
         },

@@ -103,6 +103,7 @@ async function measureTree(dir, files, samples) {
   const store = new RunStore(db);
   store.createRun({
     id: '5e0c2b91', host: 'KMS01', machineVersion: 3, definitionHash: 'f'.repeat(64), adapter: 'sim', adapterConfig: {}, serverKey: kmsdata,
+    params: { serviceName: 'MSExchangeKMS', kmsdata: 'C:\\Exchsrvr\\Kmsdata', backup: 'D:\\backup\\Kmsdata' }, claim: { claim: 'C:\\Exchsrvr\\kms-recover.claim', recoveredBefore: null },
     state: 'cleared', phase: 'working', snapshot: {}, manifest: { files: [], dirs: [], fileCount: 0, totalBytes: 0, digest: '' },
   });
   const fenced = new FencedRun(store, '5e0c2b91', new RunLeases(db).acquire('5e0c2b91', { host: 'KMS01', pid: process.pid, processStart: null }, () => false).token);

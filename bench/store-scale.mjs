@@ -33,8 +33,11 @@ export function buildStore(file, runs) {
   snapshot.status = 'done';
   const snapshotJson = JSON.stringify(snapshot);
   // Finished runs are closed (v3 schema); the unfinished ones each recover a server of their own.
-  const insertRun = db.prepare(`INSERT INTO runs (id, host, machine_version, definition_hash, adapter, adapter_config, state, phase, snapshot, created_at, updated_at, closed_at, server_key)
-    VALUES (?, ?, 1, ?, 'sim', '{"simRoot":"C:\\\\"}', ?, ?, ?, ?, ?, CASE WHEN ? = 'done' THEN ? END, 'C:\\KMS' || ? || '\\Exchsrvr\\Kmsdata')`);
+  // The run's parameters are columns since schema v6, as start writes them.
+  const insertRun = db.prepare(`INSERT INTO runs (id, host, machine_version, definition_hash, adapter, adapter_config, state, phase, snapshot, created_at, updated_at, closed_at, server_key,
+      service_name, kmsdata, backup, backup_files, backup_bytes, backup_digest)
+    VALUES (?, ?, 1, ?, 'sim', '{"simRoot":"C:\\\\"}', ?, ?, ?, ?, ?, CASE WHEN ? = 'done' THEN ? END, 'C:\\KMS' || ? || '\\Exchsrvr\\Kmsdata',
+      'MSExchangeKMS', 'C:\\Exchsrvr\\Kmsdata', 'D:\\backup\\Kmsdata', 1000, 209715200, '${'c7f1a0d2'.repeat(8)}')`);
   const insertEvent = db.prepare('INSERT INTO events (run_id, seq, event, from_state, to_state, at, detail) VALUES (?, ?, ?, ?, ?, ?, ?)');
   const base = Date.parse('2024-01-01T00:00:00Z');
   const ids = [];

@@ -1,5 +1,5 @@
 import { kbLabel } from '../machines/recovery.kb-steps.js';
-import type { RunSituation, RunStatus } from '../recovery/run-status.js';
+import type { RunStatus } from '../recovery/run-status.js';
 import { durationWords, timeWords } from '../present/time-words.js';
 import { printLine } from './output.js';
 import { KMS_SERVICE_NAME } from '../host/types.js';

@@ -20,7 +20,7 @@ export const MACHINE_VERSION = 5;
 
 /**
  * Declares a step's input/output types. The real effect is injected with `machine.provide()`
- * by recovery/step-actors.ts; this declaration is never run by the tool itself.
+ * by recovery/steps/ (one file per step, run by steps/step-runner.ts); this declaration is never run by the tool itself.
  */
 function declaredStep<K extends StepName>(name: K) {
   return fromPromise<StepOutputs[K], StepInputs[K]>(async () => {

@@ -1,5 +1,6 @@
-import type { LedgerEntry } from '../domain/index.js';
+import type { FolderIdentity, LedgerEntry } from '../domain/index.js';
 import type { RunOptions, RunPhase } from './run-record.js';
+import type { CloseEvent, NoteDetails, NoteEvent } from './run-events.js';
 import type { Checkpoint, RunStore, StepProgressRecord } from './run-store.js';
 
 /**
@@ -18,8 +19,8 @@ export class FencedRun {
     return this.store.beginStep(this.runId, state, step, timeoutMs, this.token, how);
   }
 
-  note(event: string, detail: Record<string, unknown>): number {
-    return this.store.note(this.runId, event, detail, this.token);
+  note<E extends NoteEvent>(event: E, detail: NoteDetails[E]): number {
+    return this.store.note(this.runId, event, { ...detail }, this.token);
   }
 
   scheduleRetry(step: string, attempt: number, nextAttemptAt: string, detail: Record<string, unknown>): void {
@@ -38,11 +39,19 @@ export class FencedRun {
     this.store.recordProgress(this.runId, progress, this.token);
   }
 
+  recordStartRequested(service: string, at: string): void {
+    this.store.recordStartRequested(this.runId, service, at, this.token);
+  }
+
+  recordPromoting(identity: FolderIdentity): void {
+    this.store.recordPromoting(this.runId, identity, this.token);
+  }
+
   recordQuarantined(entries: readonly LedgerEntry[]): void {
     this.store.recordQuarantined(this.runId, entries, this.token);
   }
 
-  close(how: { abandoned: boolean; event: string; detail: Record<string, unknown> }): void {
+  close(how: { abandoned: boolean; event: CloseEvent; detail: Record<string, unknown> }): void {
     this.store.close(this.runId, how, this.token);
   }
 

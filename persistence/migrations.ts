@@ -152,12 +152,67 @@ export const MIGRATIONS: readonly string[] = [
     updated_at   TEXT NOT NULL
   );
   `,
-  // v6: waiting for the operator is a state of the machine (definition v5), and a phase of its
-  // own: a run the v4 definition left resting in `failed` at a manual step is `waiting` (its
-  // snapshot is migrated by the driver, recovery/stored-definition.ts).
+  // v6: typed records instead of facts read back from the event log or the machine's context.
+  // - Waiting for the operator is a state of the machine (definition v5) and a phase of its own:
+  //   a run the v4 definition left resting in `failed` at a manual step is `waiting` (its snapshot
+  //   is migrated by the driver, recovery/stored-definition.ts).
+  // - The run's parameters are columns of `runs` (service, Kmsdata, backup, the backup's
+  //   manifest summary), and so are the facts a step reads back: when the start was asked for,
+  //   the identity of the staging copy a restore is renaming into place, the recovery record the
+  //   run found when it claimed the server.
+  // - Each attempt of a step is a row of `step_attempts` (counted by it, ended by the step's done
+  //   or error checkpoint), instead of a count of `step.started` events.
+  // Existing rows are filled from the snapshot and the events, once, here.
   `
   UPDATE runs SET phase = 'waiting'
     WHERE phase = 'failed' AND json_extract(snapshot, '$.context.lastError.code') = 'MANUAL_STEP_PENDING';
+
+  ALTER TABLE runs ADD COLUMN service_name TEXT;
+  ALTER TABLE runs ADD COLUMN kmsdata TEXT;
+  ALTER TABLE runs ADD COLUMN backup TEXT;
+  ALTER TABLE runs ADD COLUMN backup_files INTEGER;
+  ALTER TABLE runs ADD COLUMN backup_bytes INTEGER;
+  ALTER TABLE runs ADD COLUMN backup_digest TEXT;
+  ALTER TABLE runs ADD COLUMN claimed_at TEXT;
+  ALTER TABLE runs ADD COLUMN recovered_before TEXT;
+  ALTER TABLE runs ADD COLUMN start_requested_at TEXT;
+  ALTER TABLE runs ADD COLUMN promoting_dev TEXT;
+  ALTER TABLE runs ADD COLUMN promoting_ino TEXT;
+  UPDATE runs SET
+    service_name = json_extract(snapshot, '$.context.serviceName'),
+    kmsdata = json_extract(snapshot, '$.context.kmsdata'),
+    backup = json_extract(snapshot, '$.context.backup'),
+    backup_files = json_extract(snapshot, '$.context.backupManifest.fileCount'),
+    backup_bytes = json_extract(snapshot, '$.context.backupManifest.totalBytes'),
+    backup_digest = json_extract(snapshot, '$.context.backupManifest.digest');
+  UPDATE runs SET
+    claimed_at = (SELECT at FROM events e WHERE e.run_id = runs.id AND e.event = 'claim.taken' ORDER BY seq DESC LIMIT 1),
+    recovered_before = (SELECT json_extract(detail, '$.recoveredBefore') FROM events e WHERE e.run_id = runs.id AND e.event = 'claim.taken' ORDER BY seq DESC LIMIT 1),
+    start_requested_at = (SELECT json_extract(detail, '$.at') FROM events e WHERE e.run_id = runs.id AND e.event = 'service.start-requested' ORDER BY seq DESC LIMIT 1),
+    promoting_dev = (SELECT json_extract(detail, '$.identity.dev') FROM events e WHERE e.run_id = runs.id AND e.event = 'restore.promoting' ORDER BY seq DESC LIMIT 1),
+    promoting_ino = (SELECT json_extract(detail, '$.identity.ino') FROM events e WHERE e.run_id = runs.id AND e.event = 'restore.promoting' ORDER BY seq DESC LIMIT 1);
+
+  CREATE TABLE step_attempts (
+    run_id       TEXT NOT NULL REFERENCES runs (id),
+    step         TEXT NOT NULL,
+    attempt      INTEGER NOT NULL,
+    started_seq  INTEGER NOT NULL,
+    started_at   TEXT NOT NULL,
+    deadline_at  TEXT,
+    ended_at     TEXT,
+    outcome      TEXT CHECK (outcome IN ('done', 'error')),
+    PRIMARY KEY (run_id, step, attempt)
+  ) WITHOUT ROWID;
+  INSERT OR IGNORE INTO step_attempts (run_id, step, attempt, started_seq, started_at, deadline_at)
+    SELECT run_id, json_extract(detail, '$.step'), json_extract(detail, '$.attempt'), seq, at, json_extract(detail, '$.deadlineAt')
+    FROM events WHERE event = 'step.started' AND json_extract(detail, '$.step') IS NOT NULL AND json_extract(detail, '$.attempt') IS NOT NULL;
+  -- An attempt ended at its step's first done or error checkpoint before the step's next start.
+  UPDATE step_attempts SET (ended_at, outcome) = (
+    SELECT e.at, CASE WHEN e.event LIKE 'xstate.done.%' THEN 'done' ELSE 'error' END FROM events e
+    WHERE e.run_id = step_attempts.run_id AND e.seq > step_attempts.started_seq
+      AND e.event IN ('xstate.done.actor.' || step_attempts.step, 'xstate.error.actor.' || step_attempts.step)
+      AND e.seq < coalesce((SELECT min(n.started_seq) FROM step_attempts n WHERE n.run_id = step_attempts.run_id AND n.step = step_attempts.step AND n.attempt > step_attempts.attempt), 1e18)
+    ORDER BY e.seq LIMIT 1);
   `,
 ];
 

@@ -98,12 +98,12 @@ export class RunLeases {
    * Removes a lease whatever its holder (takeover after the operator's decision) and raises the
    * fence, so the old holder can write nothing more even before anyone else acquires the run.
    */
-  breakLease(runId: string, expected: LeaseRecord): boolean {
-    return this.db.transaction((): boolean => {
+  /** The new fencing token when the lease was removed (the takeover records it under that token); null when it had changed. */
+  breakLease(runId: string, expected: LeaseRecord): number | null {
+    return this.db.transaction((): number | null => {
       const removed = this.db.prepare('DELETE FROM leases WHERE run_id = ? AND generation = ? AND acquired_at = ?')
         .run(runId, expected.generation, expected.acquiredAt).changes === 1;
-      if (removed) this.raiseFence(runId);
-      return removed;
+      return removed ? this.raiseFence(runId) : null;
     }).immediate();
   }
 

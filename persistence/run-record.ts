@@ -38,6 +38,14 @@ export interface RunOptions {
   originalName?: string;
 }
 
+/** What a run works on, as given at its start: the service, Kmsdata, the backup and what the backup held (columns of `runs`). */
+export interface RunParams {
+  serviceName: string;
+  kmsdata: string;
+  backup: string;
+  backupManifest: ManifestSummary;
+}
+
 /**
  * What every definition's snapshot holds of the run, as the screens and the driver read it
  * before any migration: the service, the two folders, the backup read at the start, the facts
@@ -129,6 +137,14 @@ export function parseStepError(value: unknown): StepError | null {
  */
 export function restingPhase(phase: RunPhase, lastError: StepError | null): RunPhase {
   return phase === 'failed' && lastError?.code === 'MANUAL_STEP_PENDING' ? 'waiting' : phase;
+}
+
+/** The run's parameters as its columns store them; a row without them cannot be driven or shown. */
+export function parseParams(runId: string, c: { serviceName: string | null; kmsdata: string | null; backup: string | null; fileCount: number | null; totalBytes: number | null; digest: string | null }): RunParams {
+  if (c.serviceName === null || c.kmsdata === null || c.backup === null || c.fileCount === null || c.totalBytes === null || c.digest === null) {
+    throw unreadable(runId, 'its row names no Kmsdata, backup, backup manifest or service');
+  }
+  return { serviceName: c.serviceName, kmsdata: c.kmsdata, backup: c.backup, backupManifest: { fileCount: c.fileCount, totalBytes: c.totalBytes, digest: c.digest } };
 }
 
 /** The run's context as its snapshot stores it. */

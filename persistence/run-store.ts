@@ -1,13 +1,14 @@
 import { KmsRecoverError } from '../errors/index.js';
-import type { LedgerEntry, Manifest, ManifestFile } from '../domain/index.js';
+import type { FolderIdentity, LedgerEntry, Manifest, ManifestFile } from '../domain/index.js';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './open-database.js';
 import { translatingDatabaseErrors } from './database-errors.js';
 import { leaseLost, type LeaseRecord } from './run-lease.js';
 import { redactDetail } from './redact-detail.js';
-import { parseContext, parseOptions, parsePhase, parseState, parseStepError, restingPhase, type RunContext, type RunOptions, type RunPhase } from './run-record.js';
+import type { CloseEvent, NoteEvent } from './run-events.js';
+import { parseContext, parseOptions, parseParams, parsePhase, parseState, parseStepError, restingPhase, type RunContext, type RunOptions, type RunParams, type RunPhase } from './run-record.js';
 import type { StepError } from '../machines/recovery.types.js';
-import type { RecoveryState } from '../machines/recovery.order.js';
+import { isStepName, type RecoveryState, type StepName } from '../machines/recovery.order.js';
 
 /** What a run is, as stored in its row. */
 interface RunFields {
@@ -26,13 +27,23 @@ interface RunFields {
 }
 
 export interface NewRun extends RunFields {
+  /** The service and the two folders the run works on (columns of `runs`). */
+  params: Omit<RunParams, 'backupManifest'>;
   manifest: Manifest;
+  /** The claim file taken beside Kmsdata, and the run the server's recovery record named before (if any). */
+  claim: { claim: string; recoveredBefore: string | null };
   /** Step policies and manual steps chosen at start. */
   options?: RunOptions;
 }
 
 /** A run as `list` shows it: every field but the snapshot. */
 export interface RunSummary extends Omit<RunFields, 'snapshot'> {
+  params: RunParams;
+  /**
+   * When the run claimed the server, and the run named by the recovery record it found then
+   * (that recovery is older than this run); null for a run from before claims were recorded.
+   */
+  claimTaken: { at: string; recoveredBefore: string | null } | null;
   options: RunOptions;
   createdAt: string;
   updatedAt: string;
@@ -65,6 +76,17 @@ export interface EventRecord {
   detail: Record<string, unknown> | null;
 }
 
+/** One attempt of a step, as its row in `step_attempts` holds it. */
+export interface StepAttemptRecord {
+  step: StepName;
+  attempt: number;
+  startedAt: string;
+  deadlineAt: string | null;
+  /** When its done or error checkpoint ended it; null while under way, or cut off by a crash. */
+  endedAt: string | null;
+  outcome: 'done' | 'error' | null;
+}
+
 /** Files and bytes done of a long step's work (restore copy, verify, clear), as its driver last wrote them. */
 export interface StepProgressRecord {
   step: string;
@@ -92,6 +114,8 @@ interface RunRow {
   id: string; host: string; machine_version: number; definition_hash: string; adapter: string;
   adapter_config: string; state: string; phase: string; snapshot: string; options: string; created_at: string; updated_at: string;
   server_key: string | null; closed_at: string | null; fence: number;
+  service_name: string | null; kmsdata: string | null; backup: string | null; backup_files: number | null; backup_bytes: number | null;
+  backup_digest: string | null; claimed_at: string | null; recovered_before: string | null;
 }
 interface LeaseColumns {
   lease_host: string | null; lease_pid: number | null; lease_process_start: string | null; lease_acquired_at: string | null;
@@ -111,7 +135,18 @@ const STORE_OPERATIONS: Readonly<Record<string, string>> = {
 };
 const READING = 'reading it';
 
-/** All reads and writes of runs, their event log and their backup manifest. */
+/**
+ * What every reader gets: the store's queries, none of its writes. A run is written only through
+ * its driver's FencedRun (every write carries the fencing token and is refused once the run was
+ * taken over), and created once by createRun.
+ */
+export type RunQueries = Pick<RunStore, 'getRun' | 'latestUnfinishedRun' | 'openRunOfServer' | 'abandonedRunsOfServer' | 'latestRun' | 'runCount'
+  | 'listRuns' | 'attempts' | 'timer' | 'progress' | 'attemptRecords' | 'startRequestedAt' | 'promotingIdentity' | 'quarantineLedger' | 'events' | 'manifest' | 'assertFence'>;
+
+/**
+ * All reads and writes of runs, their event log and their backup manifest. The writes take the
+ * fencing token and are called by FencedRun alone (fenced-run.ts); readers hold RunQueries.
+ */
 export class RunStore {
   private readonly statements = new Map<string, Statement>();
 
@@ -132,9 +167,11 @@ export class RunStore {
           `this database already holds an open run of ${run.serverKey}: run ${open.id} (${open.state}); continue it with kms-recover resume ${open.id}, or end it with kms-recover abandon ${open.id}`,
           { runId: open.id, state: open.state, serverKey: run.serverKey });
       }
-      this.db.prepare(`INSERT INTO runs (id, host, machine_version, definition_hash, adapter, adapter_config, state, phase, snapshot, options, created_at, updated_at, server_key)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(run.id, run.host, run.machineVersion, run.definitionHash, run.adapter,
-        JSON.stringify(run.adapterConfig), run.state, run.phase, JSON.stringify(run.snapshot), JSON.stringify(run.options ?? {}), at, at, run.serverKey);
+      this.db.prepare(`INSERT INTO runs (id, host, machine_version, definition_hash, adapter, adapter_config, state, phase, snapshot, options, created_at, updated_at, server_key,
+          service_name, kmsdata, backup, backup_files, backup_bytes, backup_digest, claimed_at, recovered_before)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(run.id, run.host, run.machineVersion, run.definitionHash, run.adapter,
+        JSON.stringify(run.adapterConfig), run.state, run.phase, JSON.stringify(run.snapshot), JSON.stringify(run.options ?? {}), at, at, run.serverKey,
+        run.params.serviceName, run.params.kmsdata, run.params.backup, run.manifest.fileCount, run.manifest.totalBytes, run.manifest.digest, at, run.claim.recoveredBefore);
       for (const dir of run.manifest.dirs) insertManifest.run(run.id, dir, 'dir', null, null);
       for (const file of run.manifest.files) insertManifest.run(run.id, file.path, 'file', file.size, file.sha256);
       this.insertEvent(run.id, 'run.created', null, run.state, at, {
@@ -142,6 +179,8 @@ export class RunStore {
         ...(run.options?.computerName ? { computerName: run.options.computerName } : {}),
         ...(run.options?.originalName ? { originalName: run.options.originalName } : {}),
       });
+      // The server's claim, taken just before: recorded with the run, in the same transaction.
+      this.insertEvent(run.id, 'claim.taken', run.state, run.state, at, run.claim);
     }).immediate();
   }
 
@@ -189,7 +228,8 @@ export class RunStore {
    */
   *listRuns(limit?: number): Generator<RunSummary & { lease: LeaseRecord | null; timer: RunTimer | null; lastError: StepError | null }> {
     const rows = this.db.prepare(`SELECT r.id, r.host, r.machine_version, r.definition_hash, r.adapter, r.adapter_config, r.state, r.phase,
-        r.options, r.created_at, r.updated_at, r.server_key, r.closed_at, r.fence, json_extract(r.snapshot, '$.context.lastError') AS last_error,
+        r.options, r.created_at, r.updated_at, r.server_key, r.closed_at, r.fence, r.service_name, r.kmsdata, r.backup, r.backup_files, r.backup_bytes,
+        r.backup_digest, r.claimed_at, r.recovered_before, json_extract(r.snapshot, '$.context.lastError') AS last_error,
         l.host AS lease_host, l.pid AS lease_pid, l.process_start AS lease_process_start, l.acquired_at AS lease_acquired_at,
         l.heartbeat_at AS lease_heartbeat_at, l.generation AS lease_generation,
         t.step AS timer_step, t.attempt AS timer_attempt, t.deadline_at AS timer_deadline_at, t.next_attempt_at AS timer_next_attempt_at
@@ -214,12 +254,18 @@ export class RunStore {
    * Writes the snapshot and the event that produced it in ONE transaction: after a crash the
    * database holds either both or neither.
    */
-  checkpoint(runId: string, checkpoint: Checkpoint, token?: number): number {
+  checkpoint(runId: string, checkpoint: Checkpoint, token: number): number {
     const at = now();
     return this.db.transaction(() => {
       const previous = this.current(runId, token);
       this.cached('UPDATE runs SET snapshot = ?, state = ?, phase = ?, updated_at = ? WHERE id = ?')
         .run(JSON.stringify(checkpoint.snapshot), checkpoint.state, checkpoint.phase, at, runId);
+      // A step's done or error event ends its open attempt.
+      const ended = /^xstate\.(done|error)\.actor\.(.+)$/.exec(checkpoint.event);
+      if (ended) {
+        this.cached(`UPDATE step_attempts SET ended_at = ?, outcome = ? WHERE run_id = ? AND step = ? AND ended_at IS NULL
+          AND attempt = (SELECT max(attempt) FROM step_attempts WHERE run_id = ? AND step = ?)`).run(at, ended[1], runId, ended[2], runId, ended[2]);
+      }
       return this.insertEvent(runId, checkpoint.event, previous.state, checkpoint.state, at, checkpoint.detail);
     }).immediate();
   }
@@ -229,19 +275,22 @@ export class RunStore {
    * Refuses if the run's committed state is not `state`, so no side effect can run ahead of the
    * checkpoint that allows it.
    */
-  beginStep(runId: string, state: string, step: string, timeoutMs?: number, token?: number, how: { verifying?: boolean } = {}): number {
+  beginStep(runId: string, state: string, step: string, timeoutMs: number | undefined, token: number, how: { verifying?: boolean } = {}): number {
     return this.db.transaction(() => {
       const run = this.current(runId, token);
       if (run.state !== state) {
         throw new KmsRecoverError('INTERNAL', `step ${step} was about to run in state ${state}, but run ${runId} is checkpointed at ${run?.state ?? 'nothing'}`, { runId, step });
       }
-      const { n } = this.db.prepare("SELECT count(*) AS n FROM events WHERE run_id = ? AND event = 'step.started' AND json_extract(detail, '$.step') = ?")
-        .get(runId, step) as { n: number };
+      const n = this.attempts(runId, step);
       // Verifying what the operator did spends no attempt: it is recorded as what it is.
       const attempt = how.verifying ? n : n + 1;
       const at = now();
       const deadlineAt = timeoutMs === undefined ? null : new Date(Date.parse(at) + timeoutMs).toISOString();
-      this.insertEvent(runId, how.verifying ? 'manual.verifying' : 'step.started', state, state, at, deadlineAt ? { step, attempt, deadlineAt } : { step, attempt });
+      const seq = this.insertEvent(runId, how.verifying ? 'manual.verifying' : 'step.started', state, state, at, deadlineAt ? { step, attempt, deadlineAt } : { step, attempt });
+      if (!how.verifying) {
+        this.cached('INSERT INTO step_attempts (run_id, step, attempt, started_seq, started_at, deadline_at) VALUES (?, ?, ?, ?, ?, ?)')
+          .run(runId, step, attempt, seq, at, deadlineAt);
+      }
       this.db.prepare(`INSERT INTO run_timers (run_id, step, attempt, deadline_at, next_attempt_at) VALUES (?, ?, ?, ?, NULL)
         ON CONFLICT (run_id) DO UPDATE SET step = excluded.step, attempt = excluded.attempt, deadline_at = excluded.deadline_at, next_attempt_at = NULL`)
         .run(runId, step, attempt, deadlineAt);
@@ -250,17 +299,36 @@ export class RunStore {
   }
 
   /** An event that does not change the state (lease taken over, drift seen). */
-  note(runId: string, event: string, detail: Record<string, unknown>, token?: number): number {
+  note(runId: string, event: NoteEvent, detail: Record<string, unknown>, token: number): number {
     return this.db.transaction(() => {
       const run = this.current(runId, token);
       return this.insertEvent(runId, event, run.state, run.state, now(), detail);
     }).immediate();
   }
 
-  /** How many times `step` has started in this run. */
+  /** How many times the tool started `step` in this run (the operator's steps verified after a confirm are not attempts). */
   attempts(runId: string, step: string): number {
-    return (this.db.prepare("SELECT count(*) AS n FROM events WHERE run_id = ? AND event = 'step.started' AND json_extract(detail, '$.step') = ?")
-      .get(runId, step) as { n: number }).n;
+    return (this.cached('SELECT count(*) AS n FROM step_attempts WHERE run_id = ? AND step = ?').get(runId, step) as { n: number }).n;
+  }
+
+  /** Every attempt of the run's steps, in order: when each began, its deadline, and when and how it ended (null: cut off or under way). */
+  attemptRecords(runId: string): StepAttemptRecord[] {
+    const rows = this.cached('SELECT step, attempt, started_at, deadline_at, ended_at, outcome FROM step_attempts WHERE run_id = ? ORDER BY started_seq').all(runId) as
+      { step: string; attempt: number; started_at: string; deadline_at: string | null; ended_at: string | null; outcome: 'done' | 'error' | null }[];
+    return rows.flatMap((r) => isStepName(r.step)
+      ? [{ step: r.step, attempt: r.attempt, startedAt: r.started_at, deadlineAt: r.deadline_at, endedAt: r.ended_at, outcome: r.outcome }]
+      : []);
+  }
+
+  /** When this run last asked the service to start (its errors count from then); null if it never did. */
+  startRequestedAt(runId: string): string | null {
+    return (this.cached('SELECT start_requested_at FROM runs WHERE id = ?').get(runId) as { start_requested_at: string | null } | undefined)?.start_requested_at ?? null;
+  }
+
+  /** The staging copy an interrupted restore was renaming into place (its identity), if any. */
+  promotingIdentity(runId: string): FolderIdentity | null {
+    const row = this.cached('SELECT promoting_dev, promoting_ino FROM runs WHERE id = ?').get(runId) as { promoting_dev: string | null; promoting_ino: string | null } | undefined;
+    return row?.promoting_dev && row.promoting_ino ? { dev: row.promoting_dev, ino: row.promoting_ino } : null;
   }
 
   timer(runId: string): RunTimer | null {
@@ -273,7 +341,7 @@ export class RunStore {
    * The progress of the step at work: one row per run, replaced by each write (the driver bounds
    * their rate). A new step, attempt or activity starts the row's clock again.
    */
-  recordProgress(runId: string, progress: Omit<StepProgressRecord, 'startedAt' | 'updatedAt'>, token?: number): void {
+  recordProgress(runId: string, progress: Omit<StepProgressRecord, 'startedAt' | 'updatedAt'>, token: number): void {
     this.db.transaction(() => {
       this.current(runId, token);
       const at = now();
@@ -298,7 +366,7 @@ export class RunStore {
   }
 
   /** Records when the next automatic attempt of `step` is due, with its event, in one transaction. */
-  scheduleRetry(runId: string, step: string, attempt: number, nextAttemptAt: string, detail: Record<string, unknown>, token?: number): void {
+  scheduleRetry(runId: string, step: string, attempt: number, nextAttemptAt: string, detail: Record<string, unknown>, token: number): void {
     this.db.transaction(() => {
       const run = this.current(runId, token);
       this.db.prepare(`INSERT INTO run_timers (run_id, step, attempt, deadline_at, next_attempt_at) VALUES (?, ?, ?, NULL, ?)
@@ -309,7 +377,7 @@ export class RunStore {
   }
 
   /** Replaces a run's snapshot after an explicit definition migration, with its event. */
-  migrateDefinition(runId: string, to: { machineVersion: number; definitionHash: string; snapshot: unknown; phase: RunPhase }, detail: Record<string, unknown>, token?: number): void {
+  migrateDefinition(runId: string, to: { machineVersion: number; definitionHash: string; snapshot: unknown; phase: RunPhase }, detail: Record<string, unknown>, token: number): void {
     this.db.transaction(() => {
       const run = this.current(runId, token);
       this.db.prepare('UPDATE runs SET machine_version = ?, definition_hash = ?, snapshot = ?, phase = ?, updated_at = ? WHERE id = ?')
@@ -319,7 +387,7 @@ export class RunStore {
   }
 
   /** Replaces a run's step policies and manual steps (resume --timeout ...), with its event. */
-  updateOptions(runId: string, options: RunOptions, detail: Record<string, unknown>, token?: number): void {
+  updateOptions(runId: string, options: RunOptions, detail: Record<string, unknown>, token: number): void {
     this.db.transaction(() => {
       const run = this.current(runId, token);
       this.db.prepare('UPDATE runs SET options = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(options), now(), runId);
@@ -331,7 +399,7 @@ export class RunStore {
    * Closes a run: `abandoned` by the operator, or finished (its clean-up after `running` done).
    * A closed run is never driven again and no longer holds its server in this database.
    */
-  close(runId: string, how: { abandoned: boolean; event: string; detail: Record<string, unknown> }, token?: number): void {
+  close(runId: string, how: { abandoned: boolean; event: CloseEvent; detail: Record<string, unknown> }, token: number): void {
     this.db.transaction(() => {
       const run = this.current(runId, token);
       const at = now();
@@ -341,20 +409,32 @@ export class RunStore {
     }).immediate();
   }
 
+  /** The start is about to be asked for: when, as a column (the start's errors count from then), with its event. */
+  recordStartRequested(runId: string, service: string, at: string, token: number): void {
+    this.db.transaction(() => {
+      const run = this.current(runId, token);
+      this.cached('UPDATE runs SET start_requested_at = ? WHERE id = ?').run(at, runId);
+      this.insertEvent(runId, 'service.start-requested', run.state, run.state, now(), { service, at });
+    }).immediate();
+  }
+
+  /** A restore is about to rename its checked staging copy into place: its identity, as columns, with its event. */
+  recordPromoting(runId: string, identity: FolderIdentity, token: number): void {
+    this.db.transaction(() => {
+      const run = this.current(runId, token);
+      this.cached('UPDATE runs SET promoting_dev = ?, promoting_ino = ? WHERE id = ?').run(identity.dev, identity.ino, runId);
+      this.insertEvent(runId, 'restore.promoting', run.state, run.state, now(), { identity });
+    }).immediate();
+  }
+
   /** Records entries about to be moved into the run's quarantine, in one transaction (before any move). */
-  recordQuarantined(runId: string, entries: readonly LedgerEntry[], token?: number): void {
+  recordQuarantined(runId: string, entries: readonly LedgerEntry[], token: number): void {
     this.db.transaction(() => {
       this.current(runId, token);
       for (const entry of entries) this.cached(`INSERT INTO quarantine_ledger (run_id, stored_as, name, kind, size, sha256, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (run_id, stored_as) DO UPDATE SET name = excluded.name, kind = excluded.kind, size = excluded.size, sha256 = excluded.sha256, recorded_at = excluded.recorded_at`)
         .run(runId, entry.storedAs, entry.name, entry.kind, entry.size, entry.sha256, now());
     }).immediate();
-  }
-
-  /** The detail of the run's latest event of this type, if any. */
-  latestEventDetail(runId: string, event: string): Record<string, unknown> | null {
-    const row = this.db.prepare('SELECT detail FROM events WHERE run_id = ? AND event = ? ORDER BY seq DESC LIMIT 1').get(runId, event) as { detail: string | null } | undefined;
-    return row?.detail ? JSON.parse(row.detail) as Record<string, unknown> : null;
   }
 
   /** The run's quarantine ledger. */
@@ -381,18 +461,18 @@ export class RunStore {
   manifest(runId: string): Manifest {
     const rows = this.db.prepare('SELECT path, kind, size, sha256 FROM backup_manifest WHERE run_id = ? ORDER BY path').all(runId) as
       { path: string; kind: 'file' | 'dir'; size: number | null; sha256: string | null }[];
-    const created = this.db.prepare("SELECT detail FROM events WHERE run_id = ? AND event = 'run.created'").get(runId) as { detail: string } | undefined;
+    const created = this.db.prepare('SELECT backup_digest FROM runs WHERE id = ?').get(runId) as { backup_digest: string | null } | undefined;
     const files: ManifestFile[] = rows.filter((r) => r.kind === 'file').map((r) => ({ path: r.path, size: r.size!, sha256: r.sha256! }));
     const dirs = rows.filter((r) => r.kind === 'dir').map((r) => r.path);
-    const digest = created ? (JSON.parse(created.detail) as { backupDigest: string }).backupDigest : '';
+    const digest = created?.backup_digest ?? '';
     return { files, dirs, fileCount: files.length, totalBytes: files.reduce((sum, f) => sum + f.size, 0), digest };
   }
 
   /** The run's committed state, after checking a driver's fencing token when one is given. */
-  private current(runId: string, token: number | undefined): { state: string; fence: number } {
+  private current(runId: string, token: number | null): { state: string; fence: number } {
     const row = this.cached('SELECT state, fence FROM runs WHERE id = ?').get(runId) as { state: string; fence: number } | undefined;
     if (!row) throw new KmsRecoverError('RUN_NOT_FOUND', `no run "${runId}" in this database`, { runId });
-    if (token !== undefined && row.fence !== token) {
+    if (token !== null && row.fence !== token) {
       const holder = this.cached('SELECT host, pid, process_start, acquired_at, heartbeat_at, generation FROM leases WHERE run_id = ?').get(runId) as
         { host: string; pid: number; process_start: string | null; acquired_at: string; heartbeat_at: string; generation: number } | undefined;
       throw leaseLost(runId, token, row, holder ? {
@@ -432,6 +512,11 @@ function toSummary(row: Omit<RunRow, 'snapshot'>): RunSummary {
     options: parseOptions(JSON.parse(row.options ?? '{}')),
     createdAt: row.created_at, updatedAt: row.updated_at,
     serverKey: row.server_key, closedAt: row.closed_at, fence: row.fence,
+    params: parseParams(row.id, {
+      serviceName: row.service_name, kmsdata: row.kmsdata, backup: row.backup,
+      fileCount: row.backup_files, totalBytes: row.backup_bytes, digest: row.backup_digest,
+    }),
+    claimTaken: row.claimed_at === null ? null : { at: row.claimed_at, recoveredBefore: row.recovered_before },
   };
 }
 

@@ -1,3 +1,4 @@
+import type { RunEventName } from '../persistence/run-events.js';
 import { durationWords } from './time-words.js';
 import { settleProofWords } from './settle-words.js';
 
@@ -17,7 +18,10 @@ const STEP_WORDS: Record<string, { name: string; done: (facts: Detail) => string
   startService: { name: 'service start', done: (f) => `finished: ${settleProofWords('the service', f.settle) ?? `the service is ${text(f.serviceState, 'running')}`}` },
 };
 
-export const EVENT_WORDS: Record<string, Words> = {
+/** Every event type of the log (persistence/run-events.ts), a step's done and error events as one key each. */
+type WordedEvent = Exclude<RunEventName, `xstate.${string}`> | 'step.done' | 'step.error';
+
+export const EVENT_WORDS: Record<WordedEvent, Words> = {
   'run.created': (d) => `run created: the backup holds ${count(d.backupFiles, 'file')}${typeof d.computerName === 'string' ? `; on computer ${d.computerName}${typeof d.originalName === 'string' ? ' (checked against --original-name)' : ''}` : ''}`,
   'service.start-requested': (d) => `${text(d.service, 'the service')} asked to start (its errors are read from now on)`,
   'step.started': (d, step) => `${stepName(step)} started (attempt ${num(d.attempt)})`,
@@ -61,7 +65,7 @@ export function eventWords(e: { event: string; detail: Record<string, unknown> |
   const match = /^xstate\.(done|error)\.actor\.(.+)$/.exec(e.event);
   const key = match ? `step.${match[1]}` : e.event;
   const step = match ? match[2]! : str(e.detail?.step);
-  const words = EVENT_WORDS[key];
+  const words = isWorded(key) ? EVENT_WORDS[key] : undefined;
   return words ? words(e.detail ?? {}, step) : e.event;
 }
 
@@ -113,4 +117,8 @@ function count(value: unknown, one: string, many = `${one}s`): string {
 
 function seconds(ms: unknown): string {
   return typeof ms === 'number' ? durationWords(ms) : 'a while';
+}
+
+function isWorded(key: string): key is WordedEvent {
+  return Object.hasOwn(EVENT_WORDS, key);
 }

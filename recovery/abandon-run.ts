@@ -44,8 +44,7 @@ export async function abandonRun(request: AbandonRequest): Promise<AbandonReport
       `${drivenBy(run.id, holder)}: stop that process first (or, if it is gone, kms-recover takeover ${run.id})`,
       { runId: run.id, pid: holder.pid, host: holder.host });
   }
-  const context = run.context;
-  const condition = await serverCondition(host, context.serviceName, context.kmsdata, store.manifest(run.id));
+  const condition = await serverCondition(host, run.params.serviceName, run.params.kmsdata, store.manifest(run.id));
   await request.confirm(condition);
   const { token } = leases.acquire(run.id, me, request.isAlive);
   try {
@@ -60,7 +59,7 @@ export async function abandonRun(request: AbandonRequest): Promise<AbandonReport
   } finally {
     leases.release(run.id, token);
   }
-  const claimReleased = await host.releaseServerClaim(context.kmsdata, run.id);
+  const claimReleased = await host.releaseServerClaim(run.params.kmsdata, run.id);
   return { runId: run.id, state: run.state, condition, claimReleased };
 }
 

@@ -1,6 +1,6 @@
 import { KmsRecoverError } from '../errors/index.js';
 import type { Host, ServerClaim, ServerRecovery } from '../host/types.js';
-import type { RunRecord, RunStore } from '../persistence/index.js';
+import type { RunRecord, RunQueries } from '../persistence/index.js';
 
 /**
  * The claim rule: a run changes its server only while the server's claim names it. Before every
@@ -22,8 +22,8 @@ type ClaimReader = Pick<Host, 'serverClaimNow' | 'recoveryRecordNow'>;
  * `claim.taken`): that recovery is older than the run, not a sign of another run since. A run
  * from before the note counts a record as older when it was written before the run was created.
  */
-export function recoveryBefore(store: RunStore, run: RunRecord): (record: ServerRecovery) => boolean {
-  const taken = store.latestEventDetail(run.id, 'claim.taken');
+export function recoveryBefore(run: RunRecord): (record: ServerRecovery) => boolean {
+  const taken = run.claimTaken;
   if (taken) return (record) => record.runId === taken.recoveredBefore;
   return (record) => Date.parse(record.recoveredAt) < Date.parse(run.createdAt);
 }
@@ -95,11 +95,11 @@ export interface ServerClaimView {
  * The claim of an open run as it stands on its server now, read-only (status). Null when it
  * cannot be read from here (the server's folder out of reach, say).
  */
-export function serverClaimView(host: ClaimReader, store: RunStore, run: RunRecord): ServerClaimView | null {
+export function serverClaimView(host: ClaimReader, store: RunQueries, run: RunRecord): ServerClaimView | null {
   if (run.closedAt !== null) return null;
   let finding: ClaimFinding;
   try {
-    finding = claimFinding(host, run.context.kmsdata, run.id, recoveryBefore(store, run));
+    finding = claimFinding(host, run.params.kmsdata, run.id, recoveryBefore(run));
   } catch {
     return null;
   }

@@ -82,7 +82,7 @@ export function rewindPlan(run: RunRecord, from: string): RewindPlan {
   }
   const redo = statesFrom(from).flatMap((state) => {
     const next = KB_STEPS[state].next;
-    return next === null ? [] : [withKmsdata(next, run.context.kmsdata)];
+    return next === null ? [] : [withKmsdata(next, run.params.kmsdata)];
   });
   return { runId: run.id, from: run.state, to: from, redo };
 }
@@ -102,7 +102,7 @@ export async function continueRun(session: RunSession, run: RunRecord, request: 
     rewindTo = plan.to;
   }
   const host = await createHost({ name: run.adapter, config: run.adapterConfig });
-  await assertRunsKmsdataIsServices(host, run.context.serviceName, run.context.kmsdata);
+  await assertRunsKmsdataIsServices(host, run.params.serviceName, run.params.kmsdata);
   // A manual start means the operator types the alpha string into the service: none is needed
   // here, nor for a run that only has its finish left, nor for one that stays waiting for you.
   const manualStart = run.options.manual?.includes('startService') ?? false;
@@ -114,7 +114,7 @@ export async function continueRun(session: RunSession, run: RunRecord, request: 
   const who = { host: session.me.host, pid: session.me.pid };
   return io.withInterrupt((interrupt) => driveRun({
     store: session.store, leases: session.leases, runId: run.id, host, alpha, logger, dbPath: session.dbPath,
-    me: session.me, isAlive: holderIsAlive, progress: io.progress(run.context.serviceName, run.context.kmsdata),
+    me: session.me, isAlive: holderIsAlive, progress: io.progress(run.params.serviceName, run.params.kmsdata),
     rewindTo, rewindDetail: { confirmed: request.yes ? '--yes' : 'on the terminal', ...who },
     policyChange: Object.keys(policies).length === 0 && request.settleSeconds === undefined
       ? undefined

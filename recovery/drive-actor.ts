@@ -3,10 +3,10 @@ import { toErrorRecord } from '../errors/index.js';
 import { failPoint } from '../host/fail-point.js';
 import { FACTS_OF_STATE, positionOf, recoveryMachine, type RecoveryPosition, type RecoverySnapshot, type RecoveryState } from '../machines/index.js';
 import type { FencedRun, RunRecord } from '../persistence/index.js';
-import type { DriveOptions, DriveOutcome } from './drive-run.js';
+import type { DriveOptions, DriveOutcome } from './drive-types.js';
 import { claimCheck, recoveryBefore } from './claim-rule.js';
 import { RetrySchedule } from './retry-schedule.js';
-import { stepActors } from './step-actors.js';
+import { stepActors } from './steps/index.js';
 import { inputOf, restoreActor, storedSnapshot } from './stored-definition.js';
 
 /**
@@ -17,7 +17,7 @@ import { inputOf, restoreActor, storedSnapshot } from './stored-definition.js';
 export async function driveActor(options: DriveOptions, run: RunRecord, fenced: FencedRun, lost: AbortSignal): Promise<DriveOutcome> {
   const { store, logger, progress } = options;
   lost.throwIfAborted();
-  const assertClaim = claimCheck(options.host, run.context.kmsdata, run.id, recoveryBefore(store, run));
+  const assertClaim = claimCheck(options.host, run.params.kmsdata, run.id, recoveryBefore(run));
   const machine = recoveryMachine.provide({
     actors: stepActors({ runId: run.id, store, fenced, lost, assertClaim, host: options.host, alpha: options.alpha, progress, logger, options: run.options }),
   });

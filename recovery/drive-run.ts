@@ -1,48 +1,17 @@
-import type { Logger } from 'pino';
 import { transition } from 'xstate';
-import { KmsRecoverError, type ErrorRecord } from '../errors/index.js';
-import type { Host } from '../host/types.js';
-import { positionOf, recoveryMachine, STEP_NAMES, type RecoveryPosition, type RecoveryState, type StepName } from '../machines/index.js';
-import type { FencedRun, LeaseHolder, LeaseRecord, RunLeases, RunOptions, RunRecord, RunStore } from '../persistence/index.js';
-import type { AlphaString } from './alpha-string.js';
+import { KmsRecoverError } from '../errors/index.js';
+import { positionOf, recoveryMachine, STEP_NAMES, type RecoveryState } from '../machines/index.js';
+import type { FencedRun, RunOptions, RunRecord } from '../persistence/index.js';
 import { driveActor } from './drive-actor.js';
 import { holdLease } from './drive-lease.js';
 import { finishRun } from './finish-run.js';
-import type { ProgressSink } from './progress.js';
 import { claimFinding, claimLost, recoveryBefore } from './claim-rule.js';
 import { claimedBy } from './server-claim.js';
 import { assertDefinitionUsable, currentSnapshot, migrateDefinition } from './stored-definition.js';
 
-export interface DriveOptions {
-  store: RunStore;
-  leases: RunLeases;
-  runId: string;
-  host: Host;
-  alpha: AlphaString | null;
-  progress: ProgressSink;
-  logger: Logger;
-  me: LeaseHolder;
-  isAlive: (holder: LeaseRecord) => boolean;
-  /** The database file, named in the server's claim. */
-  dbPath: string;
-  heartbeatMs?: number;
-  /** `resume --timeout/--attempts/--backoff`: new step policies, recorded before the drive. */
-  policyChange?: { policies: NonNullable<RunOptions['policies']>; settleSeconds?: number; detail: Record<string, unknown> };
-  /** `resume --from`: re-enter this earlier state (already confirmed by the operator) first. */
-  rewindTo?: RecoveryState;
-  rewindDetail?: Record<string, unknown>;
-  /** `confirm`: the manual step the operator did; sent to the machine as CONFIRM once the run is held. */
-  confirm?: StepName;
-  /** Aborted by SIGINT or SIGTERM (its reason: the signal's name): the drive ends cleanly and says where. */
-  interrupt?: AbortSignal;
-}
+import type { DriveOptions, DriveOutcome } from './drive-types.js';
 
-export interface DriveOutcome extends RecoveryPosition {
-  runId: string;
-  lastError: ErrorRecord | null;
-  /** The run had already reached `running`; this drive only completed its interrupted finish. */
-  finishCompleted?: boolean;
-}
+export type { DriveOptions, DriveOutcome } from './drive-types.js';
 
 /**
  * Drives a run from its last checkpoint until it is `running` or a step fails. Every snapshot
@@ -67,7 +36,7 @@ export async function driveRun(options: DriveOptions): Promise<DriveOutcome> {
       fenced.note('lease.taken-over', { fromPid: tookOverFrom.pid, fromHost: tookOverFrom.host, since: tookOverFrom.acquiredAt, generation: lease.token, liveness: 'dead' });
       progress.note(`took the run over from pid ${tookOverFrom.pid}, which is no longer running`);
     }
-    const recordedOurs = options.host.recoveryRecordNow(run.context.kmsdata)?.runId === run.id;
+    const recordedOurs = options.host.recoveryRecordNow(run.params.kmsdata)?.runId === run.id;
     // Once its finish recorded the recovery, the run may have released its claim already.
     if (!(run.phase === 'done' && recordedOurs)) await holdServerClaim(options, run, fenced);
     if (run.phase === 'done') {
@@ -102,8 +71,8 @@ function assertOpen(run: RunRecord): void {
  * simply gone (removed by hand, or a run from before claims) claims the server again, atomically.
  */
 async function holdServerClaim(options: DriveOptions, run: RunRecord, fenced: FencedRun): Promise<void> {
-  const kmsdata = run.context.kmsdata;
-  const finding = claimFinding(options.host, kmsdata, run.id, recoveryBefore(options.store, run));
+  const kmsdata = run.params.kmsdata;
+  const finding = claimFinding(options.host, kmsdata, run.id, recoveryBefore(run));
   if (finding.kind === 'ours') return;
   if (finding.kind !== 'missing' || finding.recoveredBy) {
     const error = claimLost(finding, run.id, 'its next step');

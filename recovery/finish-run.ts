@@ -1,5 +1,5 @@
 import type { Host } from '../host/types.js';
-import type { FencedRun, LeaseHolder, RunRecord, RunStore } from '../persistence/index.js';
+import type { FencedRun, LeaseHolder, RunRecord, RunQueries } from '../persistence/index.js';
 import { claimCheck, recoveryBefore } from './claim-rule.js';
 import type { ProgressSink } from './progress.js';
 
@@ -12,7 +12,7 @@ export interface FinishReport {
 }
 
 export interface FinishOptions {
-  store: RunStore;
+  store: RunQueries;
   fenced: FencedRun;
   host: Host;
   run: RunRecord;
@@ -33,8 +33,8 @@ export interface FinishOptions {
  */
 export async function finishRun(options: FinishOptions): Promise<FinishReport> {
   const { store, fenced, host, run, progress } = options;
-  const kmsdata = run.context.kmsdata;
-  const assertClaim = claimCheck(host, kmsdata, run.id, recoveryBefore(store, run));
+  const kmsdata = run.params.kmsdata;
+  const assertClaim = claimCheck(host, kmsdata, run.id, recoveryBefore(run));
   const mayAct = (before: string) => { fenced.assertCurrent(); assertClaim(before); };
   const owned = [run.id, ...(run.serverKey === null ? [] : store.abandonedRunsOfServer(run.serverKey).map((r) => r.id))];
   const removed: string[] = [];

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { isRetryable, type ErrorRecord } from '../errors/index.js';
 import { failPoint } from '../host/fail-point.js';
 import { stepOf, type RecoveryState } from '../machines/recovery.order.js';
-import type { FencedRun, RunOptions, RunStore } from '../persistence/index.js';
+import type { FencedRun, RunOptions, RunQueries } from '../persistence/index.js';
 import type { ProgressSink } from './progress.js';
 import { backoffDelay, policyFor } from './step-policy.js';
 
@@ -15,7 +15,7 @@ export class RetrySchedule {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: {
-    runId: string; store: RunStore; fenced: FencedRun; options: RunOptions; logger: Logger; progress: ProgressSink;
+    runId: string; store: RunQueries; fenced: FencedRun; options: RunOptions; logger: Logger; progress: ProgressSink;
     /** Sends RETRY to the run's actor. */
     retry: () => void;
   }) {}

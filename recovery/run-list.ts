@@ -1,5 +1,5 @@
 import type { RunSituation } from '../domain/index.js';
-import type { LeaseRecord, RunStore } from '../persistence/index.js';
+import type { LeaseRecord, RunQueries } from '../persistence/index.js';
 import type { RecoveryState } from '../machines/recovery.order.js';
 import type { RunPhase } from '../persistence/index.js';
 import { standingOf } from './run-situation.js';
@@ -27,7 +27,7 @@ export interface RunListRow {
 }
 
 /** The runs newest first (the `limit` newest, or all), one at a time as they are read. */
-export function* runList(store: RunStore, limit: number | undefined, now: number = Date.now()): Generator<RunListRow> {
+export function* runList(store: RunQueries, limit: number | undefined, now: number = Date.now()): Generator<RunListRow> {
   for (const r of store.listRuns(limit)) {
     const standing = standingOf({ id: r.id, state: r.state, phase: r.phase, closedAt: r.closedAt, manual: r.options.manual ?? [], lastError: r.lastError }, r.lease, r.timer, now);
     const view = standing.driver;

@@ -11,7 +11,6 @@ import { standingOf } from './run-situation.js';
 import type { WaitingFor } from '../present/next-words.js';
 import { workRate, type WorkActivity } from './work-progress.js';
 import { settleSecondsOf } from './settle-window.js';
-import { durationWords } from '../present/time-words.js';
 import { takenOverLiveness } from '../present/event-words.js';
 
 export type { RunSituation } from '../domain/index.js';
@@ -200,8 +199,8 @@ export function runStatus(run: RunRecord, events: EventRecord[], lease: LeaseRec
     originalName: run.options.originalName ?? null,
     settleSeconds: settleSecondsOf(run.options),
     settled: done ? settledOf(context.facts) : null,
-    kmsdata: context.kmsdata,
-    backup: context.backup,
+    kmsdata: run.params.kmsdata,
+    backup: run.params.backup,
     state: run.state,
     phase: situation === 'waiting' ? 'waiting' : run.phase,
     situation,

@@ -1,6 +1,6 @@
 import { KmsRecoverError } from '../errors/index.js';
 import { fsKmsdataOperations } from '../host/fs/index.js';
-import type { RunLeases, RunRecord, RunStore } from '../persistence/index.js';
+import type { RunLeases, RunRecord, RunQueries } from '../persistence/index.js';
 import { serverClaimView } from './claim-rule.js';
 import { runStatus, type RunStatus } from './run-status.js';
 
@@ -12,13 +12,13 @@ import { runStatus, type RunStatus } from './run-status.js';
 export type RunView = RunStatus;
 
 /** The run named (id or unique prefix), or the latest when none is named. */
-export function namedOrLatestRun(store: RunStore, runId: string | undefined, dbPath: string): RunRecord {
+export function namedOrLatestRun(store: RunQueries, runId: string | undefined, dbPath: string): RunRecord {
   const run = runId ? store.getRun(runId) : store.latestRun();
   if (!run) throw new KmsRecoverError('RUN_NOT_FOUND', `no runs in ${dbPath} yet (start one with kms-recover start)`);
   return run;
 }
 
-export function loadRunView(db: { store: RunStore; leases: RunLeases }, run: RunRecord, now: number = Date.now()): RunView {
+export function loadRunView(db: { store: RunQueries; leases: RunLeases }, run: RunRecord, now: number = Date.now()): RunView {
   // The server's claim is read as it stands now (read-only), so a run another run superseded says so.
   const server = serverClaimView(fsKmsdataOperations, db.store, run);
   return runStatus(run, db.store.events(run.id), db.leases.holder(run.id), db.store.timer(run.id), db.store.progress(run.id), now, server);

@@ -1,6 +1,6 @@
 import { KmsRecoverError } from '../errors/index.js';
 import type { Host, ServerClaim } from '../host/types.js';
-import { peekRun, type LeaseRecord, type PeekedRun, type RunStore } from '../persistence/index.js';
+import { peekRun, type LeaseRecord, type PeekedRun, type RunQueries } from '../persistence/index.js';
 import { driverOf, holderIsAlive, livenessWords } from './lease-policy.js';
 
 /**
@@ -12,7 +12,7 @@ export function serverKeyOf(kmsdata: string, adapter: string): string {
 }
 
 /** The one line that names the run holding a server, its state and database, and what to type. */
-export function claimedBy(claim: ServerClaim | null, claimPath: string, here: { store: RunStore | null; dbPath: string }): KmsRecoverError {
+export function claimedBy(claim: ServerClaim | null, claimPath: string, here: { store: RunQueries | null; dbPath: string }): KmsRecoverError {
   if (!claim) {
     return new KmsRecoverError('SERVER_CLAIMED',
       `this server is claimed by ${claimPath}, which cannot be read as a claim (another kms-recover may be writing it this instant): look again; if no recovery is under way, move that file away by hand`,
@@ -39,7 +39,7 @@ export function claimedBy(claim: ServerClaim | null, claimPath: string, here: { 
  * creating the run, on this machine, and its database holds no such run) changed nothing on the
  * server: it is released, so the next start is not blocked by it. True if released.
  */
-export async function releaseIfStillborn(host: Host, kmsdata: string, claim: ServerClaim | null, here: { store: RunStore | null; dbPath: string }): Promise<boolean> {
+export async function releaseIfStillborn(host: Host, kmsdata: string, claim: ServerClaim | null, here: { store: RunQueries | null; dbPath: string }): Promise<boolean> {
   // A claimer on another machine counts as alive (holderIsAlive): only this machine's are judged.
   if (!claim) return false;
   const peek = peekRun(claim.db, claim.runId);
@@ -78,7 +78,7 @@ function quote(value: string): string {
  * Before a run is created: refused when the server is claimed (by any database, or none left) or
  * this database already holds an open run of it. Reads only.
  */
-export async function assertServerFree(host: Host, kmsdata: string, serverKey: string, here: { store: RunStore | null; dbPath: string }): Promise<void> {
+export async function assertServerFree(host: Host, kmsdata: string, serverKey: string, here: { store: RunQueries | null; dbPath: string }): Promise<void> {
   const existing = await host.readServerClaim(kmsdata);
   if (existing && !(await releaseIfStillborn(host, kmsdata, existing.holder, here))) throw claimedBy(existing.holder, existing.path, here);
   const open = here.store?.openRunOfServer(serverKey);

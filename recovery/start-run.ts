@@ -124,12 +124,13 @@ export async function startRun(prepared: PreparedRun, options: StartOptions): Pr
       adapter: options.adapter.name, adapterConfig: options.adapter.config, serverKey: prepared.serverKey,
       // A manual stop waits for the operator from the first moment: the run is created waiting.
       ...positionOf(unstarted.getSnapshot().value), snapshot: initial, manifest, options: { ...prepared.options },
+      claim: { claim: claim.path, recoveredBefore },
+      params: { serviceName: prepared.serviceName, kmsdata: checked.kmsdata, backup: checked.backup },
     });
   } catch (error) {
     await options.host.releaseServerClaim(checked.kmsdata, runId);
     throw error;
   }
-  store.note(runId, 'claim.taken', { claim: claim.path, recoveredBefore });
   failPoint('after-checkpoint:reinstalled');
   logger.info({ runId, kmsdata: checked.kmsdata, backup: checked.backup, files: manifest.fileCount, bytes: manifest.totalBytes, alphaSource: alpha?.source ?? 'operator', manual: prepared.options.manual, computerName: prepared.options.computerName }, 'run created');
   progress.reached('reinstalled', { runId, service: checked.service, backupFiles: manifest.fileCount, backupBytes: manifest.totalBytes, computerName: prepared.options.computerName, originalName: prepared.options.originalName });

@@ -52,8 +52,7 @@ function migrationFacts(run: RunRecord): MigrationFacts {
 
 /** The machine's input for a stored run: XState restores the snapshot and ignores it, but the typings want one. */
 export function inputOf(run: RunRecord): RecoveryInput {
-  const { serviceName, kmsdata, backup, backupManifest, kmsdataIdentity } = run.context;
-  return { serviceName, kmsdata, backup, backupManifest, kmsdataIdentity, manual: run.options.manual ?? [] };
+  return { ...run.params, kmsdataIdentity: run.context.kmsdataIdentity, manual: run.options.manual ?? [] };
 }
 
 /** The run's stored snapshot, as XState can restore it; anything else is refused naming the run. */

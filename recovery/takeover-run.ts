@@ -1,5 +1,5 @@
 import { KmsRecoverError } from '../errors/index.js';
-import { drivenBy, type LeaseRecord } from '../persistence/index.js';
+import { drivenBy, FencedRun, type LeaseRecord } from '../persistence/index.js';
 import type { RunSession } from './continue-run.js';
 import { heartbeatMoves, livenessOf, livenessWords, type Liveness } from './lease-policy.js';
 
@@ -36,10 +36,12 @@ export async function takeoverRun(session: RunSession, runId: string, confirm: (
         { runId: run.id, liveness: 'alive' });
     }
   }
-  if (!session.leases.breakLease(run.id, holder)) {
+  const token = session.leases.breakLease(run.id, holder);
+  if (token === null) {
     throw new KmsRecoverError('RUN_LOCKED', `the lease of run ${run.id} changed meanwhile; look again with kms-recover status ${run.id}`, { runId: run.id });
   }
-  session.store.note(run.id, 'lease.taken-over', {
+  // Recorded under the fence the takeover raised: if anyone took the run meanwhile, this write is refused.
+  new FencedRun(session.store, run.id, token).note('lease.taken-over', {
     fromPid: holder.pid, fromHost: holder.host, since: holder.acquiredAt, heartbeatAt: holder.heartbeatAt, generation: holder.generation,
     by: 'takeover', liveness: verdict.liveness, silentMs: verdict.silentMs,
     confirmed: verdict.liveness === 'dead' ? 'holder dead on this host' : yes ? '--yes' : 'on the terminal',

@@ -2,7 +2,7 @@ import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { KmsRecoverError } from '../../errors/index.js';
-import type { FolderIdentity } from '../types.js';
+import type { FolderIdentity } from '../../domain/index.js';
 import { errnoOf } from './file-errors.js';
 
 /*

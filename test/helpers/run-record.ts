@@ -19,5 +19,7 @@ export function runRecord(fields: {
     id: 'abcd1234', host: 'kms01', adapter: 'sim', adapterConfig: {}, machineVersion: MACHINE_VERSION, definitionHash: 'x',
     state: fields.state, phase: fields.phase, snapshot, context: parseContext('abcd1234', snapshot), options: fields.options ?? {},
     createdAt: fields.createdAt, updatedAt: fields.updatedAt, serverKey: fields.serverKey ?? 'k', closedAt: null, fence: 1,
+    params: { serviceName: 'MSExchangeKMS', kmsdata: 'D:\\exchsrvr\\KMSDATA', backup: 'E:\\backup\\KMSDATA', backupManifest: { fileCount: 3, totalBytes: 1024, digest: 'd' } },
+    claimTaken: null,
   };
 }

@@ -93,7 +93,7 @@ describe('the progress row is written through the fencing token', () => {
     dirs.push(dir);
     const { db } = openDatabase(path.join(dir, 'p.db'));
     const store = new RunStore(db);
-    store.createRun({
+    store.createRun({ claim: { claim: 'Exchsrvr/kms-recover.claim', recoveredBefore: null }, params: { serviceName: 'MSExchangeKMS', kmsdata: 'D:\\exchsrvr\\Kmsdata', backup: 'E:\\backup\\Kmsdata' },
       id: 'abcd1234', host: 'h', machineVersion: MACHINE_VERSION, definitionHash: 'x', adapter: 'sim', adapterConfig: {}, serverKey: 'k',
       state: 'cleared', phase: 'working', snapshot: {}, manifest: { files: [], dirs: [], fileCount: 0, totalBytes: 0, digest: '' },
     });

@@ -36,7 +36,7 @@ const input = {
 
 function createRun(store: RunStore): unknown {
   const snapshot = createActor(recoveryMachine, { input }).getPersistedSnapshot();
-  store.createRun({
+  store.createRun({ claim: { claim: 'Exchsrvr/kms-recover.claim', recoveredBefore: null }, params: { serviceName: 'MSExchangeKMS', kmsdata: 'D:\\exchsrvr\\Kmsdata', backup: 'E:\\backup\\Kmsdata' },
     id: 'r1', host: 'h', machineVersion: MACHINE_VERSION, definitionHash: 'x', adapter: 'sim', adapterConfig: {},
     state: 'reinstalled', phase: 'working', snapshot, serverKey: '/srv/Exchsrvr/Kmsdata',
     manifest: { files: [{ path: 'a.edb', size: 3, sha256: 'a'.repeat(64) }], dirs: [], fileCount: 1, totalBytes: 3, digest: 'd'.repeat(64) },
@@ -69,7 +69,7 @@ describe('SQLite I/O errors are DB_IO naming the database, the call and the oper
     const store = new RunStore(db);
     const snapshot = createRun(store);
     diskFailsOn('events', 'SQLITE_IOERR_FSYNC');
-    const error = thrown(() => store.checkpoint('r1', { snapshot, state: 'reinstalled', phase: 'working', event: 'x' }));
+    const error = thrown(() => new FencedRun(store, 'r1', 0).checkpoint({ snapshot, state: 'reinstalled', phase: 'working', event: 'x' }));
     expect(error.code).toBe('DB_IO');
     expect(error.message).toContain(file);
     expect(error.message).toContain('fsync');

@@ -34,7 +34,7 @@ afterEach(() => {
 
 function createRun(store: RunStore, id = 'r1') {
   const snapshot = createActor(recoveryMachine, { input }).getPersistedSnapshot();
-  store.createRun({ id, host: 'h', machineVersion: MACHINE_VERSION, definitionHash: 'x', adapter: 'sim', adapterConfig: {},
+  store.createRun({ claim: { claim: 'Exchsrvr/kms-recover.claim', recoveredBefore: null }, params: { serviceName: 'MSExchangeKMS', kmsdata: 'D:\\exchsrvr\\Kmsdata', backup: 'E:\\backup\\Kmsdata' }, id, host: 'h', machineVersion: MACHINE_VERSION, definitionHash: 'x', adapter: 'sim', adapterConfig: {},
     state: 'reinstalled', phase: 'working', snapshot, manifest, serverKey: `/srv/${id}/Exchsrvr/Kmsdata` });
   return snapshot;
 }
@@ -90,6 +90,50 @@ describe('database', () => {
     expect(new RunStore(db).timer('old1')).toBeNull();
   });
 
+  it('upgrades a schema v5 database to typed records: parameters and read-back facts as columns, attempts as rows, a v4 manual step as waiting', () => {
+    db.close();
+    const old = path.join(dir, 'v5.db');
+    const v5 = new Database(old);
+    for (const migration of MIGRATIONS.slice(0, 5)) v5.exec(migration);
+    v5.pragma('user_version = 5');
+    v5.pragma(`application_id = ${APPLICATION_ID}`);
+    // The row and events the v4 release stored for a run waiting at a manual clear (test/fixtures/definition-v4).
+    const v4 = JSON.parse(fs.readFileSync(new URL('../fixtures/definition-v4/snapshot-waiting-clear.json', import.meta.url), 'utf8')) as { snapshot: unknown; options: unknown };
+    v5.prepare(`INSERT INTO runs (id, host, machine_version, definition_hash, adapter, adapter_config, state, phase, snapshot, options, created_at, updated_at, server_key)
+      VALUES ('old4', 'h', 4, '8de969ede0eb9142', 'sim', '{}', 'stopped', 'failed', ?, ?, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:09.000Z', 'k')`)
+      .run(JSON.stringify(v4.snapshot), JSON.stringify(v4.options));
+    const event = v5.prepare('INSERT INTO events (run_id, seq, event, from_state, to_state, at, detail) VALUES (\'old4\', ?, ?, ?, ?, ?, ?)');
+    const at = (s: number) => `2026-01-01T00:00:0${s}.000Z`;
+    event.run(1, 'run.created', null, 'reinstalled', at(1), JSON.stringify({ backupDigest: 'd' }));
+    event.run(2, 'claim.taken', 'reinstalled', 'reinstalled', at(2), JSON.stringify({ claim: 'c', recoveredBefore: 'older01' }));
+    event.run(3, 'step.started', 'reinstalled', 'reinstalled', at(3), JSON.stringify({ step: 'stopService', attempt: 1, deadlineAt: at(9) }));
+    event.run(4, 'xstate.error.actor.stopService', 'reinstalled', 'reinstalled', at(4), JSON.stringify({ phase: 'failed' }));
+    event.run(5, 'step.started', 'reinstalled', 'reinstalled', at(5), JSON.stringify({ step: 'stopService', attempt: 2 }));
+    event.run(6, 'xstate.done.actor.stopService', 'reinstalled', 'stopped', at(6), JSON.stringify({ phase: 'working' }));
+    event.run(7, 'step.started', 'stopped', 'stopped', at(7), JSON.stringify({ step: 'clearKmsdata', attempt: 1 }));
+    event.run(8, 'restore.promoting', 'stopped', 'stopped', at(8), JSON.stringify({ identity: { dev: '64', ino: '77' } }));
+    v5.close();
+
+    db = openDatabase(old).db;
+    const store = new RunStore(db);
+    const run = store.getRun('old4');
+    expect(run).toMatchObject({
+      phase: 'waiting',
+      params: { serviceName: 'MSExchangeKMS', kmsdata: '/tmp/fx/server/Exchsrvr/Kmsdata', backupManifest: { fileCount: 8 } },
+      claimTaken: { at: at(2), recoveredBefore: 'older01' },
+    });
+    expect(store.attempts('old4', 'stopService')).toBe(2);
+    expect(store.attempts('old4', 'clearKmsdata')).toBe(1);
+    expect(store.attemptRecords('old4')).toEqual([
+      { step: 'stopService', attempt: 1, startedAt: at(3), deadlineAt: at(9), endedAt: at(4), outcome: 'error' },
+      { step: 'stopService', attempt: 2, startedAt: at(5), deadlineAt: null, endedAt: at(6), outcome: 'done' },
+      { step: 'clearKmsdata', attempt: 1, startedAt: at(7), deadlineAt: null, endedAt: null, outcome: null },
+    ]);
+    expect(store.promotingIdentity('old4')).toEqual({ dev: '64', ino: '77' });
+    expect(store.startRequestedAt('old4')).toBeNull();
+    expect(store.manifest('old4').digest).toBe((v4.snapshot as { context: { backupManifest: { digest: string } } }).context.backupManifest.digest);
+  });
+
   it('refuses to create a database for a read-only command', () => {
     expect(() => openDatabase(path.join(dir, 'none.db'), { mustExist: true })).toThrow(expect.objectContaining({ code: 'RUN_NOT_FOUND' }));
     expect(fs.existsSync(path.join(dir, 'none.db'))).toBe(false);
@@ -110,7 +154,7 @@ describe('run store', () => {
     const actor = createActor(machine, { snapshot: store.getRun('r1').snapshot as never, input: undefined as never });
     actor.subscribe((s) => {
       const p = positionOf(s.value);
-      store.checkpoint('r1', { snapshot: actor.getPersistedSnapshot(), state: p.state, phase: p.phase, event: 'test' });
+      new FencedRun(store, 'r1', 0).checkpoint({ snapshot: actor.getPersistedSnapshot(), state: p.state, phase: p.phase, event: 'test' });
     });
     actor.start();
     await waitFor(actor, (s) => positionOf(s.value).state === 'cleared');
@@ -130,13 +174,13 @@ describe('run store', () => {
   it('keeps a gap-free, append-only event log with from and to states', () => {
     const store = new RunStore(db);
     createRun(store);
-    store.beginStep('r1', 'reinstalled', 'stopService');
-    store.checkpoint('r1', { snapshot: {}, state: 'stopped', phase: 'working', event: 'done' });
-    store.beginStep('r1', 'stopped', 'clearKmsdata');
+    new FencedRun(store, 'r1', 0).beginStep('reinstalled', 'stopService');
+    new FencedRun(store, 'r1', 0).checkpoint({ snapshot: {}, state: 'stopped', phase: 'working', event: 'done' });
+    new FencedRun(store, 'r1', 0).beginStep('stopped', 'clearKmsdata');
     const events = store.events('r1');
-    expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
     expect(events.map((e) => [e.event, e.from, e.to])).toEqual([
-      ['run.created', null, 'reinstalled'], ['step.started', 'reinstalled', 'reinstalled'],
+      ['run.created', null, 'reinstalled'], ['claim.taken', 'reinstalled', 'reinstalled'], ['step.started', 'reinstalled', 'reinstalled'],
       ['done', 'reinstalled', 'stopped'], ['step.started', 'stopped', 'stopped'],
     ]);
     expect(() => db.prepare('DELETE FROM events').run()).toThrow(/append-only/);
@@ -146,9 +190,9 @@ describe('run store', () => {
   it('counts attempts and refuses a step that runs ahead of its checkpoint', () => {
     const store = new RunStore(db);
     createRun(store);
-    expect(store.beginStep('r1', 'reinstalled', 'stopService')).toBe(1);
-    expect(store.beginStep('r1', 'reinstalled', 'stopService')).toBe(2);
-    expect(() => store.beginStep('r1', 'stopped', 'clearKmsdata')).toThrow(KmsRecoverError);
+    expect(new FencedRun(store, 'r1', 0).beginStep('reinstalled', 'stopService')).toBe(1);
+    expect(new FencedRun(store, 'r1', 0).beginStep('reinstalled', 'stopService')).toBe(2);
+    expect(() => new FencedRun(store, 'r1', 0).beginStep('stopped', 'clearKmsdata')).toThrow(KmsRecoverError);
   });
 
   it('gives back the manifest stored before any change', () => {
@@ -169,7 +213,7 @@ describe('run store', () => {
   it('redacts secret-looking keys in event details', () => {
     const store = new RunStore(db);
     createRun(store);
-    store.note('r1', 'test', { alpha: 'ABCDEFGHIJKLMN', nested: { startParameters: ['x'] }, ok: 1 });
+    new FencedRun(store, 'r1', 0).note('claim.lost', { alpha: 'ABCDEFGHIJKLMN', nested: { startParameters: ['x'] }, ok: 1 });
     const detail = store.events('r1').at(-1)!.detail!;
     expect(detail).toEqual({ alpha: '[redacted]', nested: { startParameters: '[redacted]' }, ok: 1 });
   });
@@ -199,12 +243,12 @@ describe('run leases', () => {
     const stale = new FencedRun(store, 'r1', old.token);
     stale.beginStep('reinstalled', 'stopService');
     // Takeover by the operator raises the generation at once, before anyone acquires the run.
-    expect(leases.breakLease('r1', leases.holder('r1')!)).toBe(true);
+    expect(leases.breakLease('r1', leases.holder('r1')!)).toBe(old.token + 1);
     const before = store.events('r1').length;
     for (const write of [
       () => stale.checkpoint({ snapshot: {}, state: 'stopped', phase: 'working', event: 'x' }),
       () => stale.beginStep('reinstalled', 'stopService'),
-      () => stale.note('drift.service-running', {}),
+      () => stale.note('drift.service-running', { step: 'clearKmsdata', service: 'MSExchangeKMS', serviceState: 'running' }),
       () => stale.scheduleRetry('stopService', 2, new Date().toISOString(), {}),
       () => stale.updateOptions({}, {}),
       () => stale.close({ abandoned: true, event: 'run.abandoned', detail: {} }),
@@ -216,8 +260,8 @@ describe('run leases', () => {
     expect(leases.heartbeat('r1', old.token)).toBe(false);
     const fresh = leases.acquire('r1', { host: 'b', pid: 200, processStart: null }, () => false);
     expect(fresh.token).toBe(old.token + 2);
-    expect(() => stale.note('x', {})).toThrow(/taken over by pid 200 on b/);
-    new FencedRun(store, 'r1', fresh.token).note('ok', {});
+    expect(() => stale.note('claim.renewed', { claim: 'c' })).toThrow(/taken over by pid 200 on b/);
+    new FencedRun(store, 'r1', fresh.token).note('claim.renewed', { claim: 'c' });
   });
 
   it('allows one open run per server in a database, by the schema', () => {
@@ -226,7 +270,7 @@ describe('run leases', () => {
     expect(() => db.prepare("UPDATE runs SET server_key = ? WHERE id = 'r1'").run('/srv/r1/Exchsrvr/Kmsdata')).not.toThrow();
     createRun(store, 'r2');
     expect(() => db.prepare("UPDATE runs SET server_key = '/srv/r1/Exchsrvr/Kmsdata' WHERE id = 'r2'").run()).toThrow(/UNIQUE/);
-    store.close('r1', { abandoned: true, event: 'run.abandoned', detail: {} });
+    new FencedRun(store, 'r1', 0).close({ abandoned: true, event: 'run.abandoned', detail: {} });
     db.prepare("UPDATE runs SET server_key = '/srv/r1/Exchsrvr/Kmsdata' WHERE id = 'r2'").run();
     expect(store.openRunOfServer('/srv/r1/Exchsrvr/Kmsdata')?.id).toBe('r2');
     expect(store.abandonedRunsOfServer('/srv/r1/Exchsrvr/Kmsdata').map((r) => r.id)).toEqual(['r1']);
