@@ -51,8 +51,8 @@ interface Case {
 }
 
 /** A run that rests where `start` leaves it: `start` exits with `exit`. */
-async function rested(extra: string[], exit: number, env: Record<string, string> = {}, initArgs: string[] = []): Promise<Scene> {
-  const sim = await simFixture(initArgs);
+async function rested(extra: string[], exit: number, env: Record<string, string> = {}): Promise<Scene> {
+  const sim = await simFixture();
   const result = await runCli(startWithDiskArgs(sim, extra), { env });
   expectExit(result, exit);
   return { sim };
@@ -249,12 +249,12 @@ const READERS = 7;
 /** `next` as every screen must give it; an unresponsive holder's silence is counted in seconds at the moment of reading. */
 const sameNext = (next: string | null) => next?.replace(/no heartbeat for \d+ s/g, 'no heartbeat for N s') ?? null;
 
-describe('one truth of a run: status, list, watch and history agree', () => {
+describe('one truth of a run: status, list, watch, history and the diagram agree', () => {
   for (const c of CASES) it(c.name, async () => {
     const { sim, driver, env = {} } = await c.make();
+    const read = (args: string[]) => runCli([...args, '--db', sim.db], { env });
+    const watch = spawnCli(['watch', '--json', '--db', sim.db], { env });
     try {
-      const read = (args: string[]) => runCli([...args, '--db', sim.db], { env });
-      const watch = spawnCli(['watch', '--json', '--db', sim.db], { env });
       const status = parseJson<RunStatus>(await read(['status', '--json']));
       const id = status.runId;
       const [listResult, text, json, diagram] = await Promise.all([
@@ -297,6 +297,9 @@ describe('one truth of a run: status, list, watch and history agree', () => {
       expect({ situation: watched.situation, phase: watched.phase, next: watched.next }, 'watch --json once the driver died')
         .toEqual({ situation: after.situation, phase: after.phase, next: after.next });
     } finally {
+      // A case that failed early leaves no watch behind.
+      if (watch.output().code === null && watch.output().signal === null) watch.child.kill('SIGKILL');
+      await watch.done;
       if (driver) {
         try { process.kill(driver.child.pid!, 'SIGCONT'); } catch { /* gone */ }
         driver.child.kill('SIGKILL');
