@@ -6,7 +6,7 @@ import { formatBytes, printJson, printLine } from './output.js';
 
 /** `start --dry-run`: the preflight passed; print what each step would touch. Changes nothing. */
 export async function printPlan(host: Host, prepared: PreparedRun, json: boolean): Promise<void> {
-  const entries = await host.kmsdataEntries(prepared.checked.kmsdata);
+  const entries = (await host.kmsdataEntries(prepared.checked.kmsdata)).length;
   const plan = planRun(prepared, prepared.options, entries);
   if (json) {
     printJson({ dryRun: true, ...plan });

@@ -5,6 +5,7 @@ import { workRate } from '../recovery/work-progress.js';
 import { formatBytes } from './output.js';
 import { progressWords } from './progress-words.js';
 import { settleProofDetails, settleProofWords } from '../present/settle-words.js';
+import { countWords } from '../present/count-words.js';
 
 const STEP_COUNT = RECOVERY_STATES.length - 1;
 
@@ -74,7 +75,10 @@ function describe(state: RecoveryState, facts: Record<string, unknown>, service:
     case 'stopped':
       return `${service} is stopped`;
     case 'cleared':
-      return `emptied ${kmsdata}: its ${String(facts.removed)} top-level entries are kept in a quarantine folder beside it until the KMS runs`;
+      // A manual clear (the operator deleted them) moved nothing aside: found empty is all there is to say.
+      return typeof facts.removed === 'number' && facts.removed > 0
+        ? `emptied ${kmsdata}: its ${countWords(facts.removed, 'top-level entry', 'top-level entries')} ${facts.removed === 1 ? 'is' : 'are'} kept in a quarantine folder beside it until the KMS runs`
+        : `${kmsdata} is empty`;
     case 'restored':
       return facts.alreadyRestored
         ? `Kmsdata already matched the backup (${String(facts.fileCount)} files)`

@@ -239,8 +239,8 @@ export interface KmsdataOperations {
    * there with its size (contents are verified, hash by hash, while the restore copies them).
    */
   checkBackupAgainstManifest(backup: string, manifest: Manifest): Promise<VerifyReport>;
-  /** The entries at Kmsdata's top level now: what the clear moves, one by one. Read-only. */
-  kmsdataEntries(kmsdata: string): Promise<number>;
+  /** The names of the entries at Kmsdata's top level now, sorted: what the clear moves, one by one. Read-only. */
+  kmsdataEntries(kmsdata: string): Promise<string[]>;
   /** Compare what is in Kmsdata now against `manifest`. Read-only. */
   verifyKmsdata(kmsdata: string, manifest: Manifest, options?: VerifyOptions): Promise<VerifyReport>;
 }

@@ -36,6 +36,8 @@ export interface RunOptions {
   computerName?: string;
   /** `--original-name`: the ORIGINAL server's name, which the target's had to equal. */
   originalName?: string;
+  /** `--startup-disk` as given at the start, resolved (its path only): the commands the tool prints carry it. */
+  startupDisk?: string;
 }
 
 /** What a run works on, as given at its start: the service, Kmsdata, the backup and what the backup held (columns of `runs`). */
@@ -97,6 +99,7 @@ export function parseOptions(value: unknown): RunOptions {
   if (typeof value.settleSeconds === 'number') options.settleSeconds = value.settleSeconds;
   if (typeof value.computerName === 'string') options.computerName = value.computerName;
   if (typeof value.originalName === 'string') options.originalName = value.originalName;
+  if (typeof value.startupDisk === 'string') options.startupDisk = value.startupDisk;
   if (isObject(value.policies)) {
     const policies: NonNullable<RunOptions['policies']> = {};
     for (const [step, policy] of Object.entries(value.policies)) {

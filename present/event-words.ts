@@ -1,6 +1,7 @@
 import type { RunEventName } from '../persistence/run-events.js';
 import { durationWords } from './time-words.js';
 import { settleProofWords } from './settle-words.js';
+import { countWords } from './count-words.js';
 
 /**
  * Every event of the log in an administrator's words: one table, read by `history` (text) and
@@ -12,7 +13,11 @@ type Words = (detail: Detail, step: string | null) => string;
 
 const STEP_WORDS: Record<string, { name: string; done: (facts: Detail) => string }> = {
   stopService: { name: 'service stop', done: (f) => `finished: the service is ${text(f.serviceState, 'stopped')}` },
-  clearKmsdata: { name: 'clear', done: (f) => `finished: ${count(f.removed, 'top-level entry', 'top-level entries')} moved into the quarantine, ${num(f.remaining)} left` },
+  clearKmsdata: {
+    name: 'clear',
+    done: (f) => f.removed === 0 && f.remaining === 0 ? 'finished: Kmsdata is empty (nothing to keep aside)'
+      : `finished: ${count(f.removed, 'top-level entry', 'top-level entries')} moved into the quarantine, ${num(f.remaining)} left`,
+  },
   restoreKmsdata: { name: 'restore', done: (f) => f.alreadyRestored ? `finished: Kmsdata already matched the backup (${count(f.fileCount, 'file')})` : `finished: ${count(f.fileCount, 'file')}, verified` },
   setCredential: { name: 'alpha string', done: (f) => `given as start parameter, from ${sourceWords(f.source)}` },
   startService: { name: 'service start', done: (f) => `finished: ${settleProofWords('the service', f.settle) ?? `the service is ${text(f.serviceState, 'running')}`}` },
@@ -112,7 +117,7 @@ function num(value: unknown): string {
 }
 
 function count(value: unknown, one: string, many = `${one}s`): string {
-  return typeof value === 'number' ? `${value} ${value === 1 ? one : many}` : `? ${many}`;
+  return typeof value === 'number' ? countWords(value, one, many) : `? ${many}`;
 }
 
 function seconds(ms: unknown): string {

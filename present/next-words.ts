@@ -26,11 +26,13 @@ export interface NextInput {
   retryWaits?: boolean;
   waitingFor: WaitingFor | null;
   lastError: ErrorRecord | null;
+  /** What a `resume` or `confirm` of this run needs on its command line (` --startup-disk <file>`), or ''. */
+  driveArgs: string;
 }
 
 /** The operator's next action: one exact command, with the KB's words where the step is the operator's to know. */
 export function nextWords(n: NextInput): string | null {
-  const resume = `kms-recover resume ${n.runId}`;
+  const resume = `kms-recover resume ${n.runId}${n.driveArgs}`;
   const kb = KB_STEPS[n.state];
   switch (n.situation) {
     case 'finished':

@@ -1,4 +1,4 @@
-import { KB_STEPS } from '../machines/recovery.kb-steps.js';
+import { KB_STEPS, withKmsdata } from '../machines/recovery.kb-steps.js';
 import { confirmCovers } from '../machines/recovery.manual.js';
 import { stateAfter, stateOfStep, type StepName } from '../machines/recovery.order.js';
 
@@ -19,7 +19,7 @@ export interface ManualAction {
  * action at the console (KB steps 5-7): with a manual start (which makes the credential manual
  * too), the credential step waits for the confirm of `startService`, which covers both.
  */
-export function manualActionAt(step: StepName, manual: readonly StepName[]): ManualAction {
+export function manualActionAt(step: StepName, manual: readonly StepName[], kmsdata: string | null = null): ManualAction {
   const state = stateOfStep(step);
   const covered = confirmCovers('startService', step, manual);
   if (step === 'setCredential' && covered) {
@@ -30,7 +30,11 @@ export function manualActionAt(step: StepName, manual: readonly StepName[]): Man
       covers: covered,
     };
   }
-  return { kbSteps: KB_STEPS[stateAfter(state)].kbSteps, words: withoutLabel(KB_STEPS[state].next), confirm: step, covers: [step] };
+  // The KB's words with the run's real folder; the clear is checked as an empty folder, so say so.
+  const words = step === 'clearKmsdata'
+    ? `Go to the ${kmsdata ?? 'Exchsrvr\\Kmsdata'} directory and delete everything in it, files and folders (the KB says "all files"; the check after your confirm wants it empty).`
+    : withKmsdata(withoutLabel(KB_STEPS[state].next), kmsdata);
+  return { kbSteps: KB_STEPS[stateAfter(state)].kbSteps, words, confirm: step, covers: [step] };
 }
 
 

@@ -21,6 +21,10 @@ export interface RunHead {
   phase: RunPhase;
   closedAt: string | null;
   manual: readonly StepName[];
+  /** The run's Kmsdata: the manual steps name the real folder. */
+  kmsdata: string;
+  /** The startup disk given at the start (its path), if any. */
+  startupDisk: string | null;
   lastError: StepError | null;
 }
 
@@ -57,11 +61,20 @@ function retryPending(head: Pick<RunHead, 'state'>, timer: Pick<RunTimer, 'step'
   return timer?.nextAttemptAt != null && timer.step === stepOf(head.state);
 }
 
+/**
+ * What a `resume` or `confirm` of the run needs on its command line to work as printed: the
+ * startup disk it was started with, unless the operator gives the alpha string to the service.
+ */
+export function driveArgs(head: Pick<RunHead, 'manual' | 'startupDisk'>): string {
+  if (head.startupDisk === null || head.manual.includes('startService')) return '';
+  return ` --startup-disk ${/\s/.test(head.startupDisk) ? `"${head.startupDisk}"` : head.startupDisk}`;
+}
+
 function waitingAction(head: RunHead): WaitingFor | null {
   const step = stepOf(head.state);
   if (!step) return null;
-  const action = manualActionAt(step, head.manual);
-  return { kbSteps: action.kbSteps, words: action.words, confirm: action.confirm, command: `kms-recover confirm ${head.id} ${action.confirm}` };
+  const action = manualActionAt(step, head.manual, head.kmsdata);
+  return { kbSteps: action.kbSteps, words: action.words, confirm: action.confirm, command: `kms-recover confirm ${head.id} ${action.confirm}${driveArgs(head)}` };
 }
 
 /** Where the run stands now, and the next action: computed once, by the one rule. */
@@ -77,7 +90,7 @@ export function standingOf(head: RunHead, lease: LeaseRecord | null, timer: RunT
     runId: head.id, state: head.state, failedStep: head.phase === 'failed', situation,
     driver: driver.kind === 'live' ? { pid: driver.lease.pid, host: driver.lease.host } : null,
     unresponsiveWords: driver.kind === 'silent' ? livenessWords(driver.lease, { liveness: 'unresponsive', silentMs: driver.silentMs, seen: driver.seen }) : null,
-    timer, retryWaits: timer?.nextAttemptAt ? Date.parse(timer.nextAttemptAt) > now : false, waitingFor, lastError: head.lastError,
+    timer, retryWaits: timer?.nextAttemptAt ? Date.parse(timer.nextAttemptAt) > now : false, waitingFor, lastError: head.lastError, driveArgs: driveArgs(head),
   });
   return { situation, rests: situation !== 'working' && situation !== 'retrying', driver, waitingFor, lastError, next };
 }

@@ -166,7 +166,7 @@ export function runStatus(run: RunRecord, events: EventRecord[], lease: LeaseRec
   const waiting = run.phase === 'waiting';
   const done = run.phase === 'done';
   const manual = (run.options.manual ?? []).slice();
-  const standing = standingOf({ id: run.id, state: run.state, phase: run.phase, closedAt: run.closedAt, manual, lastError }, lease, timer, now, server);
+  const standing = standingOf({ id: run.id, state: run.state, phase: run.phase, closedAt: run.closedAt, manual, kmsdata: run.params.kmsdata, startupDisk: run.options.startupDisk ?? null, lastError }, lease, timer, now, server);
   const { driver, situation, waitingFor } = standing;
   const currentStep = stepOf(run.state);
   const nextState = nextStateOf(run.state);

@@ -77,5 +77,7 @@ function runOptionsFrom(options: StartCommandOptions): RunOptions {
     policies: policiesFrom(options), manual: (options.manual ?? []).map(parseStepName),
     settleSeconds: options.settle === undefined ? DEFAULT_SETTLE_SECONDS : parseSettleSeconds(options.settle),
     ...(options.originalName === undefined ? {} : { originalName: parseOriginalName(options.originalName) }),
+    // Where the startup disk was (never what it holds): the commands printed later carry it.
+    ...(options.startupDisk === undefined ? {} : { startupDisk: path.resolve(options.startupDisk) }),
   };
 }

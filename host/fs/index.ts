@@ -40,7 +40,7 @@ export const fsKmsdataOperations: KmsdataOperations = {
     onFileCopied: (_path, index) => { failPoint(`restore-after-file:${index + 1}`); return stallPoint(`restore-after-file:${index + 1}`); },
   }),
   checkBackupAgainstManifest: async (backup, manifest) => (await manifests()).compareToManifest(backup, manifest, { contents: false }),
-  kmsdataEntries: async (kmsdata) => (await readdir(await (await paths()).assertKmsdataPath(kmsdata))).length,
+  kmsdataEntries: async (kmsdata) => (await readdir(await (await paths()).assertKmsdataPath(kmsdata))).sort(),
   verifyKmsdata: async (kmsdata, manifest, options) => {
     const [{ assertKmsdataPath }, { compareToManifest }] = await Promise.all([paths(), manifests()]);
     return compareToManifest(await assertKmsdataPath(kmsdata), manifest, { onProgress: options?.onProgress, signal: options?.signal });

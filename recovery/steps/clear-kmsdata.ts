@@ -1,5 +1,6 @@
 import { KmsRecoverError } from '../../errors/index.js';
 import type { StepEffects, StepEnvironment } from './step-environment.js';
+import { namesWords } from '../../present/count-words.js';
 import { differencesWords, type ServerChecks } from './server-checks.js';
 
 /** KB step 3: move everything in Kmsdata into the run's quarantine, each entry recorded first; after a confirm, Kmsdata is found empty. */
@@ -23,7 +24,7 @@ export function clearKmsdataStep(env: StepEnvironment, checks: ServerChecks): St
     },
     verifyManual: async ({ kmsdata }) => {
       const left = await env.host.kmsdataEntries(kmsdata);
-      if (left > 0) throw checks.unverified('clearKmsdata', `${left} entries are still in ${kmsdata}`);
+      if (left.length > 0) throw checks.unverified('clearKmsdata', `${kmsdata} still holds ${namesWords(left)}`);
       return { removed: 0, remaining: 0 };
     },
   };

@@ -26,7 +26,7 @@ export function serverChecks(env: StepEnvironment) {
    */
   function unverified(name: StepName, what: string): KmsRecoverError {
     const action = manualActionAt(name, env.options.manual ?? []);
-    return new KmsRecoverError('MANUAL_STEP_UNVERIFIED', `${what}: the step is not done yet`, { step: name, confirm: action.confirm });
+    return new KmsRecoverError('MANUAL_STEP_UNVERIFIED', `the step is not done yet: ${what}`, { step: name, confirm: action.confirm });
   }
 
   /**

@@ -135,7 +135,7 @@ describe('manual steps', () => {
     // A confirm the server does not bear out leaves the run waiting, and spends no attempt.
     const early = await runCli(['confirm', runId, 'stopService', '--db', sim.db, '--startup-disk', sim.startupDisk]);
     expect(early.code).toBe(8);
-    expect(early.stdout).toMatch(/MSExchangeKMS is still running: the step is not done yet/);
+    expect(early.stdout).toMatch(/Your confirm was checked: the step is not done yet: MSExchangeKMS is still running\./);
     expect(early.stdout.match(/MSExchangeKMS is still running/g)).toHaveLength(1);
     expect(await statusOf(sim)).toMatchObject({ phase: 'waiting', situation: 'waiting', attempts: {} });
     expect(eventRows(sim.db).filter((e) => e.event === 'step.started')).toHaveLength(0);

@@ -18,7 +18,7 @@ const drivers: Record<'live' | 'dead' | 'silent' | 'nobody', DriverView> = {
   nobody: { kind: 'nobody' },
 };
 const retryAt = (offsetMs: number, step = 'clearKmsdata'): RunTimer => ({ step, attempt: 2, deadlineAt: null, nextAttemptAt: new Date(NOW + offsetMs).toISOString() });
-const failedAtClear = { id: 'abcd1234', state: 'stopped', phase: 'failed', closedAt: null, manual: [], lastError: { code: 'INJECTED_FAULT', message: 'injected', step: 'clearKmsdata' } } as const;
+const failedAtClear = { id: 'abcd1234', state: 'stopped', phase: 'failed', closedAt: null, manual: [], kmsdata: 'D:\\exchsrvr\\KMSDATA', startupDisk: null, lastError: { code: 'INJECTED_FAULT', message: 'injected', step: 'clearKmsdata' } } as const;
 
 describe('a scheduled retry belongs to its driver, due or not', () => {
   for (const offsetMs of [30_000, -1_000]) {
