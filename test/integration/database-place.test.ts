@@ -67,6 +67,15 @@ describe('the database\'s folder is checked first', () => {
     expect(started.code, started.stderr).toBe(0);
   }, cliLimit(4));
 
+  it('demo checks the folder of its --db before it builds the simulated server', async () => {
+    const sim = await simFixture(); // for its temporary folder and cleanup
+    const demoRoot = path.join(sim.dir, 'demo');
+    const result = await runCli(['demo', '--dir', demoRoot, '--db', path.join(sim.dir, 'nope', 'x.db'), '--json']);
+    expect(result.code, result.stderr).toBe(3);
+    expect(parseJson<{ error: { code: string } }>(result).error.code).toBe('PATH_MISSING');
+    expect(fs.existsSync(demoRoot)).toBe(false);
+  }, cliLimit(1));
+
   it('a folder this user may not write in is ACCESS_DENIED (exit 3), with its remedy, before the backup is read', async () => {
     const sim = await simFixture();
     const locked = path.join(sim.dir, 'locked');
