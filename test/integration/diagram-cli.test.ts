@@ -206,7 +206,7 @@ describe('kms-recover diagram', () => {
     const manualId = (await statusOf(manual)).runId;
     const view = await runCli(['diagram', '--db', manual.db]);
     expect(view.stdout.split('\n').slice(1, 3)).toEqual([
-      `Run ${manualId}: waiting for you to do KB step 4 by hand`, `Next: when it is done, run: kms-recover confirm ${manualId} restoreKmsdata`,
+      `Run ${manualId}: waiting for you to do KB step 4 by hand`, `Next: when it is done, run: kms-recover confirm ${manualId} restoreKmsdata --startup-disk ${manual.startupDisk}`,
     ]);
     expect(overviewRows(view.stdout)[3]).toEqual(['[?]', 'KB step 4', 'restored', 'waiting for you: do KB step 4 by hand']);
     const mermaid = await runCli(['diagram', '--format', 'mermaid', '--db', manual.db]);
