@@ -2,6 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT, KmsRecoverError } from '../errors/index.js';
 import { configureLeaseStaleness } from '../recovery/lease-policy.js';
+import { databasePlace } from './database-location.js';
 import { handleError } from './handle-error.js';
 import { parseRunId } from './run-id.js';
 
@@ -24,7 +25,7 @@ const program = new Command()
   });
 
 const collect = (value: string, previous: string[]) => [...previous, value];
-const dbOption = () => new Option('--db <file>', 'the kms-recover database (default: $KMS_RECOVER_DB or ./kms-recover.db)');
+const dbOption = () => new Option('--db <file>', `the kms-recover database (default: $KMS_RECOVER_DB, else a kms-recover.db in the current folder, else ${databasePlace(undefined).defaultPath})`);
 
 /** Runs an action; any failure goes to the one error handler. */
 function run<A extends unknown[]>(action: (...args: A) => Promise<void> | void) {
@@ -66,8 +67,8 @@ function commandOf(argv: readonly string[]): string | undefined {
  */
 async function asToolError(error: unknown, db: string | undefined): Promise<unknown> {
   if (!String((error as { code?: unknown })?.code ?? '').startsWith('SQLITE_')) return (await import('../host/fs/file-errors.js')).asFileIoError(error);
-  const [{ databaseError }, { databasePath }] = await Promise.all([import('../persistence/database-errors.js'), import('./database-location.js')]);
-  return databaseError(error, databasePath(db));
+  const { databaseError } = await import('../persistence/database-errors.js');
+  return databaseError(error, databasePlace(db).path);
 }
 
 program.command('start')

@@ -1,8 +1,11 @@
+import path from 'node:path';
 import type { Logger } from 'pino';
+import { KmsRecoverError } from '../errors/index.js';
+import { checkDatabaseFolder } from '../host/database-folder.js';
 import { currentProcess } from '../host/process-identity.js';
 import type { LeaseHolder } from '../persistence/index.js';
 import { databaseExists as databaseFileExists, openDatabase, RunLeases, RunStore, type Db } from '../persistence/index.js';
-import { databasePath, logPathFor } from './database-location.js';
+import { logPathFor, resolveDatabase, type DatabasePlace } from './database-location.js';
 
 export interface Session {
   dbPath: string;
@@ -13,9 +16,16 @@ export interface Session {
   close(): void;
 }
 
-/** Opens the database a command works on. Read-only commands refuse to create one. */
+/**
+ * Opens the database a command works on. Read-only commands refuse to create one (a missing
+ * database is "no runs", naming where it was looked for); a command that writes first checks
+ * the database's folder lets it write (the -wal and -shm are created beside the database).
+ */
 export function openSession(dbOption: string | undefined, options: { mustExist?: boolean; forWriting?: boolean } = {}): Session {
-  const dbPath = databasePath(dbOption);
+  const place = resolveDatabase(dbOption);
+  const dbPath = place.path;
+  if (options.mustExist && !databaseFileExists(dbPath)) throw noDatabase(place);
+  if (options.forWriting) checkDatabaseFolder(path.dirname(dbPath), { create: false });
   const busy = Number(process.env.KMS_RECOVER_BUSY_TIMEOUT_MS);
   const { db } = openDatabase(dbPath, {
     mustExist: options.mustExist, forWriting: options.forWriting, readOnly: options.mustExist === true && !options.forWriting, integrity: options.forWriting ? 'full' : 'runs', busyTimeoutMs: Number.isFinite(busy) && busy >= 0 ? busy : undefined,
@@ -26,8 +36,30 @@ export function openSession(dbOption: string | undefined, options: { mustExist?:
   };
 }
 
+/** No runs yet: where the database was looked for, and how another one is named. */
+function noDatabase(place: DatabasePlace): KmsRecoverError {
+  const where = place.origin === 'default'
+    ? `no kms-recover database at ${place.path} (the default place) nor ${place.herePath}: no runs yet; a run started with --db or KMS_RECOVER_DB is read with the same option`
+    : `no kms-recover database at ${place.path} (named by ${place.origin === 'option' ? '--db' : 'KMS_RECOVER_DB'}): no runs yet there; without it the default place is ${place.defaultPath}`;
+  return new KmsRecoverError('RUN_NOT_FOUND', where, { db: place.path });
+}
+
+/**
+ * `start`: the database's folder, checked before anything else (before the backup is read or
+ * an alpha string asked for). The default place is created when missing (unless `dryRun`:
+ * then nothing is made); a folder named by --db or KMS_RECOVER_DB must exist.
+ */
+export function prepareDatabaseFolder(dbOption: string | undefined, options: { dryRun?: boolean } = {}): DatabasePlace {
+  const place = resolveDatabase(dbOption);
+  const folder = path.dirname(place.path);
+  const isDefault = place.origin === 'default';
+  if (options.dryRun && isDefault && !databaseFileExists(folder)) return place;
+  checkDatabaseFolder(folder, { create: isDefault });
+  return place;
+}
+
 export function databaseExists(dbOption: string | undefined): boolean {
-  return databaseFileExists(databasePath(dbOption));
+  return databaseFileExists(resolveDatabase(dbOption).path);
 }
 
 /** The JSON-lines logger beside the database; loaded only by commands that change things. */

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { initSimHost, temporarySimRoot } from '../../host/sim/index.js';
 import { printLine, progressLine } from '../output.js';
+import { prepareDatabaseFolder } from '../session.js';
 import type { StartCommandOptions } from './start.js';
 
 /** The demo's settle window: short, and said so (a real recovery's default is 15 s). */
@@ -18,6 +19,8 @@ export interface DemoCommandOptions {
  * with the original startup disk (cli/index.ts runs it, then `demoEnding`).
  */
 export async function demoServer(options: DemoCommandOptions): Promise<StartCommandOptions> {
+  // The database's folder before the simulated server is built (start checks it again).
+  prepareDatabaseFolder(options.db);
   const root = options.dir ? path.resolve(options.dir) : await temporarySimRoot();
   const sim = await initSimHost(root);
   progressLine(`demo: simulated server at ${root}: original KMS backed up, Exchange and KMS reinstalled with a new alpha string`);

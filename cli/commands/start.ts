@@ -10,8 +10,8 @@ import { readAlpha } from '../alpha-input.js';
 import { progressPrinter } from '../progress-printer.js';
 import { reportOutcome } from '../report-outcome.js';
 import path from 'node:path';
-import { databaseExists, openLogger, openSession, type Session } from '../session.js';
-import { databasePath, logPathFor } from '../database-location.js';
+import { databaseExists, openLogger, openSession, prepareDatabaseFolder, type Session } from '../session.js';
+import { logPathFor } from '../database-location.js';
 import { withInterrupt } from '../interrupt.js';
 
 export interface StartCommandOptions {
@@ -34,14 +34,17 @@ export interface StartCommandOptions {
 
 export async function startCommand(options: StartCommandOptions): Promise<void> {
   const adapter = chooseAdapter(options.adapter, { kmsdata: options.kmsdata, simRoot: options.simRoot, server: options.server });
+  const runOptions = runOptionsFrom(options);
+  // The database's folder next, before the server is looked at: a folder that is missing or not
+  // writable is refused before the backup is read or an alpha string asked for (the default
+  // place is created here).
+  const dbPath = prepareDatabaseFolder(options.db, { dryRun: options.dryRun }).path;
   const host = await createHost(adapter);
   const progress = progressPrinter(KMS_SERVICE_NAME, () => options.kmsdata);
   // An existing database is opened once the folders are proved apart (a database inside Kmsdata
   // or the backup is refused before it is touched), and a foreign or damaged one is refused
   // then; a new one is only created once the whole preflight has passed, so a refused start
   // leaves no trace.
-  const runOptions = runOptionsFrom(options);
-  const dbPath = databasePath(options.db);
   // Set by openStore during the preflight, or after it for a new database; closed at the end.
   const opened: { session: Session | null } = { session: null };
   try {

@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,12 +29,28 @@ export function cliProcessesStarted(): number {
   return started;
 }
 
+let stateHome: string | undefined;
+
 /**
- * The environment a test's CLI process gets: none of the operator's kms-recover variables, and
- * no crash injection from the caller's shell, unless given.
+ * A state folder of this test process's own (removed at its exit): the default database place
+ * of a CLI started without --db (XDG_STATE_HOME/kms-recover) is never the real home's. (Root on
+ * Linux keeps it in /var/lib/kms-recover: a test of the default place runs as another user.)
+ */
+export function testStateHome(): string {
+  if (!stateHome) {
+    const made = fs.mkdtempSync(path.join(os.tmpdir(), 'kms-state-'));
+    process.once('exit', () => fs.rmSync(made, { recursive: true, force: true }));
+    stateHome = made;
+  }
+  return stateHome;
+}
+
+/**
+ * The environment a test's CLI process gets: none of the operator's kms-recover variables, no
+ * crash injection from the caller's shell, and a state folder of the tests' own, unless given.
  */
 export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_STATE_HOME: testStateHome() };
   delete env.KMS_ALPHA_STRING;
   delete env.KMS_RECOVER_DB;
   delete env.KMS_RECOVER_FAIL_AT;

@@ -206,7 +206,7 @@ describe('kms-recover diagram', () => {
     const waiting = await runCli(startWithDiskArgs(manual, ['--manual', 'restore']));
     expect(waiting.code, waiting.stderr).toBe(8);
     const { runId: manualId, next: manualNext } = await statusOf(manual);
-    expect(manualNext).toMatch(new RegExp(`When it is done, run: kms-recover confirm ${manualId} restoreKmsdata$`));
+    expect(manualNext).toMatch(new RegExp(`When it is done, run: kms-recover confirm ${manualId} restoreKmsdata --startup-disk ${manual.startupDisk}$`));
     const view = await runCli(['diagram', '--db', manual.db]);
     expect(view.stdout.split('\n').slice(1, 3)).toEqual([`Run ${manualId}: waiting for you to do KB step 4 by hand`, `Next: ${manualNext}`]);
     expect(overviewRows(view.stdout)[3]).toEqual(['[?]', 'KB step 4', 'restored', 'waiting for you: do KB step 4 by hand']);

@@ -57,11 +57,11 @@ function expectRefused(result: CliResult, code: string): { code: string; message
 const noDbFiles = (db: string) => ['', '-wal', '-shm'].map((s) => `${db}${s}`).concat(db.replace(/\.db$/, '.log')).filter((f) => fs.existsSync(f));
 
 describe('the trees a run touches cannot overlap, judged by identity', () => {
-  it('cd Kmsdata && start --kmsdata . (the default database would lie in Kmsdata) is refused before anything changes; so is --dry-run', async () => {
+  it('cd Kmsdata && start --kmsdata . --db kms-recover.db (the database would lie in Kmsdata) is refused before anything changes; so is --dry-run', async () => {
     const sim = await simFixture();
     const before = await picture(sim);
     for (const extra of [[], ['--dry-run']]) {
-      const result = await runCli(['start', '--kmsdata', '.', '--backup', sim.backup, '--startup-disk', sim.startupDisk, '--sim-root', sim.root, '--json', ...extra], { cwd: sim.kmsdata });
+      const result = await runCli(['start', '--kmsdata', '.', '--backup', sim.backup, '--startup-disk', sim.startupDisk, '--sim-root', sim.root, '--db', 'kms-recover.db', '--json', ...extra], { cwd: sim.kmsdata });
       const error = expectRefused(result, 'PATHS_OVERLAP');
       expect(error.message).toContain(`the database ${path.join(sim.kmsdata, 'kms-recover.db')} lies inside Kmsdata ${sim.kmsdata}`);
       await expectUnchanged(sim, before);
