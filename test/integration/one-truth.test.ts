@@ -210,7 +210,7 @@ const CASES: Case[] = [
       const { sim } = await rested(['--manual', 'stop'], 8);
       const early = await runCli(['confirm', onlyRunIn(sim), 'stopService', '--db', sim.db, '--startup-disk', sim.startupDisk]);
       expectExit(early, 8);
-      expect(early.stdout).toMatch(/MSExchangeKMS is still running: the step is not done yet/);
+      expect(early.stdout).toMatch(/the step is not done yet: MSExchangeKMS is still running/);
       return { sim };
     },
   },
