@@ -50,6 +50,13 @@ interface Case {
   make: () => Promise<Scene>;
 }
 
+/** A run whose driver was killed (SIGKILL) right after the checkpoint of `state`. */
+async function killedAfterCheckpoint(state: string): Promise<{ sim: SimFixture }> {
+  const sim = await simFixture();
+  expectExit(await runCli(startWithDiskArgs(sim), { env: { KMS_RECOVER_FAIL_AT: `after-checkpoint:${state}` } }), 'SIGKILL');
+  return { sim };
+}
+
 /** A run that rests where `start` leaves it: `start` exits with `exit`. */
 async function rested(extra: string[], exit: number, env: Record<string, string> = {}): Promise<Scene> {
   const sim = await simFixture();
@@ -152,11 +159,7 @@ const CASES: Case[] = [
   {
     name: 'interrupted (its driver killed after the checkpoint of cleared)', situation: 'interrupted', processes: 1,
     command: (id) => `kms-recover resume ${id}`,
-    make: async () => {
-      const sim = await simFixture();
-      expectExit(await runCli(startWithDiskArgs(sim), { env: { KMS_RECOVER_FAIL_AT: 'after-checkpoint:cleared' } }), 'SIGKILL');
-      return { sim };
-    },
+    make: () => killedAfterCheckpoint('cleared'),
   },
   {
     name: 'interrupted in a back-off (its driver killed while it waited to retry)', situation: 'interrupted', processes: 1,
@@ -226,11 +229,7 @@ const CASES: Case[] = [
   {
     name: 'finishing (its driver killed after the checkpoint of running)', situation: 'finishing', processes: 1,
     command: (id) => `kms-recover resume ${id}`,
-    make: async () => {
-      const sim = await simFixture();
-      expectExit(await runCli(startWithDiskArgs(sim), { env: { KMS_RECOVER_FAIL_AT: 'after-checkpoint:running' } }), 'SIGKILL');
-      return { sim };
-    },
+    make: () => killedAfterCheckpoint('running'),
   },
   {
     name: 'abandoned (while it waited at a manual stop)', situation: 'abandoned', processes: 2,
