@@ -21,7 +21,7 @@ export function outcomeLine(s: RunStatus): string {
     case 'working': return `${run} is working on ${at(s)}.`;
     case 'retrying': return `${run} waits to retry ${at(s)}.`;
     case 'waiting': return `${run} is waiting for you at ${s.waitingFor ? kbLabel(s.waitingFor.kbSteps) : at(s)}: a manual step.${s.lastError?.code === 'MANUAL_STEP_UNVERIFIED' ? ` Your confirm was checked: ${s.lastError.message}.` : ''}`;
-    case 'interrupted': return `${run} was interrupted during ${at(s)}: nothing is lost; run kms-recover resume ${s.runId}`;
+    case 'interrupted': return `${run} was interrupted during ${at(s)}: nothing is lost; run ${s.resumeCommand}`;
     case 'unresponsive': return `${run} is held at ${at(s)} by a process that does not respond: ${s.next ?? `kms-recover status ${s.runId}`}`;
     case 'failed': return `${run} stopped at ${s.state}: ${s.lastError ? `${s.lastError.code}: ${s.lastError.message}` : 'step failed'}`;
     case 'finishing': return `${run}: the KMS runs; its clean-up was cut off.`;

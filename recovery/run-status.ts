@@ -7,7 +7,7 @@ import { isStepName, nextStateOf, orderOf, RECOVERY_STATES, stepInto, stepOf, ty
 import type { EventRecord, LeaseRecord, RunRecord, RunTimer, StepProgressRecord } from '../persistence/index.js';
 import type { ServerClaimView } from './claim-rule.js';
 import type { DriverView, Liveness } from './lease-policy.js';
-import { standingOf } from './run-situation.js';
+import { driveArgs, standingOf } from './run-situation.js';
 import type { WaitingFor } from '../present/next-words.js';
 import { workRate, type WorkActivity } from './work-progress.js';
 import { settleSecondsOf } from './settle-window.js';
@@ -130,6 +130,8 @@ export interface RunStatus {
   lastErrorAt: string | null;
   /** What the operator does next, in the KB's words. */
   next: string | null;
+  /** The exact command that goes on with this run, with what it needs on its line (the startup disk it was started with). */
+  resumeCommand: string;
   lease: LeaseRecord | null;
   /** The current attempt's deadline and the next automatic retry, when one is scheduled (ISO times). */
   timer: { step: string; attempt: number; deadlineAt: string | null; nextAttemptAt: string | null } | null;
@@ -229,6 +231,7 @@ export function runStatus(run: RunRecord, events: EventRecord[], lease: LeaseRec
     lastError: standing.lastError,
     lastErrorAt: failed || waiting ? lastFailureAt(events) : null,
     next: standing.next,
+    resumeCommand: `kms-recover resume ${run.id}${driveArgs({ manual, startupDisk: run.options.startupDisk ?? null })}`,
     lease,
     timer: timer && (timer.nextAttemptAt || timer.deadlineAt) ? { ...timer } : null,
     manualSteps: manual,

@@ -145,7 +145,7 @@ describe('signals during a run', () => {
       hold.release();
       const result = await driver.done;
       expect(result.code).toBe(code);
-      expect(result.stderr).toContain(`kms-recover: interrupted during KB step 4 (restoreKmsdata): nothing is lost; run kms-recover resume ${during.runId}\n`);
+      expect(result.stderr).toContain(`kms-recover: interrupted during KB step 4 (restoreKmsdata): nothing is lost; run kms-recover resume ${during.runId} --startup-disk ${sim.startupDisk}\n`);
       const log = fs.readFileSync(sim.log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(log.find((l) => l.msg === 'interrupted')).toMatchObject({ level: 'warn', signal, runId: during.runId, step: 'restoreKmsdata' });
 
@@ -154,7 +154,7 @@ describe('signals during a run', () => {
       const text = await runCli(['status', '--db', sim.db]);
       expect(text.stdout).toMatch(/^Driven by: nobody$/m);
       expect(text.stdout).not.toMatch(/is driving|wait for it|Deadline:/);
-      expect(text.stdout.trimEnd().split('\n').at(-1)).toBe(`Run ${during.runId} was interrupted during KB step 4 (restoreKmsdata): nothing is lost; run kms-recover resume ${during.runId}`);
+      expect(text.stdout.trimEnd().split('\n').at(-1)).toBe(`Run ${during.runId} was interrupted during KB step 4 (restoreKmsdata): nothing is lost; run kms-recover resume ${during.runId} --startup-disk ${sim.startupDisk}`);
 
       const resumed = await runCli(['resume', '--db', sim.db, '--startup-disk', sim.startupDisk]);
       expect(resumed.code).toBe(0);
