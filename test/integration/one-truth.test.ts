@@ -83,6 +83,15 @@ function inBackoff(sim: SimFixture, env: Record<string, string> = {}): SpawnedCl
   return spawnCli(startWithDiskArgs(sim, ['--attempts', 'clearKmsdata=2', '--backoff', 'clearKmsdata=3600']), { env: { KMS_RECOVER_FAULT: 'clearKmsdata:1', ...env } });
 }
 
+/** A run whose live driver waits in its back-off, the retry committed. */
+async function liveInBackoff(): Promise<{ sim: SimFixture; driver: SpawnedCli }> {
+  const sim = await simFixture();
+  const driver = inBackoff(sim);
+  await printed(driver, /retrying clearKmsdata in/, 'stderr');
+  await until('the retry committed', () => dbHas(sim.db, 'SELECT 1 FROM run_timers WHERE next_attempt_at IS NOT NULL'));
+  return { sim, driver };
+}
+
 /**
  * The scheduled retry's time, moved to a second ago: as a driver sees it whose timer is late (its
  * event loop busy, the machine paused) and as a run killed in its back-off is found once the
@@ -135,25 +144,16 @@ const CASES: Case[] = [
   {
     name: 'retrying (a live driver in the back-off before attempt 2)', situation: 'retrying', processes: 1,
     command: (id) => `kms-recover watch ${id}`,
-    make: async () => {
-      const sim = await simFixture();
-      const driver = inBackoff(sim);
-      await printed(driver, /retrying clearKmsdata in/, 'stderr');
-      await until('the retry committed', () => dbHas(sim.db, 'SELECT 1 FROM run_timers WHERE next_attempt_at IS NOT NULL'));
-      return { sim, driver };
-    },
+    make: () => liveInBackoff(),
   },
   {
     // Between the retry's time and the driver's RETRY the run is still the driver's: not failed, and not for `resume` (its lease is held).
     name: 'retrying, its retry overdue (the live driver\'s timer is late)', situation: 'retrying', processes: 1,
     command: (id) => `kms-recover watch ${id}`,
     make: async () => {
-      const sim = await simFixture();
-      const driver = inBackoff(sim);
-      await printed(driver, /retrying clearKmsdata in/, 'stderr');
-      await until('the retry committed', () => dbHas(sim.db, 'SELECT 1 FROM run_timers WHERE next_attempt_at IS NOT NULL'));
-      retryOverdue(sim);
-      return { sim, driver };
+      const scene = await liveInBackoff();
+      retryOverdue(scene.sim);
+      return scene;
     },
   },
   {
