@@ -45,6 +45,11 @@ function v3ToV4(snapshot: PersistedSnapshot): PersistedSnapshot {
   return snapshot;
 }
 
+/** The code of a stored error record, if it has one. */
+function errorCodeOf(error: unknown): unknown {
+  return typeof error === 'object' && error !== null ? Reflect.get(error, 'code') : undefined;
+}
+
 /**
  * v4 → v5: waiting for the operator is a state. A v4 run at a manual step rested in `failed` with
  * MANUAL_STEP_PENDING; v5 rests in `waiting` and leaves it with CONFIRM. A v4 run at a manual
@@ -59,7 +64,7 @@ function v4ToV5(snapshot: PersistedSnapshot, facts: MigrationFacts): PersistedSn
   const [state, sub] = typeof snapshot.value === 'object' && snapshot.value !== null ? Object.entries(snapshot.value)[0] ?? [] : [];
   const step = typeof state === 'string' && isRecoveryState(state) ? stepOf(state) : null;
   const pending = step !== null && manual.includes(step)
-    && (sub === 'working' || (sub === 'failed' && (snapshot.context.lastError as { code?: unknown } | null)?.code === 'MANUAL_STEP_PENDING'));
+    && (sub === 'working' || (sub === 'failed' && errorCodeOf(snapshot.context.lastError) === 'MANUAL_STEP_PENDING'));
   if (!pending || !state) return { ...snapshot, context };
   const children = Object.fromEntries(Object.entries(snapshot.children ?? {}).filter(([id]) => id !== step));
   return { ...snapshot, value: { [state]: 'waiting' }, children, context: { ...context, lastError: null } };

@@ -7,7 +7,7 @@ import { exactSeconds } from './time-words.js';
  */
 
 function field(proof: unknown, name: string): unknown {
-  return typeof proof === 'object' && proof !== null && name in proof ? (proof as Record<string, unknown>)[name] : undefined;
+  return typeof proof === 'object' && proof !== null ? Reflect.get(proof, name) : undefined;
 }
 
 /** `MSExchangeKMS has run for 15 s on the restored database`; null when nothing was proved. */
