@@ -1,4 +1,4 @@
-import type { RunStatus, StepStatus } from '../recovery/run-status.js';
+import type { RunStatus } from '../recovery/run-status.js';
 import { durationWords, timeWords } from '../present/time-words.js';
 import { kbLabel } from '../machines/recovery.kb-steps.js';
 import { stepMark, type StepMark } from '../present/step-marks.js';

@@ -133,15 +133,6 @@ export function parseStepError(value: unknown): StepError | null {
   return { step: value.step, code, message, ...(isObject(value.detail) ? { detail: value.detail } : {}) };
 }
 
-/**
- * Definition v4 rested a run at a manual step in `failed` (MANUAL_STEP_PENDING): it waits for the
- * operator, and is read so until its driver migrates the snapshot (schema v6 did the same for
- * the rows it found).
- */
-export function restingPhase(phase: RunPhase, lastError: StepError | null): RunPhase {
-  return phase === 'failed' && lastError?.code === 'MANUAL_STEP_PENDING' ? 'waiting' : phase;
-}
-
 /** The run's parameters as its columns store them; a row without them cannot be driven or shown. */
 export function parseParams(runId: string, c: { serviceName: string | null; kmsdata: string | null; backup: string | null; fileCount: number | null; totalBytes: number | null; digest: string | null }): RunParams {
   if (c.serviceName === null || c.kmsdata === null || c.backup === null || c.fileCount === null || c.totalBytes === null || c.digest === null) {

@@ -6,7 +6,7 @@ import { translatingDatabaseErrors } from './database-errors.js';
 import { leaseLost, type LeaseRecord } from './run-lease.js';
 import { redactDetail } from './redact-detail.js';
 import type { CloseEvent, NoteEvent } from './run-events.js';
-import { parseContext, parseOptions, parseParams, parsePhase, parseState, parseStepError, restingPhase, type RunContext, type RunOptions, type RunParams, type RunPhase } from './run-record.js';
+import { parseContext, parseOptions, parseParams, parsePhase, parseState, parseStepError, type RunContext, type RunOptions, type RunParams, type RunPhase } from './run-record.js';
 import type { StepError } from '../machines/recovery.types.js';
 import { isStepName, type RecoveryState, type StepName } from '../machines/recovery.order.js';
 
@@ -238,7 +238,7 @@ export class RunStore {
     for (const row of rows) {
       const summary = toSummary(row);
       const lastError = row.last_error === null ? null : parseStepError(JSON.parse(row.last_error));
-      const rest = { ...summary, phase: restingPhase(summary.phase, lastError), lastError };
+      const rest = { ...summary, lastError };
       const timer = row.timer_step === null ? null
         : { step: row.timer_step, attempt: row.timer_attempt!, deadlineAt: row.timer_deadline_at, nextAttemptAt: row.timer_next_attempt_at };
       const lease = row.lease_host === null ? null
@@ -523,6 +523,5 @@ function toSummary(row: Omit<RunRow, 'snapshot'>): RunSummary {
 function toRun(row: RunRow): RunRecord {
   const snapshot: unknown = JSON.parse(row.snapshot);
   const context = parseContext(row.id, snapshot);
-  const summary = toSummary(row);
-  return { ...summary, phase: restingPhase(summary.phase, context.lastError), snapshot, context };
+  return { ...toSummary(row), snapshot, context };
 }

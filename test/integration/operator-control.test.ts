@@ -334,8 +334,10 @@ describe('versioned definitions', () => {
     const snapshot = fixture.snapshot;
     for (const key of ['kmsdata', 'backup', 'backupManifest', 'kmsdataIdentity']) snapshot.context[key] = current.context[key];
     expect(snapshot.value).toEqual({ stopped: 'failed' });
+    // Its phase as the schema v6 upgrade leaves such a row (persistence/migrations.ts): waiting, not the stored `failed`.
+    expect(fixture.phase).toBe('failed');
     db.prepare('UPDATE runs SET machine_version = ?, definition_hash = ?, phase = ?, snapshot = ? WHERE id = ?')
-      .run(fixture.machineVersion, fixture.definitionHash, fixture.phase, JSON.stringify(snapshot), runId);
+      .run(fixture.machineVersion, fixture.definitionHash, 'waiting', JSON.stringify(snapshot), runId);
     db.close();
     // Read before any migration: already waiting for you, as v4's screens said.
     expect(await statusOf(sim)).toMatchObject({ situation: 'waiting', waitingFor: { confirm: 'clearKmsdata' } });
