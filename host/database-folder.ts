@@ -27,9 +27,14 @@ export function pathsOf(system: SystemFacts): path.PlatformPath {
  * whatever folder a prompt starts in (an elevated Windows prompt starts in System32).
  * Windows: %ProgramData%\kms-recover; root on Linux: /var/lib/kms-recover; otherwise the user's
  * XDG state folder ($XDG_STATE_HOME, an absolute path, else ~/.local/state) + kms-recover.
+ * KMS_RECOVER_HOME (an absolute path) names another folder for every system: a site's own
+ * place, or a test's, which must never share the machine's (a root demo's database in
+ * /var/lib/kms-recover would otherwise be every later root test's default).
  */
 export function defaultDatabaseFolder(system: SystemFacts): string {
   const p = pathsOf(system);
+  const home = system.env.KMS_RECOVER_HOME;
+  if (home && p.isAbsolute(home)) return home;
   if (system.platform === 'win32') {
     const programData = system.env.ProgramData ?? system.env.PROGRAMDATA ?? system.env.ALLUSERSPROFILE ?? 'C:\\ProgramData';
     return p.join(programData, 'kms-recover');

@@ -33,8 +33,9 @@ let stateHome: string | undefined;
 
 /**
  * A state folder of this test process's own (removed at its exit): the default database place
- * of a CLI started without --db (XDG_STATE_HOME/kms-recover) is never the real home's. (Root on
- * Linux keeps it in /var/lib/kms-recover: a test of the default place runs as another user.)
+ * of a CLI started without --db (KMS_RECOVER_HOME, set to XDG_STATE_HOME/kms-recover) is never
+ * the machine's, root's /var/lib/kms-recover included. The tests of the default place itself
+ * unset KMS_RECOVER_HOME and run as another user.
  */
 export function testStateHome(): string {
   if (!stateHome) {
@@ -50,7 +51,7 @@ export function testStateHome(): string {
  * crash injection from the caller's shell, and a state folder of the tests' own, unless given.
  */
 export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, XDG_STATE_HOME: testStateHome() };
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_STATE_HOME: testStateHome(), KMS_RECOVER_HOME: path.join(testStateHome(), 'kms-recover') };
   delete env.KMS_ALPHA_STRING;
   delete env.KMS_RECOVER_DB;
   delete env.KMS_RECOVER_FAIL_AT;

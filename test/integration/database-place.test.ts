@@ -23,7 +23,7 @@ const isRoot = process.getuid?.() === 0;
  * (setpriv), with a bare environment; otherwise as the test's own user.
  */
 function runAsUser(args: string[], options: { cwd: string; env: Record<string, string> }): Promise<CliResult> {
-  const env = isRoot ? { PATH: process.env.PATH ?? '', ...options.env } : cliEnv(options.env);
+  const env = isRoot ? { PATH: process.env.PATH ?? '', ...options.env } : cliEnv({ KMS_RECOVER_HOME: undefined, ...options.env });
   const [command, argv] = isRoot
     ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, ...args]] as const
     : [process.execPath, [CLI, ...args]] as const;

@@ -15,6 +15,11 @@ describe('the default database place', () => {
     expect(defaultDatabaseFolder({ ...windows, env: {} })).toBe('C:\\ProgramData\\kms-recover');
   });
 
+  it('KMS_RECOVER_HOME (absolute) names the folder on every system; a relative one is ignored', () => {
+    expect(defaultDatabaseFolder({ ...linuxRoot, env: { KMS_RECOVER_HOME: '/srv/kms' } })).toBe('/srv/kms');
+    expect(defaultDatabaseFolder({ ...linuxRoot, env: { KMS_RECOVER_HOME: 'kms' } })).toBe('/var/lib/kms-recover');
+  });
+
   it('root on Linux: /var/lib/kms-recover, whatever the home or the XDG variables', () => {
     expect(databasePlace(undefined, { ...linuxRoot, env: { XDG_STATE_HOME: '/root/.state' } }, nothingHere).path).toBe('/var/lib/kms-recover/kms-recover.db');
   });
