@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { defaultDatabaseFolder, fileExists, pathsOf, thisSystem, type SystemFacts } from '../host/database-folder.js';
 import { progressLine } from './output.js';
+import { commandsUseDatabase } from './printed-commands.js';
 
 export const DEFAULT_DB = 'kms-recover.db';
 
@@ -39,6 +40,7 @@ let told = false;
  */
 export function resolveDatabase(option: string | undefined): DatabasePlace {
   const place = databasePlace(option);
+  commandsUseDatabase(place);
   if (place.origin === 'found-here' && !told) {
     told = true;
     progressLine(`kms-recover: using .${path.sep}${DEFAULT_DB} in this folder (found here: ${place.path}); the default place is now ${place.defaultPath}`);

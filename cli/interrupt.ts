@@ -1,3 +1,5 @@
+import { printed } from './printed-commands.js';
+
 /**
  * SIGINT (Ctrl-C) and SIGTERM during a run: the first ends the drive cleanly through the signal
  * returned (recovery/drive-run.ts says where it stood, exit 130 or 143); a second one forces the
@@ -11,7 +13,7 @@ export async function withInterrupt<T>(work: (interrupt: AbortSignal) => Promise
       controller.abort(signal);
       return;
     }
-    process.stderr.write(`kms-recover: forced to stop; the run resumes from its last checkpoint: kms-recover resume\n`);
+    process.stderr.write(`kms-recover: forced to stop; the run resumes from its last checkpoint: ${printed('kms-recover resume')}\n`);
     process.exit(signal === 'SIGTERM' ? 143 : 130);
   };
   process.on('SIGINT', onSignal);

@@ -1,14 +1,16 @@
+import { printed } from './printed-commands.js';
+
 /** Human lines go to stderr (progress) and stdout (results); `--json` prints one document on stdout. */
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
 export function printLine(line = ''): void {
-  process.stdout.write(`${line}\n`);
+  process.stdout.write(`${printed(line)}\n`);
 }
 
 export function progressLine(line: string): void {
-  process.stderr.write(`${line}\n`);
+  process.stderr.write(`${printed(line)}\n`);
 }
 
 export function formatBytes(bytes: number): string {

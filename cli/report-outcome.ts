@@ -3,12 +3,13 @@ import type { DriveOutcome } from '../recovery/drive-run.js';
 import { loadRunView } from '../recovery/run-view.js';
 import type { Session } from './session.js';
 import { printJson, printLine } from './output.js';
+import { printedStatus } from './printed-commands.js';
 import { printEnding, printNext, provedWords } from './run-words.js';
 
 /** After start/resume: the result on stdout, and the exit status of the run's outcome. */
 export function reportOutcome(session: Session, outcome: DriveOutcome, json: boolean): void {
   const view = loadRunView(session, session.store.getRun(outcome.runId));
-  if (json) printJson(view);
+  if (json) printJson(printedStatus(view));
   if (outcome.phase === 'done') {
     if (!json) {
       printLine(outcome.finishCompleted

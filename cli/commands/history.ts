@@ -4,6 +4,7 @@ import { SITUATION_WORDS } from '../../present/situation-words.js';
 import { loadRunView } from '../../recovery/run-view.js';
 import { timeWords } from '../../present/time-words.js';
 import { printJson, printLine } from '../output.js';
+import { printed } from '../printed-commands.js';
 import { openSession } from '../session.js';
 
 export interface HistoryCommandOptions {
@@ -23,7 +24,7 @@ export function historyCommand(runId: string, options: HistoryCommandOptions): v
     const view = loadRunView(session, run);
     const events = session.store.events(run.id);
     if (options.json) {
-      printJson({ runId: run.id, state: run.state, phase: run.phase, situation: view.situation, next: view.next, events });
+      printJson({ runId: run.id, state: run.state, phase: run.phase, situation: view.situation, next: view.next === null ? null : printed(view.next), events });
       return;
     }
     // The header is the run as status tells it: its situation by the one rule, and what comes next.

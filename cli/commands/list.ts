@@ -1,6 +1,7 @@
 import { KmsRecoverError } from '../../errors/index.js';
 import { runList } from '../../recovery/run-list.js';
 import { printLine } from '../output.js';
+import { printedStatus } from '../printed-commands.js';
 import { openSession } from '../session.js';
 
 /** The runs a plain `list` shows: the newest, enough for an outage; `--all` shows every one. */
@@ -21,7 +22,7 @@ export function listCommand(options: { db?: string; json?: boolean; all?: boolea
       stale ||= run.stale;
       if (options.json) {
         // The same bytes as one pretty-printed array, written an element at a time.
-        process.stdout.write(`${shown === 0 ? '\n' : ',\n'}${JSON.stringify(run, null, 2).replace(/^/gm, '  ')}`);
+        process.stdout.write(`${shown === 0 ? '\n' : ',\n'}${JSON.stringify(printedStatus(run), null, 2).replace(/^/gm, '  ')}`);
       } else {
         if (shown === 0) printLine(`${'RUN'.padEnd(10)}${'STATE'.padEnd(16)}${'SITUATION'.padEnd(14)}${'UPDATED'.padEnd(26)}DRIVEN BY`);
         printLine(`${run.runId.padEnd(10)}${run.state.padEnd(16)}${run.situation.padEnd(14)}${run.updatedAt.padEnd(26)}${run.driver}`);

@@ -3,6 +3,7 @@ import { loadRunView, namedOrLatestRun } from '../../recovery/run-view.js';
 import { timeWords } from '../../present/time-words.js';
 import { logPathFor } from '../database-location.js';
 import { printJson, printLine } from '../output.js';
+import { printedStatus } from '../printed-commands.js';
 import { printEnding } from '../run-words.js';
 import { openSession, type Session } from '../session.js';
 import { checklistLines, headLines, workLines, type ScreenOptions } from '../status-screen.js';
@@ -18,7 +19,7 @@ export function statusCommand(runId: string | undefined, options: StatusCommandO
   const session = openSession(options.db, { mustExist: true });
   try {
     const status = readStatus(session, runId);
-    if (options.json) printJson(status);
+    if (options.json) printJson(printedStatus(status));
     else printStatus(status, logPathFor(session.dbPath), options);
   } finally {
     session.close();

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunStatus } from '../../recovery/run-status.js';
 import { timeWords } from '../../present/time-words.js';
 import { printJson, printLine } from '../output.js';
+import { printedStatus } from '../printed-commands.js';
 import { printEnding } from '../run-words.js';
 import { openSession } from '../session.js';
 import { checklistLines, headLines, workLines, type ScreenOptions } from '../status-screen.js';
@@ -36,7 +37,7 @@ export async function watchCommand(runId: string | undefined, options: WatchComm
       await sleep(POLL_MS);
       status = loadRunView(session, namedOrLatestRun(session.store, id, session.dbPath));
     }
-    if (options.json) printJson(status);
+    if (options.json) printJson(printedStatus(status));
     else {
       printLine();
       printEnding(status);
