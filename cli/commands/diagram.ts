@@ -5,6 +5,7 @@ import {
 import { loadRunView } from '../../recovery/run-view.js';
 import { writeFileWhole } from '../../host/output-file.js';
 import type { RunRecord } from '../../persistence/index.js';
+import { printedStatus } from '../printed-commands.js';
 import { openSession, databaseExists, type Session } from '../session.js';
 
 export interface DiagramCommandOptions {
@@ -47,5 +48,6 @@ function withRun<T>(options: DiagramCommandOptions, latestByDefault: boolean, re
 
 function overviewOf(graph: MachineGraph, session: Session, run: RunRecord): OverviewOverlay {
   const status = loadRunView(session, run);
-  return overviewOverlay(overviewChain(graph, status.kmsdata), status);
+  // Its Next line is a command printed like every other (cli/printed-commands.ts).
+  return overviewOverlay(overviewChain(graph, status.kmsdata), printedStatus(status));
 }

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { renderCommands } from '../../cli/printed-commands.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = path.join(REPO_ROOT, 'dist/cli/index.js');
@@ -46,12 +47,44 @@ export function testStateHome(): string {
   return stateHome;
 }
 
+let binDir: string | undefined;
+
+/**
+ * A folder holding a `kms-recover` that is the built CLI, as `npm link` makes one (a link on
+ * POSIX, a .cmd shim on Windows); removed at this test process's exit. First on every test
+ * CLI's PATH, so the CLI prints `kms-recover …` commands, as after the README's set-up.
+ */
+export function kmsRecoverBinDir(): string {
+  if (!binDir) {
+    const made = fs.mkdtempSync(path.join(os.tmpdir(), 'kms-bin-'));
+    process.once('exit', () => fs.rmSync(made, { recursive: true, force: true }));
+    if (process.platform === 'win32') fs.writeFileSync(path.join(made, 'kms-recover.cmd'), `@node "${CLI}" %*\r\n`);
+    else fs.symlinkSync(CLI, path.join(made, 'kms-recover'));
+    binDir = made;
+  }
+  return binDir;
+}
+
+/**
+ * A command as the tests' CLI prints it: `kms-recover resume 1a2b` with `--db <db>` after its
+ * name when the run's database was named by --db (cli/printed-commands.ts).
+ */
+export function printedCommand(text: string, db?: string): string {
+  return renderCommands(text, { invocation: { kind: 'path' }, db: db === undefined ? null : path.resolve(db) });
+}
+
 /**
  * The environment a test's CLI process gets: none of the operator's kms-recover variables, no
- * crash injection from the caller's shell, and a state folder of the tests' own, unless given.
+ * crash injection from the caller's shell, a state folder of the tests' own, and the built CLI
+ * as `kms-recover` first on the PATH (not marked as started by npx, even under `npx vitest`),
+ * unless given.
  */
 export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, XDG_STATE_HOME: testStateHome(), KMS_RECOVER_HOME: path.join(testStateHome(), 'kms-recover') };
+  // Windows spells it Path; a copy of process.env no longer ignores the case.
+  const pathKey = Object.keys(env).find((k) => k.toUpperCase() === 'PATH') ?? 'PATH';
+  env[pathKey] = `${kmsRecoverBinDir()}${path.delimiter}${env[pathKey] ?? ''}`;
+  delete env.npm_command;
   delete env.KMS_ALPHA_STRING;
   delete env.KMS_RECOVER_DB;
   delete env.KMS_RECOVER_FAIL_AT;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunStatus } from '../../recovery/run-status.js';
 import { eventRows } from '../helpers/event-rows.js';
-import { parseJson, runCli, spawnCli } from '../helpers/run-cli.js';
+import { parseJson, printedCommand, runCli, spawnCli } from '../helpers/run-cli.js';
 import { claimFile, recoveryRecord } from '../helpers/server-claim.js';
 import { resumeWithDisk, runIdOf, serviceState, startWithDiskArgs, statusOf } from '../helpers/sim-cli.js';
 import { cleanupSimFixtures, simFixture, treeBytes, type SimFixture } from '../helpers/sim-fixture.js';
@@ -44,13 +44,13 @@ describe('the claim rules', () => {
     // Its status says so before anything is tried, and names abandon.
     const before = await statusOf(sim);
     expect(before.server).toMatchObject({ claim: 'missing', recoveredBy: { runId: recoveredBy, db: other } });
-    expect(before.next).toContain(`kms-recover abandon ${stale}`);
+    expect(before.next).toContain(printedCommand(`kms-recover abandon ${stale}`, sim.db));
     expect(before.next).not.toContain('kms-recover resume');
 
     const resumed = await resumeWithDisk(sim, [stale]);
     expect(resumed.code, resumed.stderr).toBe(5);
     expect(lastErrorLine(resumed.stderr)).toContain(`recovered by run ${recoveredBy}`);
-    expect(lastErrorLine(resumed.stderr)).toContain(`kms-recover abandon ${stale}`);
+    expect(lastErrorLine(resumed.stderr)).toContain(printedCommand(`kms-recover abandon ${stale}`, sim.db));
     expect(resumed.stderr).not.toMatch(/stopping it|was running again/);
     expect(await serviceState(sim)).toBe('running');
     expect(await daemonPid(sim)).toBe(pid);
@@ -61,7 +61,7 @@ describe('the claim rules', () => {
 
     const text = await runCli(['status', '--db', sim.db]);
     expect(text.stdout).toContain(`recovered by run ${recoveredBy}`);
-    expect(text.stdout).toContain(`kms-recover abandon ${stale}`);
+    expect(text.stdout).toContain(printedCommand(`kms-recover abandon ${stale}`, sim.db));
 
     const abandoned = await runCli(['abandon', stale, '--yes', '--db', sim.db]);
     expect(abandoned.code, abandoned.stderr).toBe(0);

@@ -5,7 +5,7 @@ import { SITUATION_WORDS } from '../../present/situation-words.js';
 import type { RunListRow } from '../../recovery/run-list.js';
 import type { RunStatus } from '../../recovery/run-status.js';
 import { holdAt } from '../helpers/hold.js';
-import { parseJson, printed, runCli, spawnCli, type CliResult, type SpawnedCli } from '../helpers/run-cli.js';
+import { parseJson, printed, printedCommand, runCli, spawnCli, type CliResult, type SpawnedCli } from '../helpers/run-cli.js';
 import { startWithDiskArgs } from '../helpers/sim-cli.js';
 import { cleanupSimFixtures, simFixture, type SimFixture } from '../helpers/sim-fixture.js';
 import { cliLimit } from '../helpers/time-limit.js';
@@ -265,7 +265,7 @@ describe('one truth of a run: status, list, watch, history and the diagram agree
       expect(status.rests).toBe(c.situation !== 'working' && c.situation !== 'retrying');
       const command = c.command(id);
       if (command === null) expect(status.next).toBeNull();
-      else expect(status.next).toContain(command);
+      else expect(status.next).toContain(printedCommand(command, sim.db));
 
       expect(list, 'list --json has a row of the run').toBeDefined();
       expect({ situation: list!.situation, phase: list!.phase, next: sameNext(list!.next) }, 'list --json')

@@ -128,7 +128,7 @@ describe('manual steps', () => {
     const sim = await simFixture();
     const first = await start(sim, ['--startup-disk', sim.startupDisk, '--manual', 'stop']);
     expect(first.code).toBe(8);
-    expect(first.stdout).toMatch(/^Waiting for you: do KB step 2 by hand: Stop the Exchange Key Management Server service\.\nNext: kms-recover confirm \w+ stopService --startup-disk \S+Kmspwd\.ini$/m);
+    expect(first.stdout).toMatch(/^Waiting for you: do KB step 2 by hand: Stop the Exchange Key Management Server service\.\nNext: kms-recover confirm --db \S+ \w+ stopService --startup-disk \S+Kmspwd\.ini$/m);
     expect(await serviceState(sim)).toBe('running');
     const { runId } = await statusOf(sim);
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventRows } from '../helpers/event-rows.js';
-import { parseJson, runCli } from '../helpers/run-cli.js';
+import { parseJson, printedCommand, runCli } from '../helpers/run-cli.js';
 import { claimFile, exchsrvrEntries, expectRefusedByClaim, expectServerRecovered } from '../helpers/server-claim.js';
 import { resumeWithDisk, runIdOf, startWithDiskArgs, statusOf } from '../helpers/sim-cli.js';
 import { cleanupSimFixtures, simFixture, treeBytes, type SimFixture } from '../helpers/sim-fixture.js';
@@ -43,7 +43,7 @@ describe('one server, one recovery', () => {
 
     const same = await start(sim);
     expectRefusedByClaim(same, runId);
-    expect(same.stderr).toContain(`kms-recover resume ${runId}`);
+    expect(same.stderr).toContain(printedCommand(`kms-recover resume ${runId}`, sim.db));
     expect(same.stderr).toContain('cleared');
 
     const elsewhere = await start(sim, other);
@@ -69,7 +69,7 @@ describe('one server, one recovery', () => {
     const refused = await start(sim);
     expectRefusedByClaim(refused, runId);
     expect(refused.stderr).toContain('is gone');
-    expect(refused.stderr).toContain(`kms-recover abandon ${runId} --kmsdata ${sim.kmsdata}`);
+    expect(refused.stderr).toContain(printedCommand(`kms-recover abandon ${runId} --kmsdata ${sim.kmsdata}`, sim.db));
     expect(serverPicture(sim, [])).toEqual(before);
     expect(fs.existsSync(sim.db)).toBe(false);
 
@@ -127,7 +127,7 @@ describe('one server, one recovery', () => {
     const runId = await runIdOf(sim);
     const status = await statusOf(sim);
     expect(status).toMatchObject({ done: true, finishPending: true });
-    expect(status.next).toContain(`kms-recover resume ${runId}`);
+    expect(status.next).toContain(printedCommand(`kms-recover resume ${runId}`, sim.db));
     const text = await runCli(['status', '--db', sim.db]);
     expect(text.stdout).not.toMatch(/Next: nothing/);
     expect(text.stdout).toMatch(/clean-up .* was cut off/);

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunStatus } from '../../recovery/run-status.js';
 import { eventRows } from '../helpers/event-rows.js';
-import { CLI, cliEnv, parseJson, runCli, spawnCli } from '../helpers/run-cli.js';
+import { CLI, cliEnv, parseJson, printedCommand, runCli, spawnCli } from '../helpers/run-cli.js';
 import { resumeWithDisk, startWithDiskArgs, statusOf } from '../helpers/sim-cli.js';
 import { cleanupSimFixtures, simFixture, treeBytes, type SimFixture } from '../helpers/sim-fixture.js';
 import { until } from '../helpers/wait.js';
@@ -87,7 +87,7 @@ describe('a driver that lost its lease, and the one liveness rule', () => {
       const status = parseJson<RunStatus>(await runCli(['status', '--json', '--db', sim.db], { env: STALE }));
       expect(status.situation).toBe('unresponsive');
       expect(status.driver).toMatchObject({ kind: 'silent', liveness: 'unresponsive', pid: old.child.pid });
-      expect(status.next).toContain(`kms-recover takeover ${status.runId}`);
+      expect(status.next).toContain(printedCommand(`kms-recover takeover ${status.runId}`, sim.db));
       const text = await runCli(['status', '--db', sim.db], { env: STALE });
       expect(text.stdout).not.toMatch(/no process is running it|nothing is lost/);
       expect(text.stdout).toMatch(/alive but unresponsive/);

@@ -71,7 +71,7 @@ describe('ownInvocation', () => {
 
   it('Windows: npm\'s kms-recover.cmd shim on the PATH is enough', () => {
     const win = 'C:\\kms\\dist\\cli\\index.js';
-    const shim = { 'C:\\Users\\ann\\AppData\\Roaming\\npm\\kms-recover.cmd': 'C:\\Users\\ann\\AppData\\Roaming\\npm\\kms-recover.cmd' };
+    const shim: Record<string, string> = { 'C:\\Users\\ann\\AppData\\Roaming\\npm\\kms-recover.cmd': 'C:\\Users\\ann\\AppData\\Roaming\\npm\\kms-recover.cmd' };
     expect(ownInvocation({ platform: 'win32', env: { Path: 'C:\\Windows;C:\\Users\\ann\\AppData\\Roaming\\npm' }, script: win, realPath: (f) => shim[f] ?? null })).toEqual({ kind: 'path' });
     expect(ownInvocation({ platform: 'win32', env: { Path: 'C:\\Windows' }, script: win, realPath: (f) => shim[f] ?? null })).toEqual({ kind: 'node', script: win });
   });
