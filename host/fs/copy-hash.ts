@@ -169,7 +169,8 @@ function writeOut(fd: number, buf: Buffer, n: number, position: number): Promise
 /**
  * A copy of a large file with two buffers: buffer k is read and hashed while buffer k-1 is being
  * written, and a buffer is read into again only once its write is done. The event loop runs at
- * every write's end; `onBytes` hears of every buffer written (the progress within the file).
+ * every write's end; `onBytes` hears of every buffer written (the progress within the file), with
+ * no write in flight: if it throws (the work was told to stop), the copy ends there, its files closed.
  */
 async function overlappedPass(source: number, target: number, { buf, spare }: Reader, onBytes?: (bytesSoFar: number) => void): Promise<CopyOutcome> {
   const hash = createHash('sha256');

@@ -380,7 +380,12 @@ export async function restoreKmsdata(backup: string, kmsdata: string, manifest: 
     for (const [index, file] of manifest.files.entries()) {
       const src = toNative(source, file.path);
       const dst = target(index);
-      copied.push(verifyCopy(src, dst, file, await copyAndHash(src, creates.take(index), reader, (bytes) => progress.within(Math.min(bytes, file.size)))));
+      // Within a large file: its progress, and a stop (Ctrl-C, the time limit) heeded at its next buffer, not at its end.
+      const within = (bytes: number): void => {
+        options.signal?.throwIfAborted();
+        progress.within(Math.min(bytes, file.size));
+      };
+      copied.push(verifyCopy(src, dst, file, await copyAndHash(src, creates.take(index), reader, within)));
       syncs.add(dst);
       progress.done(file.size);
       await options.onFileCopied?.(file.path, index);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -54,6 +54,23 @@ describe('progress within a large file', () => {
     const bytes = reports.map((r) => r.bytesDone);
     expect(bytes).toEqual([...bytes].sort((a, b) => a - b));
     expect(reports.at(-1)).toEqual({ filesDone: 2, filesTotal: 2, bytesDone: manifest.totalBytes, bytesTotal: manifest.totalBytes });
+  });
+
+  it('told to stop in the middle of a large file (Ctrl-C), the copy stops at its next buffer, not at the file\'s end', async () => {
+    const manifest = await buildManifest(backup);
+    const stop = new AbortController();
+    const reports: WorkProgress[] = [];
+    const copying = restoreKmsdata(backup, kmsdata, manifest, 'run1', {
+      signal: stop.signal,
+      onProgress: (p) => {
+        reports.push({ ...p });
+        if (p.bytesDone > 0) stop.abort(new Error('Ctrl-C'));
+      },
+    });
+    await expect(copying).rejects.toThrow('Ctrl-C');
+    expect(reports).toHaveLength(1);
+    expect(reports[0]!.bytesDone).toBeLessThan(LARGE);
+    expect(await readdir(kmsdata)).toEqual([]);
   });
 
   it('the verify reports the bytes of a large file as it hashes it', async () => {
