@@ -1,7 +1,9 @@
+import { spawn, spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunStatus } from '../../recovery/run-status.js';
 import { holdAt } from '../helpers/hold.js';
-import { parseJson, printed, runCli, spawnCli } from '../helpers/run-cli.js';
+import { CLI, cliEnv, parseJson, printed, runCli, spawnCli } from '../helpers/run-cli.js';
+import { until } from '../helpers/wait.js';
 import { startArgs, startWithDiskArgs, statusOf } from '../helpers/sim-cli.js';
 import { cleanupSimFixtures, simFixture } from '../helpers/sim-fixture.js';
 import { cliLimit } from '../helpers/time-limit.js';
@@ -77,6 +79,31 @@ describe('watch follows the drive that picks a resting run up', () => {
     const watched = await watching.done;
     expect(watched.code).toBe(0);
     expect(watched.stdout).toContain('Your confirm was checked');
+  }, cliLimit(5));
+});
+
+const hasScript = spawnSync('script', ['--version']).status === 0;
+
+describe.runIf(hasScript)('watch on a real terminal', () => {
+  it('started before the resume, it redraws in place and follows the resume to running, exit 0', async () => {
+    const sim = await simFixture();
+    expect((await runCli(startWithDiskArgs(sim), { env: { KMS_RECOVER_FAIL_AT: 'after-checkpoint:stopped' } })).signal).toBe('SIGKILL');
+    const { runId, resumeCommand } = await statusOf(sim);
+    // The CLI on a pseudo-terminal (`script`): stdout is a terminal, so the screen is redrawn in place.
+    const command = [process.execPath, CLI, 'watch', '--db', sim.db].map((a) => `'${a}'`).join(' ');
+    const child = spawn('script', ['-qec', command, '--echo', 'never', '/dev/null'], { env: cliEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    let screen = '';
+    child.stdout.on('data', (d: Buffer) => { screen += d.toString(); });
+    const ended = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    try {
+      await until('the terminal to show what watch waits for', () => screen.includes(`waiting for someone to run ${resumeCommand}`));
+      expect(screen).toContain(`\u001b[H\u001b[2Jkms-recover watch ${runId}: `);
+      expect((await runCli(['resume', '--db', sim.db, '--startup-disk', sim.startupDisk])).code).toBe(0);
+      expect(await ended).toBe(0);
+      expect(screen).toContain(`Run ${runId} is running: recovery complete`);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
   }, cliLimit(5));
 });
 
