@@ -125,7 +125,7 @@ export async function listTree(root: string, options: { sizes?: boolean } = {}):
 }
 
 /** Streams a file through SHA-256; the size is the number of bytes actually hashed. */
-export async function sha256File(file: string, onBytes?: (bytesSoFar: number) => void): Promise<{ size: number; sha256: string }> {
+export async function sha256File(file: string, within: { onBytes?: (bytesSoFar: number) => void; signal?: AbortSignal } = {}): Promise<{ size: number; sha256: string }> {
   const hash = createHash('sha256');
   let size = 0;
   try {
@@ -133,11 +133,14 @@ export async function sha256File(file: string, onBytes?: (bytesSoFar: number) =>
       const bytes = chunk as Buffer;
       size += bytes.length;
       hash.update(bytes);
-      onBytes?.(size);
+      within.onBytes?.(size);
+      // Told to stop (Ctrl-C, the time limit): at the next MiB of a large file, not at its end.
+      if (within.signal?.aborted) break;
     }
   } catch (error) {
     throw readError(error, file);
   }
+  within.signal?.throwIfAborted();
   return { size, sha256: hash.digest('hex') };
 }
 
@@ -210,7 +213,9 @@ export async function compareToManifest(
     if (!hashContents) continue;
     // A time limit or a lost lease stops the hashing at the next file.
     options.signal?.throwIfAborted();
-    const { size, sha256 } = await sha256File(found.fullPath, f.size > HASH_CHUNK_BYTES ? (bytes) => progress.within(Math.min(bytes, f.size)) : undefined);
+    const { size, sha256 } = await sha256File(found.fullPath, {
+      onBytes: f.size > HASH_CHUNK_BYTES ? (bytes) => progress.within(Math.min(bytes, f.size)) : undefined, signal: options.signal,
+    });
     if (size !== f.size) note(f.path, `size ${size}, expected ${f.size}`);
     else if (sha256 !== f.sha256) note(f.path, 'content differs');
     progress.done(f.size);

@@ -81,6 +81,22 @@ describe('progress within a large file', () => {
     expect(withinLargeFile(reports).length).toBeGreaterThan(1);
     expect(reports.at(-1)).toMatchObject({ filesDone: 2, bytesDone: manifest.totalBytes });
   });
+
+  it('the verify, told to stop in the middle of a large file, stops there with the reason it was given', async () => {
+    const manifest = await buildManifest(backup);
+    const stop = new AbortController();
+    const reports: WorkProgress[] = [];
+    const verifying = compareToManifest(backup, manifest, {
+      signal: stop.signal,
+      onProgress: (p) => {
+        reports.push({ ...p });
+        stop.abort(new Error('Ctrl-C'));
+      },
+    });
+    await expect(verifying).rejects.toThrow('Ctrl-C');
+    expect(reports).toHaveLength(1);
+    expect(reports[0]!.filesDone).toBe(0);
+  });
 });
 
 /** A clock and a timer queue the test moves by hand: no real time passes. */
