@@ -64,9 +64,9 @@ export interface RunProgress extends Omit<StepProgressRecord, 'activity'> {
   activity: WorkActivity;
   /** Bytes per second from startedAt to updatedAt (null: too early to tell). */
   bytesPerSecond: number | null;
-  /** Time left at that rate, from updatedAt (null: unknown, or the work has stalled). */
+  /** Time left at that rate, from updatedAt (null: unknown). */
   remainingMs: number | null;
-  /** How long no progress was written although the run is driven: the work has stalled (recovery/work-progress.ts STALL_MS); null while it moves, or nobody drives it. */
+  /** How long no progress was written although the run is driven: the work has stalled (recovery/work-progress.ts STALL_MS), and the screens say so instead of the time left; null while it moves, or nobody drives it. */
   stalledMs: number | null;
 }
 
@@ -322,7 +322,7 @@ function driverWords(driver: DriverView): RunStatus['driver'] {
  * The progress row, when it belongs to the step the run is at (an older step's row is history):
  * while the run is driven, and, once it rests, only if the work was cut off before its end (what
  * it had done when it stopped: the driver writes it as it is interrupted). Work driven that wrote
- * nothing for STALL_MS has stalled: no time left is given then, but how long it has not moved.
+ * nothing for STALL_MS has stalled: the screens give how long it has not moved, not a time left.
  */
 function progressOf(row: StepProgressRecord | null, step: StepName | null, situation: RunSituation, now: number): RunProgress | null {
   if (!row || row.step !== step) return null;
@@ -332,7 +332,7 @@ function progressOf(row: StepProgressRecord | null, step: StepName | null, situa
   const rate = workRate(row, elapsedMs, row.activity);
   const quietMs = Math.max(0, now - Date.parse(row.updatedAt));
   const stalledMs = situation === 'working' && row.filesDone < row.filesTotal && quietMs >= STALL_MS ? quietMs : null;
-  return { ...row, ...rate, remainingMs: stalledMs === null ? rate.remainingMs : null, stalledMs };
+  return { ...row, ...rate, stalledMs };
 }
 
 /**
