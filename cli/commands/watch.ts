@@ -64,8 +64,9 @@ export async function watchCommand(runId: string | undefined, options: WatchComm
 
 /**
  * When watching ends: at once for a closed run (finished, abandoned); else at the first rest
- * after a driver worked on the run since watching began (seen driven, or its lease taken again
- * between two looks: a drive shorter than a poll).
+ * after a driver worked on the run since watching began: seen driven, or events recorded between
+ * two looks (a drive shorter than a poll, a confirm whose check failed). A takeover alone is no
+ * drive: after it, the run still waits for its resume.
  */
 export class Following {
   private driven: boolean;
@@ -76,9 +77,14 @@ export class Following {
 
   endsAt(now: RunStatus): boolean {
     if (now.situation === 'finished' || now.situation === 'abandoned') return true;
-    if (!now.rests || now.leaseGeneration !== this.first.leaseGeneration) this.driven = true;
+    if (!now.rests || workRecorded(now) !== workRecorded(this.first)) this.driven = true;
     return this.driven && now.rests;
   }
+}
+
+/** The run's events other than takeovers: a drive, a confirm, a policy change adds to them. */
+function workRecorded(s: RunStatus): number {
+  return s.eventCount - s.takeovers.length;
 }
 
 /** The command that picks the resting run up (from another console): watching waits for it. */

@@ -19,10 +19,12 @@ const live: LeaseRecord = { host: me.host, pid: me.pid, processStart: me.process
 const dead: LeaseRecord = { ...live, pid: 2 ** 22 + 17, processStart: 'long ago' };
 const events: EventRecord[] = [{ seq: 1, event: 'run.created', from: null, to: 'reinstalled', at: at(-60), detail: null }];
 
-function look(state: RecoveryState, phase: RunPhase, lease: LeaseRecord | null, fence: number, more: { closedAt?: string; manual?: ('startService')[] } = {}) {
+function look(state: RecoveryState, phase: RunPhase, lease: LeaseRecord | null, fence: number, more: { closedAt?: string; manual?: ('startService')[]; events?: EventRecord[] } = {}) {
   const run = { ...runRecord({ state, phase, createdAt: at(-60), updatedAt: at(-1), options: { manual: more.manual ?? [], startupDisk: 'A:\\Kmspwd.ini' } }), fence, closedAt: more.closedAt ?? null };
-  return runStatus(run, events, lease, null, null, now);
+  return runStatus(run, [...events, ...(more.events ?? [])], lease, null, null, now);
 }
+
+const event = (seq: number, name: string): EventRecord => ({ seq, event: name, from: 'cleared', to: 'cleared', at: at(-1), detail: { step: 'restoreKmsdata', attempt: 1 } });
 
 describe('watch follows until the next rest after a drive', () => {
   it('an interrupted run: waits while nobody drives it, follows the resume, ends at its rest', () => {
@@ -35,9 +37,10 @@ describe('watch follows until the next rest after a drive', () => {
     expect(follow.endsAt(look('running', 'done', null, 2, { closedAt: at(0) }))).toBe(true);
   });
 
-  it('a drive shorter than a look (its fence rose, the run rests again) ends it too', () => {
+  it('a drive shorter than a look (events recorded, the run rests again) ends it too; a takeover alone does not', () => {
     const follow = new Following(look('cleared', 'working', dead, 1));
-    expect(follow.endsAt(look('cleared', 'working', null, 2))).toBe(true);
+    expect(follow.endsAt(look('cleared', 'working', null, 2, { events: [event(2, 'lease.taken-over')] }))).toBe(false);
+    expect(follow.endsAt(look('cleared', 'working', null, 3, { events: [event(2, 'lease.taken-over'), event(3, 'step.started')] }))).toBe(true);
   });
 
   it('a driven run ends at its next rest; a closed one at once', () => {
