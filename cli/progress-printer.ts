@@ -14,7 +14,14 @@ const STEP_COUNT = RECOVERY_STATES.length - 1;
  * step also shows one live line (files, bytes, rate, time left), rewritten in place and cleared
  * before the next line; without a terminal (a log, a pipe) there is no live line.
  */
-export function progressPrinter(serviceName: string, kmsdata: () => string, stderr: NodeJS.WriteStream = process.stderr): ProgressSink {
+/** What the printer writes to: stderr, a terminal or not. */
+export interface ProgressStream {
+  isTTY?: boolean;
+  columns?: number;
+  write(text: string): unknown;
+}
+
+export function progressPrinter(serviceName: string, kmsdata: () => string, stderr: ProgressStream = process.stderr): ProgressSink {
   const live = stderr.isTTY === true;
   let showing = false;
   // Work that stops reporting (a disk that hangs) is said to have stalled, instead of its last time left.

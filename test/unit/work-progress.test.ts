@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { progressPrinter } from '../../cli/progress-printer.js';
 import { currentProcess } from '../../host/process-identity.js';
 import { COPY_BUFFER_BYTES } from '../../host/fs/copy-hash.js';
 import { buildManifest, compareToManifest } from '../../host/fs/manifest.js';
@@ -206,5 +207,29 @@ describe('no stale value on the screen', () => {
   it('a step at work whose first attempt is not recorded yet says it is starting, not "0 attempts"', () => {
     const s = runStatus(run('cleared'), events, live, null, null, now);
     expect(checklistLines(s).find((l) => l.includes('restoreKmsdata'))).toMatch(/restoreKmsdata +starting/);
+  });
+});
+
+describe('the driving process\'s live line', () => {
+  it('says the work stalled once no report came for a while, instead of its last time left; a next line ends that', () => {
+    vi.useFakeTimers();
+    try {
+      let written = '';
+      const stderr = { isTTY: true, columns: 200, write: (text: string) => { written += text; } };
+      const printer = progressPrinter('MSExchangeKMS', () => kmsdata, stderr);
+      printer.working('restoreKmsdata', 'copy', { filesDone: 3, filesTotal: 10, bytesDone: 300, bytesTotal: 1000 }, 3000);
+      const before = written;
+      expect(before).toMatch(/about .* left/);
+      vi.advanceTimersByTime(STALL_MS + 1000);
+      const after = written.slice(before.length);
+      expect(after).toMatch(/restoring from the backup: 3 of 10 files, 300 B of 1000 B, no progress for /);
+      expect(after).not.toContain('left');
+      printer.note('next');
+      const ended = written.length;
+      vi.advanceTimersByTime(5000);
+      expect(written.length).toBe(ended);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
