@@ -99,7 +99,11 @@ export function awaitedCommand(s: RunStatus): string | null {
 /** The screen of one look at the run; returns what is now shown. */
 function draw(s: RunStatus, before: string[], tty: boolean, options: ScreenOptions & { waiting: string | null }): string[] {
   const body = [...headLines(s, options), '', ...checklistLines(s, options), '', ...workLines(s, options)];
-  if (options.waiting) body.push(`Watching: nobody drives the run; waiting for someone to run ${options.waiting} (in any console), then following it`);
+  if (options.waiting) {
+    // A failed step is resumed once its cause is dealt with: status says what failed and what to do.
+    const first = s.situation === 'failed' ? ` once the cause is dealt with (kms-recover status ${s.runId} says what failed),` : '';
+    body.push(`Watching: nobody drives the run;${first} when someone runs ${options.waiting} in any console, this screen follows it`);
+  }
   if (tty) {
     const title = `kms-recover watch ${s.runId}: ${timeWords(new Date().toISOString(), options)} (Ctrl-C stops watching, not the run)`;
     process.stdout.write(`\u001b[H\u001b[2J${[title, '', ...body].join('\n')}\n`);

@@ -35,7 +35,7 @@ describe('watch follows the drive that picks a resting run up', () => {
     expect(parseJson<RunStatus>(onceJson)).toMatchObject({ runId: id, situation: 'interrupted' });
 
     const watching = spawnCli(['watch', '--db', sim.db]);
-    await printed(watching, new RegExp(`^Watching: nobody drives the run; waiting for someone to run ${escape(before.resumeCommand)} \\(in any console\\), then following it$`, 'm'));
+    await printed(watching, new RegExp(`^Watching: nobody drives the run; when someone runs ${escape(before.resumeCommand)} in any console, this screen follows it$`, 'm'));
     expect(watching.output().code, 'watch stays while nobody drives the run').toBeNull();
 
     // The resume, held in its restore until watch has shown it driving the run.
@@ -57,7 +57,7 @@ describe('watch follows the drive that picks a resting run up', () => {
     expect((await runCli(startArgs(sim, ['--manual', 'startService']))).code).toBe(8);
     const { runId, waitingFor } = await statusOf(sim);
     const watching = spawnCli(['watch', '--db', sim.db]);
-    await printed(watching, new RegExp(`^Watching: nobody drives the run; waiting for someone to run ${escape(waitingFor!.command)} `, 'm'));
+    await printed(watching, new RegExp(`^Watching: nobody drives the run; when someone runs ${escape(waitingFor!.command)} in any console`, 'm'));
     expect(watching.output().code).toBeNull();
     watching.child.kill('SIGINT');
     const stopped = await watching.done;
@@ -96,7 +96,7 @@ describe.runIf(hasScript)('watch on a real terminal', () => {
     child.stdout.on('data', (d: Buffer) => { screen += d.toString(); });
     const ended = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     try {
-      await until('the terminal to show what watch waits for', () => screen.includes(`waiting for someone to run ${resumeCommand}`));
+      await until('the terminal to show what watch waits for', () => screen.includes(`when someone runs ${resumeCommand} in any console`));
       expect(screen).toContain(`\u001b[H\u001b[2Jkms-recover watch ${runId}: `);
       expect((await runCli(['resume', '--db', sim.db, '--startup-disk', sim.startupDisk])).code).toBe(0);
       expect(await ended).toBe(0);
