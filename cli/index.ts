@@ -142,11 +142,12 @@ program.command('status')
   .action(run(async (runId: string | undefined, opts) => (await import('./commands/status.js')).statusCommand(runId, opts)));
 
 program.command('watch')
-  .description('a live checklist of a run, from any console, until it rests (finished, failed, waiting for you, interrupted, abandoned); reads the database only')
+  .description('a live checklist of a run, from any console; a run nobody drives is watched until someone resumes or confirms it, and followed until it rests again (finished, failed, waiting for you, interrupted) or is abandoned; reads the database only')
   .argument('[run-id]', 'run id or unique prefix (default: the latest run)', parseRunId)
   .addOption(dbOption())
   .option('--utc', 'times in UTC (default: local time with its offset)')
   .option('--json', 'print the final status as JSON on stdout')
+  .option('--once', 'print the screen (or --json\'s status) once and end, without waiting (for scripts)')
   .action(run(async (runId: string | undefined, opts) => (await import('./commands/watch.js')).watchCommand(runId, opts)));
 
 program.command('list')

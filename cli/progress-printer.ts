@@ -1,7 +1,7 @@
 import type { ErrorRecord } from '../errors/index.js';
 import { KB_STEPS, orderOf, RECOVERY_STATES, type RecoveryState, type StepName } from '../machines/index.js';
 import type { ProgressSink } from '../recovery/progress.js';
-import { workRate } from '../recovery/work-progress.js';
+import { STALL_MS, workRate } from '../recovery/work-progress.js';
 import { formatBytes } from './output.js';
 import { progressWords } from './progress-words.js';
 import { settleProofDetails, settleProofWords } from '../present/settle-words.js';
@@ -14,10 +14,29 @@ const STEP_COUNT = RECOVERY_STATES.length - 1;
  * step also shows one live line (files, bytes, rate, time left), rewritten in place and cleared
  * before the next line; without a terminal (a log, a pipe) there is no live line.
  */
-export function progressPrinter(serviceName: string, kmsdata: () => string, stderr: NodeJS.WriteStream = process.stderr): ProgressSink {
+/** What the printer writes to: stderr, a terminal or not. */
+export interface ProgressStream {
+  isTTY?: boolean;
+  columns?: number;
+  write(text: string): unknown;
+}
+
+export function progressPrinter(serviceName: string, kmsdata: () => string, stderr: ProgressStream = process.stderr): ProgressSink {
   const live = stderr.isTTY === true;
   let showing = false;
+  // Work that stops reporting (a disk that hangs) is said to have stalled, instead of its last time left.
+  let stallWatch: NodeJS.Timeout | null = null;
+  const quiet = (): void => {
+    if (stallWatch) clearInterval(stallWatch);
+    stallWatch = null;
+  };
+  const draw = (text: string): void => {
+    const width = stderr.columns ? stderr.columns - 1 : text.length;
+    stderr.write(`\r\u001b[K${text.slice(0, width)}`);
+    showing = true;
+  };
   const line = (text: string): void => {
+    quiet();
     if (showing) stderr.write('\r\u001b[K');
     showing = false;
     stderr.write(`${text}\n`);
@@ -28,10 +47,17 @@ export function progressPrinter(serviceName: string, kmsdata: () => string, stde
     },
     working(_step, activity, progress, elapsedMs) {
       if (!live) return;
-      const text = `      ${progressWords(activity, progress, workRate(progress, elapsedMs, activity))}`;
-      const width = stderr.columns ? stderr.columns - 1 : text.length;
-      stderr.write(`\r\u001b[K${text.slice(0, width)}`);
-      showing = true;
+      quiet();
+      const rate = workRate(progress, elapsedMs, activity);
+      draw(`      ${progressWords(activity, progress, rate)}`);
+      if (progress.filesDone >= progress.filesTotal) return;
+      const last = { ...progress };
+      const at = Date.now();
+      stallWatch = setInterval(() => {
+        const stalledMs = Date.now() - at;
+        if (stalledMs >= STALL_MS) draw(`      ${progressWords(activity, { ...last, stalledMs }, rate)}`);
+      }, 1000);
+      stallWatch.unref();
     },
     reached(state: RecoveryState, facts: unknown) {
       const index = orderOf(state);

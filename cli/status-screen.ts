@@ -50,7 +50,7 @@ export function checklistLines(s: RunStatus, options: ScreenOptions = {}): strin
     const reached = step.lastReachedAt ?? step.reachedAt;
     const when = mark === 'done' ? (reached ? timeWords(reached, options) : '') : mark === 'pending' ? '' : MARK_WORDS[mark];
     const how = step.step
-      ? `${step.step.padEnd(15)}${plural(step.attempts, 'attempt').padEnd(11)}${step.durationMs === null ? '' : durationWords(step.durationMs)}`
+      ? `${step.step.padEnd(15)}${attemptWords(step, mark, s.manualSteps).padEnd(11)}${step.durationMs === null ? '' : durationWords(step.durationMs)}`
       : 'checked at start';
     lines.push(`  [${MARKS[mark]}] ${step.state.padEnd(15)} KB ${step.kbSteps.padEnd(4)} ${when.padEnd(32)} ${how}`.trimEnd());
     if (mark !== 'done' && step.reachedAt) lines.push(`      (reached at ${timeWords(step.reachedAt, options)}, then went back)`);
@@ -66,10 +66,17 @@ export function workLines(s: RunStatus, options: ScreenOptions = {}): string[] {
   if (s.situation === 'retrying' && s.timer?.nextAttemptAt) {
     lines.push(`Retry:   attempt ${s.timer.attempt} of ${s.timer.step} at ${timeWords(s.timer.nextAttemptAt, options)}`);
   } else if (s.situation === 'working' && s.timer?.deadlineAt && Date.parse(s.timer.deadlineAt) > Date.now()) {
-    lines.push(`Deadline: attempt ${s.timer.attempt} of ${s.timer.step} must finish by ${timeWords(s.timer.deadlineAt, options)}`);
+    lines.push(`Deadline: ${s.timer.verifying ? `the check of your ${s.timer.step}` : `attempt ${s.timer.attempt} of ${s.timer.step}`} must finish by ${timeWords(s.timer.deadlineAt, options)}`);
   }
   if (s.situation !== 'finished' && s.situation !== 'abandoned') lines.push(driverLine(s, options));
   return lines;
+}
+
+/** A step's attempts; a step done by the operator spends none (`by you`), a step at work is at least starting its first. */
+function attemptWords(step: { step: string | null; attempts: number }, mark: Mark, manual: readonly string[]): string {
+  if (step.attempts === 0 && step.step !== null && manual.includes(step.step)) return 'by you';
+  if (step.attempts === 0 && mark === 'working') return 'starting';
+  return plural(step.attempts, 'attempt');
 }
 
 export function plural(n: number, word: string): string {

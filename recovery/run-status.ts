@@ -9,7 +9,7 @@ import type { ServerClaimView } from './claim-rule.js';
 import type { DriverView, Liveness } from './lease-policy.js';
 import { driveArgs, standingOf } from './run-situation.js';
 import type { WaitingFor } from '../present/next-words.js';
-import { workRate, type WorkActivity } from './work-progress.js';
+import { STALL_MS, workRate, type WorkActivity } from './work-progress.js';
 import { settleSecondsOf } from './settle-window.js';
 import { takenOverLiveness } from '../present/event-words.js';
 
@@ -66,6 +66,8 @@ export interface RunProgress extends Omit<StepProgressRecord, 'activity'> {
   bytesPerSecond: number | null;
   /** Time left at that rate, from updatedAt (null: unknown). */
   remainingMs: number | null;
+  /** How long no progress was written although the run is driven: the work has stalled (recovery/work-progress.ts STALL_MS), and the screens say so instead of the time left; null while it moves, or nobody drives it. */
+  stalledMs: number | null;
 }
 
 export interface RunStatus {
@@ -133,8 +135,13 @@ export interface RunStatus {
   /** The exact command that goes on with this run, with what it needs on its line (the startup disk it was started with). */
   resumeCommand: string;
   lease: LeaseRecord | null;
-  /** The current attempt's deadline and the next automatic retry, when one is scheduled (ISO times). */
-  timer: { step: string; attempt: number; deadlineAt: string | null; nextAttemptAt: string | null } | null;
+  /**
+   * The step the run is at: the deadline of its attempt under way (only while it is worked on) and
+   * the next automatic retry, when one is scheduled (ISO times); null when neither (a previous
+   * step's timer is not shown). `verifying`: the attempt is the check of what the operator did by
+   * hand (it spends no attempt: `attempt` counts the tool's own).
+   */
+  timer: { step: string; attempt: number; deadlineAt: string | null; nextAttemptAt: string | null; verifying: boolean } | null;
   /** Steps the operator does by hand (`start --manual`). */
   manualSteps: string[];
   /** The target computer's name as the start checks found it (null: a run from before names were checked). */
@@ -211,7 +218,7 @@ export function runStatus(run: RunRecord, events: EventRecord[], lease: LeaseRec
     server: run.closedAt === null ? server : null,
     current: currentStep && nextState ? { kbSteps: KB_STEPS[nextState].kbSteps, step: currentStep } : null,
     waitingFor,
-    progress: progressOf(progress, currentStep ?? null, situation),
+    progress: progressOf(progress, currentStep ?? null, situation, now),
     done,
     closedAt: run.closedAt,
     finishPending: done && run.closedAt === null,
@@ -233,7 +240,7 @@ export function runStatus(run: RunRecord, events: EventRecord[], lease: LeaseRec
     next: standing.next,
     resumeCommand: `kms-recover resume ${run.id}${driveArgs({ manual, startupDisk: run.options.startupDisk ?? null })}`,
     lease,
-    timer: timer && (timer.nextAttemptAt || timer.deadlineAt) ? { ...timer } : null,
+    timer: timerOf(timer, currentStep ?? null, situation, events),
     manualSteps: manual,
     elapsedMs: Math.max(0, Date.parse(done ? lastReached.get('running') ?? run.updatedAt : run.updatedAt) - Date.parse(run.createdAt)),
     eventCount: events.length,
@@ -313,14 +320,32 @@ function driverWords(driver: DriverView): RunStatus['driver'] {
 
 /**
  * The progress row, when it belongs to the step the run is at (an older step's row is history):
- * while the run is driven, and, once it rests, only if the work was cut off before its end.
+ * while the run is driven, and, once it rests, only if the work was cut off before its end (what
+ * it had done when it stopped: the driver writes it as it is interrupted). Work driven that wrote
+ * nothing for STALL_MS has stalled: the screens give how long it has not moved, not a time left.
  */
-function progressOf(row: StepProgressRecord | null, step: StepName | null, situation: RunSituation): RunProgress | null {
+function progressOf(row: StepProgressRecord | null, step: StepName | null, situation: RunSituation, now: number): RunProgress | null {
   if (!row || row.step !== step) return null;
   const driven = situation === 'working' || situation === 'retrying';
   if (!driven && (situation === 'finished' || situation === 'abandoned' || row.filesDone >= row.filesTotal)) return null;
   const elapsedMs = Math.max(0, Date.parse(row.updatedAt) - Date.parse(row.startedAt));
-  return { ...row, ...workRate(row, elapsedMs, row.activity) };
+  const rate = workRate(row, elapsedMs, row.activity);
+  const quietMs = Math.max(0, now - Date.parse(row.updatedAt));
+  const stalledMs = situation === 'working' && row.filesDone < row.filesTotal && quietMs >= STALL_MS ? quietMs : null;
+  return { ...row, ...rate, stalledMs };
+}
+
+/**
+ * The timer of the step the run is at (a previous step's row is left until the next step begins):
+ * its attempt's deadline only while the attempt is worked on (a scheduled retry's row still holds
+ * the failed attempt's), and whether that attempt checks the operator's work.
+ */
+function timerOf(timer: RunTimer | null, step: StepName | null, situation: RunSituation, events: EventRecord[]): RunStatus['timer'] {
+  if (!timer || timer.step !== step) return null;
+  const deadlineAt = situation === 'working' && timer.nextAttemptAt === null ? timer.deadlineAt : null;
+  if (!deadlineAt && !timer.nextAttemptAt) return null;
+  const begun = events.findLast((e) => (e.event === 'step.started' || e.event === 'manual.verifying') && e.detail?.step === step);
+  return { ...timer, deadlineAt, verifying: begun?.event === 'manual.verifying' };
 }
 
 /** The settle window's proof in the facts of `running`, as recorded. */

@@ -20,15 +20,18 @@ const unrefTimer: Schedule = (fn, ms) => {
 
 /**
  * Passes on the first report, then at most one per `intervalMs`, and always the last one (all
- * files done): the host calls after every file, the database sees a few writes a second. A report
- * held back is written when its interval is over, so a long file after many short ones does not
- * leave the count of before it on the screen; not once `signal` is aborted (the attempt ended),
- * and a failing held-back write is dropped (progress is a view, never the run's truth).
+ * files done): the host reports after every file and, within a large file, after every buffer
+ * it copies or hashes; the database sees a few writes a second. A report held back is written
+ * when its interval is over, so a long file after many short ones does not leave the count of
+ * before it on the screen. When `signal` aborts (Ctrl-C, the time limit, the lease lost), the
+ * report held back is written at once, so the run says how far it got, and nothing after it (the
+ * attempt ended); a failing held-back write is dropped (progress is a view, never the run's truth).
  */
 export function boundedRate(write: (progress: WorkProgress) => void, options: { intervalMs?: number; now?: () => number; schedule?: Schedule; signal?: AbortSignal } = {}): ProgressCallback {
   const intervalMs = options.intervalMs ?? PROGRESS_INTERVAL_MS;
   const now = options.now ?? Date.now;
   const schedule = options.schedule ?? unrefTimer;
+  const { signal } = options;
   let lastAt: number | null = null;
   let held: WorkProgress | null = null;
   let cancel: (() => void) | null = null;
@@ -39,7 +42,17 @@ export function boundedRate(write: (progress: WorkProgress) => void, options: { 
     lastAt = at;
     write(progress);
   };
+  const flush = (): void => {
+    if (!held) return;
+    try {
+      emit(held, now());
+    } catch {
+      // Dropped: the next report, or the step's own checkpoint, says where the work is.
+    }
+  };
+  signal?.addEventListener('abort', flush, { once: true });
   return (progress) => {
+    if (signal?.aborted) return;
     const at = now();
     const copy = { filesDone: progress.filesDone, filesTotal: progress.filesTotal, bytesDone: progress.bytesDone, bytesTotal: progress.bytesTotal };
     const finished = copy.filesDone >= copy.filesTotal;
@@ -50,15 +63,17 @@ export function boundedRate(write: (progress: WorkProgress) => void, options: { 
     held = copy;
     cancel ??= schedule(() => {
       cancel = null;
-      if (!held || options.signal?.aborted) return;
-      try {
-        emit(held, now());
-      } catch {
-        // Dropped: the next report, or the step's own checkpoint, says where the work is.
-      }
+      flush();
     }, intervalMs - (at - lastAt));
   };
 }
+
+/**
+ * Work that wrote no progress for this long, while driven, has stalled (a disk that hangs, a
+ * held file): the screens say since when instead of a time left that no longer moves. Moving
+ * work writes its progress every PROGRESS_INTERVAL_MS, a buffer of a large file at a time.
+ */
+export const STALL_MS = 10_000;
 
 export interface WorkRate {
   /** Bytes per second since the work began (null: too early to tell, or no bytes). */
@@ -74,10 +89,12 @@ export interface WorkRate {
 export function workRate(progress: WorkProgress, elapsedMs: number, activity: WorkActivity): WorkRate {
   // The settle window is a countdown: what is left of it, whatever the rate.
   if (activity === 'settle') return { bytesPerSecond: null, remainingMs: Math.max(0, (progress.filesTotal - progress.filesDone) * 1000) };
-  if (elapsedMs < 200 || progress.filesDone === 0) return { bytesPerSecond: null, remainingMs: null };
+  // A first large file moves before any file is done: its bytes count.
+  if (elapsedMs < 200 || (progress.filesDone === 0 && progress.bytesDone === 0)) return { bytesPerSecond: null, remainingMs: null };
   const bytesPerSecond = progress.bytesDone > 0 ? (progress.bytesDone * 1000) / elapsedMs : null;
   const byBytes = activity !== 'clear' && progress.bytesTotal > 0 && progress.bytesDone > 0;
   const fraction = byBytes ? progress.bytesDone / progress.bytesTotal : progress.filesDone / Math.max(1, progress.filesTotal);
+  if (fraction <= 0) return { bytesPerSecond, remainingMs: null };
   const remainingMs = fraction >= 1 ? 0 : Math.round(elapsedMs * (1 - fraction) / fraction);
   return { bytesPerSecond, remainingMs };
 }

@@ -76,7 +76,7 @@ export async function clearKmsdata(kmsdata: string, runId: string, options: Clea
       }
     }
     if (ledger.length > 0) options.record(ledger);
-    const done = progressCounter(ledger.length, ledger.reduce((sum, e) => sum + e.size, 0), options.onProgress);
+    const progress = progressCounter(ledger.length, ledger.reduce((sum, e) => sum + e.size, 0), options.onProgress);
     for (const [index, { name, storedAs, size }] of ledger.entries()) {
       // Timers (the step's limit, the heartbeat) get their turn now and then, and the folder and
       // its parent are proved again: the moves name entries relative to the folder this process
@@ -93,7 +93,7 @@ export async function clearKmsdata(kmsdata: string, runId: string, options: Clea
         throw moveError(error, path.join(dir, name), quarantine, removed);
       }
       removed += 1;
-      done(size);
+      progress.done(size);
     }
     // The folder emptied is still the pinned one, and what was moved must stay moved after a
     // power loss before `cleared` is committed.

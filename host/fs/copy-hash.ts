@@ -92,7 +92,7 @@ function openSource(src: string): { fd: number; stats: Stats } | CopyOutcome {
  * (exclusively: it did not exist; see restore-kmsdata.ts), hashing every byte on its way; the
  * destination keeps the source's times and is closed, whatever happens.
  */
-export async function copyAndHash(src: string, created: Promise<number>, reader: Reader): Promise<CopyOutcome> {
+export async function copyAndHash(src: string, created: Promise<number>, reader: Reader, onBytes?: (bytesSoFar: number) => void): Promise<CopyOutcome> {
   let target: number;
   try {
     target = await created;
@@ -110,7 +110,7 @@ export async function copyAndHash(src: string, created: Promise<number>, reader:
     try {
       // A file of more than one buffer is hashed on this thread while its previous buffer is
       // written out on libuv's: with the page cache fast, hashing is the copy's floor.
-      outcome = stats.size > COPY_BUFFER_BYTES ? await overlappedPass(source, target, reader) : await pass(source, target, reader);
+      outcome = stats.size > COPY_BUFFER_BYTES ? await overlappedPass(source, target, reader, onBytes) : await pass(source, target, reader);
       if (outcome.ok) {
         try { futimesSync(target, stats.atime, stats.mtime); } catch { /* times are best effort, as before */ }
         try {
@@ -169,9 +169,10 @@ function writeOut(fd: number, buf: Buffer, n: number, position: number): Promise
 /**
  * A copy of a large file with two buffers: buffer k is read and hashed while buffer k-1 is being
  * written, and a buffer is read into again only once its write is done. The event loop runs at
- * every write's end.
+ * every write's end; `onBytes` hears of every buffer written (the progress within the file), with
+ * no write in flight: if it throws (the work was told to stop), the copy ends there, its files closed.
  */
-async function overlappedPass(source: number, target: number, { buf, spare }: Reader): Promise<CopyOutcome> {
+async function overlappedPass(source: number, target: number, { buf, spare }: Reader, onBytes?: (bytesSoFar: number) => void): Promise<CopyOutcome> {
   const hash = createHash('sha256');
   let size = 0;
   let pending: Promise<unknown> | null = null;
@@ -188,6 +189,7 @@ async function overlappedPass(source: number, target: number, { buf, spare }: Re
     hash.update(n === current.length ? current : current.subarray(0, n));
     const failed = pending ? await pending : null;
     if (failed) return failure('write', failed);
+    if (size > 0) onBytes?.(size);
     pending = writeOut(target, current, n, size);
     size += n;
     current = current === buf ? spare : buf;

@@ -24,19 +24,43 @@ export function entryKind(entry: { isSymbolicLink(): boolean; isDirectory(): boo
   return entry.isSymbolicLink() ? 'symlink' : entry.isDirectory() ? 'dir' : entry.isFile() ? 'file' : 'other';
 }
 
+/** The progress of one long piece of work, told to whoever listens (nothing when nobody does). */
+export interface ProgressCounter {
+  /** One more file (or entry) done, of `bytes`. */
+  done(bytes: number): void;
+  /**
+   * `bytes` of the file under way are copied or hashed so far: counted in the bytes done, the file
+   * not yet (a multi-GB database moves while it copies). The listener bounds the rate
+   * (recovery/work-progress.ts): this is called after every buffer.
+   */
+  within(bytes: number): void;
+}
+
 /**
- * Counts the files (or entries) done and their bytes against the totals, and reports after each;
- * nothing when nobody listens. One for the verify, the restore and the clear.
+ * Counts the files (or entries) done and their bytes against the totals, and reports after each,
+ * and within a large file as it goes; one for the verify, the restore and the clear.
  */
-export function progressCounter(filesTotal: number, bytesTotal: number, onProgress: ProgressCallback | undefined): (bytes: number) => void {
+export function progressCounter(filesTotal: number, bytesTotal: number, onProgress: ProgressCallback | undefined): ProgressCounter {
   const progress = { filesDone: 0, filesTotal, bytesDone: 0, bytesTotal };
-  return (bytes) => {
-    if (!onProgress) return;
-    progress.filesDone += 1;
-    progress.bytesDone += bytes;
-    onProgress(progress);
+  let finished = 0;
+  return {
+    done(bytes) {
+      if (!onProgress) return;
+      progress.filesDone += 1;
+      finished += bytes;
+      progress.bytesDone = finished;
+      onProgress(progress);
+    },
+    within(bytes) {
+      if (!onProgress) return;
+      progress.bytesDone = finished + bytes;
+      onProgress(progress);
+    },
   };
 }
+
+/** The read size of a hash: a large file is hashed (and its progress told) a MiB at a time. */
+const HASH_CHUNK_BYTES = 1024 * 1024;
 
 /** Plain code-unit order, so the sort never depends on the locale. */
 export function comparePaths(a: string, b: string): number {
@@ -101,18 +125,22 @@ export async function listTree(root: string, options: { sizes?: boolean } = {}):
 }
 
 /** Streams a file through SHA-256; the size is the number of bytes actually hashed. */
-export async function sha256File(file: string): Promise<{ size: number; sha256: string }> {
+export async function sha256File(file: string, within: { onBytes?: (bytesSoFar: number) => void; signal?: AbortSignal } = {}): Promise<{ size: number; sha256: string }> {
   const hash = createHash('sha256');
   let size = 0;
   try {
-    for await (const chunk of createReadStream(file)) {
+    for await (const chunk of createReadStream(file, { highWaterMark: HASH_CHUNK_BYTES })) {
       const bytes = chunk as Buffer;
       size += bytes.length;
       hash.update(bytes);
+      within.onBytes?.(size);
+      // Told to stop (Ctrl-C, the time limit): at the next MiB of a large file, not at its end.
+      if (within.signal?.aborted) break;
     }
   } catch (error) {
     throw readError(error, file);
   }
+  within.signal?.throwIfAborted();
   return { size, sha256: hash.digest('hex') };
 }
 
@@ -164,7 +192,7 @@ export async function compareToManifest(
   options: { contents?: boolean; onProgress?: ProgressCallback; signal?: AbortSignal } = {},
 ): Promise<VerifyReport> {
   const hashContents = options.contents ?? true;
-  const done = progressCounter(manifest.fileCount, manifest.totalBytes, options.onProgress);
+  const progress = progressCounter(manifest.fileCount, manifest.totalBytes, options.onProgress);
   const entries = await listTree(dir);
   const actual = new Map(entries.map((e) => [e.path, e]));
   const differences: { path: string; text: string }[] = [];
@@ -185,10 +213,12 @@ export async function compareToManifest(
     if (!hashContents) continue;
     // A time limit or a lost lease stops the hashing at the next file.
     options.signal?.throwIfAborted();
-    const { size, sha256 } = await sha256File(found.fullPath);
+    const { size, sha256 } = await sha256File(found.fullPath, {
+      onBytes: f.size > HASH_CHUNK_BYTES ? (bytes) => progress.within(Math.min(bytes, f.size)) : undefined, signal: options.signal,
+    });
     if (size !== f.size) note(f.path, `size ${size}, expected ${f.size}`);
     else if (sha256 !== f.sha256) note(f.path, 'content differs');
-    done(f.size);
+    progress.done(f.size);
   }
   for (const extra of actual.values()) {
     note(extra.path, extra.kind === 'dir' ? 'extra folder' : extra.kind === 'file' ? 'extra' : `extra ${extra.kind}`);

@@ -364,7 +364,7 @@ export async function restoreKmsdata(backup: string, kmsdata: string, manifest: 
   const copied: ManifestFile[] = [];
   const syncs = new FsyncQueue();
   let creates: AheadCreates | undefined;
-  const done = progressCounter(manifest.fileCount, manifest.totalBytes, options.onProgress);
+  const progress = progressCounter(manifest.fileCount, manifest.totalBytes, options.onProgress);
   const source = await assertBackupPath(backup, dir);
   mayAct();
   await rm(staging, { recursive: true, force: true });
@@ -380,9 +380,14 @@ export async function restoreKmsdata(backup: string, kmsdata: string, manifest: 
     for (const [index, file] of manifest.files.entries()) {
       const src = toNative(source, file.path);
       const dst = target(index);
-      copied.push(verifyCopy(src, dst, file, await copyAndHash(src, creates.take(index), reader)));
+      // Within a large file: its progress, and a stop (Ctrl-C, the time limit) heeded at its next buffer, not at its end.
+      const within = (bytes: number): void => {
+        options.signal?.throwIfAborted();
+        progress.within(Math.min(bytes, file.size));
+      };
+      copied.push(verifyCopy(src, dst, file, await copyAndHash(src, creates.take(index), reader, within)));
       syncs.add(dst);
-      done(file.size);
+      progress.done(file.size);
       await options.onFileCopied?.(file.path, index);
       mayAct();
     }

@@ -103,15 +103,15 @@ describe('kms-recover watch', () => {
     expect(eventRows(sim.db).every((e) => e.event !== 'lease.taken-over')).toBe(true);
   }, cliLimit(5));
 
-  it('ends at once with the one command when the run waits for you, exit 0 as status; --json prints the final status', async () => {
+  it('--once ends at once with the one command when the run waits for you, exit 0 as status; --json prints the status', async () => {
     const sim = await simFixture();
     expect((await runCli(startArgs(sim, ['--manual', 'startService']))).code).toBe(8);
-    const watch = await runCli(['watch', '--db', sim.db]);
+    const watch = await runCli(['watch', '--once', '--db', sim.db]);
     expect(watch.code).toBe((await runCli(['status', '--db', sim.db])).code);
     expect(watch.code).toBe(0);
     const { runId } = await statusOf(sim);
     expect(watch.stdout).toContain(`Next: ${printedCommand(`kms-recover confirm ${runId} startService`, sim.db)}`);
-    const json = await runCli(['watch', '--json', '--db', sim.db]);
+    const json = await runCli(['watch', '--once', '--json', '--db', sim.db]);
     expect(json.code).toBe(0);
     expect(parseJson<RunStatus>(json)).toMatchObject({ phase: 'waiting', situation: 'waiting' });
   }, cliLimit(5));
