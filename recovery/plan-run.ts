@@ -83,7 +83,8 @@ export function planRun(prepared: PreparedRun, options: RunOptions, kmsdataEntri
     kmsdata: checked.kmsdata, backup: checked.backup,
     restore: { files: manifest.fileCount, bytes: manifest.totalBytes, digest: manifest.digest },
     kmsdataEntriesNow,
-    alphaSource: prepared.alpha?.source ?? 'operator (manual)',
+    // No alpha string but no manual start: a dry run given none; the start will ask for it.
+    alphaSource: prepared.alpha?.source ?? (manual.has('startService') ? 'operator (manual)' : 'prompt'),
     computerName: options.computerName ?? null,
     originalName: options.originalName ?? null,
     settleSeconds: settleSecondsOf(options),
