@@ -9,7 +9,7 @@
 // `--check`: writes nothing; exits 1 naming the screens that differ from README.md (spaces that
 // only align columns are not compared: a measured time's width moves them).
 // test/integration/readme-screens.test.ts runs the check.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,6 +43,16 @@ function kmsRecover(args, expected) {
   return text;
 }
 
+/** Waits until `done()` holds; fails if `ended` settles first (the process it waits on ended). */
+async function until(what, done, ended, limitMs = 120_000) {
+  let over = false;
+  ended.then(() => { over = true; });
+  for (const start = Date.now(); !done(); await new Promise((resolve) => setTimeout(resolve, 100))) {
+    if (over) throw new Error(`the process ended before ${what}`);
+    if (Date.now() - start > limitMs) throw new Error(`waited ${limitMs / 1000} s for ${what}`);
+  }
+}
+
 const sims = [];
 const screens = new Map();
 const shown = (args, expected) => `$ kms-recover ${args.join(' ')}\n${kmsRecover(args, expected)}`;
@@ -62,6 +72,30 @@ try {
   const backup = path.join(kms, 'backup', 'Kmsdata');
   screens.set('start-manual', shown(['start', '--kmsdata', kmsdata, '--backup', backup, '--manual', 'start'], 8));
   screens.set('status-waiting', shown(['status'], 0));
+
+  // A restore in progress, seen from another console: the copy is held after file 120 (the
+  // driver's work waits there, its heartbeat goes on; host/fail-point.ts) while `status` looks.
+  const big = path.join(tmp, 'big');
+  kmsRecover(['sim', 'init', big, '--extra-files', '300', '--extra-bytes', '28000000'], 0);
+  sims.push(big);
+  const hold = path.join(tmp, 'hold-restore');
+  const driver = spawn(process.execPath, [cli, 'start', '--kmsdata', path.join(big, 'Exchsrvr', 'Kmsdata'), '--backup', path.join(big, 'backup', 'Kmsdata'),
+    '--startup-disk', path.join(big, 'A', 'Kmspwd.ini')], { cwd: tmp, env: { ...env, KMS_RECOVER_STALL_AT: `restore-after-file:120@${hold}` }, stdio: 'ignore' });
+  const ended = new Promise((resolve) => driver.on('exit', resolve));
+  try {
+    await until('the restore to reach file 120', () => fs.existsSync(hold) && fs.readFileSync(hold, 'utf8').endsWith('\n'), ended);
+    // The driver stores its progress at most every 300 ms: the screen is taken once file 120 is stored.
+    const stored = () => JSON.parse(kmsRecover(['status', '--json'], 0)).progress?.filesDone === 120;
+    await until('the progress of file 120 to be stored', stored, ended, 10_000).catch((error) => {
+      console.error(`warning: ${error.message}; the restore's screen shows the progress stored so far`);
+    });
+    screens.set('status-restoring', shown(['status'], 0));
+  } finally {
+    // Ctrl-C ends the drive (the run stays resumable); the copy is let go so the process ends.
+    driver.kill('SIGINT');
+    fs.rmSync(hold, { force: true });
+    await ended;
+  }
 } finally {
   for (const sim of sims) spawnSync(process.execPath, [cli, 'sim', 'stop', sim], { env, stdio: 'ignore' });
   fs.rmSync(tmp, { recursive: true, force: true });
