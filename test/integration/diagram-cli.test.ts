@@ -343,5 +343,5 @@ describe('kms-recover history and status', () => {
     const unknown = await runCli(['history', 'ffff0000', '--json', '--db', sim.db]);
     expect(unknown.code).toBe(7);
     expect(parseJson<{ error: { code: string } }>(unknown).error.code).toBe('RUN_NOT_FOUND');
-  }, cliLimit(2));
+  }, cliLimit(3));
 });
