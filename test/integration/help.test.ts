@@ -3,7 +3,7 @@ import { STEP_NAMES } from '../../machines/recovery.order.js';
 import { STEP_ALIASES } from '../../recovery/step-policy.js';
 import { eventRows } from '../helpers/event-rows.js';
 import { runCli } from '../helpers/run-cli.js';
-import { runIdOf, startWithDiskArgs } from '../helpers/sim-cli.js';
+import { runIdOf, startArgs, startWithDiskArgs } from '../helpers/sim-cli.js';
 import { simFixture } from '../helpers/sim-fixture.js';
 import { cliLimit } from '../helpers/time-limit.js';
 
@@ -93,5 +93,22 @@ describe('history', () => {
     expect(history.code, history.stderr).toBe(0);
     expect(history.stdout).toContain(`Run ${runId}:`);
     expect(history.stdout).toContain('time limit of restoreKmsdata set to 600 s; attempts of startService set to 5; settle window set to 20 s');
+  }, cliLimit(4));
+});
+
+describe('start --dry-run', () => {
+  it('needs no alpha string, and plans manual steps too', async () => {
+    const sim = await simFixture();
+    // No --startup-disk, no KMS_ALPHA_STRING, no terminal: the start would refuse; the dry run plans.
+    const plain = await runCli(startArgs(sim, ['--dry-run']));
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).toContain('Alpha string: not asked for now; the start asks for it at a hidden prompt');
+    for (const step of ['stop', 'start']) {
+      const manual = await runCli(startArgs(sim, ['--dry-run', '--manual', step]));
+      expect(manual.code, manual.stderr).toBe(0);
+      expect(manual.stdout).toMatch(new RegExp(`${STEP_ALIASES[step]} \\[manual\\]`));
+    }
+    const disk = await runCli(startWithDiskArgs(sim, ['--dry-run']));
+    expect(disk.stdout).toContain('Alpha string: read from the startup disk.');
   }, cliLimit(4));
 });
