@@ -40,7 +40,7 @@ export function stepsHelp(): string {
     'Ranges:',
     `  --timeout   ${RANGES.timeout} for one attempt`,
     `  --attempts  ${RANGES.attempts}, the first attempt included`,
-    `  --backoff   ${RANGES.backoff}; the wait doubles per retry, up to ${BACKOFF_CEILING} times the first`,
+    `  --backoff   ${RANGES.backoff}; doubles per retry, up to ${BACKOFF_CEILING} times the first`,
     `  --settle    ${RANGES.settle} (default ${DEFAULT_SETTLE_SECONDS} s)`,
   ].join('\n');
 }
@@ -54,25 +54,25 @@ const EXAMPLES: Record<string, readonly [string, string][]> = {
     ['Try it all on a simulated server first:', 'kms-recover demo'],
   ],
   start: [
-    ['Check everything and print the plan; changes nothing, asks for no alpha string:', 'kms-recover start --kmsdata C:\\exchsrvr\\KMSDATA --backup E:\\backup\\KMSDATA --dry-run'],
+    ['Check everything and print the plan (changes nothing, asks no alpha string):', 'kms-recover start --kmsdata C:\\exchsrvr\\KMSDATA --backup E:\\backup\\KMSDATA --dry-run'],
     ['Recover, reading the alpha string from the original startup disk:', 'kms-recover start --kmsdata C:\\exchsrvr\\KMSDATA --backup E:\\backup\\KMSDATA --startup-disk A:\\Kmspwd.ini'],
     ['Start the service yourself, and give a large restore two hours:', 'kms-recover start --kmsdata C:\\exchsrvr\\KMSDATA --backup E:\\backup\\KMSDATA --manual start --timeout restore=7200'],
   ],
   resume: [
     ['Continue the latest unfinished run:', 'kms-recover resume --startup-disk A:\\Kmspwd.ini'],
     ['Give the restore ten minutes and the start five attempts, then continue:', 'kms-recover resume --timeout restore=600 --attempts start=5 --startup-disk A:\\Kmspwd.ini'],
-    ['Go back to the emptied Kmsdata and redo the restore and what follows (asks first):', 'kms-recover resume 3f9a1c2e --from cleared --startup-disk A:\\Kmspwd.ini'],
+    ['Go back to cleared: redo the restore and every step after it (asks first):', 'kms-recover resume 3f9a1c2e --from cleared --startup-disk A:\\Kmspwd.ini'],
   ],
   confirm: [
-    ['You stopped the Microsoft Exchange Key Management service by hand:', 'kms-recover confirm 3f9a1c2e stop'],
-    ['You started it by hand with the alpha string (this confirms the credential step too):', 'kms-recover confirm 3f9a1c2e start'],
+    ['You stopped the KMS service by hand (the run goes on: give the alpha string):', 'kms-recover confirm 3f9a1c2e stop --startup-disk A:\\Kmspwd.ini'],
+    ['You started the KMS service by hand, with the alpha string:', 'kms-recover confirm 3f9a1c2e start'],
   ],
   abandon: [
     ['End a run you will not finish (asks first):', 'kms-recover abandon 3f9a1c2e --reason "restored from tape instead"'],
     ['The database was lost: release the server that run still claims:', 'kms-recover abandon 3f9a1c2e --kmsdata C:\\exchsrvr\\KMSDATA --yes'],
   ],
   takeover: [
-    ['The console that drove the run was closed or its computer restarted:', 'kms-recover takeover 3f9a1c2e'],
+    ['The run\'s driver stopped answering (status: unresponsive); asks first:', 'kms-recover takeover 3f9a1c2e'],
   ],
   status: [
     ['Where the latest run stands, and what to do next:', 'kms-recover status'],
