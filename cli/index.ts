@@ -2,8 +2,10 @@
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT, KmsRecoverError } from '../errors/index.js';
 import { configureLeaseStaleness } from '../recovery/lease-policy.js';
+import { DEFAULT_SETTLE_SECONDS } from '../recovery/settle-window.js';
 import { databasePlace } from './database-location.js';
 import { handleError } from './handle-error.js';
+import { examplesHelp, RANGES, STEP_NAME_WORDS, stepsHelp } from './help-text.js';
 import { parseRunId } from './run-id.js';
 
 // `kms-recover list --json | head`: a reader that stops early is not an error of ours.
@@ -24,7 +26,20 @@ const program = new Command()
     throw err;
   });
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+// No default: commander would print "(default: [])"; the commands read an absent option as none.
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+/**
+ * Options a command cannot run without. commander checks its own required options before the
+ * unknown ones, so `start --bogus` would be told --kmsdata is missing: these are checked after
+ * (program's preAction hook below), with commander's words.
+ */
+const mandatory = new WeakSet<Option>();
+const requiredOption = (flags: string, description: string) => {
+  const option = new Option(flags, `${description} (required)`);
+  mandatory.add(option);
+  return option;
+};
 const dbOption = () => new Option('--db <file>', `the kms-recover database (default: $KMS_RECOVER_DB, else a kms-recover.db in the current folder, else ${databasePlace(undefined).defaultPath})`);
 
 /** Runs an action; any failure goes to the one error handler. */
@@ -73,19 +88,19 @@ async function asToolError(error: unknown, db: string | undefined): Promise<unkn
 
 program.command('start')
   .description('check the prerequisites, create a run and drive the recovery as far as it can go')
-  .requiredOption('--kmsdata <dir>', 'the reinstalled server\'s Exchsrvr\\Kmsdata folder')
-  .requiredOption('--backup <dir>', 'the backup of the ORIGINAL Kmsdata folder (read only, never changed)')
+  .addOption(requiredOption('--kmsdata <dir>', 'the reinstalled server\'s Exchsrvr\\Kmsdata folder'))
+  .addOption(requiredOption('--backup <dir>', 'the backup of the ORIGINAL Kmsdata folder (read only, never changed)'))
   .addOption(new Option('--adapter <name>', 'how to reach the server: windows (the Windows service control manager; the default on Windows) or sim (the simulator; the default elsewhere)').choices(['sim', 'windows']))
   .option('--server <name>', 'windows: drive the KMS of this server from a workstation; --kmsdata is then on its admin share, \\\\NAME\\C$\\exchsrvr\\KMSDATA')
   .option('--sim-root <dir>', 'root of the simulated host (default: the folder holding Exchsrvr)')
   .option('--startup-disk <file>', 'the original startup disk, Kmspwd.ini (else KMS_ALPHA_STRING, else a hidden prompt)')
-  .option('--manual <step>', 'make a step an operator task: the run stops there until `kms-recover confirm` (repeatable)', collect, [])
-  .option('--timeout <step=seconds>', 'time limit of one attempt of a step (repeatable)', collect, [])
-  .option('--attempts <step=n>', 'attempts of a step, automatic retries included (repeatable)', collect, [])
-  .option('--backoff <step=seconds>', 'first wait before retrying a step; doubles per attempt, with jitter (repeatable)', collect, [])
-  .option('--settle <seconds>', 'how long the started KMS must keep running, on the restored database and without an error, before the run is running (0 to 600; default 15)')
+  .option('--manual <step>', 'make a step an operator task: the run stops there until `kms-recover confirm` (repeatable; steps below)', collect)
+  .option('--timeout <step=seconds>', `time limit of one attempt of a step, ${RANGES.timeout} (repeatable)`, collect)
+  .option('--attempts <step=n>', `attempts of a step, automatic retries included, ${RANGES.attempts} (repeatable)`, collect)
+  .option('--backoff <step=seconds>', `first wait before retrying a step, ${RANGES.backoff}; doubles per attempt, with jitter (repeatable)`, collect)
+  .option('--settle <seconds>', `how long the started KMS must keep running, on the restored database and without an error, before the run is running (${RANGES.settle}; default ${DEFAULT_SETTLE_SECONDS} s)`)
   .option('--original-name <name>', 'the ORIGINAL server\'s computer name: refuse to start on a computer with another name (KB Q198814: the same name)')
-  .option('--dry-run', 'check the prerequisites and print the plan of every step; change nothing, write no run')
+  .option('--dry-run', 'check the prerequisites and print the plan of every step; change nothing, write no run, ask for no alpha string')
   .addOption(dbOption())
   .option('--json', 'print the final status as JSON on stdout')
   .action(run(async (opts) => (await import('./commands/start.js')).startCommand(opts)));
@@ -96,10 +111,10 @@ program.command('resume')
   .option('--startup-disk <file>', 'the original startup disk, Kmspwd.ini (else KMS_ALPHA_STRING, else a hidden prompt)')
   .option('--from <state>', 'go back to an earlier state and redo the steps from there (asks first)')
   .option('--yes', 'confirm --from without a terminal prompt')
-  .option('--timeout <step=seconds>', 'change the time limit of one attempt of a step (1 to 86400 s; repeatable; recorded)', collect, [])
-  .option('--attempts <step=n>', 'change the attempts of a step (1 to 100; repeatable; recorded)', collect, [])
-  .option('--backoff <step=seconds>', 'change the first wait before retrying a step (repeatable; recorded)', collect, [])
-  .option('--settle <seconds>', 'change the settle window of the start (0 to 600 s; recorded)')
+  .option('--timeout <step=seconds>', `change the time limit of one attempt of a step (${RANGES.timeout}; repeatable; recorded)`, collect)
+  .option('--attempts <step=n>', `change the attempts of a step (${RANGES.attempts}; repeatable; recorded)`, collect)
+  .option('--backoff <step=seconds>', `change the first wait before retrying a step (${RANGES.backoff}; repeatable; recorded)`, collect)
+  .option('--settle <seconds>', `change the settle window of the start (${RANGES.settle}; recorded)`)
   .addOption(dbOption())
   .option('--json', 'print the final status as JSON on stdout')
   .action(run(async (runId: string | undefined, opts) => (await import('./commands/resume.js')).resumeCommand(runId, opts)));
@@ -107,7 +122,7 @@ program.command('resume')
 program.command('confirm')
   .description('say a manual step is done; the run verifies what it can on the server and goes on')
   .argument('<run-id>', 'run id or unique prefix', parseRunId)
-  .argument('<step>', 'the manual step: stopService, clearKmsdata, restoreKmsdata, setCredential, startService (or stop, clear, restore, credential, start)')
+  .argument('<step>', `the manual step: ${STEP_NAME_WORDS}`)
   .option('--startup-disk <file>', 'the original startup disk, Kmspwd.ini (else KMS_ALPHA_STRING, else a hidden prompt)')
   .addOption(dbOption())
   .option('--json', 'print the final status as JSON on stdout')
@@ -160,15 +175,15 @@ program.command('list')
 
 program.command('history')
   .description('the full event log of a run, oldest first, in words (--json: the raw events)')
-  .argument('<run-id>', 'run id or unique prefix', parseRunId)
+  .argument('[run-id]', 'run id or unique prefix (default: the latest run)', parseRunId)
   .addOption(dbOption())
   .option('--utc', 'times in UTC (default: local time with its offset)')
   .option('--json', 'print as JSON')
-  .action(run(async (runId: string, opts) => (await import('./commands/history.js')).historyCommand(runId, opts)));
+  .action(run(async (runId: string | undefined, opts) => (await import('./commands/history.js')).historyCommand(runId, opts)));
 
 program.command('diagram')
   .description('the recovery as one chain of the six KB steps, with where a run stands; --detail: the full state machine for engineers')
-  .addOption(new Option('--format <format>', 'mermaid, dot or svg (default: plain text for the terminal)').choices(['text', 'mermaid', 'dot', 'svg']))
+  .addOption(new Option('--format <format>', 'text (the default: plain text for the terminal), mermaid, dot or svg').choices(['text', 'mermaid', 'dot', 'svg']))
   .option('--run <id>', 'show this run (id or unique prefix); default: the latest run of the database, if there is one', parseRunId)
   .option('--no-run', 'show no run, even beside a database')
   .option('--detail', 'the full state machine: substates, events and guards (shows a run in mermaid, dot or svg only with --run)')
@@ -222,6 +237,22 @@ sim.command('reboot')
   .argument('<dir>', 'the simulated host')
   .option('--json', 'print as JSON')
   .action(run(async (dir: string, opts) => (await import('./commands/sim.js')).simRebootCommand(dir, opts)));
+
+// Every command's help ends with examples; start's and resume's list the steps and ranges first.
+for (const command of [program, ...program.commands, ...sim.commands]) {
+  const name = commandPath(command);
+  if (name === 'start' || name === 'resume') command.addHelpText('after', stepsHelp());
+  command.addHelpText('after', examplesHelp(name));
+}
+
+// The required options, once commander has refused unknown options and wrong arguments.
+program.hook('preAction', (_program, command) => {
+  for (const option of command.options) {
+    if (mandatory.has(option) && command.getOptionValue(option.attributeName()) === undefined) {
+      command.error(`error: required option '${option.flags}' not specified`, { code: 'commander.missingMandatoryOptionValue' });
+    }
+  }
+});
 
 try {
   await program.parseAsync(process.argv);

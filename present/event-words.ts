@@ -1,5 +1,5 @@
 import type { RunEventName } from '../persistence/run-events.js';
-import { durationWords } from './time-words.js';
+import { durationWords, exactSeconds } from './time-words.js';
 import { settleProofWords } from './settle-words.js';
 import { countWords } from './count-words.js';
 
@@ -57,7 +57,7 @@ export const EVENT_WORDS: Record<WordedEvent, Words> = {
   'quarantine.removed': (d) => `deleted the reinstall's files kept aside (${count(d.removed, 'entry', 'entries')})`,
   'quarantine.kept': (d) => `kept ${count(Array.isArray(d.kept) ? d.kept.length : d.kept, 'entry', 'entries')} of the quarantine: not as the clear recorded them`,
   'restore.promoting': () => 'restore: the checked copy is being renamed into place',
-  'policy.changed': (d) => typeof d.settleAfter === 'number' ? `settle window changed to ${d.settleAfter} s (or step time limits or attempts)` : 'step time limits or attempts changed',
+  'policy.changed': (d) => policyChangeWords(d),
   'manual.confirmed': (d) => `you confirmed ${stepName(str(d.step))} was done by hand${d.by ? ` (the confirm of ${stepName(str(d.by))} covers it)` : ''}`,
   REWIND: (d) => `went back from ${text(d.from, '?')} to ${text(d.to, '?')} to redo the steps from there`,
   'definition.migrated': (d) => `run upgraded from definition v${num(d.fromVersion)} to v${num(d.toVersion)}`,
@@ -85,6 +85,28 @@ export function takenFromWords(d: Detail): string {
   if (takenOverLiveness(d) === 'dead') return 'which had died';
   const silent = typeof d.silentMs === 'number' ? ` for ${durationWords(d.silentMs)}` : '';
   return `which was unresponsive${silent} (no heartbeat; taken over with your confirmation${d.confirmed === '--yes' ? ', --yes' : ''})`;
+}
+
+/** What `resume --timeout/--attempts/--backoff/--settle` set, read from the event's policies before and after. */
+const POLICY_FIELDS = [
+  ['timeoutMs', 'time limit', (v: number) => exactSeconds(v)],
+  ['attempts', 'attempts', (v: number) => String(v)],
+  ['backoffMs', 'first wait before a retry', (v: number) => exactSeconds(v)],
+] as const;
+
+function policyChangeWords(d: Detail): string {
+  const before = obj(d.before);
+  const after = obj(d.after);
+  const set: string[] = [];
+  for (const [step, policy] of Object.entries(after)) {
+    for (const [field, name, value] of POLICY_FIELDS) {
+      const now = obj(policy)[field];
+      if (typeof now === 'number' && now !== obj(before[step])[field]) set.push(`${name} of ${step} set to ${value(now)}`);
+    }
+  }
+  if (typeof d.settleAfter === 'number') set.push(`settle window set to ${exactSeconds(d.settleAfter * 1000)}`);
+  // An event whose values were already the run's: the change set nothing new.
+  return set.length ? set.join('; ') : 'time limits and attempts set again, to the values they had';
 }
 
 function stepName(step: string | null): string {

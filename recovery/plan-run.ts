@@ -57,7 +57,8 @@ export function planRun(prepared: PreparedRun, options: RunOptions, kmsdataEntri
     stopService: `service ${prepared.serviceName} (now ${checked.service.state})`,
     clearKmsdata: `moves the ${kmsdataEntriesNow} top-level entries of ${checked.kmsdata} (files and folders, with all they hold) into a quarantine folder beside it (deleted once running)`,
     restoreKmsdata: `copies ${manifest.fileCount} files (${manifest.totalBytes} bytes) from ${checked.backup} through a staging folder into ${checked.kmsdata}, SHA-256 verified`,
-    setCredential: manual.has('setCredential') ? 'the operator types the alpha string into the service\'s start parameters' : `the alpha string from the ${(prepared.alpha?.source ?? '?').replace('-', ' ')}, held in memory only`,
+    setCredential: manual.has('setCredential') ? 'the operator types the alpha string into the service\'s start parameters'
+      : `the alpha string from the ${(prepared.alpha?.source ?? 'prompt').replace('-', ' ')}, held in memory only`,
     startService: `starts ${prepared.serviceName} with the alpha string as start parameter, then watches it for ${settleSecondsOf(options)} s (settle window: running, holding the restored kmsdata.edb, no error logged)`,
   };
 
@@ -67,6 +68,8 @@ export function planRun(prepared: PreparedRun, options: RunOptions, kmsdataEntri
     const from = positionOf(snapshot.value).state;
     if (from === 'running') break;
     const step = STEP_OF_STATE[from];
+    // A manual step waits for the operator: the plan assumes the confirm, then the step's check.
+    if (positionOf(snapshot.value).phase === 'waiting') [snapshot] = transition(recoveryMachine, snapshot, { type: 'CONFIRM', step });
     // The step's done event as XState raises it: internal events are not in the machine's event
     // type, so the plan's one synthesized event is cast here (and only here).
     const event = { type: `xstate.done.actor.${step}`, output: expected[step] } as AnyEventObject;
@@ -83,7 +86,8 @@ export function planRun(prepared: PreparedRun, options: RunOptions, kmsdataEntri
     kmsdata: checked.kmsdata, backup: checked.backup,
     restore: { files: manifest.fileCount, bytes: manifest.totalBytes, digest: manifest.digest },
     kmsdataEntriesNow,
-    alphaSource: prepared.alpha?.source ?? 'operator (manual)',
+    // No alpha string but no manual start: a dry run given none; the start will ask for it.
+    alphaSource: prepared.alpha?.source ?? (manual.has('startService') ? 'operator (manual)' : 'prompt'),
     computerName: options.computerName ?? null,
     originalName: options.originalName ?? null,
     settleSeconds: settleSecondsOf(options),

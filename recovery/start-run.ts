@@ -30,8 +30,11 @@ export interface PrepareOptions {
   kmsdata: string;
   backup: string;
   serviceName: string;
-  /** Obtains the alpha string (startup disk, environment or prompt); called after the path checks. */
-  readAlpha: () => Promise<AlphaString>;
+  /**
+   * Obtains the alpha string (startup disk, environment or prompt); called after the path checks.
+   * A dry run's gives null when none was given: it asks for none, the start will.
+   */
+  readAlpha: () => Promise<AlphaString | null>;
   progress: ProgressSink;
   options: RunOptions;
 }
@@ -41,7 +44,7 @@ export interface PreparedRun {
   serviceName: string;
   serverKey: string;
   checked: CheckedPaths;
-  /** Null when the operator gives the alpha string to the service by hand (manual start). */
+  /** Null when the operator gives the alpha string to the service by hand (manual start), or a dry run was given none. */
   alpha: AlphaString | null;
   manifest: Manifest;
   options: RunOptions;

@@ -54,7 +54,8 @@ export function backoffDelay(policy: StepPolicy, attempt: number, random: () => 
   return Math.round(exponential / 2 + random() * (exponential / 2));
 }
 
-const STEP_ALIASES: Record<string, StepName> = {
+/** The short names a command line may give a step (`--manual start`, `--timeout restore=600`). */
+export const STEP_ALIASES: Readonly<Record<string, StepName>> = {
   stop: 'stopService', clear: 'clearKmsdata', restore: 'restoreKmsdata', credential: 'setCredential', start: 'startService',
 };
 

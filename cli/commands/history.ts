@@ -1,7 +1,7 @@
 import type { EventRecord } from '../../persistence/index.js';
 import { eventWords } from '../../present/event-words.js';
 import { SITUATION_WORDS } from '../../present/situation-words.js';
-import { loadRunView } from '../../recovery/run-view.js';
+import { loadRunView, namedOrLatestRun } from '../../recovery/run-view.js';
 import { timeWords } from '../../present/time-words.js';
 import { printJson, printLine } from '../output.js';
 import { printed } from '../printed-commands.js';
@@ -17,10 +17,10 @@ export interface HistoryCommandOptions {
  * The full event log of a run, oldest first: in words, local times with their offset (`--utc`:
  * UTC); `--json` prints the events as stored (raw event types, ISO times, redacted details).
  */
-export function historyCommand(runId: string, options: HistoryCommandOptions): void {
+export function historyCommand(runId: string | undefined, options: HistoryCommandOptions): void {
   const session = openSession(options.db, { mustExist: true });
   try {
-    const run = session.store.getRun(runId);
+    const run = namedOrLatestRun(session.store, runId, session.dbPath);
     const view = loadRunView(session, run);
     const events = session.store.events(run.id);
     if (options.json) {

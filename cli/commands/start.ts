@@ -6,7 +6,7 @@ import { parseStepName, policiesFrom, type RunOptions } from '../../recovery/ste
 import { printPlan } from '../plan-printer.js';
 import { DEFAULT_SETTLE_SECONDS, parseSettleSeconds } from '../../recovery/settle-window.js';
 import { parseOriginalName } from '../../recovery/computer-name-check.js';
-import { readAlpha } from '../alpha-input.js';
+import { readAlpha, readAlphaIfGiven } from '../alpha-input.js';
 import { progressPrinter } from '../progress-printer.js';
 import { reportOutcome } from '../report-outcome.js';
 import path from 'node:path';
@@ -56,7 +56,8 @@ export async function startCommand(options: StartCommandOptions): Promise<void> 
       },
       files: { db: dbPath, log: logPathFor(dbPath), ...(options.startupDisk === undefined ? {} : { startupDisk: path.resolve(options.startupDisk) }) },
       kmsdata: options.kmsdata, backup: options.backup, serviceName: KMS_SERVICE_NAME,
-      readAlpha: () => readAlpha(options.startupDisk), progress, options: runOptions,
+      // A dry run asks for no alpha string: it reads one only if given, the start asks for it.
+      readAlpha: () => options.dryRun ? readAlphaIfGiven(options.startupDisk) : readAlpha(options.startupDisk), progress, options: runOptions,
     });
     if (options.dryRun) {
       await printPlan(host, prepared, Boolean(options.json));

@@ -60,13 +60,17 @@ export function promptHidden(stdin: NodeJS.ReadStream, stderr: NodeJS.WriteStrea
     };
     const cancelled = (how: string): KmsRecoverError =>
       new KmsRecoverError('CREDENTIAL_MISSING', `no alpha string: the prompt was cancelled (${how})`, { cancelled: true });
+    // Ctrl-C is the operator stopping the command, as at any other moment: exit 130 (SIGINT's),
+    // and nothing has changed yet (the alpha string is asked for before any step runs).
+    const interrupted = (): KmsRecoverError =>
+      new KmsRecoverError('INTERRUPTED', 'stopped by Ctrl-C at the alpha string prompt; nothing was changed', { cancelled: true });
 
     const onData = (chunk: Buffer | string): void => {
       const text = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
       if (text.startsWith('\u001b')) return; // arrow and function keys: ignore the whole escape sequence
       for (const ch of text) {
         if (ch === '\r' || ch === '\n') return finish(undefined);
-        if (ch === '\u0003') return finish(cancelled('Ctrl-C'));
+        if (ch === '\u0003') return finish(interrupted());
         if (ch === '\u0004') return finish(typed === '' ? cancelled('Ctrl-D') : undefined);
         if (ch === '\u007f' || ch === '\b') typed = [...typed].slice(0, -1).join('');
         else if (ch === '\u0015') typed = '';
@@ -78,8 +82,10 @@ export function promptHidden(stdin: NodeJS.ReadStream, stderr: NodeJS.WriteStrea
     const onEnd = (): void => finish(cancelled('end of input'));
 
     try {
-      stderr.write(prompt);
+      // Raw mode before the prompt shows: a key typed as soon as it is seen is never echoed, and
+      // a Ctrl-C is this prompt's, not the terminal's signal.
       stdin.setRawMode(true);
+      stderr.write(prompt);
       stdin.on('data', onData);
       stdin.once('error', onError);
       stdin.once('end', onEnd);

@@ -267,7 +267,7 @@ describe('usage errors and JSON errors', () => {
     for (const [args, code, message] of [
       [['status', '--json', '--bogus', '--db', sim.db], 2, /^unknown option '--bogus'; see kms-recover status --help$/],
       [['status', 'not-a-run', '--json', '--db', sim.db], 2, /^a run id is 1 to 8 hex characters .*; see kms-recover status --help$/],
-      [['history', '--json', '--db', sim.db], 2, /^missing required argument 'run-id'; see kms-recover history --help$/],
+      [['confirm', '--json', '--db', sim.db], 2, /^missing required argument 'run-id'; see kms-recover confirm --help$/],
       [['status', '--json', '--db', sim.db], 7, /^no kms-recover database at /],
     ] as const) {
       const result = await runCli([...args]);

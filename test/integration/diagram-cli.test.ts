@@ -335,11 +335,14 @@ describe('kms-recover history and status', () => {
     await runCli(['sim', 'stop', sim.root]);
   }, cliLimit(9));
 
-  it('history needs a run id and refuses an unknown one', async () => {
+  it('history without a run id tells the latest run, as status does, and refuses an unknown one', async () => {
     const { sim } = failed;
-    expect((await runCli(['history', '--db', sim.db])).code).toBe(2);
+    const latest = await runCli(['history', '--json', '--db', sim.db]);
+    expect(latest.code).toBe(0);
+    const status = parseJson<{ runId: string }>(await runCli(['status', '--json', '--db', sim.db]));
+    expect(parseJson<{ runId: string }>(latest).runId).toBe(status.runId);
     const unknown = await runCli(['history', 'ffff0000', '--json', '--db', sim.db]);
     expect(unknown.code).toBe(7);
     expect(parseJson<{ error: { code: string } }>(unknown).error.code).toBe('RUN_NOT_FOUND');
-  }, cliLimit(2));
+  }, cliLimit(3));
 });

@@ -1,41 +1,65 @@
 import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, withTestSettle } from '../helpers/run-cli.js';
+import { CLI, cliEnv, withTestSettle } from '../helpers/run-cli.js';
 import { cleanupSimFixtures, filesContaining, simFixture, treeBytes } from '../helpers/sim-fixture.js';
 import { cliLimit } from '../helpers/time-limit.js';
 
 afterEach(cleanupSimFixtures);
 
 const hasScript = spawnSync('script', ['--version']).status === 0;
+const PROMPT = 'Alpha string of the original Key Management Server:';
 
 /**
- * The alpha string typed at a hidden prompt on a real terminal: `script` (util-linux) gives the
- * CLI a pseudo-terminal; the test types only once the prompt is shown, and the terminal output
- * must never show what was typed.
+ * The CLI on a real terminal: `script` (util-linux) gives it a pseudo-terminal, with no alpha
+ * string in its environment. `answer` is typed once the prompt is shown (never before).
  */
+async function onTerminal(args: string[], answer?: string): Promise<{ screen: string; code: number | null; prompted: boolean }> {
+  const command = [process.execPath, CLI, ...args].map((a) => `'${a}'`).join(' ');
+  const child = spawn('script', ['-qec', command, '--echo', 'never', '/dev/null'], { env: cliEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+  let screen = '';
+  let prompted = false;
+  child.stdout.on('data', (d: Buffer) => {
+    screen += d.toString();
+    if (!prompted && screen.includes(PROMPT)) {
+      prompted = true;
+      if (answer !== undefined) child.stdin.write(answer);
+    }
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { screen, code, prompted };
+}
+
 describe.runIf(hasScript)('hidden prompt on a terminal', () => {
   it('reads the alpha string without echoing it, and the recovery finishes', async () => {
     const sim = await simFixture();
-    const command = [process.execPath, CLI, ...withTestSettle(['start', '--kmsdata', sim.kmsdata, '--backup', sim.backup, '--db', sim.db])]
-      .map((a) => `'${a}'`).join(' ');
-    const env = { ...process.env };
-    delete env.KMS_ALPHA_STRING;
-    const child = spawn('script', ['-qec', command, '--echo', 'never', '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let screen = '';
-    let typed = false;
-    child.stdout.on('data', (d: Buffer) => {
-      screen += d.toString();
-      if (!typed && screen.includes('Alpha string of the original Key Management Server:')) {
-        typed = true;
-        child.stdin.write(`${sim.alpha}\r`);
-      }
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    expect(typed).toBe(true);
+    const { screen, code, prompted } = await onTerminal(withTestSettle(['start', '--kmsdata', sim.kmsdata, '--backup', sim.backup, '--db', sim.db]), `${sim.alpha}\r`);
+    expect(prompted).toBe(true);
     expect(screen).toContain('is running: recovery complete');
     expect(code).toBe(0);
     expect(screen).not.toContain(sim.alpha);
     expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup));
     expect(filesContaining([sim.db, `${sim.db}-wal`, sim.log], sim.alpha)).toEqual([]);
+  }, cliLimit(1));
+
+  it('Ctrl-C at the prompt stops the start with exit 130, as Ctrl-C does at any moment, and changes nothing', async () => {
+    const sim = await simFixture();
+    const before = treeBytes(sim.kmsdata);
+    const { screen, code, prompted } = await onTerminal(['start', '--kmsdata', sim.kmsdata, '--backup', sim.backup, '--db', sim.db], '\u0003');
+    expect(prompted).toBe(true);
+    expect(code).toBe(130);
+    expect(screen).toContain('kms-recover: stopped by Ctrl-C at the alpha string prompt; nothing was changed');
+    expect(treeBytes(sim.kmsdata)).toEqual(before);
+    // No run was written: the database is only created once the preflight has passed.
+    expect(fs.existsSync(sim.db)).toBe(false);
+  }, cliLimit(1));
+
+  it('start --dry-run on a terminal asks for no alpha string, and its plan says the start will', async () => {
+    const sim = await simFixture();
+    const { screen, code, prompted } = await onTerminal(['start', '--kmsdata', sim.kmsdata, '--backup', sim.backup, '--db', sim.db, '--dry-run']);
+    expect(prompted).toBe(false);
+    expect(code).toBe(0);
+    expect(screen).toContain('Dry run: the preflight passed');
+    expect(screen).toContain('Alpha string: not asked for now; the start asks for it at a hidden prompt');
   }, cliLimit(1));
 });
