@@ -113,6 +113,9 @@ describe('a wrong alpha string on the startup disk', () => {
     const resume = `kms-recover resume ${runId} --startup-disk ${disk}`;
     expect(next).toBe(`The alpha string on the startup disk was refused. Insert the ORIGINAL server's startup disk (or type its alpha string when asked, without --startup-disk), then run: ${resume}`);
     expect(flat(failed.stdout)).toContain(`Next: ${next}`);
+    // list reads how the alpha string was given from the same facts: the same next action.
+    const list = parseJson<{ runId: string; next: string | null }[]>(await runCli(['list', '--json', '--db', sim.db]));
+    expect(list.find((r) => r.runId === runId)?.next).toBe(next);
     // The original disk in its place, the printed command finishes the run.
     fs.copyFileSync(sim.startupDisk, disk);
     const resumed = await runCli(['resume', runId, '--startup-disk', disk, '--db', sim.db]);
