@@ -1,4 +1,4 @@
-import type { ErrorRecord } from '../errors/index.js';
+import { codeWords, type ErrorRecord } from '../errors/index.js';
 import { KB_STEPS, orderOf, RECOVERY_STATES, type RecoveryState, type StepName } from '../machines/index.js';
 import type { ProgressSink } from '../recovery/progress.js';
 import { STALL_MS, workRate } from '../recovery/work-progress.js';
@@ -67,7 +67,7 @@ export function progressPrinter(serviceName: string, kmsdata: () => string, stde
     stepFailed(state: RecoveryState, error: ErrorRecord) {
       // A manual step is not a failure: what to do is said once, in the outcome below.
       if (error.code === 'MANUAL_STEP_PENDING') line(`[?]   ${state.padEnd(14)} waiting for you: a manual step`);
-      else line(`[!]   ${state.padEnd(14)} ${error.code}: ${error.message}`);
+      else line(`[!]   ${state.padEnd(14)} ${codeWords(error.code)}: ${error.message}`);
     },
     note(message: string) {
       line(`      ${message}`);

@@ -1,10 +1,10 @@
-import { EXIT, exitStatusFor } from '../errors/index.js';
+import { codeWords, EXIT, exitStatusFor } from '../errors/index.js';
 import type { DriveOutcome } from '../recovery/drive-run.js';
 import { loadRunView } from '../recovery/run-view.js';
 import type { Session } from './session.js';
 import { printJson, printLine } from './output.js';
 import { printedStatus } from './printed-commands.js';
-import { printEnding, printNext, provedWords } from './run-words.js';
+import { outcomeLine, printEnding, printNext, provedWords } from './run-words.js';
 
 /** After start/resume: the result on stdout, and the exit status of the run's outcome. */
 export function reportOutcome(session: Session, outcome: DriveOutcome, json: boolean): void {
@@ -25,7 +25,9 @@ export function reportOutcome(session: Session, outcome: DriveOutcome, json: boo
     return;
   }
   if (!json) {
-    printLine(`Run ${outcome.runId} stopped at ${outcome.state}: ${outcome.lastError?.message ?? 'step failed'}`);
+    // A failed step is told as status tells it (the step, its words and code); any other stop by its error's words.
+    printLine(view.situation === 'failed' ? outcomeLine(view)
+      : `Run ${outcome.runId} stopped at ${outcome.state}: ${outcome.lastError ? `${codeWords(outcome.lastError.code)}: ${outcome.lastError.message}` : 'step failed'}`);
     printNext(view);
   }
   const status = outcome.lastError ? exitStatusFor(outcome.lastError.code) : EXIT.STEP_FAILED;

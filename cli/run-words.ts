@@ -5,6 +5,7 @@ import { printLine } from './output.js';
 import { KMS_SERVICE_NAME } from '../host/types.js';
 import { settleProofWords } from '../present/settle-words.js';
 import { progressWords } from './progress-words.js';
+import { failureWords } from '../present/failure-words.js';
 
 export { SITUATION_WORDS } from '../present/situation-words.js';
 
@@ -23,7 +24,7 @@ export function outcomeLine(s: RunStatus): string {
     case 'waiting': return `${run} is waiting for you at ${s.waitingFor ? kbLabel(s.waitingFor.kbSteps) : at(s)}: a manual step.${s.lastError?.code === 'MANUAL_STEP_UNVERIFIED' ? ` Your confirm was checked: ${s.lastError.message}.` : ''}`;
     case 'interrupted': return `${run} was interrupted during ${at(s)}: nothing is lost; run ${s.resumeCommand}`;
     case 'unresponsive': return `${run} is held at ${at(s)} by a process that does not respond: ${s.next ?? `kms-recover status ${s.runId}`}`;
-    case 'failed': return `${run} stopped at ${s.state}: ${s.lastError ? `${s.lastError.code}: ${s.lastError.message}` : 'step failed'}`;
+    case 'failed': return `${run} stopped at ${s.state}: ${failureWords(s.current, s.lastError)}${s.lastError ? `: ${s.lastError.message}` : ''}`;
     case 'finishing': return `${run}: the KMS runs; its clean-up was cut off.`;
     case 'abandoned': return `${run} was abandoned; nothing more happens in it.`;
   }

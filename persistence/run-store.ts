@@ -1,4 +1,4 @@
-import { KmsRecoverError } from '../errors/index.js';
+import { ALPHA_FROM, KmsRecoverError, type AlphaFrom } from '../errors/index.js';
 import type { FolderIdentity, LedgerEntry, Manifest, ManifestFile } from '../domain/index.js';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './open-database.js';
@@ -226,19 +226,20 @@ export class RunStore {
    * The runs, newest first (the `limit` newest, or all), without their snapshots, each with its
    * lease holder, its timer and the error it rests with: what the situation rule reads.
    */
-  *listRuns(limit?: number): Generator<RunSummary & { lease: LeaseRecord | null; timer: RunTimer | null; lastError: StepError | null }> {
+  *listRuns(limit?: number): Generator<RunSummary & { lease: LeaseRecord | null; timer: RunTimer | null; lastError: StepError | null; alphaFrom: AlphaFrom | null }> {
     const rows = this.db.prepare(`SELECT r.id, r.host, r.machine_version, r.definition_hash, r.adapter, r.adapter_config, r.state, r.phase,
         r.options, r.created_at, r.updated_at, r.server_key, r.closed_at, r.fence, r.service_name, r.kmsdata, r.backup, r.backup_files, r.backup_bytes,
         r.backup_digest, r.claimed_at, r.recovered_before, json_extract(r.snapshot, '$.context.lastError') AS last_error,
+        json_extract(r.snapshot, '$.context.facts.credential.source') AS alpha_from,
         l.host AS lease_host, l.pid AS lease_pid, l.process_start AS lease_process_start, l.acquired_at AS lease_acquired_at,
         l.heartbeat_at AS lease_heartbeat_at, l.generation AS lease_generation,
         t.step AS timer_step, t.attempt AS timer_attempt, t.deadline_at AS timer_deadline_at, t.next_attempt_at AS timer_next_attempt_at
       FROM runs r LEFT JOIN leases l ON l.run_id = r.id LEFT JOIN run_timers t ON t.run_id = r.id
-      ORDER BY r.created_at DESC, r.id DESC LIMIT ?`).iterate(limit ?? -1) as IterableIterator<Omit<RunRow, 'snapshot'> & LeaseColumns & TimerColumns & { last_error: string | null }>;
+      ORDER BY r.created_at DESC, r.id DESC LIMIT ?`).iterate(limit ?? -1) as IterableIterator<Omit<RunRow, 'snapshot'> & LeaseColumns & TimerColumns & { last_error: string | null; alpha_from: unknown }>;
     for (const row of rows) {
       const summary = toSummary(row);
       const lastError = row.last_error === null ? null : parseStepError(JSON.parse(row.last_error));
-      const rest = { ...summary, lastError };
+      const rest = { ...summary, lastError, alphaFrom: ALPHA_FROM.find((from) => from === row.alpha_from) ?? null };
       const timer = row.timer_step === null ? null
         : { step: row.timer_step, attempt: row.timer_attempt!, deadlineAt: row.timer_deadline_at, nextAttemptAt: row.timer_next_attempt_at };
       const lease = row.lease_host === null ? null

@@ -2,6 +2,9 @@ import type { RunEventName } from '../persistence/run-events.js';
 import { durationWords, exactSeconds } from './time-words.js';
 import { settleProofWords } from './settle-words.js';
 import { countWords } from './count-words.js';
+import { codeWords } from '../errors/index.js';
+import { isStepName, stateOfStep } from '../machines/recovery.order.js';
+import { failedAtState, failureWords } from './failure-words.js';
 
 /**
  * Every event of the log in an administrator's words: one table, read by `history` (text) and
@@ -9,7 +12,8 @@ import { countWords } from './count-words.js';
  * `xstate.error.actor.<step>`) are looked up as `step.done` / `step.error` with their step.
  */
 type Detail = Record<string, unknown>;
-type Words = (detail: Detail, step: string | null) => string;
+/** `to`: the state the event left the run in (a failed step's error names the step the run rests at). */
+type Words = (detail: Detail, step: string | null, to: string | null) => string;
 
 const STEP_WORDS: Record<string, { name: string; done: (facts: Detail) => string }> = {
   stopService: { name: 'service stop', done: (f) => `finished: the service is ${text(f.serviceState, 'stopped')}` },
@@ -31,11 +35,13 @@ export const EVENT_WORDS: Record<WordedEvent, Words> = {
   'service.start-requested': (d) => `${text(d.service, 'the service')} asked to start (its errors are read from now on)`,
   'step.started': (d, step) => `${stepName(step)} started (attempt ${num(d.attempt)})`,
   'step.done': (d, step) => `${stepName(step)} ${step && STEP_WORDS[step] ? STEP_WORDS[step].done(obj(d.facts)) : 'finished'}`,
-  'step.error': (d, step) => obj(d.error).code === 'MANUAL_STEP_PENDING'
+  'step.error': (d, step, to) => obj(d.error).code === 'MANUAL_STEP_PENDING'
     ? `${stepName(step)} waits for you: a manual step (kms-recover status says what to do)`
     : obj(d.error).code === 'MANUAL_STEP_UNVERIFIED'
-      ? `${stepName(step)} is not done yet: ${text(obj(d.error).message, '')}; waiting for you again (no attempt used)`
-      : `${stepName(step)} failed: ${errorWords(d.error)}`,
+      ? `${stepName(step)} checked after your confirm: ${text(obj(d.error).message, 'not done yet')}; waiting for you again (no attempt used)`
+      : d.phase === 'failed' || d.phase === undefined ? errorWords(d.error, step, to)
+        // The machine went on by itself (a drift: the clear and the restore are redone): no step rests failed.
+        : `${stepName(step)} found that ${codeWords(text(obj(d.error).code, 'INTERNAL'))}: ${text(obj(d.error).message, '')}`,
   CONFIRM: (d) => {
     const confirmed = obj(d.confirmed);
     const covers = Array.isArray(confirmed.covers) ? confirmed.covers.filter((s): s is string => typeof s === 'string' && s !== confirmed.step) : [];
@@ -43,7 +49,7 @@ export const EVENT_WORDS: Record<WordedEvent, Words> = {
   },
   'manual.verifying': (_d, step) => `${stepName(step)}: checking on the server what you did (no attempt used)`,
   RETRY: () => 'the failed step is tried again',
-  'retry.scheduled': (d) => `retry of ${stepName(str(d.step))} (attempt ${num(d.attempt)}) scheduled in ${seconds(d.delayMs)}, after ${text(d.after, 'an error')}`,
+  'retry.scheduled': (d) => `retry of ${stepName(str(d.step))} (attempt ${num(d.attempt)}) scheduled in ${seconds(d.delayMs)}, after ${typeof d.after === 'string' ? codeWords(d.after) : 'an error'}`,
   'drift.service-running': (d) => `${text(d.service, 'the service')} found ${text(d.serviceState, 'running')} before ${stepName(str(d.step))} (a reboot?): stopped again`,
   'drift.kmsdata': (d) => `Kmsdata differs from the backup before ${stepName(str(d.step))} (${count(d.count, 'difference')}): cleared and restored again`,
   'lease.taken-over': (d) => `took the run over from pid ${num(d.fromPid)} on ${text(d.fromHost, '?')}, ${takenFromWords(d)}`,
@@ -66,12 +72,12 @@ export const EVENT_WORDS: Record<WordedEvent, Words> = {
 };
 
 /** An event in words; an event this table does not know is shown by its type. */
-export function eventWords(e: { event: string; detail: Record<string, unknown> | null }): string {
+export function eventWords(e: { event: string; detail: Record<string, unknown> | null; to?: string }): string {
   const match = /^xstate\.(done|error)\.actor\.(.+)$/.exec(e.event);
   const key = match ? `step.${match[1]}` : e.event;
   const step = match ? match[2]! : str(e.detail?.step);
   const words = isWorded(key) ? EVENT_WORDS[key] : undefined;
-  return words ? words(e.detail ?? {}, step) : e.event;
+  return words ? words(e.detail ?? {}, step, e.to ?? null) : e.event;
 }
 
 /** How the holder a run was taken from stood, by the liveness rule (an event from before it: by who confirmed it). */
@@ -117,9 +123,16 @@ function sourceWords(source: unknown): string {
   return { 'startup-disk': 'the startup disk', environment: 'KMS_ALPHA_STRING', prompt: 'the prompt', operator: 'you, typed into the service' }[String(source)] ?? 'an unknown source';
 }
 
-function errorWords(error: unknown): string {
+/**
+ * A failed step's error as every screen says it (present/failure-words.ts): the step the run rests
+ * at (from the state the event left it in), the code's words with the code, then its message.
+ */
+function errorWords(error: unknown, step: string | null, to: string | null): string {
   const e = obj(error);
-  return `${text(e.code, 'ERROR')}: ${text(e.message, '')}`;
+  const code = text(e.code, 'INTERNAL');
+  const own = step && isStepName(step) ? failedAtState(stateOfStep(step)) : null;
+  const at = (to ? failedAtState(to) : null) ?? own;
+  return `${failureWords(at, { code, ...(step ? { step } : {}) })}: ${text(e.message, '')}`;
 }
 
 function obj(value: unknown): Detail {

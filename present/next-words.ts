@@ -1,5 +1,5 @@
 import type { RunSituation } from '../domain/index.js';
-import { adviceFor, type ErrorRecord } from '../errors/index.js';
+import { adviceFor, type AlphaFrom, type ErrorRecord } from '../errors/index.js';
 import { KB_STEPS, kbLabel } from '../machines/recovery.kb-steps.js';
 import type { RecoveryState, StepName } from '../machines/recovery.order.js';
 
@@ -28,6 +28,8 @@ export interface NextInput {
   lastError: ErrorRecord | null;
   /** What a `resume` or `confirm` of this run needs on its command line (` --startup-disk <file>`), or ''. */
   driveArgs: string;
+  /** How the alpha string of the run's last credential step was given (a refused one's advice depends on it). */
+  alphaFrom?: AlphaFrom | null;
 }
 
 /** The operator's next action: one exact command, with the KB's words where the step is the operator's to know. */
@@ -61,7 +63,7 @@ export function nextWords(n: NextInput): string | null {
       break;
   }
   if (!kb || kb.next === null) return null;
-  return adviceFor(n.lastError?.code ?? 'INTERNAL', { resume, next: kb.next, message: n.lastError?.message ?? '' });
+  return adviceFor(n.lastError?.code ?? 'INTERNAL', { resume, step: kb.next.replace(/:.*$/s, ''), message: n.lastError?.message ?? '', alphaFrom: n.alphaFrom ?? null });
 }
 
 /** A waiting run's error record when the check of a confirm found nothing: MANUAL_STEP_PENDING with the step's words. */

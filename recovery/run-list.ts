@@ -29,7 +29,7 @@ export interface RunListRow {
 /** The runs newest first (the `limit` newest, or all), one at a time as they are read. */
 export function* runList(store: RunQueries, limit: number | undefined, now: number = Date.now()): Generator<RunListRow> {
   for (const r of store.listRuns(limit)) {
-    const standing = standingOf({ id: r.id, state: r.state, phase: r.phase, closedAt: r.closedAt, manual: r.options.manual ?? [], kmsdata: r.params.kmsdata, startupDisk: r.options.startupDisk ?? null, lastError: r.lastError }, r.lease, r.timer, now);
+    const standing = standingOf({ id: r.id, state: r.state, phase: r.phase, closedAt: r.closedAt, manual: r.options.manual ?? [], kmsdata: r.params.kmsdata, startupDisk: r.options.startupDisk ?? null, lastError: r.lastError, alphaFrom: r.alphaFrom }, r.lease, r.timer, now);
     const view = standing.driver;
     const driver = view.kind === 'nobody' ? '-'
       : view.kind === 'live' ? `pid ${view.lease.pid} on ${view.lease.host}`

@@ -1,5 +1,5 @@
 import type { RunSituation } from '../domain/index.js';
-import type { ErrorRecord } from '../errors/index.js';
+import type { AlphaFrom, ErrorRecord } from '../errors/index.js';
 import { stepOf, type RecoveryState, type StepName } from '../machines/recovery.order.js';
 import type { StepError } from '../machines/recovery.types.js';
 import type { LeaseRecord, RunPhase, RunTimer } from '../persistence/index.js';
@@ -26,6 +26,8 @@ export interface RunHead {
   /** The startup disk given at the start (its path), if any. */
   startupDisk: string | null;
   lastError: StepError | null;
+  /** How the alpha string of the last credential step was given (its facts), when it is known. */
+  alphaFrom?: AlphaFrom | null;
 }
 
 export interface RunStanding {
@@ -91,6 +93,7 @@ export function standingOf(head: RunHead, lease: LeaseRecord | null, timer: RunT
     driver: driver.kind === 'live' ? { pid: driver.lease.pid, host: driver.lease.host } : null,
     unresponsiveWords: driver.kind === 'silent' ? livenessWords(driver.lease, { liveness: 'unresponsive', silentMs: driver.silentMs, seen: driver.seen }) : null,
     timer, retryWaits: timer?.nextAttemptAt ? Date.parse(timer.nextAttemptAt) > now : false, waitingFor, lastError: head.lastError, driveArgs: driveArgs(head),
+    alphaFrom: head.alphaFrom ?? null,
   });
   return { situation, rests: situation !== 'working' && situation !== 'retrying', driver, waitingFor, lastError, next };
 }

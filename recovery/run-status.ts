@@ -1,5 +1,5 @@
 import type { RunSituation } from '../domain/index.js';
-import type { ErrorRecord } from '../errors/index.js';
+import { ALPHA_FROM, type AlphaFrom, type ErrorRecord } from '../errors/index.js';
 // The plain data modules, not machines/index.js: that one loads the machine and XState's runtime,
 // which `status` never uses (bench/cold-start.mjs).
 import { KB_STEPS } from '../machines/recovery.kb-steps.js';
@@ -175,7 +175,7 @@ export function runStatus(run: RunRecord, events: EventRecord[], lease: LeaseRec
   const waiting = run.phase === 'waiting';
   const done = run.phase === 'done';
   const manual = (run.options.manual ?? []).slice();
-  const standing = standingOf({ id: run.id, state: run.state, phase: run.phase, closedAt: run.closedAt, manual, kmsdata: run.params.kmsdata, startupDisk: run.options.startupDisk ?? null, lastError }, lease, timer, now, server);
+  const standing = standingOf({ id: run.id, state: run.state, phase: run.phase, closedAt: run.closedAt, manual, kmsdata: run.params.kmsdata, startupDisk: run.options.startupDisk ?? null, lastError, alphaFrom: alphaFromOf(context.facts) }, lease, timer, now, server);
   const { driver, situation, waitingFor } = standing;
   const currentStep = stepOf(run.state);
   const nextState = nextStateOf(run.state);
@@ -354,4 +354,11 @@ function settledOf(facts: Record<string, unknown>): Record<string, unknown> | nu
   if (typeof running !== 'object' || running === null) return null;
   const settle = (running as Record<string, unknown>).settle;
   return typeof settle === 'object' && settle !== null ? { ...settle } : null;
+}
+
+/** How the alpha string of the run's credential step was given (its facts), if it was. */
+function alphaFromOf(facts: Record<string, unknown>): AlphaFrom | null {
+  const credential = facts.credential;
+  const source: unknown = typeof credential === 'object' && credential !== null ? Reflect.get(credential, 'source') : undefined;
+  return ALPHA_FROM.find((from) => from === source) ?? null;
 }

@@ -1,6 +1,7 @@
 import type { RunStatus } from '../../recovery/run-status.js';
 import { loadRunView, namedOrLatestRun } from '../../recovery/run-view.js';
 import { timeWords } from '../../present/time-words.js';
+import { failureWords } from '../../present/failure-words.js';
 import { logPathFor } from '../database-location.js';
 import { printJson, printLine } from '../output.js';
 import { printedStatus } from '../printed-commands.js';
@@ -44,9 +45,9 @@ function printStatus(s: RunStatus, logPath: string, options: ScreenOptions): voi
     printLine(`Lease:   ${timeWords(t.at, options)} taken over from pid ${t.fromPid ?? '?'} on ${t.fromHost ?? '?'}, ${how}`);
   }
   for (const line of workLines(s, options)) printLine(line);
-  if (s.lastError && s.situation !== 'waiting') {
-    const step = s.lastError.step ? ` in ${s.lastError.step}` : '';
-    printLine(`Last error${step}${s.lastErrorAt ? ` at ${timeWords(s.lastErrorAt, options)}` : ''}: ${s.lastError.code}: ${s.lastError.message}`);
+  // A failed run's error is said once, by the outcome line below (the step, its words, the code, the message).
+  if (s.lastError && s.situation !== 'waiting' && s.situation !== 'failed') {
+    printLine(`Last error${s.lastErrorAt ? ` at ${timeWords(s.lastErrorAt, options)}` : ''}: ${failureWords(s.current, s.lastError)}: ${s.lastError.message}`);
   }
   if (s.manualSteps.length) printLine(`Manual:  ${s.manualSteps.join(', ')} (done by you, then kms-recover confirm)`);
   printLine(`Log:     ${logPath}; ${s.eventCount} events: kms-recover history ${s.runId}`);

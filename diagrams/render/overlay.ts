@@ -1,3 +1,4 @@
+import { codeWords } from '../../errors/index.js';
 import type { EventRecord, RunRecord } from '../../persistence/index.js';
 import { nodeById, type MachineGraph } from './machine-graph.js';
 
@@ -56,11 +57,11 @@ export function runOverlay(graph: MachineGraph, run: OverlayRun, events: EventRe
   };
 }
 
-/** One line for a diagram's title: `run 1a2b3c4d: restored, failed (startService: ALPHA_REJECTED)`. */
+/** One line for a diagram's title: `run 1a2b3c4d: restored, step startService failed: the alpha string was refused (ALPHA_REJECTED)`. */
 export function overlayTitle(overlay: RunOverlay): string {
   if (overlay.failure) {
-    const what = [overlay.failure.step, overlay.failure.code].filter(Boolean).join(': ');
-    return `run ${overlay.runId}: ${overlay.state}, step failed${what ? ` (${what})` : ''}`;
+    const step = overlay.failure.step ? ` ${overlay.failure.step}` : '';
+    return `run ${overlay.runId}: ${overlay.state}, step${step} failed${overlay.failure.code ? `: ${codeWords(overlay.failure.code)}` : ''}`;
   }
   if (overlay.phase === 'done') return `run ${overlay.runId}: ${overlay.state} (recovery complete)`;
   return `run ${overlay.runId}: ${overlay.state} (${overlay.phase})`;

@@ -4,6 +4,7 @@ import { kbLabel, type OverviewChain } from './overview-chain.js';
 import { durationWords, localTime, utcOffset } from '../../present/time-words.js';
 import { SITUATION_WORDS } from '../../present/situation-words.js';
 import { stepMark, type StepMark } from '../../present/step-marks.js';
+import { failureCause, failureWords } from '../../present/failure-words.js';
 
 /**
  * Where one of the six states stands in a run, as the administrator reads it (present/step-marks.ts,
@@ -16,7 +17,7 @@ export type StateMark = StepMark;
 export interface StateOnRun {
   state: RecoveryState;
   mark: StateMark;
-  /** `done 2026-12-01 10:02:03, took 1.2 s`, `failed: SERVICE_START_FAILED`, `not yet`. */
+  /** `done 2026-12-01 10:02:03, took 1.2 s`, `failed: the service did not start (SERVICE_START_FAILED)`, `not yet`. */
   words: string;
 }
 
@@ -77,7 +78,7 @@ function wordsOf(step: StepStatus, mark: StateMark, status: RunStatus): string {
     case 'waiting':
       return `waiting for you: do ${kbLabel(step.kbSteps)} by hand`;
     case 'failed':
-      return `failed: ${status.lastError?.code ?? 'see kms-recover status'}`;
+      return `failed: ${failureCause(status.current, status.lastError)}`;
     case 'pending':
       return MARK_WORDS.pending;
   }
@@ -93,7 +94,7 @@ function headlineOf(status: RunStatus): string {
     case 'interrupted': return `${run}: interrupted during ${what}, nothing is lost`;
     case 'unresponsive': return `${run}: held at ${what} by pid ${status.driver.pid ?? '?'} on ${status.driver.host ?? '?'}, which does not respond`;
     case 'waiting': return `${run}: waiting for you to do ${status.waitingFor ? kbLabel(status.waitingFor.kbSteps) : what} by hand`;
-    case 'failed': return `${run}: ${what} failed (${status.lastError?.code ?? 'no error recorded'})`;
+    case 'failed': return `${run}: ${failureWords(status.current, status.lastError)}`;
     case 'finishing': return `${run}: ${SITUATION_WORDS.finishing}`;
     case 'finished': return `${run}: recovery complete, the original Key Management Server is running (${durationWords(status.elapsedMs)} in all)`;
     case 'abandoned': return `${run}: ${SITUATION_WORDS.abandoned} at ${status.state}`;

@@ -1,3 +1,4 @@
+import { codeWords } from '../../errors/index.js';
 import { guardLabel, topLevelOf, topLevelOrder, type GraphEdge, type GraphNode, type MachineGraph } from './machine-graph.js';
 import { overlayTitle, type RunOverlay } from './overlay.js';
 
@@ -48,7 +49,7 @@ function markOf(top: GraphNode, o: RunOverlay | null, currentTop: string | null)
 }
 
 function here(o: RunOverlay): string {
-  if (o.failure) return `run ${o.runId} is here: ${o.current}${o.failure.code ? ` (${o.failure.code})` : ''}, waiting for RETRY (kms-recover resume)`;
+  if (o.failure) return `run ${o.runId} is here: ${o.current}${o.failure.code ? `, ${codeWords(o.failure.code)}` : ''}, waiting for RETRY (kms-recover resume)`;
   if (o.phase === 'done') return `run ${o.runId} ended here`;
   return `run ${o.runId} is here: ${o.current}`;
 }

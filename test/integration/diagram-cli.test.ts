@@ -79,7 +79,7 @@ describe('the committed diagrams', () => {
     }
     // The overview shows the latest run of the database in every format.
     const latest = await runCli(['diagram', '--format', 'mermaid'], { env: { KMS_RECOVER_DB: sim.db } });
-    expect(latest.stdout).toContain(`Run ${runId}: KB steps 5-6 failed (ALPHA_REJECTED)`);
+    expect(latest.stdout).toContain(`Run ${runId}: KB steps 5-6 failed: the alpha string was refused (ALPHA_REJECTED) when the service was started`);
   }, cliLimit(5));
 });
 
@@ -129,14 +129,14 @@ describe('kms-recover diagram', () => {
 
     const text = await runCli(['diagram', '--detail', '--db', sim.db]); // the latest run, without --run
     expect(text.code, text.stderr).toBe(0);
-    expect(text.stdout).toContain(`Run ${runId}: restored, step failed (startService: ALPHA_REJECTED)`);
-    expect(text.stdout).toMatch(new RegExp(`\\[!\\] restored .*<== run ${runId} is here: restored\\.failed \\(ALPHA_REJECTED\\)`));
+    expect(text.stdout).toContain(`Run ${runId}: restored, step startService failed: the alpha string was refused (ALPHA_REJECTED)`);
+    expect(text.stdout).toMatch(new RegExp(`\\[!\\] restored .*<== run ${runId} is here: restored\\.failed, the alpha string was refused \\(ALPHA_REJECTED\\)`));
     expect(text.stdout).toMatch(/\[x\] cleared /);
     expect(text.stdout).toMatch(/\[ \] running /);
 
     const mermaid = await runCli(['diagram', '--detail', '--format', 'mermaid', '--run', runId.slice(0, 5), '--db', sim.db]);
     expect(mermaid.code, mermaid.stderr).toBe(0);
-    expect(mermaid.stdout).toContain(`run ${runId}: restored, step failed (startService: ALPHA_REJECTED)`);
+    expect(mermaid.stdout).toContain(`run ${runId}: restored, step startService failed: the alpha string was refused (ALPHA_REJECTED)`);
     expect(mermaid.stdout).toContain('    class restored_failed failed\n');
     expect(mermaid.stdout).toContain('    class reinstalled_working,stopped_working,cleared_working,restored_working,credential_set_working visited\n');
 
@@ -148,14 +148,14 @@ describe('kms-recover diagram', () => {
     const svg = await runCli(['diagram', '--detail', '--format', 'svg', '--run', runId, '--db', sim.db, '-o', out]);
     expect(svg.code, svg.stderr).toBe(0);
     const words = Array.from(parseSvg(fs.readFileSync(out, 'utf8')).getElementsByTagName('text')).map((t) => t.textContent);
-    expect(words).toContain(`run ${runId}: restored, step failed (startService: ALPHA_REJECTED)`);
+    expect(words).toContain(`run ${runId}: restored, step startService failed: the alpha string was refused (ALPHA_REJECTED)`);
     for (const state of SIX_STATES) expect(words.some((w) => w?.startsWith(state)), state).toBe(true);
     expect(words.filter((w) => w === 'RETRY')).toHaveLength(5);
   }, cliLimit(4));
 
   it('the overview marks a failed run in every format, from the latest run of the database', async () => {
     const { sim, runId } = failed;
-    const headline = `Run ${runId}: KB steps 5-6 failed (ALPHA_REJECTED)`;
+    const headline = `Run ${runId}: KB steps 5-6 failed: the alpha string was refused (ALPHA_REJECTED) when the service was started`;
 
     const text = await runCli(['diagram', '--db', sim.db]);
     expect(text.code, text.stderr).toBe(0);
@@ -165,7 +165,7 @@ describe('kms-recover diagram', () => {
     expect(text.stdout.split('\n')[2]).toContain(printedCommand(`kms-recover resume ${runId}`, sim.db));
     const rows = overviewRows(text.stdout);
     expect(rows.map((r) => r[0])).toEqual(['[x]', '[x]', '[x]', '[x]', '[!]', '[ ]']);
-    expect(rows[4]).toEqual(['[!]', 'KB steps 5-6', 'credential-set', 'failed: ALPHA_REJECTED']);
+    expect(rows[4]).toEqual(['[!]', 'KB steps 5-6', 'credential-set', 'failed: the alpha string was refused (ALPHA_REJECTED) when the service was started']);
     expect(rows[3]![3]).toMatch(/^done \d{4}-\d\d-\d\d \d\d:\d\d:\d\d, took \d/);
     expect(text.stdout.replace(/\n {5}\| {2}/g, ' ')).toContain(`KB step 3: go to the ${sim.kmsdata} directory, and delete all files`);
     expect(text.stdout).toMatch(/^Legend: \[x\] done {3}\[>\] working now {3}\[~\] interrupted: nobody is running it {3}\[\?\] waiting for you {3}\[!\] failed {3}\[ \] not yet$/m);
@@ -173,10 +173,10 @@ describe('kms-recover diagram', () => {
     const mermaid = await runCli(['diagram', '--format', 'mermaid', '--db', sim.db]);
     expect(mermaid.stdout).toContain(headline);
     expect(mermaid.stdout).toContain('    class credential_set,legendFailed failed\n');
-    expect(mermaid.stdout).toContain('    credential_set : failed: ALPHA_REJECTED\n');
+    expect(mermaid.stdout).toContain('    credential_set : failed: the alpha string was refused (ALPHA_REJECTED) when the service was started\n');
 
     const dot = await runCli(['diagram', '--format', 'dot', '--run', runId.slice(0, 4), '--db', sim.db]);
-    expect(dot.stdout).toMatch(/"credential-set" \[label=<.*failed: ALPHA_REJECTED.*>, style="rounded,filled", fillcolor="#f9d0d0", color="#c62828", penwidth=3\];/);
+    expect(dot.stdout).toMatch(/"credential-set" \[label=<.*failed: the alpha string was refused \(ALPHA_REJECTED\).*>, style="rounded,filled", fillcolor="#f9d0d0", color="#c62828", penwidth=3\];/);
 
     const out = path.join(sim.dir, 'run.svg');
     const svg = await runCli(['diagram', '--format', 'svg', '--db', sim.db, '-o', out]);
@@ -184,7 +184,7 @@ describe('kms-recover diagram', () => {
     const doc = parseSvg(fs.readFileSync(out, 'utf8'));
     const words = Array.from(doc.getElementsByTagName('text')).map((t) => t.textContent ?? '');
     expect(words).toContain(headline);
-    expect(words).toContain('failed: ALPHA_REJECTED');
+    expect(words.join(' ')).toContain('failed: the alpha string was refused (ALPHA_REJECTED)');
     for (const legend of ['done', 'working now', 'interrupted: nobody is running it', 'waiting for you', 'failed', 'not yet']) expect(words).toContain(legend);
     const root = doc.documentElement!;
     expect(Number.parseFloat(root.getAttribute('width')!) * 96 / 72).toBeLessThanOrEqual(1600);
@@ -269,7 +269,7 @@ describe('kms-recover history and status', () => {
     expect(lines[0]).toBe(`Run ${runId}: ${log.events.length} events; now at restored, a step failed`);
     expect(lines.slice(2)).toHaveLength(log.events.length);
     // In words (the raw event type stays in --json above); local times with their offset.
-    expect(lines.at(-1)).toMatch(/ UTC[+-]\d{2}:\d{2}\s+credential-set -> restored \(failed\)\s+service start failed: ALPHA_REJECTED: /);
+    expect(lines.at(-1)).toMatch(/ UTC[+-]\d{2}:\d{2}\s+credential-set -> restored \(failed\)\s+KB steps 5-6 failed: the alpha string was refused \(ALPHA_REJECTED\) when the service was started: /);
     expect(human.stdout).not.toContain('xstate.');
 
     const status = parseJson<RunStatus>(await runCli(['status', runId, '--json', '--db', sim.db]));
@@ -286,7 +286,8 @@ describe('kms-recover history and status', () => {
     expect(status.attempts).toEqual({ stopService: 1, clearKmsdata: 1, restoreKmsdata: 1, setCredential: 1, startService: 1 });
     expect(status.lastError).toMatchObject({ step: 'startService', code: 'ALPHA_REJECTED' });
     expect(status.lastErrorAt).toBe(log.events.at(-1)!.at);
-    expect(status.next).toMatch(/KB steps 5-6: .*startup disk.* or set KMS_ALPHA_STRING .*then run: kms-recover resume /);
+    // Given in KMS_ALPHA_STRING: the advice says to set it to the original one (or use the startup disk).
+    expect(status.next).toBe(`The alpha string in KMS_ALPHA_STRING was refused. Set it to the ORIGINAL server's alpha string (or insert its startup disk and add --startup-disk <Kmspwd.ini>), then run: kms-recover resume ${runId}`);
     expect(status.drift).toEqual([]);
     expect(status.lease).toBeNull();
     expect(status.eventCount).toBe(log.events.length);
@@ -295,7 +296,9 @@ describe('kms-recover history and status', () => {
     expect(view.stdout).toMatch(/\[x\] restored\s+KB 4\s+\S+ \S+ UTC\S+\s+restoreKmsdata\s+1 attempt\s+\d/);
     expect(view.stdout).toMatch(/\[!\] credential-set\s+KB 5-6\s+failed\s+setCredential\s+1 attempt/);
     expect(view.stdout).toContain('Driven by: nobody');
-    expect(view.stdout).toMatch(/Last error in startService at \S+ \S+ UTC\S+: ALPHA_REJECTED: /);
+    // The failed step is said once, by the outcome line: the box marked (KB 5-6), its words and code, the message.
+    expect(view.stdout).not.toContain('Last error');
+    expect(view.stdout).toContain(`Run ${runId} stopped at restored: KB steps 5-6 failed: the alpha string was refused (ALPHA_REJECTED) when the service was started: `);
     expect(view.stdout).toContain(printedCommand(`kms-recover history ${runId}`, sim.db));
   }, cliLimit(4));
 

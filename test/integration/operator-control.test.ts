@@ -169,7 +169,8 @@ describe('manual steps', () => {
     expect(state).toBe('cleared');
     const notManual = await runCli(['confirm', runId, 'stop', '--db', sim.db]);
     expect(notManual.code).toBe(3);
-    expect(notManual.stderr).toMatch(/step stopService of run \w+ is not manual/);
+    // It names the step the run waits for, with the confirm command that works (its startup disk too).
+    expect(notManual.stderr).toContain(`run ${runId} waits for you at KB step 4 (restoreKmsdata), not stopService: when that is done, run: kms-recover confirm ${runId} restoreKmsdata --startup-disk ${sim.startupDisk}`);
     const bad = await start(sim, ['--startup-disk', sim.startupDisk, '--manual', 'credential']);
     expect(bad.code).toBe(3);
     expect(bad.stderr).toMatch(/a manual setCredential needs a manual startService/);

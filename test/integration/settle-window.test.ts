@@ -30,7 +30,7 @@ describe('the settle window', () => {
     failAfter(sim, 2);
     const started = await runCli(startWithDiskArgs(sim, ['--settle', '5']));
     expect(started.code, started.stderr).toBe(4);
-    expect(started.stdout).toMatch(/stopped at credential-set: MSExchangeKMS reported RUNNING, then stopped within the settle window/);
+    expect(started.stdout).toMatch(/stopped at credential-set: KB step 7 failed: the alpha string was refused \(ALPHA_REJECTED\): MSExchangeKMS reported RUNNING, then stopped within the settle window/);
 
     const failed = await statusOf(sim);
     expect(failed.state).toBe('credential-set');
@@ -42,7 +42,7 @@ describe('the settle window', () => {
     expect(failed.settleSeconds).toBe(5);
     expect(failed.settled).toBeNull();
     const text = await runCli(['status', '--db', sim.db]);
-    expect(text.stdout).toMatch(/ALPHA_REJECTED: MSExchangeKMS reported RUNNING, then stopped within the settle window \(after [\d.]+ s of 5 s\)/);
+    expect(text.stdout).toMatch(/KB step 7 failed: the alpha string was refused \(ALPHA_REJECTED\): MSExchangeKMS reported RUNNING, then stopped within the settle window \(after [\d.]+ s of 5 s\)/);
     // The reinstall's files stay aside, and the server stays claimed.
     expect(besideKmsdata(sim)).toEqual(['Kmsdata', `Kmsdata.quarantine-${failed.runId}`, 'kms-recover.claim']);
     expect(eventRows(sim.db).some((e) => e.event === 'quarantine.removed')).toBe(false);

@@ -72,7 +72,7 @@ describe('Mermaid', () => {
   it('with a run: visited, current or failed classes, and the run in the title', () => {
     const { run, events } = failedRun();
     const overlay = toMermaid(graph, { overlay: runOverlay(graph, run, events) });
-    expect(overlay).toContain('title: "kms-recover: recovery of an Exchange 5.5 KMS (KB Q198814), run abcd1234: restored, step failed (startService: ALPHA_REJECTED)"');
+    expect(overlay).toContain('title: "kms-recover: recovery of an Exchange 5.5 KMS (KB Q198814), run abcd1234: restored, step startService failed: the alpha string was refused (ALPHA_REJECTED)"');
     expect(overlay).toMatch(/classDef failed fill:#f9d0d0/);
     expect(overlay).toContain('    class reinstalled_working,stopped_working,cleared_working,restored_working,credential_set_working visited\n');
     expect(overlay).toContain('    class restored_failed failed\n');
@@ -104,7 +104,7 @@ describe('DOT', () => {
   it('with a run: the failed node in its own colour, visited nodes filled, the title names the run', () => {
     const { run, events } = failedRun();
     const overlay = toDot(graph, { overlay: runOverlay(graph, run, events) });
-    expect(overlay).toContain('\\nrun abcd1234: restored, step failed (startService: ALPHA_REJECTED)"');
+    expect(overlay).toContain('\\nrun abcd1234: restored, step startService failed: the alpha string was refused (ALPHA_REJECTED)"');
     expect(overlay).toMatch(/"restored\.failed" \[label="failed", style="rounded,filled,bold", fillcolor="#f9d0d0", color="#c62828", penwidth=3\]/);
     expect(overlay).toMatch(/"stopped\.working" \[label="working\\ninvokes clearKmsdata", style="rounded,filled", fillcolor="#d8f0dc"/);
     expect(overlay).toMatch(/"running" \[label="running\\nKB step 7, final", peripheries=2\]/); // not reached: unfilled
@@ -133,10 +133,10 @@ describe('terminal view', () => {
   it('marks where a run stands: passed states, the failed current one, the states not reached', () => {
     const { run, events } = failedRun();
     const text = toTerminal(graph, { overlay: runOverlay(graph, run, events) });
-    expect(text).toContain('Run abcd1234: restored, step failed (startService: ALPHA_REJECTED)');
+    expect(text).toContain('Run abcd1234: restored, step startService failed: the alpha string was refused (ALPHA_REJECTED)');
     const marks = Object.fromEntries(text.split('\n').filter((l) => /^\s{2}\[.\] /.test(l)).map((l) => [l.slice(6).split(/\s+/)[0], l.slice(2, 5)]));
     expect(marks).toEqual({ reinstalled: '[x]', stopped: '[x]', cleared: '[x]', restored: '[!]', 'credential-set': '[x]', running: '[ ]' });
-    expect(text).toMatch(/\[!\] restored .*<== run abcd1234 is here: restored\.failed \(ALPHA_REJECTED\), waiting for RETRY/);
+    expect(text).toMatch(/\[!\] restored .*<== run abcd1234 is here: restored\.failed, the alpha string was refused \(ALPHA_REJECTED\), waiting for RETRY/);
   });
 
   it('marks a run in progress with [>] and a finished one as passed everywhere', () => {

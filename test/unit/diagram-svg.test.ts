@@ -45,7 +45,7 @@ describe('the detailed SVG (--detail, rendered in-process by Graphviz compiled t
       { seq: 3, event: 'xstate.error.actor.clearKmsdata', from: 'stopped', to: 'stopped', at: failedAt, detail: { phase: 'failed' } },
     ]);
     const doc = parseSvg(await renderDetail('svg', overlay));
-    expect(texts(doc)).toContain('run feed0001: stopped, step failed (clearKmsdata: FILE_IN_USE)');
+    expect(texts(doc)).toContain('run feed0001: stopped, step clearKmsdata failed: a file in Kmsdata is in use (FILE_IN_USE)');
     const failed = Array.from(doc.getElementsByTagName('g')).find((g) => g.getElementsByTagName('title')[0]?.textContent === 'stopped.failed')!;
     expect(failed.getElementsByTagName('path')[0]?.getAttribute('fill')).toBe('#f9d0d0');
     const visited = Array.from(doc.getElementsByTagName('g')).find((g) => g.getElementsByTagName('title')[0]?.textContent === 'reinstalled.working')!;

@@ -40,10 +40,10 @@ describe('one table of error codes', () => {
     expect(isRetryable('ALPHA_REJECTED')).toBe(false);
     expect(isRetryable('EINVAL')).toBe(false);
     expect(exitStatusFor('EINVAL')).toBe(1);
-    const at = { resume: 'kms-recover resume r1', next: 'KB step 7: start the service.', message: 'the message' };
-    expect(adviceFor('ALPHA_REJECTED', at)).toContain('startup disk of the ORIGINAL Key Management Server');
-    expect(adviceFor('MANUAL_STEP_UNVERIFIED', at)).toBe('the message');
-    expect(adviceFor('KMSDATA_REPLACED', at)).toBe('Fix the cause above, then retry: kms-recover resume r1 (KB step 7: start the service.)');
+    const at = { resume: 'kms-recover resume r1', step: 'KB step 7', message: 'the message' };
+    expect(adviceFor('ALPHA_REJECTED', at)).toContain('Insert the ORIGINAL server\'s startup disk');
+    expect(adviceFor('MANUAL_STEP_UNVERIFIED', at)).toBe('Finish the manual step (the message), then run: kms-recover resume r1');
+    expect(adviceFor('KMSDATA_REPLACED', at)).toBe('Fix the cause above, then run: kms-recover resume r1 (it goes on with KB step 7)');
     // Only a failing step can be retried: nothing that refuses up front, locks or ends a run is retryable.
     for (const [code, meaning] of Object.entries(ERROR_CODES)) {
       if (meaning.retryable) expect(meaning.exit, code).toBe(4);
