@@ -155,6 +155,7 @@ program.command('list')
   .option('--limit <n>', 'the n newest runs')
   .addOption(dbOption())
   .option('--json', 'print as JSON')
+  .option('--utc', 'times in UTC (default: local time)')
   .action(run(async (opts) => (await import('./commands/list.js')).listCommand(opts)));
 
 program.command('history')

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunStatus } from '../../recovery/run-status.js';
 import { timeWords } from '../../present/time-words.js';
-import { printJson, printLine } from '../output.js';
+import { printJson, printLine, screenWidth } from '../output.js';
+import { wrap } from '../../present/wrap.js';
 import { printEnding } from '../run-words.js';
 import { openSession } from '../session.js';
 import { checklistLines, headLines, workLines, type ScreenOptions } from '../status-screen.js';
@@ -48,10 +49,12 @@ export async function watchCommand(runId: string | undefined, options: WatchComm
 
 /** The screen of one look at the run; returns what is now shown. */
 function draw(s: RunStatus, before: string[], tty: boolean, options: ScreenOptions): string[] {
-  const body = [...headLines(s, options), '', ...checklistLines(s, options), '', ...workLines(s, options)];
+  const screen = { ...options, width: screenWidth(), still: !tty };
+  const body = [...headLines(s, screen), '', ...checklistLines(s, screen), '', ...workLines(s, screen)];
   if (tty) {
     const title = `kms-recover watch ${s.runId}: ${timeWords(new Date().toISOString(), options)} (Ctrl-C stops watching, not the run)`;
-    process.stdout.write(`\u001b[H\u001b[2J${[title, '', ...body].join('\n')}\n`);
+    const lines = [title, '', ...body].flatMap((line) => wrap(line, screen.width));
+    process.stdout.write(`\u001b[H\u001b[2J${lines.join('\n')}\n`);
     return body;
   }
   // Not a terminal: the first screen whole, then only the lines that changed.
