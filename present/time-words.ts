@@ -39,10 +39,10 @@ export function timesNote(options: TimeOptions = {}, nowIso: string = new Date()
 
 /**
  * One moment in a sentence that has no header of its own (an error line, a stored instruction
- * read later): local time with its offset, `2026-12-01 10:02:03 (UTC+01:00)`.
+ * read later): local time with its offset, `2026-12-01 10:02:03 UTC+01:00`.
  */
 export function momentWords(iso: string): string {
-  return `${localTime(iso)} (${utcOffset(iso)})`;
+  return `${localTime(iso)} ${utcOffset(iso)}`;
 }
 
 const unit = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;

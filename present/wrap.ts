@@ -1,7 +1,8 @@
 /**
  * Text laid out to a width, for every screen: lines break only where there is a space, so a
  * word, a path or a quoted argument is never split (one longer than the width stays whole on a
- * line of its own). Continuation lines hang under the first line's text.
+ * line of its own), and a command inside a sentence starts on a new line rather than breaking,
+ * unless it is longer than a line. Continuation lines hang under the first line's text.
  */
 
 /** The width a screen uses when it cannot tell (not a terminal, no COLUMNS). */
@@ -35,21 +36,59 @@ function wrapLine(line: string, width: number, hang?: number): string[] {
   const out: string[] = [];
   let current = lead;
   let fresh = true; // `current` holds no word yet
-  for (const m of line.slice(lead.length).matchAll(/( *)(\S+)/g)) {
-    const gap = m[1] ?? '';
-    const word = m[2] ?? '';
-    if (fresh) {
-      current += word;
-      fresh = false;
-    } else if (current.length + gap.length + word.length <= width) {
-      current += gap + word;
-    } else {
+  const place = (gap: string, word: string): void => {
+    if (fresh) current += word;
+    else if (current.length + gap.length + word.length <= width) current += gap + word;
+    else {
       out.push(current);
       current = indent + word;
     }
+    fresh = false;
+  };
+  for (const unit of unitsOf(line.slice(lead.length))) {
+    const whole = unit.words.map((w, i) => (i === 0 ? w.word : w.gap + w.word)).join('');
+    if (unit.words.length === 1 || indent.length + whole.length <= width) {
+      place(unit.words[0]!.gap, whole);
+      continue;
+    }
+    // A command longer than a line: it starts on a line of its own and breaks between its arguments.
+    if (!fresh && current.trim() !== '') {
+      out.push(current);
+      current = indent;
+      fresh = true;
+    }
+    for (const w of unit.words) place(w.gap, w.word);
   }
   out.push(current);
   return out;
+}
+
+interface Word { gap: string; word: string }
+
+/** Words that end a command written inside a sentence (`run kms-recover resume 1a2b to go on`). */
+const AFTER_COMMAND = new Set(['to', 'then', 'if', 'when', 'otherwise', 'and', 'or', 'it', 'which', 'once', 'shows', 'for', 'before', 'after']);
+
+/**
+ * The line's words, a command (`kms-recover …`, `npx kms-recover …`) grouped as one unit: it is
+ * kept whole on a line when it fits one. It ends at a word ending a clause (`;` `,` `:` `)` `.`)
+ * or before a word of the sentence around it.
+ */
+function unitsOf(text: string): { words: Word[] }[] {
+  const words: Word[] = [...text.matchAll(/( *)(\S+)/g)].map((m) => ({ gap: m[1] ?? '', word: m[2] ?? '' }));
+  const units: { words: Word[] }[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const first = words[i]!;
+    const startsCommand = /^[(`'"]?kms-recover$/.test(first.word) || (/^[(`'"]?npx$/.test(first.word) && words[i + 1]?.word === 'kms-recover');
+    if (!startsCommand) {
+      units.push({ words: [first] });
+      continue;
+    }
+    let j = i + 1;
+    while (j < words.length && !/[;,:).]$/.test(words[j - 1]!.word) && !AFTER_COMMAND.has(words[j]!.word)) j++;
+    units.push({ words: words.slice(i, j) });
+    i = j - 1;
+  }
+  return units;
 }
 
 /**

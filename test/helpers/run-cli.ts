@@ -47,11 +47,19 @@ export function testStateHome(): string {
 }
 
 /**
+ * The width of the tests' screens: wide enough that no line wraps, so a test reads a sentence or
+ * a command on one line. The layout at a terminal's width is screen-width.test.ts's, which sets
+ * its own COLUMNS.
+ */
+export const UNWRAPPED_COLUMNS = '1000';
+
+/**
  * The environment a test's CLI process gets: none of the operator's kms-recover variables, no
- * crash injection from the caller's shell, and a state folder of the tests' own, unless given.
+ * crash injection from the caller's shell, a state folder of the tests' own and unwrapped
+ * screens (UNWRAPPED_COLUMNS), unless given.
  */
 export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, XDG_STATE_HOME: testStateHome(), KMS_RECOVER_HOME: path.join(testStateHome(), 'kms-recover') };
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_STATE_HOME: testStateHome(), KMS_RECOVER_HOME: path.join(testStateHome(), 'kms-recover'), COLUMNS: UNWRAPPED_COLUMNS };
   delete env.KMS_ALPHA_STRING;
   delete env.KMS_RECOVER_DB;
   delete env.KMS_RECOVER_FAIL_AT;
