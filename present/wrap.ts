@@ -66,12 +66,13 @@ function wrapLine(line: string, width: number, hang?: number): string[] {
 interface Word { gap: string; word: string }
 
 /** Words that end a command written inside a sentence (`run kms-recover resume 1a2b to go on`). */
-const AFTER_COMMAND = new Set(['to', 'then', 'if', 'when', 'otherwise', 'and', 'or', 'it', 'which', 'once', 'shows', 'for', 'before', 'after']);
+const AFTER_COMMAND = new Set(['to', 'then', 'if', 'when', 'otherwise', 'and', 'or', '(or', 'it', '(it', 'which', 'once', 'shows', 'for', 'before', 'after', 'with', 'in', 'is', 'until']);
 
 /**
  * The line's words, a command (`kms-recover …`, `npx kms-recover …`) grouped as one unit: it is
  * kept whole on a line when it fits one. It ends at a word ending a clause (`;` `,` `:` `)` `.`)
- * or before a word of the sentence around it.
+ * or before a word of the sentence around it. A date and its time, a number and its unit, are
+ * one unit too.
  */
 function unitsOf(text: string): { words: Word[] }[] {
   const words: Word[] = [...text.matchAll(/( *)(\S+)/g)].map((m) => ({ gap: m[1] ?? '', word: m[2] ?? '' }));
@@ -79,6 +80,13 @@ function unitsOf(text: string): { words: Word[] }[] {
   for (let i = 0; i < words.length; i++) {
     const first = words[i]!;
     const startsCommand = /^[(`'"]?kms-recover$/.test(first.word) || (/^[(`'"]?npx$/.test(first.word) && words[i + 1]?.word === 'kms-recover');
+    // A date with its time, a number with its unit (`26 seconds`, `3 s`).
+    if ((/^\(?\d{4}-\d\d-\d\d$/.test(first.word) && /^\d\d:\d\d:\d\d/.test(words[i + 1]?.word ?? ''))
+      || (/^\(?\d+(\.\d+)?$/.test(first.word) && /^[a-zA-Z]/.test(words[i + 1]?.word ?? ''))) {
+      units.push({ words: [first, words[i + 1]!] });
+      i += 1;
+      continue;
+    }
     if (!startsCommand) {
       units.push({ words: [first] });
       continue;

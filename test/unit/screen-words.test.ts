@@ -81,6 +81,12 @@ describe('wrap', () => {
     expect(words(long)).toEqual(`Next: run ${command} --db C:\\ProgramData\\kms-recover\\kms-recover.db now`.split(' '));
   });
 
+  it('a date and its time stay on one line', () => {
+    expect(wrap('State:   restored, failed; started 2026-12-04 05:52:50, last change 2026-12-04 05:52:52', 50)).toEqual([
+      'State:   restored, failed; started', '         2026-12-04 05:52:50, last change', '         2026-12-04 05:52:52',
+    ]);
+  });
+
   it('each line of a text with newlines is wrapped on its own', () => {
     expect(wrap('one two three\nfour five six', 10)).toEqual(['one two', '  three', 'four five', '  six']);
   });
