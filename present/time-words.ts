@@ -4,26 +4,16 @@
  * are on (`timesNote`); `--json` and the log keep ISO strings.
  */
 
+import { localTime, utcOffset } from '../domain/index.js';
+
 export interface TimeOptions {
   /** Times in UTC instead of this machine's local time. */
   utc?: boolean;
 }
 
+export { localTime, momentWords, utcOffset } from '../domain/index.js';
+
 const two = (n: number) => String(n).padStart(2, '0');
-
-/** `2026-12-01 10:02:03` in this machine's local time. */
-export function localTime(iso: string): string {
-  const d = new Date(iso);
-  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
-}
-
-/** The local time's offset at that moment: `UTC+01:00`, `UTC-05:00`, `UTC+00:00`. */
-export function utcOffset(iso: string): string {
-  const minutes = -new Date(iso).getTimezoneOffset();
-  const sign = minutes < 0 ? '-' : '+';
-  const abs = Math.abs(minutes);
-  return `UTC${sign}${two(Math.floor(abs / 60))}:${two(abs % 60)}`;
-}
 
 /** A moment on a screen: `2026-12-01 10:02:03`, local (or with `utc`, in UTC); the header says which (`timesNote`). */
 export function timeWords(iso: string, options: TimeOptions = {}): string {
@@ -35,14 +25,6 @@ export function timeWords(iso: string, options: TimeOptions = {}): string {
 /** What a screen's header says once of its times: `times are local, UTC+01:00` or `times are UTC` (the offset of `nowIso`). */
 export function timesNote(options: TimeOptions = {}, nowIso: string = new Date().toISOString()): string {
   return options.utc ? 'times are UTC' : `times are local, ${utcOffset(nowIso)}`;
-}
-
-/**
- * One moment in a sentence that has no header of its own (an error line, a stored instruction
- * read later): local time with its offset, `2026-12-01 10:02:03 UTC+01:00`.
- */
-export function momentWords(iso: string): string {
-  return `${localTime(iso)} ${utcOffset(iso)}`;
 }
 
 const unit = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
