@@ -137,7 +137,7 @@ program.command('status')
   .description('where a run stands: the six states with times, the last error, and the next step in the KB\'s words')
   .argument('[run-id]', 'run id or unique prefix (default: the latest run)', parseRunId)
   .addOption(dbOption())
-  .option('--utc', 'times in UTC (default: local time with its offset)')
+  .option('--utc', 'times in UTC (default: local time, its offset said once in the header)')
   .option('--json', 'print as JSON')
   .action(run(async (runId: string | undefined, opts) => (await import('./commands/status.js')).statusCommand(runId, opts)));
 
@@ -145,7 +145,7 @@ program.command('watch')
   .description('a live checklist of a run, from any console, until it rests (finished, failed, waiting for you, interrupted, abandoned); reads the database only')
   .argument('[run-id]', 'run id or unique prefix (default: the latest run)', parseRunId)
   .addOption(dbOption())
-  .option('--utc', 'times in UTC (default: local time with its offset)')
+  .option('--utc', 'times in UTC (default: local time, its offset said once in the header)')
   .option('--json', 'print the final status as JSON on stdout')
   .action(run(async (runId: string | undefined, opts) => (await import('./commands/watch.js')).watchCommand(runId, opts)));
 
@@ -155,14 +155,14 @@ program.command('list')
   .option('--limit <n>', 'the n newest runs')
   .addOption(dbOption())
   .option('--json', 'print as JSON')
-  .option('--utc', 'times in UTC (default: local time)')
+  .option('--utc', 'times in UTC (default: local time, its offset said once in the header)')
   .action(run(async (opts) => (await import('./commands/list.js')).listCommand(opts)));
 
 program.command('history')
   .description('the full event log of a run, oldest first, in words (--json: the raw events)')
   .argument('<run-id>', 'run id or unique prefix', parseRunId)
   .addOption(dbOption())
-  .option('--utc', 'times in UTC (default: local time with its offset)')
+  .option('--utc', 'times in UTC (default: local time, its offset said once in the header)')
   .option('--json', 'print as JSON')
   .action(run(async (runId: string, opts) => (await import('./commands/history.js')).historyCommand(runId, opts)));
 
