@@ -1,4 +1,4 @@
-import { printed } from './printed-commands.js';
+import { fitted } from './output.js';
 import { EXIT, exitStatusFor, isKmsRecoverError, toErrorRecord } from '../errors/index.js';
 
 /**
@@ -14,7 +14,7 @@ export function handleError(error: unknown, options: { json?: boolean; command?:
     process.stdout.write(`${JSON.stringify({ error: record }, null, 2)}\n`);
   }
   const oneLine = record.message.replace(/\s*\n\s*/g, ' ');
-  process.stderr.write(`kms-recover: ${printed(oneLine)}${status === EXIT.INTERNAL ? ` (${record.code})` : ''}\n`);
+  process.stderr.write(`${fitted(`kms-recover: ${oneLine}${status === EXIT.INTERNAL ? ` (${record.code})` : ''}`, process.stderr)}\n`);
   if (status === EXIT.INTERNAL && process.env.KMS_RECOVER_DEBUG && error instanceof Error) {
     process.stderr.write(`${error.stack}\n`);
   }

@@ -152,7 +152,7 @@ program.command('status')
   .description('where a run stands: the six states with times, the last error, and the next step in the KB\'s words')
   .argument('[run-id]', 'run id or unique prefix (default: the latest run)', parseRunId)
   .addOption(dbOption())
-  .option('--utc', 'times in UTC (default: local time with its offset)')
+  .option('--utc', 'times in UTC (default: local time, its offset said once in the header)')
   .option('--json', 'print as JSON')
   .action(run(async (runId: string | undefined, opts) => (await import('./commands/status.js')).statusCommand(runId, opts)));
 
@@ -160,7 +160,7 @@ program.command('watch')
   .description('a live checklist of a run, from any console; a run nobody drives is watched until someone resumes or confirms it, and followed until it rests again (finished, failed, waiting for you, interrupted) or is abandoned; reads the database only')
   .argument('[run-id]', 'run id or unique prefix (default: the latest run)', parseRunId)
   .addOption(dbOption())
-  .option('--utc', 'times in UTC (default: local time with its offset)')
+  .option('--utc', 'times in UTC (default: local time, its offset said once in the header)')
   .option('--json', 'print the final status as JSON on stdout')
   .option('--once', 'print the screen (or --json\'s status) once and end, without waiting (for scripts)')
   .action(run(async (runId: string | undefined, opts) => (await import('./commands/watch.js')).watchCommand(runId, opts)));
@@ -171,13 +171,14 @@ program.command('list')
   .option('--limit <n>', 'the n newest runs')
   .addOption(dbOption())
   .option('--json', 'print as JSON')
+  .option('--utc', 'times in UTC (default: local time, its offset said once in the header)')
   .action(run(async (opts) => (await import('./commands/list.js')).listCommand(opts)));
 
 program.command('history')
   .description('the full event log of a run, oldest first, in words (--json: the raw events)')
   .argument('[run-id]', 'run id or unique prefix (default: the latest run)', parseRunId)
   .addOption(dbOption())
-  .option('--utc', 'times in UTC (default: local time with its offset)')
+  .option('--utc', 'times in UTC (default: local time, its offset said once in the header)')
   .option('--json', 'print as JSON')
   .action(run(async (runId: string | undefined, opts) => (await import('./commands/history.js')).historyCommand(runId, opts)));
 

@@ -2,7 +2,7 @@ import { codeWords, type ErrorRecord } from '../errors/index.js';
 import { KB_STEPS, orderOf, RECOVERY_STATES, type RecoveryState, type StepName } from '../machines/index.js';
 import type { ProgressSink } from '../recovery/progress.js';
 import { STALL_MS, workRate } from '../recovery/work-progress.js';
-import { formatBytes } from './output.js';
+import { fitted, formatBytes } from './output.js';
 import { progressWords } from './progress-words.js';
 import { settleProofDetails, settleProofWords } from '../present/settle-words.js';
 import { countWords } from '../present/count-words.js';
@@ -39,7 +39,7 @@ export function progressPrinter(serviceName: string, kmsdata: () => string, stde
     quiet();
     if (showing) stderr.write('\r\u001b[K');
     showing = false;
-    stderr.write(`${text}\n`);
+    stderr.write(`${fitted(text, stderr)}\n`);
   };
   return {
     stepStarted(_state, step: StepName, attempt) {

@@ -1,7 +1,8 @@
 import { kbLabel } from '../machines/recovery.kb-steps.js';
 import type { RunStatus } from '../recovery/run-status.js';
 import { durationWords, timeWords } from '../present/time-words.js';
-import { printLine } from './output.js';
+import { printLine, screenWidth } from './output.js';
+import { labelled } from '../present/wrap.js';
 import { KMS_SERVICE_NAME } from '../host/types.js';
 import { settleProofWords } from '../present/settle-words.js';
 import { progressWords } from './progress-words.js';
@@ -60,10 +61,16 @@ export function driverLine(s: RunStatus, options: { utc?: boolean } = {}): strin
 export function printNext(s: RunStatus): void {
   if (s.waitingFor) {
     printLine(`Waiting for you: do ${kbLabel(s.waitingFor.kbSteps)} by hand: ${s.waitingFor.words}`);
-    printLine(`Next: ${s.waitingFor.command}`);
+    nextLine(s.waitingFor.command);
     return;
   }
-  printLine(s.next ? `Next: ${s.next}` : 'Next: nothing; the original Key Management Server is running.');
+  nextLine(s.next ?? 'nothing; the original Key Management Server is running.');
+}
+
+/** `Next: <what>`; a bare command that does not fit beside the label starts whole on a line of its own. */
+function nextLine(what: string): void {
+  if (/^(npx )?\S*kms-recover /.test(what)) for (const line of labelled('Next:', what, screenWidth())) printLine(line);
+  else printLine(`Next: ${what}`);
 }
 
 /** How `status` and `watch` end: the outcome line, then the next action where the line does not already say it. */

@@ -1,11 +1,16 @@
 import type { RunStatus } from '../recovery/run-status.js';
-import { durationWords, timeWords } from '../present/time-words.js';
+import { agoWords, durationWords, timesNote, timeWords } from '../present/time-words.js';
 import { kbLabel } from '../machines/recovery.kb-steps.js';
 import { stepMark, type StepMark } from '../present/step-marks.js';
+import { screenWidth } from './output.js';
 import { driverLine, progressLineOf, SITUATION_WORDS } from './run-words.js';
 
 export interface ScreenOptions {
   utc?: boolean;
+  /** The width the screen's lines must fit (default: stdout's, cli/output.ts). */
+  width?: number;
+  /** No words that change with the clock alone (`3 minutes ago`): `watch` off a terminal prints each line that changes. */
+  still?: boolean;
 }
 
 /** The head of a run's screen: which run, where, and its situation in words. */
@@ -24,11 +29,17 @@ export function headLines(s: RunStatus, options: ScreenOptions = {}): string[] {
       finished: SITUATION_WORDS.finished,
       abandoned: SITUATION_WORDS.abandoned,
     }[s.situation];
+  const width = options.width ?? screenWidth();
+  const places = `Kmsdata: ${s.kmsdata ?? '?'}   backup: ${s.backup ?? '?'}`;
+  // A finished run says how long it took; any other when it last moved (and, drawn once, how long ago).
+  const when = s.done
+    ? `took ${durationWords(s.elapsedMs)}`
+    : `last change ${timeWords(s.updatedAt, options)}${!options.still ? ` (${agoWords(s.updatedAt)})` : ''}`;
   return [
-    `Run ${s.runId} on ${s.host} (${s.adapter} adapter, machine v${s.machineVersion})`,
-    `Kmsdata: ${s.kmsdata ?? '?'}   backup: ${s.backup ?? '?'}`,
+    `Run ${s.runId} on ${s.host} (${s.adapter} adapter, machine v${s.machineVersion}); ${timesNote(options)}`,
+    ...(places.length <= width ? [places] : [`Kmsdata: ${s.kmsdata ?? '?'}`, `Backup:  ${s.backup ?? '?'}`]),
     ...(s.computerName ? [`Computer: ${s.computerName}${s.originalName ? ` (the original's name, checked: --original-name ${s.originalName})` : ' (not checked against the original\'s name: --original-name)'}   settle window: ${s.settleSeconds} s`] : []),
-    `State:   ${s.state}, ${where}; started ${timeWords(s.createdAt, options)}, ${s.done ? 'took' : 'last change after'} ${durationWords(s.elapsedMs)}`,
+    `State:   ${s.state}, ${where}; started ${timeWords(s.createdAt, options)}, ${when}`,
   ];
 }
 
@@ -42,18 +53,36 @@ const MARK_WORDS: Record<Exclude<Mark, 'done' | 'pending'>, string> = {
   failed: 'failed',
 };
 
-/** The six states, one line each: mark, KB step, when, the step with its attempts and time. */
+/**
+ * The six states, one line each: mark, KB step, when, the step with its attempts and time. When
+ * the rows do not fit the width, the step's part goes on a line of its own under each row.
+ */
 export function checklistLines(s: RunStatus, options: ScreenOptions = {}): string[] {
-  const lines: string[] = [];
-  for (const step of s.steps) {
+  const width = options.width ?? screenWidth();
+  const rows = s.steps.map((step) => {
     const mark = stepMark(step.status, s.situation);
     const reached = step.lastReachedAt ?? step.reachedAt;
     const when = mark === 'done' ? (reached ? timeWords(reached, options) : '') : mark === 'pending' ? '' : MARK_WORDS[mark];
-    const how = step.step
-      ? `${step.step.padEnd(15)}${attemptWords(step, mark, s.manualSteps).padEnd(11)}${step.durationMs === null ? '' : durationWords(step.durationMs)}`
-      : 'checked at start';
-    lines.push(`  [${MARKS[mark]}] ${step.state.padEnd(15)} KB ${step.kbSteps.padEnd(4)} ${when.padEnd(32)} ${how}`.trimEnd());
-    if (mark !== 'done' && step.reachedAt) lines.push(`      (reached at ${timeWords(step.reachedAt, options)}, then went back)`);
+    const wentBack = mark !== 'done' && step.reachedAt ? `(reached at ${timeWords(step.reachedAt, options)}, then went back)` : null;
+    return { step, mark, when, wentBack, attempts: attemptWords(step, mark, s.manualSteps) };
+  });
+  const stateWidth = Math.max(...rows.map((r) => r.step.state.length));
+  const whenWidth = Math.max(...rows.map((r) => r.when.length));
+  const stepWidth = Math.max(...rows.map((r) => r.step.step?.length ?? 0));
+  const attemptsWidth = Math.max(...rows.map((r) => r.attempts.length));
+  const laid = rows.map((r) => ({
+    ...r,
+    head: `  [${MARKS[r.mark]}] ${r.step.state.padEnd(stateWidth)}  KB ${r.step.kbSteps.padEnd(4)}  ${r.when.padEnd(whenWidth)}`,
+    how: r.step.step
+      ? `${r.step.step.padEnd(stepWidth)}  ${r.attempts.padEnd(attemptsWidth)}  ${r.step.durationMs === null ? '' : durationWords(r.step.durationMs)}`.trimEnd()
+      : 'checked at start',
+  }));
+  const oneLine = laid.every((r) => `${r.head}  ${r.how}`.length <= width);
+  const lines: string[] = [];
+  for (const r of laid) {
+    if (oneLine) lines.push(`${r.head}  ${r.how}`);
+    else lines.push(r.head.trimEnd(), `${' '.repeat(6)}${r.how}`);
+    if (r.wentBack) lines.push(`${' '.repeat(6)}${r.wentBack}`);
   }
   return lines;
 }

@@ -7,3 +7,4 @@ export type {
 export { sameIdentity } from './server.js';
 export { RUN_SITUATIONS } from './run-situation.js';
 export type { RunSituation } from './run-situation.js';
+export { localTime, momentWords, utcOffset } from './moment.js';

@@ -1,4 +1,4 @@
-import type { ProcessHolder } from '../domain/index.js';
+import { momentWords, type ProcessHolder } from '../domain/index.js';
 import { KmsRecoverError } from '../errors/index.js';
 import type { Db } from './open-database.js';
 import { translatingDatabaseErrors } from './database-errors.js';
@@ -31,9 +31,9 @@ function toLease(row: LeaseRow): LeaseRecord {
   };
 }
 
-/** `run <id> is being driven by pid <pid> on <host> since <time>`: how every refusal names a live driver. */
+/** `run <id> is being driven by pid <pid> on <host> since <local time with its offset>`: how every refusal names a live driver. */
 export function drivenBy(runId: string, lease: LeaseRecord): string {
-  return `run ${runId} is being driven by pid ${lease.pid} on ${lease.host} since ${lease.acquiredAt}`;
+  return `run ${runId} is being driven by pid ${lease.pid} on ${lease.host} since ${momentWords(lease.acquiredAt)}`;
 }
 
 export function sameHolder(a: LeaseHolder, b: LeaseHolder): boolean {
@@ -41,7 +41,7 @@ export function sameHolder(a: LeaseHolder, b: LeaseHolder): boolean {
 }
 
 export function leaseLost(runId: string, token: number, current: { fence: number } | undefined, holder: LeaseRecord | null): KmsRecoverError {
-  const by = holder ? ` by pid ${holder.pid} on ${holder.host} at ${holder.acquiredAt}` : '';
+  const by = holder ? ` by pid ${holder.pid} on ${holder.host} at ${momentWords(holder.acquiredAt)}` : '';
   return new KmsRecoverError('LEASE_LOST',
     `run ${runId} was taken over${by} (lease generation ${current?.fence ?? '?'}, this process held ${token}): this process stops without touching the server; see kms-recover status ${runId}`,
     { runId, token, generation: current?.fence ?? null, holderPid: holder?.pid ?? null, holderHost: holder?.host ?? null });

@@ -2,6 +2,7 @@ import type { RunSituation } from '../domain/index.js';
 import { adviceFor, type AlphaFrom, type ErrorRecord } from '../errors/index.js';
 import { KB_STEPS, kbLabel } from '../machines/recovery.kb-steps.js';
 import type { RecoveryState, StepName } from '../machines/recovery.order.js';
+import { momentWords } from './time-words.js';
 
 /** A manual step waiting for the administrator: the KB's words once, and the one command that confirms it. */
 export interface WaitingFor {
@@ -46,7 +47,7 @@ export function nextWords(n: NextInput): string | null {
     case 'working':
       return n.driver ? `Nothing to do: pid ${n.driver.pid} on ${n.driver.host} is working on it; follow it with kms-recover watch ${n.runId}` : null;
     case 'retrying':
-      return `Nothing to do: pid ${n.driver?.pid ?? '?'} retries ${n.timer?.step ?? 'the step'} (attempt ${n.timer?.attempt ?? '?'}) at ${n.timer?.nextAttemptAt ?? '?'}; follow it with kms-recover watch ${n.runId}`;
+      return `Nothing to do: pid ${n.driver?.pid ?? '?'} retries ${n.timer?.step ?? 'the step'} (attempt ${n.timer?.attempt ?? '?'}) at ${n.timer?.nextAttemptAt ? momentWords(n.timer.nextAttemptAt) : '?'}; follow it with kms-recover watch ${n.runId}`;
     case 'waiting':
       return n.waitingFor ? `${n.waitingFor.words} When it is done, run: ${n.waitingFor.command}` : n.lastError?.message ?? null;
     case 'unresponsive':

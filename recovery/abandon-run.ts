@@ -3,6 +3,7 @@ import { currentUser } from '../host/process-identity.js';
 import type { Host } from '../host/types.js';
 import { drivenBy, FencedRun, peekRun, type LeaseHolder, type LeaseRecord, type RunLeases, type RunRecord, type RunStore } from '../persistence/index.js';
 import { serverCondition, type ServerCondition } from './server-condition.js';
+import { momentWords } from '../present/time-words.js';
 
 export interface AbandonReport {
   runId: string;
@@ -32,7 +33,7 @@ export interface AbandonRequest {
 export async function abandonRun(request: AbandonRequest): Promise<AbandonReport> {
   const { store, leases, host, run, me } = request;
   if (run.closedAt !== null) {
-    throw new KmsRecoverError('RUN_FINISHED', `run ${run.id} is already ${run.phase === 'abandoned' ? 'abandoned' : 'finished'} (${run.closedAt}); nothing to abandon`, { runId: run.id });
+    throw new KmsRecoverError('RUN_FINISHED', `run ${run.id} is already ${run.phase === 'abandoned' ? 'abandoned' : 'finished'} (${momentWords(run.closedAt)}); nothing to abandon`, { runId: run.id });
   }
   if (run.phase === 'done') {
     throw new KmsRecoverError('RUN_FINISHED',

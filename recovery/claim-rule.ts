@@ -1,6 +1,7 @@
 import { KmsRecoverError } from '../errors/index.js';
 import type { Host, ServerClaim, ServerRecovery } from '../host/types.js';
 import type { RunRecord, RunQueries } from '../persistence/index.js';
+import { momentWords } from '../present/time-words.js';
 
 /**
  * The claim rule: a run changes its server only while the server's claim names it. Before every
@@ -50,12 +51,12 @@ export function findingWords(finding: ClaimFinding, runId: string): string {
     case 'ours':
       return `the server's claim ${finding.path} names this run`;
     case 'other':
-      return `the server is now claimed by run ${finding.holder.runId} (database ${finding.holder.db}, on ${finding.holder.host} since ${finding.holder.claimedAt}): this run will not touch the server again; end it with ${abandon}`;
+      return `the server is now claimed by run ${finding.holder.runId} (database ${finding.holder.db}, on ${finding.holder.host} since ${momentWords(finding.holder.claimedAt)}): this run will not touch the server again; end it with ${abandon}`;
     case 'unreadable':
       return `the server's claim ${finding.path} cannot be read as a claim: look at it; if no other recovery of this server is under way, move it away and run kms-recover resume ${runId}, otherwise end this run with ${abandon}`;
     case 'missing':
       return finding.recoveredBy
-        ? `the server was recovered by run ${finding.recoveredBy.runId} at ${finding.recoveredBy.recoveredAt} (database ${finding.recoveredBy.db}, on ${finding.recoveredBy.host}) after this run claimed it: this run is stale and will not touch the server again; end it with ${abandon}`
+        ? `the server was recovered by run ${finding.recoveredBy.runId} at ${momentWords(finding.recoveredBy.recoveredAt)} (database ${finding.recoveredBy.db}, on ${finding.recoveredBy.host}) after this run claimed it: this run is stale and will not touch the server again; end it with ${abandon}`
         : `the server's claim ${finding.path} is gone (removed by hand?): if no other recovery of this server is under way, run kms-recover resume ${runId} (it claims the server again); otherwise end this run with ${abandon}`;
   }
 }

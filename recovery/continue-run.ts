@@ -9,6 +9,7 @@ import { driveRun, type DriveOutcome } from './drive-run.js';
 import { holderIsAlive, livenessOf, livenessWords } from './lease-policy.js';
 import { assertRunsKmsdataIsServices } from './folder-checks.js';
 import type { ProgressSink } from './progress.js';
+import { momentWords } from '../present/time-words.js';
 
 /** The database a command works on, as the use cases need it. */
 export interface RunSession {
@@ -54,7 +55,7 @@ export interface DriveIO {
 export function assertDrivable(session: RunSession, run: RunRecord): void {
   if (run.closedAt !== null) {
     throw new KmsRecoverError('RUN_FINISHED', run.phase === 'abandoned'
-      ? `run ${run.id} was abandoned at ${run.closedAt}; start a new run to recover this server`
+      ? `run ${run.id} was abandoned at ${momentWords(run.closedAt)}; start a new run to recover this server`
       : `run ${run.id} is already finished (state ${run.state}); nothing to resume`, { runId: run.id });
   }
   const holder = session.leases.holder(run.id);

@@ -10,6 +10,7 @@ import { claimedBy } from './server-claim.js';
 import { assertDefinitionUsable, currentSnapshot, migrateDefinition } from './stored-definition.js';
 
 import type { DriveOptions, DriveOutcome } from './drive-types.js';
+import { momentWords } from '../present/time-words.js';
 
 export type { DriveOptions, DriveOutcome } from './drive-types.js';
 
@@ -59,7 +60,7 @@ export async function driveRun(options: DriveOptions): Promise<DriveOutcome> {
 function assertOpen(run: RunRecord): void {
   if (run.closedAt === null) return;
   if (run.phase === 'abandoned') {
-    throw new KmsRecoverError('RUN_FINISHED', `run ${run.id} was abandoned at ${run.closedAt} (at ${run.state}); start a new run to recover this server`, { runId: run.id });
+    throw new KmsRecoverError('RUN_FINISHED', `run ${run.id} was abandoned at ${momentWords(run.closedAt)} (at ${run.state}); start a new run to recover this server`, { runId: run.id });
   }
   throw new KmsRecoverError('RUN_FINISHED', `run ${run.id} is already finished (state ${run.state}); nothing to resume`, { runId: run.id });
 }

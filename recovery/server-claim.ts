@@ -2,6 +2,7 @@ import { KmsRecoverError } from '../errors/index.js';
 import type { Host, ServerClaim } from '../host/types.js';
 import { peekRun, type LeaseRecord, type PeekedRun, type RunQueries } from '../persistence/index.js';
 import { driverOf, holderIsAlive, livenessWords } from './lease-policy.js';
+import { momentWords } from '../present/time-words.js';
 
 /**
  * The key that names a server in the database: its Kmsdata folder, absolute (compared without
@@ -23,14 +24,14 @@ export function claimedBy(claim: ServerClaim | null, claimPath: string, here: { 
   const detail = { runId: claim.runId, db: claim.db, claimHost: claim.host, claimedAt: claim.claimedAt, claim: claimPath };
   if (peek.found) {
     return new KmsRecoverError('SERVER_CLAIMED',
-      `this server is being recovered by run ${claim.runId} (at ${peek.state}, ${whereRunIs(peek)}; database ${claim.db}; started ${claim.claimedAt} on ${claim.host}): ${whatToType(peek, claim.runId, dbFlag)}`,
+      `this server is being recovered by run ${claim.runId} (at ${peek.state}, ${whereRunIs(peek)}; database ${claim.db}; started ${momentWords(claim.claimedAt)} on ${claim.host}): ${whatToType(peek, claim.runId, dbFlag)}`,
       { ...detail, state: peek.state, phase: peek.phase });
   }
   const why = peek.why === 'no-database' ? `its database ${claim.db} is gone`
     : peek.why === 'no-run' ? `its database ${claim.db} holds no such run (it was cut off before it began)`
       : `its database ${claim.db} cannot be read`;
   return new KmsRecoverError('SERVER_CLAIMED',
-    `this server is claimed by run ${claim.runId} (started ${claim.claimedAt} on ${claim.host}), but ${why}: if that run will never be continued, release the server with kms-recover abandon ${claim.runId} --kmsdata ${quote(claim.kmsdata)}`,
+    `this server is claimed by run ${claim.runId} (started ${momentWords(claim.claimedAt)} on ${claim.host}), but ${why}: if that run will never be continued, release the server with kms-recover abandon ${claim.runId} --kmsdata ${quote(claim.kmsdata)}`,
     { ...detail, why: peek.why });
 }
 

@@ -2,8 +2,9 @@ import type { EventRecord } from '../../persistence/index.js';
 import { eventWords } from '../../present/event-words.js';
 import { SITUATION_WORDS } from '../../present/situation-words.js';
 import { loadRunView, namedOrLatestRun } from '../../recovery/run-view.js';
-import { timeWords } from '../../present/time-words.js';
-import { printJson, printLine } from '../output.js';
+import { timesNote, timeWords } from '../../present/time-words.js';
+import { wrap } from '../../present/wrap.js';
+import { printJson, printLine, screenWidth } from '../output.js';
 import { printed } from '../printed-commands.js';
 import { openSession } from '../session.js';
 
@@ -14,8 +15,8 @@ export interface HistoryCommandOptions {
 }
 
 /**
- * The full event log of a run, oldest first: in words, local times with their offset (`--utc`:
- * UTC); `--json` prints the events as stored (raw event types, ISO times, redacted details).
+ * The full event log of a run, oldest first: in words, local times, the offset said once in the
+ * header (`--utc`: UTC); `--json` prints the events as stored (raw event types, ISO times, redacted details).
  */
 export function historyCommand(runId: string | undefined, options: HistoryCommandOptions): void {
   const session = openSession(options.db, { mustExist: true });
@@ -28,19 +29,37 @@ export function historyCommand(runId: string | undefined, options: HistoryComman
       return;
     }
     // The header is the run as status tells it: its situation by the one rule, and what comes next.
-    printLine(`Run ${run.id}: ${events.length} events; now at ${run.state}, ${SITUATION_WORDS[view.situation]}`);
-    const seqWidth = Math.max(3, String(events.at(-1)?.seq ?? 0).length) + 2;
-    const times = events.map((e) => timeWords(e.at, options));
-    const timeWidth = Math.max(4, ...times.map((t) => t.length)) + 2;
-    const moves = events.map(move);
-    const moveWidth = Math.max(5, ...moves.map((m) => m.length)) + 2;
-    printLine(`${'SEQ'.padEnd(seqWidth)}${'TIME'.padEnd(timeWidth)}${'STATE'.padEnd(moveWidth)}WHAT HAPPENED`);
-    events.forEach((e, i) => {
-      printLine(`${String(e.seq).padEnd(seqWidth)}${times[i]!.padEnd(timeWidth)}${moves[i]!.padEnd(moveWidth)}${eventWords(e)}`.trimEnd());
-    });
+    printLine(`Run ${run.id}: ${events.length} events; now at ${run.state}, ${SITUATION_WORDS[view.situation]}; ${timesNote(options)}`);
+    for (const line of eventTable(events, options, screenWidth())) printLine(line);
   } finally {
     session.close();
   }
+}
+
+/** The narrowest column WHAT HAPPENED keeps beside the row; narrower, it goes under the row. */
+const WHAT_MIN = 30;
+
+/**
+ * SEQ, TIME, STATE and WHAT HAPPENED, fitted to `width`: the words wrap in their column under
+ * themselves, or, where the column would be too narrow, go under the row, indented.
+ */
+function eventTable(events: EventRecord[], options: { utc?: boolean }, width: number): string[] {
+  const seqWidth = Math.max(3, String(events.at(-1)?.seq ?? 0).length) + 2;
+  const times = events.map((e) => timeWords(e.at, options));
+  const timeWidth = Math.max(4, ...times.map((t) => t.length)) + 2;
+  const moves = events.map(move);
+  const moveWidth = Math.max(5, ...moves.map((m) => m.length)) + 2;
+  const column = seqWidth + timeWidth + moveWidth;
+  const beside = width - column >= WHAT_MIN;
+  const lines = [beside
+    ? `${'SEQ'.padEnd(seqWidth)}${'TIME'.padEnd(timeWidth)}${'STATE'.padEnd(moveWidth)}WHAT HAPPENED`
+    : `${'SEQ'.padEnd(seqWidth)}${'TIME'.padEnd(timeWidth)}STATE, then WHAT HAPPENED under it`];
+  events.forEach((e, i) => {
+    const row = `${String(e.seq).padEnd(seqWidth)}${times[i]!.padEnd(timeWidth)}${moves[i]!.padEnd(moveWidth)}`;
+    if (beside) lines.push(...wrap(`${row}${eventWords(e)}`, width, column));
+    else lines.push(row.trimEnd(), ...wrap(`${' '.repeat(seqWidth)}${eventWords(e)}`, width, seqWidth + 2));
+  });
+  return lines;
 }
 
 /** `cleared -> restored`, `(cleared)` for an event that did not move the run. */

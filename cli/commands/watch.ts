@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunStatus } from '../../recovery/run-status.js';
 import { timeWords } from '../../present/time-words.js';
-import { printJson, printLine } from '../output.js';
+import { printJson, printLine, screenWidth } from '../output.js';
 import { printedStatus } from '../printed-commands.js';
+import { wrap } from '../../present/wrap.js';
 import { printEnding } from '../run-words.js';
 import { openSession } from '../session.js';
 import { checklistLines, headLines, workLines, type ScreenOptions } from '../status-screen.js';
@@ -99,7 +100,8 @@ export function awaitedCommand(s: RunStatus): string | null {
 
 /** The screen of one look at the run; returns what is now shown. */
 function draw(s: RunStatus, before: string[], tty: boolean, options: ScreenOptions & { waiting: string | null }): string[] {
-  const body = [...headLines(s, options), '', ...checklistLines(s, options), '', ...workLines(s, options)];
+  const screen = { ...options, width: screenWidth(), still: !tty };
+  const body = [...headLines(s, screen), '', ...checklistLines(s, screen), '', ...workLines(s, screen)];
   if (options.waiting) {
     // A failed step is resumed once its cause is dealt with: status says what failed and what to do.
     const first = s.situation === 'failed' ? ` once the cause is dealt with (kms-recover status ${s.runId} says what failed),` : '';
@@ -107,7 +109,8 @@ function draw(s: RunStatus, before: string[], tty: boolean, options: ScreenOptio
   }
   if (tty) {
     const title = `kms-recover watch ${s.runId}: ${timeWords(new Date().toISOString(), options)} (Ctrl-C stops watching, not the run)`;
-    process.stdout.write(`\u001b[H\u001b[2J${[title, '', ...body].join('\n')}\n`);
+    const lines = [title, '', ...body].flatMap((line) => wrap(line, screen.width));
+    process.stdout.write(`\u001b[H\u001b[2J${lines.join('\n')}\n`);
     return body;
   }
   // Not a terminal: the first screen whole, then only the lines that changed.

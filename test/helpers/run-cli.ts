@@ -74,13 +74,20 @@ export function printedCommand(text: string, db?: string): string {
 }
 
 /**
+ * The width of the tests' screens: wide enough that no line wraps, so a test reads a sentence or
+ * a command on one line. The layout at a terminal's width is screen-width.test.ts's, which sets
+ * its own COLUMNS.
+ */
+export const UNWRAPPED_COLUMNS = '1000';
+
+/**
  * The environment a test's CLI process gets: none of the operator's kms-recover variables, no
- * crash injection from the caller's shell, a state folder of the tests' own, and the built CLI
- * as `kms-recover` first on the PATH (not marked as started by npx, even under `npx vitest`),
- * unless given.
+ * crash injection from the caller's shell, a state folder of the tests' own, unwrapped screens
+ * (UNWRAPPED_COLUMNS), and the built CLI as `kms-recover` first on the PATH (not marked as
+ * started by npx, even under `npx vitest`), unless given.
  */
 export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, XDG_STATE_HOME: testStateHome(), KMS_RECOVER_HOME: path.join(testStateHome(), 'kms-recover') };
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_STATE_HOME: testStateHome(), KMS_RECOVER_HOME: path.join(testStateHome(), 'kms-recover'), COLUMNS: UNWRAPPED_COLUMNS };
   // Windows spells it Path; a copy of process.env no longer ignores the case.
   const pathKey = Object.keys(env).find((k) => k.toUpperCase() === 'PATH') ?? 'PATH';
   env[pathKey] = `${kmsRecoverBinDir()}${path.delimiter}${env[pathKey] ?? ''}`;

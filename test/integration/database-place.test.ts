@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, cliEnv, parseJson, runCli, type CliResult } from '../helpers/run-cli.js';
+import { CLI, cliEnv, parseJson, runCli, UNWRAPPED_COLUMNS, type CliResult } from '../helpers/run-cli.js';
 import { serviceState, startWithDiskArgs, statusOf } from '../helpers/sim-cli.js';
 import { cleanupSimFixtures, simFixture, type SimFixture } from '../helpers/sim-fixture.js';
 import { cliLimit } from '../helpers/time-limit.js';
@@ -23,7 +23,7 @@ const isRoot = process.getuid?.() === 0;
  * (setpriv), with a bare environment; otherwise as the test's own user.
  */
 function runAsUser(args: string[], options: { cwd: string; env: Record<string, string> }): Promise<CliResult> {
-  const env = isRoot ? { PATH: process.env.PATH ?? '', ...options.env } : cliEnv({ KMS_RECOVER_HOME: undefined, ...options.env });
+  const env = isRoot ? { PATH: process.env.PATH ?? '', COLUMNS: UNWRAPPED_COLUMNS, ...options.env } : cliEnv({ KMS_RECOVER_HOME: undefined, ...options.env });
   const [command, argv] = isRoot
     ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, ...args]] as const
     : [process.execPath, [CLI, ...args]] as const;

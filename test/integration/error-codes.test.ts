@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { toErrorRecord } from '../../errors/index.js';
-import { CLI, parseJson, runCli } from '../helpers/run-cli.js';
+import { CLI, parseJson, runCli, UNWRAPPED_COLUMNS } from '../helpers/run-cli.js';
 import { startWithDiskArgs, statusOf } from '../helpers/sim-cli.js';
 import { cleanupSimFixtures, simFixture } from '../helpers/sim-fixture.js';
 import { cliLimit } from '../helpers/time-limit.js';
@@ -52,7 +52,7 @@ describe('errors say what happened', () => {
     const secret = path.join(sim.backup, fs.readdirSync(sim.backup).find((n) => n.endsWith('.edb'))!);
     fs.chmodSync(secret, 0o000);
     const result = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, ...startWithDiskArgs(sim)], {
-      encoding: 'utf8', env: { PATH: process.env.PATH ?? '' }, cwd: sim.dir,
+      encoding: 'utf8', env: { PATH: process.env.PATH ?? '', COLUMNS: UNWRAPPED_COLUMNS }, cwd: sim.dir,
     });
     expect(result.status, result.stderr).toBe(3);
     expect(result.stderr).toMatch(new RegExp(`kms-recover: cannot read ${secret.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: permission denied`));

@@ -275,7 +275,7 @@ describe('one truth of a run: status, list, watch, history and the diagram agree
       expect({ situation: history.situation, next: sameNext(history.next) }, 'history --json')
         .toEqual({ situation: status.situation, next: sameNext(status.next) });
       expect(text.code).toBe(0);
-      expect(text.stdout.split('\n')[0], 'the header of history').toMatch(new RegExp(`^Run ${id}: \\d+ events; now at ${status.state}, ${escape(SITUATION_WORDS[c.situation])}$`));
+      expect(text.stdout.split('\n')[0], 'the header of history').toMatch(new RegExp(`^Run ${id}: \\d+ events; now at ${status.state}, ${escape(SITUATION_WORDS[c.situation])}; times are local, UTC[+-]\\d\\d:\\d\\d$`));
 
       // The diagram's title: the run's next action, as status gives it (none once finished).
       expect(diagram.code, diagram.stderr).toBe(0);
