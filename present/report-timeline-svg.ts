@@ -94,8 +94,8 @@ export function timelineSvg(t: ReportTimeline): string {
   // Waits and interruptions first, as a background; the attempts and the settle window over them.
   const behind = (k: BarKind) => (k === 'operator' || k === 'backoff' || k === 'no-driver' ? 0 : k === 'settle' ? 2 : 1);
   for (const b of [...t.bars].sort((p, q) => behind(p.kind) - behind(q.kind))) {
-    const x1 = x(b.from);
-    const w = Math.max(MIN_BAR, x(b.to) - x1);
+    const w = Math.max(MIN_BAR, x(b.to) - x(b.from));
+    const x1 = Math.min(x(b.from), LEFT + plotWidth - w);
     const settle = b.kind === 'settle';
     const y = TOP + b.row * ROW + (ROW - BAR) / 2 + (settle ? BAR - 5 : 0);
     out.push(`<rect class="bar bar-${b.kind}" x="${x1.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${settle ? 5 : BAR}" fill="${BAR_STYLE[b.kind].fill}" stroke="${b.kind === 'operator' || b.kind === 'backoff' || b.kind === 'no-driver' ? '#90a4ae' : 'none'}"><title>${escapeXml(`${b.label}: ${localTime(b.from)} to ${localTime(b.to)} (${durationWords(Date.parse(b.to) - Date.parse(b.from))})`)}</title></rect>`);

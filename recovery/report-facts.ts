@@ -191,7 +191,7 @@ export function reportFacts(input: ReportInput): RunReport {
     takeovers: status.takeovers,
     errors,
     steps,
-    timeline: reportTimeline(status, events, input.attempts),
+    timeline: reportTimeline(status, events, input.attempts, input.generatedAt),
   };
 }
 

@@ -32,8 +32,10 @@ function rowOf(step: StepName): number {
   return orderOf(stateAfter(stateOfStep(step)));
 }
 
-export function reportTimeline(status: RunStatus, events: EventRecord[], attempts: StepAttemptRecord[]): ReportTimeline {
-  const end = status.rests ? status.updatedAt : new Date(Math.max(Date.now(), Date.parse(status.updatedAt))).toISOString();
+/** `now`: when the report is made; an open run's time line runs until then (an interruption lasts until someone resumes). */
+export function reportTimeline(status: RunStatus, events: EventRecord[], attempts: StepAttemptRecord[], now: string): ReportTimeline {
+  const closed = status.closedAt ?? (status.situation === 'finished' ? status.updatedAt : null);
+  const end = closed ?? (Date.parse(now) > Date.parse(status.updatedAt) ? now : status.updatedAt);
   const bars: TimelineBar[] = [];
   const marks: TimelineMark[] = [];
   const seqOf = new Map<string, number>();
