@@ -5,7 +5,7 @@ import { SITUATION_WORDS } from '../../present/situation-words.js';
 import type { RunListRow } from '../../recovery/run-list.js';
 import type { RunStatus } from '../../recovery/run-status.js';
 import { holdAt } from '../helpers/hold.js';
-import { parseJson, printed, runCli, spawnCli, type CliResult, type SpawnedCli } from '../helpers/run-cli.js';
+import { parseJson, printed, runCli, spawnCli, type SpawnedCli } from '../helpers/run-cli.js';
 import { startWithDiskArgs } from '../helpers/sim-cli.js';
 import { cleanupSimFixtures, simFixture, type SimFixture } from '../helpers/sim-fixture.js';
 import { cliLimit } from '../helpers/time-limit.js';
