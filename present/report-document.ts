@@ -68,6 +68,7 @@ export function reportDocument(r: RunReport, events: { at: string; words: string
               : { label: 'Last change', value: t(r.run.updatedAt) },
             ...(r.run.abandoned ? [{ label: 'Abandoned', value: `${t(r.run.abandoned.at)}${r.run.abandoned.reason ? `: ${r.run.abandoned.reason}` : ''}` }] : []),
             ...(r.outcome.lastError ? [{ label: 'Last error', value: errorWords(r.outcome.lastError) }] : []),
+            { label: 'On the way', value: onTheWay(r) },
             { label: 'Next', value: r.outcome.next ?? 'nothing: the original Key Management Server is running' },
           ],
         }],
@@ -122,6 +123,20 @@ function standingWords(r: RunReport): string {
     case 'failed': return `Not recovered: ${where} failed${r.outcome.lastError ? ` (${errorWords(r.outcome.lastError)})` : ''}.`;
     case 'abandoned': return `Abandoned at ${r.run.state}: not recovered by this run.`;
   }
+}
+
+/** What the run met before it got where it is: failed attempts, interruptions, takeovers, drift, waits for the administrator. */
+function onTheWay(r: RunReport): string {
+  const cut = r.steps.flatMap((s) => s.attempts).filter((a) => a.outcome === 'cut-off').length;
+  const waits = r.timeline.bars.filter((b) => b.kind === 'operator').length;
+  const parts = [
+    r.errors.length ? countWords(r.errors.length, 'failed attempt') : '',
+    cut ? `${countWords(cut, 'interruption')} (an attempt cut off)` : '',
+    r.takeovers.length ? countWords(r.takeovers.length, 'takeover') : '',
+    r.drift.length ? `${countWords(r.drift.length, 'drift')} found and redone` : '',
+    waits ? countWords(waits, 'wait', 'waits') + ' for the administrator' : '',
+  ].filter(Boolean);
+  return parts.length ? parts.join(', ') : 'nothing: every step succeeded at its first attempt';
 }
 
 function errorWords(e: { code: string; message: string }): string {

@@ -58,6 +58,7 @@ function block(b: Block, report: RunReport, overviewSvg: string): string {
 function legend(report: RunReport): string {
   const kinds = [...new Set(report.timeline.bars.map((b) => b.kind))];
   const items = kinds.map((k) => `<span class="key"><svg viewBox="0 0 14 10" width="14" height="10" aria-hidden="true"><defs>${patternFor(k)}</defs><rect width="14" height="10" fill="${BAR_STYLE[k].fill.replace('url(#kr-', 'url(#key-')}" stroke="#90a4ae"/></svg>${escapeXml(BAR_STYLE[k].words)}</span>`);
+  if (report.timeline.marks.some((m) => m.row === null)) items.push('<span class="key"><svg viewBox="0 0 14 10" width="14" height="10" aria-hidden="true"><line x1="7" y1="0" x2="7" y2="10" stroke="#6a1b9a" stroke-dasharray="3 2"/></svg>a takeover, going back or abandoning (all steps)</span>');
   if (report.timeline.marks.length) items.push('<span class="key"><svg viewBox="0 0 14 14" width="12" height="12" aria-hidden="true"><path d="M7 1 l6 6 l-6 6 l-6 -6 z" fill="#6a1b9a"/></svg>an event (its time and words on hover; all of them in the event log)</span>');
   return items.join(' ');
 }
