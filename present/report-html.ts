@@ -1,7 +1,7 @@
 import type { RunReport } from '../recovery/report-facts.js';
 import type { Block, ReportDocument } from './report-document.js';
 import { REPORT_CSS } from './report-css.js';
-import { BAR_STYLE, timelineSvg } from './report-timeline-svg.js';
+import { BAR_STYLE, barFill, barPatterns, timelineSvg } from './report-timeline-svg.js';
 import { escapeXml } from './xml-escape.js';
 
 /*
@@ -54,20 +54,13 @@ function block(b: Block, report: RunReport, overviewSvg: string): string {
   }
 }
 
-/** The kinds of bars this run's chart has, each with its colour. */
+/** The kinds of bars this run's chart has, each drawn as in the chart, and its marks. */
 function legend(report: RunReport): string {
   const kinds = [...new Set(report.timeline.bars.map((b) => b.kind))];
-  const items = kinds.map((k) => `<span class="key"><svg viewBox="0 0 14 10" width="14" height="10" aria-hidden="true"><defs>${patternFor(k)}</defs><rect width="14" height="10" fill="${BAR_STYLE[k].fill.replace('url(#kr-', 'url(#key-')}" stroke="#90a4ae"/></svg>${escapeXml(BAR_STYLE[k].words)}</span>`);
+  const items = kinds.map((k) => `<span class="key"><svg viewBox="0 0 14 10" width="14" height="10" aria-hidden="true"><defs>${barPatterns(`key-${k}`)}</defs><rect width="14" height="10" fill="${barFill(k, `key-${k}`)}" stroke="#90a4ae"/></svg>${escapeXml(BAR_STYLE[k].words)}</span>`);
   if (report.timeline.marks.some((m) => m.row === null)) items.push('<span class="key"><svg viewBox="0 0 14 10" width="14" height="10" aria-hidden="true"><line x1="7" y1="0" x2="7" y2="10" stroke="#6a1b9a" stroke-dasharray="3 2"/></svg>a takeover, going back or abandoning (all steps)</span>');
   if (report.timeline.marks.length) items.push('<span class="key"><svg viewBox="0 0 14 14" width="12" height="12" aria-hidden="true"><path d="M7 1 l6 6 l-6 6 l-6 -6 z" fill="#6a1b9a"/></svg>an event (its time and words on hover; all of them in the event log)</span>');
   return items.join(' ');
-}
-
-function patternFor(kind: string): string {
-  const colors: Record<string, string> = { operator: '#f9a825', backoff: '#757575', 'no-driver': '#c62828' };
-  const color = colors[kind];
-  const id = kind === 'no-driver' ? 'nodriver' : kind;
-  return color ? `<pattern id="key-${id}" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#ffffff"/><rect width="3" height="6" fill="${color}"/></pattern>` : '';
 }
 
 /** Graphviz's SVG document as an element of the page: no XML prolog or doctype, and it scales with the page. */

@@ -1,6 +1,5 @@
 import type { RunReport } from '../recovery/report-facts.js';
 import type { Block, ReportDocument } from './report-document.js';
-import { BAR_STYLE } from './report-timeline-svg.js';
 import { durationWords, localTime } from './time-words.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { BarKind, ReportTimeline } from '../recovery/report-timeline.js';
+import { BAR_KINDS, type BarKind, type ReportTimeline } from '../recovery/report-timeline.js';
 import { durationWords, localTime } from './time-words.js';
 import { escapeXml } from './xml-escape.js';
 
@@ -16,16 +16,28 @@ const ROW = 30;
 const BAR = 16;
 const MIN_BAR = 3;
 
-export const BAR_STYLE: Record<BarKind, { fill: string; words: string }> = {
-  done: { fill: '#2e7d32', words: 'attempt done' },
-  error: { fill: '#c62828', words: 'attempt failed' },
-  'cut-off': { fill: '#ef6c00', words: 'attempt cut off' },
-  'under-way': { fill: '#1565c0', words: 'attempt under way' },
-  operator: { fill: 'url(#kr-operator)', words: 'waiting for the administrator' },
-  backoff: { fill: 'url(#kr-backoff)', words: 'waiting to retry' },
-  settle: { fill: '#00838f', words: 'settle window' },
-  'no-driver': { fill: 'url(#kr-nodriver)', words: 'interrupted: no process drove the run' },
+/** How each kind of bar is drawn: a colour, or (a wait, an interruption) stripes of one. */
+export const BAR_STYLE: Record<BarKind, { color: string; hatched: boolean; words: string }> = {
+  done: { color: '#2e7d32', hatched: false, words: 'attempt done' },
+  error: { color: '#c62828', hatched: false, words: 'attempt failed' },
+  'cut-off': { color: '#ef6c00', hatched: false, words: 'attempt cut off' },
+  'under-way': { color: '#1565c0', hatched: false, words: 'attempt under way' },
+  operator: { color: '#f9a825', hatched: true, words: 'waiting for the administrator' },
+  backoff: { color: '#757575', hatched: true, words: 'waiting to retry' },
+  settle: { color: '#00838f', hatched: false, words: 'settle window' },
+  'no-driver': { color: '#c62828', hatched: true, words: 'interrupted: no process drove the run' },
 };
+
+/** The fill of a kind of bar, in a drawing whose patterns are named with `prefix` (see barPatterns). */
+export function barFill(kind: BarKind, prefix: string): string {
+  return BAR_STYLE[kind].hatched ? `url(#${prefix}-${kind})` : BAR_STYLE[kind].color;
+}
+
+/** The stripes of the hatched kinds, as <pattern>s named `<prefix>-<kind>`. */
+export function barPatterns(prefix: string): string {
+  return BAR_KINDS.filter((k) => BAR_STYLE[k].hatched).map((k) =>
+    `<pattern id="${prefix}-${k}" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#ffffff"/><rect width="3" height="6" fill="${BAR_STYLE[k].color}"/></pattern>`).join('');
+}
 
 interface Span { from: number; to: number; compressed: boolean }
 
@@ -70,9 +82,7 @@ export function timelineSvg(t: ReportTimeline): string {
   const height = TOP + t.rows.length * ROW + 12;
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${height}" role="img" aria-label="Time line of the recovery" class="timeline">`);
-  out.push('<defs>',
-    hatch('kr-operator', '#f9a825'), hatch('kr-backoff', '#757575'), hatch('kr-nodriver', '#c62828'),
-    '</defs>');
+  out.push(`<defs>${barPatterns('kr')}</defs>`);
   out.push(`<rect x="0" y="0" width="${WIDTH}" height="${height}" fill="#ffffff"/>`);
   // Rows and their labels.
   t.rows.forEach((row, i) => {
@@ -98,7 +108,7 @@ export function timelineSvg(t: ReportTimeline): string {
     const x1 = Math.min(x(b.from), LEFT + plotWidth - w);
     const settle = b.kind === 'settle';
     const y = TOP + b.row * ROW + (ROW - BAR) / 2 + (settle ? BAR - 5 : 0);
-    out.push(`<rect class="bar bar-${b.kind}" x="${x1.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${settle ? 5 : BAR}" fill="${BAR_STYLE[b.kind].fill}" stroke="${b.kind === 'operator' || b.kind === 'backoff' || b.kind === 'no-driver' ? '#90a4ae' : 'none'}"><title>${escapeXml(`${b.label}: ${localTime(b.from)} to ${localTime(b.to)} (${durationWords(Date.parse(b.to) - Date.parse(b.from))})`)}</title></rect>`);
+    out.push(`<rect class="bar bar-${b.kind}" x="${x1.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${settle ? 5 : BAR}" fill="${barFill(b.kind, 'kr')}" stroke="${BAR_STYLE[b.kind].hatched ? '#90a4ae' : 'none'}"><title>${escapeXml(`${b.label}: ${localTime(b.from)} to ${localTime(b.to)} (${durationWords(Date.parse(b.to) - Date.parse(b.from))})`)}</title></rect>`);
   }
   for (const m of t.marks) {
     const mx = x(m.at);
@@ -111,10 +121,6 @@ export function timelineSvg(t: ReportTimeline): string {
   }
   out.push('</svg>');
   return out.join('\n');
-}
-
-function hatch(id: string, color: string): string {
-  return `<pattern id="${id}" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#ffffff"/><rect width="3" height="6" fill="${color}"/></pattern>`;
 }
 
 function tick(x: number, words: string, which: 'start' | 'end'): string {

@@ -11,7 +11,8 @@ import type { RunStatus } from './run-status.js';
  * next driver's first); events that are moments (a takeover, drift found, going back) are marks.
  */
 
-export type BarKind = 'done' | 'error' | 'cut-off' | 'under-way' | 'operator' | 'backoff' | 'settle' | 'no-driver';
+export const BAR_KINDS = ['done', 'error', 'cut-off', 'under-way', 'operator', 'backoff', 'settle', 'no-driver'] as const;
+export type BarKind = (typeof BAR_KINDS)[number];
 export type MarkKind = 'created' | 'takeover' | 'drift' | 'rewind' | 'confirm' | 'abandoned' | 'finished';
 
 export interface TimelineBar { row: number; kind: BarKind; from: string; to: string; label: string }
