@@ -3,9 +3,9 @@ import { isStepName, STEP_NAMES, type RecoveryState, type StepName } from '../..
 import type { EventRecord, RunPhase, StepAttemptRecord } from '../../persistence/index.js';
 import { reportFacts, type RunReport } from '../../recovery/report-facts.js';
 import { runStatus } from '../../recovery/run-status.js';
-import { reportDocument } from '../../present/report-document.js';
-import { reportMarkdown } from '../../present/report-markdown.js';
-import { reportHtml } from '../../present/report-html.js';
+import { reportDocument } from '../../report/document.js';
+import { reportMarkdown } from '../../report/markdown.js';
+import { reportHtml } from '../../report/html.js';
 import { at, eventLog } from '../helpers/event-records.js';
 import { runRecord } from '../helpers/run-record.js';
 

@@ -1,8 +1,8 @@
 import type { RunReport } from '../recovery/report-facts.js';
-import type { Block, ReportDocument } from './report-document.js';
-import { REPORT_CSS } from './report-css.js';
-import { BAR_STYLE, barFill, barPatterns, timelineSvg } from './report-timeline-svg.js';
-import { escapeXml } from './xml-escape.js';
+import type { Block, ReportDocument } from './document.js';
+import { REPORT_CSS } from './css.js';
+import { BAR_STYLE, barFill, barPatterns, timelineSvg } from './timeline-svg.js';
+import { escapeXml } from '../present/xml-escape.js';
 
 /*
  * The report as one self-contained HTML file: styles and both drawings inline, no script, and a

@@ -1,6 +1,6 @@
 import { BAR_KINDS, type BarKind, type ReportTimeline } from '../recovery/report-timeline.js';
-import { durationWords, localTime } from './time-words.js';
-import { escapeXml } from './xml-escape.js';
+import { durationWords, localTime } from '../present/time-words.js';
+import { escapeXml } from '../present/xml-escape.js';
 
 /*
  * The report's time line as an SVG chart: one row per KB step, bars on one time axis. A step

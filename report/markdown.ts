@@ -1,6 +1,6 @@
 import type { RunReport } from '../recovery/report-facts.js';
-import type { Block, ReportDocument } from './report-document.js';
-import { durationWords, localTime } from './time-words.js';
+import type { Block, ReportDocument } from './document.js';
+import { durationWords, localTime } from '../present/time-words.js';
 
 /**
  * The report as Markdown, for pasting into a ticket: the same sections and words as the HTML;

@@ -1,9 +1,9 @@
 import type { RunReport } from '../recovery/report-facts.js';
-import { formatBytes } from './byte-words.js';
-import { countWords } from './count-words.js';
-import { settleProofDetails, settleProofWords } from './settle-words.js';
-import { SITUATION_WORDS } from './situation-words.js';
-import { durationWords, localTime, utcOffset } from './time-words.js';
+import { formatBytes } from '../present/byte-words.js';
+import { countWords } from '../present/count-words.js';
+import { settleProofDetails, settleProofWords } from '../present/settle-words.js';
+import { SITUATION_WORDS } from '../present/situation-words.js';
+import { durationWords, localTime, utcOffset } from '../present/time-words.js';
 
 /*
  * The incident report as sections of facts, tables and sentences, written once: the HTML and
