@@ -7,6 +7,7 @@ import { databasePlace } from './database-location.js';
 import { handleError } from './handle-error.js';
 import { examplesHelp, RANGES, STEP_NAME_WORDS, stepsHelp } from './help-text.js';
 import { parseRunId } from './run-id.js';
+import { TOOL_VERSION } from './version.js';
 
 // `kms-recover list --json | head`: a reader that stops early is not an error of ours.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -18,7 +19,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 const program = new Command()
   .name('kms-recover')
   .description('Recover an Exchange 5.5 Key Management Server after a complete rebuild (Microsoft KB Q198814), resumably.')
-  .version('0.1.0')
+  .version(TOOL_VERSION)
   // A usage error is one line, said by handleError below, not commander's message and help.
   .configureOutput({ outputError: () => undefined })
   .exitOverride((err) => {
@@ -181,6 +182,14 @@ program.command('history')
   .option('--utc', 'times in UTC (default: local time, its offset said once in the header)')
   .option('--json', 'print as JSON')
   .action(run(async (runId: string | undefined, opts) => (await import('./commands/history.js')).historyCommand(runId, opts)));
+
+program.command('report')
+  .description('the incident report of a run (default: the latest), for security and management: what was proved, deleted, who drove it, the errors met; reads the database only')
+  .argument('[run-id]', 'run id or unique prefix (default: the latest run)', parseRunId)
+  .addOption(new Option('--format <format>', 'html (one self-contained file: opens offline, prints on A4 or Letter), md (to paste into a ticket) or json (for scripts)').choices(['html', 'md', 'json']).default('html'))
+  .option('-o, --output <file>', 'write it to this file (default: kms-recover-report-<run>.<html|md|json> in the current folder; - for standard output)')
+  .addOption(dbOption())
+  .action(run(async (runId: string | undefined, opts) => (await import('./commands/report.js')).reportCommand(runId, opts)));
 
 program.command('diagram')
   .description('the recovery as one chain of the six KB steps, with where a run stands; --detail: the full state machine for engineers')

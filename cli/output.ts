@@ -29,11 +29,4 @@ export function fitted(line: string, stream: { isTTY?: boolean; columns?: number
   return wrap(printed(line), screenWidth(stream)).join('\n');
 }
 
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = -1;
-  do { value /= 1024; unit += 1; } while (value >= 1024 && unit < units.length - 1);
-  return `${value.toFixed(1)} ${units[unit]}`;
-}
+export { formatBytes } from '../present/byte-words.js';

@@ -287,7 +287,11 @@ export class RunStore {
       const attempt = how.verifying ? n : n + 1;
       const at = now();
       const deadlineAt = timeoutMs === undefined ? null : new Date(Date.parse(at) + timeoutMs).toISOString();
-      const seq = this.insertEvent(runId, how.verifying ? 'manual.verifying' : 'step.started', state, state, at, deadlineAt ? { step, attempt, deadlineAt } : { step, attempt });
+      // Who starts it (the lease holder of this token), for the record of who drove the run.
+      const driver = this.cached('SELECT host, pid FROM leases WHERE run_id = ? AND generation = ?').get(runId, token) as { host: string; pid: number } | undefined;
+      const seq = this.insertEvent(runId, how.verifying ? 'manual.verifying' : 'step.started', state, state, at, {
+        step, attempt, ...(deadlineAt ? { deadlineAt } : {}), ...(driver ? { driver: { host: driver.host, pid: driver.pid } } : {}),
+      });
       if (!how.verifying) {
         this.cached('INSERT INTO step_attempts (run_id, step, attempt, started_seq, started_at, deadline_at) VALUES (?, ?, ?, ?, ?, ?)')
           .run(runId, step, attempt, seq, at, deadlineAt);

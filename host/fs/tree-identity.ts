@@ -205,3 +205,20 @@ export function assertOneVolume(kmsdata: string): void {
     }
   }
 }
+
+/**
+ * Refuses a file written for the administrator (the report) whose folder is, by identity, one of
+ * the folders of `trees` (Kmsdata, the backup): it must not land in the KMS's data or in the
+ * backup under any name. A tree that is gone since (a backup taken away) cannot receive it.
+ */
+export function assertOutsideTrees(file: string, what: string, trees: readonly PlaceApart[]): void {
+  const chain = identityChain(path.dirname(path.resolve(file)));
+  for (const tree of trees) {
+    if (lstatSync(tree.path, { throwIfNoEntry: false }) === undefined) continue;
+    const inside = firstInside(chain, treeOf(tree.path, `${tree.what} ${tree.path}`, new Map()));
+    if (inside) {
+      throw overlap(`${what} ${path.resolve(file)} would lie inside ${inside.folder.tree}${alias(inside.at, inside.folder.where)}; write it elsewhere (-o <file>)`,
+        { file: path.resolve(file), tree: tree.path, folder: inside.at });
+    }
+  }
+}

@@ -5,11 +5,12 @@ import { SITUATION_WORDS } from '../../present/situation-words.js';
 import type { RunListRow } from '../../recovery/run-list.js';
 import type { RunStatus } from '../../recovery/run-status.js';
 import { holdAt } from '../helpers/hold.js';
-import { parseJson, printed, printedCommand, runCli, spawnCli, type CliResult, type SpawnedCli } from '../helpers/run-cli.js';
+import { parseJson, printed, printedCommand, runCli, spawnCli, type SpawnedCli } from '../helpers/run-cli.js';
 import { startWithDiskArgs } from '../helpers/sim-cli.js';
 import { cleanupSimFixtures, simFixture, type SimFixture } from '../helpers/sim-fixture.js';
 import { cliLimit } from '../helpers/time-limit.js';
 import { dbHas, until } from '../helpers/wait.js';
+import { expectExit } from '../helpers/expect-exit.js';
 
 afterEach(cleanupSimFixtures);
 
@@ -63,11 +64,6 @@ async function rested(extra: string[], exit: number, env: Record<string, string>
   const result = await runCli(startWithDiskArgs(sim, extra), { env });
   expectExit(result, exit);
   return { sim };
-}
-
-function expectExit(result: CliResult, exit: number | 'SIGKILL'): void {
-  if (exit === 'SIGKILL') expect(result.signal, `${result.stdout}${result.stderr}`).toBe('SIGKILL');
-  else expect(result.code, `${result.stdout}${result.stderr}`).toBe(exit);
 }
 
 /** A driver held in its restore (only the copy waits: its heartbeat goes on). */
