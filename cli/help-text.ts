@@ -89,6 +89,10 @@ const EXAMPLES: Record<string, readonly [string, string][]> = {
     ['Everything that happened to the latest run, oldest first:', 'kms-recover history'],
     ['The same of one run, times in UTC:', 'kms-recover history 3f9a1c2e --utc'],
   ],
+  report: [
+    ['The incident report of the latest run, as one HTML file in this folder:', 'kms-recover report'],
+    ['The same in Markdown, to paste into a ticket:', 'kms-recover report 3f9a1c2e --format md -o -'],
+  ],
   diagram: [
     ['The six KB steps, and where the latest run stands:', 'kms-recover diagram'],
     ['The full state machine as a picture:', 'kms-recover diagram --detail --format svg -o recovery.svg'],
