@@ -26,9 +26,15 @@ const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'kms-readme-')
 const home = path.join(tmp, 'state');
 fs.mkdirSync(home);
 const env = { ...process.env, COLUMNS: '100', TZ: 'UTC', TMPDIR: tmp, KMS_RECOVER_HOME: home, XDG_STATE_HOME: home };
-for (const name of ['KMS_ALPHA_STRING', 'KMS_RECOVER_DB', 'KMS_RECOVER_FAIL_AT', 'KMS_RECOVER_DELAY_AT', 'KMS_RECOVER_STALL_AT', 'KMS_RECOVER_FAULT', 'KMS_RECOVER_DEBUG']) {
+for (const name of ['KMS_ALPHA_STRING', 'KMS_RECOVER_DB', 'KMS_RECOVER_FAIL_AT', 'KMS_RECOVER_DELAY_AT', 'KMS_RECOVER_STALL_AT', 'KMS_RECOVER_FAULT', 'KMS_RECOVER_DEBUG', 'npm_command']) {
   delete env[name];
 }
+// As after the README's set-up (npm link): `kms-recover` on the PATH is this CLI, so the commands
+// the screens print are `kms-recover …`, as an administrator who followed it sees them.
+const bin = path.join(tmp, 'bin');
+fs.mkdirSync(bin);
+fs.symlinkSync(cli, path.join(bin, 'kms-recover'));
+env.PATH = `${bin}${path.delimiter}${env.PATH ?? ''}`;
 
 /** Runs `kms-recover <args>` as typed, stdout and stderr in the order printed (one file for both). */
 function kmsRecover(args, expected) {

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunStatus } from '../../recovery/run-status.js';
 import { timeWords } from '../../present/time-words.js';
-import { printJson, printLine, screenWidth } from '../output.js';
-import { printedStatus } from '../printed-commands.js';
+import { fitted, printJson, printLine, screenWidth } from '../output.js';
 import { wrap } from '../../present/wrap.js';
+import { printedStatus } from '../printed-commands.js';
 import { printEnding } from '../run-words.js';
 import { openSession } from '../session.js';
 import { checklistLines, headLines, workLines, type ScreenOptions } from '../status-screen.js';
@@ -109,7 +109,8 @@ function draw(s: RunStatus, before: string[], tty: boolean, options: ScreenOptio
   }
   if (tty) {
     const title = `kms-recover watch ${s.runId}: ${timeWords(new Date().toISOString(), options)} (Ctrl-C stops watching, not the run)`;
-    const lines = [title, '', ...body].flatMap((line) => wrap(line, screen.width));
+    // The title names the screen; the body as printLine prints: its commands as they work here, wrapped to the terminal.
+    const lines = [...wrap(title, screen.width), '', ...body.map((line) => fitted(line, process.stdout))];
     process.stdout.write(`\u001b[H\u001b[2J${lines.join('\n')}\n`);
     return body;
   }

@@ -3,6 +3,7 @@ import { kbLabel, type OverviewChain } from './overview-chain.js';
 import { MARK_WORDS, type OverviewOverlay, type StateOnRun } from './overview-overlay.js';
 import { DETAIL_POINTER, MARK_ORDER, MARK_STYLE, OVERVIEW_TITLE } from './style.js';
 import { wrapWords } from './wrap-words.js';
+import { escapeXml } from '../../present/xml-escape.js';
 
 export interface OverviewDotOptions {
   overlay?: OverviewOverlay | null;
@@ -18,7 +19,13 @@ const TITLE_WIDTH = 150;
  * is `status`'s own next, which for a failed step is the error's advice and can be long; a longer
  * one keeps its beginning and its end, where the command is, with `...` between.
  */
-const NEXT_LINES = 2;
+const NEXT_LINES = 3;
+/**
+ * The next action is bold: its lines are kept shorter than the title's, since a browser without
+ * Helvetica draws bold text wider than Graphviz measured it (DejaVu Sans Bold: about 10 % wider),
+ * and the widest line sets the drawing's width.
+ */
+const NEXT_WIDTH = 120;
 const INK = '#222222';
 const QUIET = '#616161';
 
@@ -73,7 +80,7 @@ function nodeAttributes(label: string, state: string, on: StateOnRun | null): st
 function titleTable(o: OverviewOverlay | null): string {
   const rows = [`<TR><TD ALIGN="LEFT"><FONT POINT-SIZE="18"><B>${html(OVERVIEW_TITLE)}</B></FONT></TD></TR>`];
   const row = (text: string, size: number, bold = false, maxLines = Infinity) => {
-    const body = cutLines(text, maxLines).map(html).join('<BR ALIGN="LEFT"/>');
+    const body = cutLines(text, maxLines, bold ? NEXT_WIDTH : TITLE_WIDTH).map(html).join('<BR ALIGN="LEFT"/>');
     rows.push(`<TR><TD ALIGN="LEFT" BALIGN="LEFT"><FONT POINT-SIZE="${size}">${bold ? `<B>${body}</B>` : body}</FONT></TD></TR>`);
   };
   if (o) {
@@ -85,13 +92,13 @@ function titleTable(o: OverviewOverlay | null): string {
   return `<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="3">${rows.join('')}</TABLE>`;
 }
 
-/** `text` in lines of TITLE_WIDTH, at most `max` of them: beyond, its first lines and, on the last, `...` and as much of its end as fits. */
-function cutLines(text: string, max: number): string[] {
-  const lines = wrapWords(text, TITLE_WIDTH);
+/** `text` in lines of `width` characters, at most `max` of them: beyond, its first lines and, on the last, `...` and as much of its end as fits. */
+function cutLines(text: string, max: number, width: number): string[] {
+  const lines = wrapWords(text, width);
   if (lines.length <= max) return lines;
   const words = text.split(/\s+/).filter(Boolean);
   const tail: string[] = [];
-  while (words.length && ['...', ...tail, words.at(-1)!].join(' ').length <= TITLE_WIDTH) tail.unshift(words.pop()!);
+  while (words.length && ['...', ...tail, words.at(-1)!].join(' ').length <= width) tail.unshift(words.pop()!);
   return [...lines.slice(0, max - 1), ['...', ...tail].join(' ')];
 }
 
@@ -113,7 +120,5 @@ function stepTable(label: string, words: string): string {
   return `<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0"><TR><TD WIDTH="8"></TD><TD ALIGN="LEFT" BALIGN="LEFT">${body}</TD></TR></TABLE>`;
 }
 
-/** Text for a Graphviz HTML-like label. */
-function html(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
+/** Text for a Graphviz HTML-like label: escaped as for HTML. */
+const html = escapeXml;

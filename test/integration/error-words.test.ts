@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunStatus } from '../../recovery/run-status.js';
-import { CLI, cliEnv, parseJson, runCli, withTestSettle } from '../helpers/run-cli.js';
+import { CLI, cliEnv, parseJson, printedCommand, runCli, withTestSettle } from '../helpers/run-cli.js';
 import { statusOf, wrongAlpha } from '../helpers/sim-cli.js';
 import { cleanupSimFixtures, simFixture, type SimFixture } from '../helpers/sim-fixture.js';
 import { parseSvg } from '../helpers/svg.js';
@@ -49,13 +49,16 @@ describe.runIf(hasScript)('a wrong alpha string typed at the prompt, on every sc
     expect(failed.code, failed.screen).toBe(4);
     const { runId } = await statusOf(sim);
     const failure = 'KB steps 5-6 failed: the alpha string was refused (ALPHA_REJECTED) when the service was started';
+    const nextWith = (resume: string) => `The alpha string you typed was refused. Type the ORIGINAL server's alpha string again when asked (or insert its startup disk and add --startup-disk <Kmspwd.ini>), then run: ${resume}`;
+    // The start ran with KMS_RECOVER_DB set in its console: its commands need no --db there; the
+    // screens below name the database with --db, so their commands carry it.
     const resume = `kms-recover resume ${runId}`;
-    const next = `The alpha string you typed was refused. Type the ORIGINAL server's alpha string again when asked (or insert its startup disk and add --startup-disk <Kmspwd.ini>), then run: ${resume}`;
-    expect(next.length - resume.length).toBeLessThanOrEqual(200);
+    const next = nextWith(printedCommand(resume, sim.db));
+    expect(nextWith(resume).length - resume.length).toBeLessThanOrEqual(200);
 
     // start: the stopped line in words, then the one next action.
     expect(flat(failed.screen)).toContain(`Run ${runId} stopped at restored: ${failure}: `);
-    expect(flat(failed.screen)).toContain(`Next: ${next}`);
+    expect(flat(failed.screen)).toContain(`Next: ${nextWith(resume)}`);
     expect(failed.screen).not.toContain(wrongAlpha(sim));
 
     // status: the box marked is KB 5-6, and the outcome line names the same step, once.
@@ -110,7 +113,7 @@ describe('a wrong alpha string on the startup disk', () => {
     const failed = await runCli(withTestSettle(['start', '--kmsdata', sim.kmsdata, '--backup', sim.backup, '--db', sim.db, '--startup-disk', disk]));
     expect(failed.code, failed.stderr).toBe(4);
     const { runId, next } = await statusOf(sim);
-    const resume = `kms-recover resume ${runId} --startup-disk ${disk}`;
+    const resume = printedCommand(`kms-recover resume ${runId} --startup-disk ${disk}`, sim.db);
     expect(next).toBe(`The alpha string on the startup disk was refused. Insert the ORIGINAL server's startup disk (or type its alpha string when asked, without --startup-disk), then run: ${resume}`);
     expect(flat(failed.stdout)).toContain(`Next: ${next}`);
     // list reads how the alpha string was given from the same facts: the same next action.

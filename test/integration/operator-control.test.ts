@@ -6,7 +6,7 @@ import { MACHINE_VERSION } from '../../machines/index.js';
 import { definitionHash } from '../../recovery/definition-hash.js';
 import { eventRows } from '../helpers/event-rows.js';
 import { holdAt } from '../helpers/hold.js';
-import { parseJson, runCli, spawnCli } from '../helpers/run-cli.js';
+import { parseJson, printedCommand, runCli, spawnCli } from '../helpers/run-cli.js';
 import { serviceState, startArgs, statusOf, wrongAlpha } from '../helpers/sim-cli.js';
 import { cleanupSimFixtures, simFixture, treeBytes, type SimFixture } from '../helpers/sim-fixture.js';
 import { cliLimit } from '../helpers/time-limit.js';
@@ -170,7 +170,7 @@ describe('manual steps', () => {
     const notManual = await runCli(['confirm', runId, 'stop', '--db', sim.db]);
     expect(notManual.code).toBe(3);
     // It names the step the run waits for, with the confirm command that works (its startup disk too).
-    expect(notManual.stderr).toContain(`run ${runId} waits for you at KB step 4 (restoreKmsdata), not stopService: when that is done, run: kms-recover confirm ${runId} restoreKmsdata --startup-disk ${sim.startupDisk}`);
+    expect(notManual.stderr).toContain(`run ${runId} waits for you at KB step 4 (restoreKmsdata), not stopService: when that is done, run: ${printedCommand(`kms-recover confirm ${runId} restoreKmsdata --startup-disk ${sim.startupDisk}`, sim.db)}`);
     const bad = await start(sim, ['--startup-disk', sim.startupDisk, '--manual', 'credential']);
     expect(bad.code).toBe(3);
     expect(bad.stderr).toMatch(/a manual setCredential needs a manual startService/);

@@ -130,7 +130,7 @@ async function readScreens(db: string): Promise<string[]> {
  * that drives the run once; placeholders are filled in as the administrator would
  * (`<Kmspwd.ini>`: the original startup disk; `<run>`: the run). Returns what was run.
  */
-async function runEveryCommand(screens: string[], fill: Record<string, string> = {}): Promise<Ran[]> {
+async function runEveryCommand(screens: string[], fill: Record<string, string> = {}, env: Record<string, string | undefined> = {}): Promise<Ran[]> {
   const printed = screens.flatMap((s) => commandsIn(s));
   for (const p of printed.filter((q) => q.mention)) expect(p.line, `only named: ${p.command}`).toMatch(/^Manual: /);
   const commands = [...new Set(printed.filter((p) => !p.mention).map((p) => p.command.replace(/<[^>]+>/g, (h) => {
@@ -140,7 +140,7 @@ async function runEveryCommand(screens: string[], fill: Record<string, string> =
   const drives = /^kms-recover (resume|confirm|takeover|abandon|start|demo|sim) /;
   const ran: Ran[] = [];
   for (const command of [...commands.filter((c) => !drives.test(c)), ...commands.filter((c) => drives.test(c))]) {
-    const result = await typed(command);
+    const result = await typed(command, { env });
     expectWorked(result);
     ran.push(result);
   }
@@ -195,14 +195,16 @@ describe('every printed command works as printed', () => {
     expect(await statusOf(sim, expect, db)).toMatchObject({ situation: 'finished' });
   }, cliLimit(14));
 
-  it('failed with a wrong alpha string: the resume it prints, with the original startup disk, finishes the run', async () => {
+  it('failed with a wrong alpha string in KMS_ALPHA_STRING: set to the original as the advice says, the resume it prints finishes the run', async () => {
     const sim = await simFixture();
     const db = madeDb(sim);
     const failed = await runCli(startArgs(sim, [], db), { env: { KMS_ALPHA_STRING: wrongAlpha(sim) } });
     expect(failed.code).not.toBe(0);
     expect(await statusOf(sim, expect, db)).toMatchObject({ situation: 'failed', lastError: { code: 'ALPHA_REJECTED' } });
     const screens = [failed.stdout, failed.stderr, ...await readScreens(db)];
-    const ran = await runEveryCommand(screens, { '<Kmspwd.ini>': sim.startupDisk });
+    // The advice says what to do first, then the command: set KMS_ALPHA_STRING to the original's, as it says.
+    expect(failed.stdout).toContain('The alpha string in KMS_ALPHA_STRING was refused. Set it to the ORIGINAL server\'s alpha string');
+    const ran = await runEveryCommand(screens, { '<Kmspwd.ini>': sim.startupDisk }, { KMS_ALPHA_STRING: sim.alpha });
     expect(ran.some((r) => /^kms-recover resume /.test(r.command) && r.code === 0), ran.map((r) => r.command).join('\n')).toBe(true);
     expect(await statusOf(sim, expect, db)).toMatchObject({ situation: 'finished' });
   }, cliLimit(14));

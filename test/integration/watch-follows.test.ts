@@ -96,11 +96,13 @@ describe.runIf(hasScript)('watch on a real terminal', () => {
     child.stdout.on('data', (d: Buffer) => { screen += d.toString(); });
     const ended = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     try {
-      await until('the terminal to show what watch waits for', () => screen.includes(`when someone runs ${resumeCommand} in any console`));
+      // The terminal's lines wrap at its width: read the screen's words as one line.
+      const words = () => screen.replace(/\s+/g, ' ');
+      await until('the terminal to show what watch waits for', () => words().includes(`when someone runs ${resumeCommand} in any console`));
       expect(screen).toContain(`\u001b[H\u001b[2Jkms-recover watch ${runId}: `);
       expect((await runCli(['resume', '--db', sim.db, '--startup-disk', sim.startupDisk])).code).toBe(0);
       expect(await ended).toBe(0);
-      expect(screen).toContain(`Run ${runId} is running: recovery complete`);
+      expect(words()).toContain(`Run ${runId} is running: recovery complete`);
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
