@@ -131,7 +131,7 @@ function normalise(text) {
   out = out.replace(/\b\d+\.\d s\b/g, '4.2 s').replace(/\b\d+ ms\b/g, '120 ms');
   out = out.replace(/\b\d+(\.\d+)? ([KMG]B|bytes)\/s\b/g, '38.1 MB/s');
   // Process ids and the KMS identity the simulator makes up at each `sim init`.
-  out = out.replace(/\b(pid|process)(\s+)\d+/gi, '$1$24242');
+  out = out.replace(/\b(pid|process)(\s+)\d+/gi, (_m, word, space) => `${word}${space}4242`);
   out = out.replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, '429fdf9a-3022-4135-aa49-6e2237a00ee7');
   return out.split('\n').map((line) => line.trimEnd()).join('\n').replace(/\n+$/, '\n');
 }
