@@ -1,11 +1,11 @@
 /*
  * What the browser lane measures inside the page, with the layout Chromium computed: every text
- * within its box (an HTML text within its nearest block, an SVG text within its drawing, no
- * two texts of a drawing on each other, nothing wider than the window), and every request the
- * page tried (resource timing entries, and the policy's refusals: a refused fetch is still a
- * request the page tried). Added to a copy of the report (the report has no script of its own),
- * whose policy then allows this inline script and nothing more; the result is a <pre> read back
- * from Chromium's --dump-dom.
+ * within its box (an HTML text within its nearest block, an SVG text within its drawing, no two
+ * texts of a drawing on each other by more than a quarter of a line, nothing wider than the
+ * window), and every request the page tried (resource timing entries, and the policy's refusals:
+ * a refused fetch is still a request the page tried). Added to a copy of the report (the report
+ * has no script of its own), whose policy then allows this inline script and nothing more; the
+ * result is a <pre> read back from Chromium's --dump-dom.
  */
 
 export interface PageMeasure {
@@ -57,7 +57,8 @@ const MEASURE = `
         const [b, rb] = boxes[j];
         const w = Math.min(ra.right, rb.right) - Math.max(ra.left, rb.left);
         const h = Math.min(ra.bottom, rb.bottom) - Math.max(ra.top, rb.top);
-        if (w > 1 && h > 1) overlaps.push(a.slice(0, 40) + ' / ' + b.slice(0, 40));
+        // Lines of one label touch by their font's ascent and descent: only a real overlap counts.
+        if (w > 1 && h > 0.25 * Math.min(ra.height, rb.height)) overlaps.push(a.slice(0, 40) + ' / ' + b.slice(0, 40));
       }
     }
     const out = document.createElement('pre');
