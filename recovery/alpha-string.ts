@@ -35,3 +35,21 @@ export class AlphaString {
     return `AlphaString(${this.source}, ${this.length} characters)`;
   }
 }
+
+/**
+ * Where a drive gets the alpha string when a step needs it: given at the start (read before
+ * anything changed), or, for a `confirm`, asked at the hidden prompt only once the step that
+ * needs it comes, after the operator's step was verified on the server. Asked once.
+ */
+export type AlphaSupply = () => Promise<AlphaString | null>;
+
+/** An alpha string already read (or none: the credential steps then fail clearly). */
+export function givenAlpha(alpha: AlphaString | null): AlphaSupply {
+  return () => Promise.resolve(alpha);
+}
+
+/** An alpha string read when first needed, and only once. */
+export function alphaWhenNeeded(read: () => Promise<AlphaString>): AlphaSupply {
+  let reading: Promise<AlphaString> | undefined;
+  return () => (reading ??= read());
+}

@@ -4,7 +4,7 @@ import { createHost } from '../host/create-host.js';
 import { KB_STEPS, withKmsdata } from '../machines/recovery.kb-steps.js';
 import { isRecoveryState, RECOVERY_STATES, statesBefore, statesFrom, type RecoveryState, type StepName } from '../machines/recovery.order.js';
 import { drivenBy, type LeaseHolder, type RunLeases, type RunOptions, type RunRecord, type RunStore } from '../persistence/index.js';
-import type { AlphaString } from './alpha-string.js';
+import { alphaWhenNeeded, givenAlpha, type AlphaString } from './alpha-string.js';
 import { driveRun, type DriveOutcome } from './drive-run.js';
 import { holderIsAlive, livenessOf, livenessWords } from './lease-policy.js';
 import { assertRunsKmsdataIsServices } from './folder-checks.js';
@@ -44,6 +44,8 @@ export interface RewindPlan {
 /** The operator's side of a drive: the alpha string, the rewind's confirmation, the screen, the log, Ctrl-C. */
 export interface DriveIO {
   readAlpha(): Promise<AlphaString>;
+  /** The alpha string would be asked at the hidden prompt (no startup disk, no KMS_ALPHA_STRING): a confirm asks it only when needed. */
+  alphaAsked(): boolean;
   /** Shows the plan and returns once the operator agreed; throws CONFIRMATION_REQUIRED otherwise. */
   confirmRewind(plan: RewindPlan): Promise<void>;
   progress(serviceName: string, kmsdata: string): ProgressSink;
@@ -108,9 +110,13 @@ export async function continueRun(session: RunSession, run: RunRecord, request: 
   // here, nor for a run that only has its finish left, nor for one that stays waiting for you.
   const manualStart = run.options.manual?.includes('startService') ?? false;
   const staysWaiting = run.phase === 'waiting' && request.confirm === undefined && rewindTo === undefined;
-  const alpha = manualStart || finishing || staysWaiting ? null : await io.readAlpha();
+  // A confirm verifies the operator's step on the server before the alpha string is asked: the
+  // prompt comes when the step that needs it does (a startup disk or KMS_ALPHA_STRING is read now).
+  const later = !(manualStart || finishing || staysWaiting) && request.confirm !== undefined && io.alphaAsked();
+  const given = manualStart || finishing || staysWaiting || later ? null : await io.readAlpha();
+  const alpha = later ? alphaWhenNeeded(() => io.readAlpha()) : givenAlpha(given);
   const logger = await io.logger();
-  logger.info({ runId: run.id, state: run.state, phase: run.phase, alphaSource: alpha?.source ?? 'operator' }, 'resume');
+  logger.info({ runId: run.id, state: run.state, phase: run.phase, alphaSource: later ? 'prompt, when needed' : given?.source ?? 'operator' }, 'resume');
   const policies = request.policies ?? {};
   const who = { host: session.me.host, pid: session.me.pid };
   return io.withInterrupt((interrupt) => driveRun({

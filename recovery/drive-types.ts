@@ -3,7 +3,7 @@ import type { ErrorRecord } from '../errors/index.js';
 import type { Host } from '../host/types.js';
 import type { RecoveryPosition, RecoveryState, StepName } from '../machines/index.js';
 import type { LeaseHolder, LeaseRecord, RunLeases, RunOptions, RunStore } from '../persistence/index.js';
-import type { AlphaString } from './alpha-string.js';
+import type { AlphaSupply } from './alpha-string.js';
 import type { ProgressSink } from './progress.js';
 
 /* What a drive is given and what it ends with (drive-run.ts drives; drive-actor.ts runs the actor). */
@@ -13,7 +13,8 @@ export interface DriveOptions {
   leases: RunLeases;
   runId: string;
   host: Host;
-  alpha: AlphaString | null;
+  /** The alpha string, when a step needs it (read at the start, or asked then: alpha-string.ts). */
+  alpha: AlphaSupply;
   progress: ProgressSink;
   logger: Logger;
   me: LeaseHolder;

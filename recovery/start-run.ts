@@ -15,6 +15,7 @@ import type { RunStore } from '../persistence/index.js';
 import { assertServerFree, claimedBy, serverKeyOf } from './server-claim.js';
 import { assertFoldersApart, assertServicesKmsdata, type RunFiles } from './folder-checks.js';
 import { checkComputerName } from './computer-name-check.js';
+import { givenAlpha } from './alpha-string.js';
 
 export interface PrepareOptions {
   host: Host;
@@ -137,5 +138,5 @@ export async function startRun(prepared: PreparedRun, options: StartOptions): Pr
   failPoint('after-checkpoint:reinstalled');
   logger.info({ runId, kmsdata: checked.kmsdata, backup: checked.backup, files: manifest.fileCount, bytes: manifest.totalBytes, alphaSource: alpha?.source ?? 'operator', manual: prepared.options.manual, computerName: prepared.options.computerName }, 'run created');
   progress.reached('reinstalled', { runId, service: checked.service, backupFiles: manifest.fileCount, backupBytes: manifest.totalBytes, computerName: prepared.options.computerName, originalName: prepared.options.originalName });
-  return driveRun({ ...options, runId, alpha });
+  return driveRun({ ...options, runId, alpha: givenAlpha(alpha) });
 }

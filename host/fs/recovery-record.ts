@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+import { lstat, open, readdir, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { KmsRecoverError } from '../../errors/index.js';
 import type { ServerRecovery } from '../types.js';
@@ -53,5 +53,21 @@ export async function recordRecovery(kmsdata: string, record: ServerRecovery): P
     await unlink(temp).catch(() => undefined);
     throw new KmsRecoverError('PATH_UNSAFE', `cannot write the recovery record ${file}: ${errnoOf(error) ?? String(error)}`, { path: file }, { cause: error });
   }
+  await removeCutOffTemps(file);
   await fsyncDir(path.dirname(file));
+}
+
+/**
+ * The temporary records an earlier finish left when it was cut off between writing and renaming
+ * (a power loss): only the run holding the server's claim writes the record, so once this one is
+ * in place any other `<record>.<pid>.tmp` beside it is such a leftover.
+ */
+async function removeCutOffTemps(file: string): Promise<void> {
+  const dir = path.dirname(file);
+  const prefix = `${path.basename(file)}.`;
+  for (const name of await readdir(dir).catch(() => [])) {
+    if (!name.startsWith(prefix) || !/^\d+\.tmp$/.test(name.slice(prefix.length))) continue;
+    const full = path.join(dir, name);
+    if ((await lstat(full).catch(() => null))?.isFile()) await unlink(full).catch(() => undefined);
+  }
 }

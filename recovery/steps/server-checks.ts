@@ -105,12 +105,13 @@ export function serverChecks(env: StepEnvironment) {
     return { serviceState: 'running', settle: { ...proof } };
   }
 
-  function requireAlpha(): AlphaString {
-    if (!env.alpha) {
+  async function requireAlpha(): Promise<AlphaString> {
+    const alpha = await env.alpha();
+    if (!alpha) {
       throw new KmsRecoverError('CREDENTIAL_MISSING',
         'no alpha string: insert the startup disk (--startup-disk <Kmspwd.ini>) or set KMS_ALPHA_STRING, then run kms-recover resume');
     }
-    return env.alpha;
+    return alpha;
   }
 
   return {

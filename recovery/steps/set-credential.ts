@@ -7,10 +7,11 @@ export function setCredentialStep(env: StepEnvironment, checks: ServerChecks): S
     effect: async ({ serviceName, kmsdata }, guard, track) => {
       await checks.ensureStopped(serviceName, 'setCredential', guard);
       await checks.assertStillRestored(kmsdata, 'setCredential', guard, track);
-      const alpha = checks.requireAlpha();
+      const alpha = await checks.requireAlpha();
       guard.assertMayAct?.();
       return { source: alpha.source, length: alpha.length };
     },
+    needsAlpha: true,
     verifyManual: async (input, guard, track) => {
       await checks.assertRestoredBeforeOperator('setCredential', input, guard, track);
       // Typed by the operator into the service's start parameters: nothing here can read it back.

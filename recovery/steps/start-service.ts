@@ -6,7 +6,7 @@ export function startServiceStep(env: StepEnvironment, checks: ServerChecks): St
   return {
     effect: async (input, guard, track) => {
       const { serviceName, kmsdata } = input;
-      const alpha = checks.requireAlpha();
+      const alpha = await checks.requireAlpha();
       let since = checks.startRequestedAt();
       if ((await env.host.queryService(serviceName)).state !== 'running') {
         await checks.assertStillRestored(kmsdata, 'startService', guard, track);
@@ -18,6 +18,7 @@ export function startServiceStep(env: StepEnvironment, checks: ServerChecks): St
       // A start cut off by a crash or a reboot comes back here: the window is watched again, in full.
       return checks.settled(input, since, alpha.reveal(), guard, track);
     },
+    needsAlpha: true,
     verifyManual: async (input, guard, track) => {
       await checks.assertRestoredBeforeOperator('startService', input, guard, track);
       const status = await env.host.queryService(input.serviceName);

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ChangeGuard, Host, ProgressCallback } from '../../host/types.js';
 import type { StepInputs, StepName, StepOutputs } from '../../machines/index.js';
 import type { FencedRun, RunQueries } from '../../persistence/index.js';
-import type { AlphaString } from '../alpha-string.js';
+import type { AlphaSupply } from '../alpha-string.js';
 import type { ProgressSink } from '../progress.js';
 import type { RunOptions } from '../step-policy.js';
 import type { WorkActivity } from '../work-progress.js';
@@ -19,8 +19,8 @@ export interface StepEnvironment {
   /** Throws CLAIM_LOST unless the server's claim names this run this instant (claim-rule.ts); `before` names the change. */
   assertClaim: (before: string) => void;
   host: Host;
-  /** Null when the run was resumed without an alpha string; the credential steps then fail clearly. */
-  alpha: AlphaString | null;
+  /** The alpha string when a step needs it (null: resumed without one; the credential steps then fail clearly). */
+  alpha: AlphaSupply;
   progress: ProgressSink;
   logger: Logger;
   options: RunOptions;
@@ -36,4 +36,6 @@ export type Effect<K extends StepName> = (input: StepInputs[K], guard: ChangeGua
 export interface StepEffects<K extends StepName> {
   effect: Effect<K>;
   verifyManual: Effect<K>;
+  /** The effect gives the alpha string (asked, if it must be, before the attempt begins, so typing it is not timed). */
+  needsAlpha?: boolean;
 }

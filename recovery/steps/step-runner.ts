@@ -69,7 +69,7 @@ function tracker(env: StepEnvironment, name: StepName, attempt: number, signal: 
  * 2. records write-ahead intent (`step.started`, attempt n), which also proves that checkpoint;
  * 3. re-checks the host before acting (in its effect), so running it again after a crash is safe.
  */
-export function stepActor<K extends StepName>(env: StepEnvironment, name: K, { effect, verifyManual }: StepEffects<K>) {
+export function stepActor<K extends StepName>(env: StepEnvironment, name: K, { effect, verifyManual, needsAlpha }: StepEffects<K>) {
   const manualSteps = new Set(env.options.manual ?? []);
   const state = stateOfStep(name);
   return fromPromise<StepOutputs[K], StepInputs[K]>(async ({ input, signal: actorSignal }) => {
@@ -79,6 +79,7 @@ export function stepActor<K extends StepName>(env: StepEnvironment, name: K, { e
     const timeoutMs = policy.timeoutMs + (name === 'startService' ? settleSecondsOf(env.options) * 1000 : 0);
     // The operator's step after a CONFIRM is a verification: it spends no attempt of the step.
     const byOperator = manualSteps.has(name);
+    if (needsAlpha && !byOperator) await alphaBeforeAttempt(env, actorSignal);
     const attempt = env.fenced.beginStep(state, name, timeoutMs, { verifying: byOperator });
     // The attempt's deadline counts from its recorded start (status shows the same time).
     const deadline = Date.now() + timeoutMs;
@@ -102,4 +103,21 @@ export function stepActor<K extends StepName>(env: StepEnvironment, name: K, { e
     failPoint(`after-step:${name}`);
     return output;
   });
+}
+
+/**
+ * The alpha string, asked (where it must be) before the attempt that gives it begins. Ctrl-C at
+ * that prompt ends the drive as any Ctrl-C does (the drive's interrupt): this step then records
+ * nothing, and waits to be stopped with the actor.
+ */
+async function alphaBeforeAttempt(env: StepEnvironment, actorSignal: AbortSignal): Promise<void> {
+  try {
+    await env.alpha();
+  } catch (error) {
+    if (!env.lost.aborted) throw error;
+    await new Promise<never>((_resolve, reject) => {
+      if (actorSignal.aborted) reject(actorSignal.reason);
+      else actorSignal.addEventListener('abort', () => reject(actorSignal.reason), { once: true });
+    });
+  }
 }

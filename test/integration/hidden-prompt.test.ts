@@ -63,3 +63,28 @@ describe.runIf(hasScript)('hidden prompt on a terminal', () => {
     expect(screen).toContain('Alpha string: not asked for now; the start asks for it at a hidden prompt');
   }, cliLimit(1));
 });
+
+describe.runIf(hasScript)('confirm checks first, asks last', () => {
+  it('a confirm of a manual clear not done asks for nothing; once done, the alpha string is asked after the check, and the recovery finishes', async () => {
+    const sim = await simFixture();
+    const started = await onTerminal(withTestSettle(['start', '--kmsdata', sim.kmsdata, '--backup', sim.backup, '--db', sim.db, '--manual', 'clear', '--startup-disk', sim.startupDisk]));
+    expect(started.code, started.screen).toBe(8);
+    const runId = /Run ([0-9a-f]{8})/.exec(started.screen)![1]!;
+
+    // Not done: the check on the server refuses it, and no alpha string was asked for.
+    const early = await onTerminal(['confirm', runId, 'clear', '--db', sim.db], `${sim.alpha}\r`);
+    expect(early.prompted, early.screen).toBe(false);
+    expect(early.code, early.screen).toBe(8);
+    expect(early.screen).toContain('still holds');
+
+    // Done by hand, as the words say (everything in Kmsdata, folders too): checked, then asked, then on to running.
+    for (const entry of fs.readdirSync(sim.kmsdata)) fs.rmSync(`${sim.kmsdata}/${entry}`, { recursive: true, force: true });
+    const done = await onTerminal(['confirm', runId, 'clear', '--db', sim.db], `${sim.alpha}\r`);
+    expect(done.prompted, done.screen).toBe(true);
+    expect(done.code, done.screen).toBe(0);
+    expect(done.screen.indexOf('cleared')).toBeLessThan(done.screen.indexOf(PROMPT));
+    expect(done.screen).toContain('is running: recovery complete');
+    expect(done.screen).not.toContain(sim.alpha);
+    expect(treeBytes(sim.kmsdata)).toEqual(treeBytes(sim.backup));
+  }, cliLimit(3));
+});
