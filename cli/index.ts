@@ -165,6 +165,13 @@ program.command('history')
   .option('--json', 'print as JSON')
   .action(run(async (runId: string, opts) => (await import('./commands/history.js')).historyCommand(runId, opts)));
 
+program.command('check-db')
+  .description('check the whole database for damage now (every table and index; other commands check what they read, and a command that writes the whole file once a day); changes nothing')
+  .addOption(dbOption())
+  .option('--json', 'print as JSON')
+  .addHelpText('after', `\nExample:\n  kms-recover check-db --db C:\\ProgramData\\kms-recover\\kms-recover.db\n\nExit 0 when no damage is found; ${EXIT.DATABASE} (DB_CORRUPT) when the database is damaged.`)
+  .action(run(async (opts) => (await import('./commands/check-db.js')).checkDbCommand(opts)));
+
 program.command('diagram')
   .description('the recovery as one chain of the six KB steps, with where a run stands; --detail: the full state machine for engineers')
   .addOption(new Option('--format <format>', 'mermaid, dot or svg (default: plain text for the terminal)').choices(['text', 'mermaid', 'dot', 'svg']))
