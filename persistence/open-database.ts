@@ -82,6 +82,10 @@ export function openDatabase(file: string, options: OpenOptions = {}): { db: Db;
   }
   try {
     db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    // Every page a query loads has its cells checked against the page's bounds: a damaged page
+    // of the rows a command reads is SQLITE_CORRUPT (DB_CORRUPT), not rows read from garbage.
+    // The open's own check reads only the per-run tables (see OpenOptions.integrity).
+    db.pragma('cell_size_check = ON');
     // A reader cannot record a full check, so it never runs one unless asked (check-db).
     const integrity = exists ? assertOurs(db, file, options.integrity ?? (options.readOnly ? 'scoped' : 'daily')) : null;
     if (options.readOnly) {

@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createActor } from 'xstate';
+import { recoveryMachine } from '../../machines/index.js';
 import { openDatabase } from '../../persistence/index.js';
 import { runCli, type CliResult } from '../helpers/run-cli.js';
 import { cliLimit } from '../helpers/time-limit.js';
@@ -24,15 +26,19 @@ function storeWithHistory(): string {
   dirs.push(dir);
   const file = path.join(dir, 'kms-recover.db');
   const { db } = openDatabase(file);
+  const snapshot = createActor(recoveryMachine, { input: {
+    serviceName: 'MSExchangeKMS', kmsdata: 'C:\\Exchsrvr\\Kmsdata', backup: 'D:\\backup\\Kmsdata',
+    backupManifest: { fileCount: 1, totalBytes: 1, digest: 'c'.repeat(64) }, kmsdataIdentity: { dev: '1', ino: '2' },
+  } }).getPersistedSnapshot();
   const insertRun = db.prepare(`INSERT INTO runs (id, host, machine_version, definition_hash, adapter, adapter_config, state, phase, snapshot, created_at, updated_at, closed_at,
       server_key, service_name, kmsdata, backup, backup_files, backup_bytes, backup_digest)
-    VALUES (?, 'KMS01', 1, ?, 'sim', '{}', 'running', 'done', '{}', ?, ?, ?, ?, 'MSExchangeKMS', 'C:\\Exchsrvr\\Kmsdata', 'D:\\backup\\Kmsdata', 1, 1, ?)`);
+    VALUES (?, 'KMS01', 1, ?, 'sim', '{}', 'running', 'done', ?, ?, ?, ?, ?, 'MSExchangeKMS', 'C:\\Exchsrvr\\Kmsdata', 'D:\\backup\\Kmsdata', 1, 1, ?)`);
   const insertEvent = db.prepare('INSERT INTO events (run_id, seq, event, from_state, to_state, at, detail) VALUES (?, ?, ?, ?, ?, ?, ?)');
   db.transaction(() => {
     for (let r = 0; r < RUNS; r += 1) {
-      const id = (0x10000000 + r * 7919).toString(16).slice(-8);
+      const id = runIds()[r]!;
       const at = new Date(Date.parse('2025-01-01T00:00:00Z') + r * 3_600_000).toISOString();
-      insertRun.run(id, 'f'.repeat(64), at, at, at, `C:\\KMS${r}\\Exchsrvr\\Kmsdata`, 'c'.repeat(64));
+      insertRun.run(id, 'f'.repeat(64), JSON.stringify(snapshot), at, at, at, `C:\\KMS${r}\\Exchsrvr\\Kmsdata`, 'c'.repeat(64));
       for (let seq = 1; seq <= EVENTS_PER_RUN; seq += 1) {
         insertEvent.run(id, seq, 'step.started', 'stopped', 'stopped', at, JSON.stringify({ step: 'restoreKmsdata', attempt: seq, note: 'x'.repeat(120) }));
       }
@@ -62,21 +68,29 @@ function setLastFullCheck(file: string, at: string): void {
   }
 }
 
-/** Overwrites the cell pointers of one leaf page of the events table, as a bad sector would. */
-function damageAnEventsPage(file: string): number {
+/** Overwrites the cell pointers of one leaf page of the events table, as a bad sector would; returns a run whose events it held. */
+function damageAnEventsPage(file: string): string | undefined {
   const db = new Database(file, { readonly: true });
   const pageSize = db.pragma('page_size', { simple: true }) as number;
   const leaves = (db.prepare("SELECT pageno FROM dbstat WHERE name = 'events' AND pagetype = 'leaf' ORDER BY pageno").all() as { pageno: number }[]).map((p) => p.pageno);
   db.close();
   expect(leaves.length).toBeGreaterThan(20);
   const page = leaves[Math.floor(leaves.length / 2)]!;
+  const bytes = Buffer.alloc(pageSize);
   const fd = fs.openSync(file, 'r+');
   try {
+    fs.readSync(fd, bytes, 0, pageSize, (page - 1) * pageSize);
     fs.writeSync(fd, Buffer.alloc(56, 0xa5), 0, 56, (page - 1) * pageSize + 8);
   } finally {
     fs.closeSync(fd);
   }
-  return page;
+  // The page's first cell (its pointer follows the 8-byte header of a leaf page) begins with the key: the run's id.
+  const firstCell = bytes.readUInt16BE(8);
+  return runIds().find((id) => bytes.subarray(firstCell, firstCell + 32).includes(id, 0, 'latin1'));
+}
+
+function runIds(): string[] {
+  return Array.from({ length: RUNS }, (_, r) => (0x10000000 + r * 7919).toString(16).slice(-8));
 }
 
 const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000).toISOString();
@@ -107,6 +121,18 @@ describe('check-db', () => {
     const result = await runCli(['check-db', '--db', file]);
     expectDamage(result, /integrity check of the whole file/);
   }, cliLimit(2));
+});
+
+describe('the rows a command reads', () => {
+  // SQLite bounds a bad cell pointer to its page: without cell_size_check a reader would read
+  // garbage as rows, and say nothing.
+  it('a damaged page of a run\'s own events is met by the command that reads them: DB_CORRUPT, one line', async () => {
+    const file = storeWithHistory();
+    setLastFullCheck(file, hoursAgo(1));
+    const damaged = damageAnEventsPage(file);
+    expect(damaged).toBeDefined();
+    expectDamage(await runCli(['history', damaged!, '--db', file]), /malformed/);
+  }, cliLimit(1));
 });
 
 describe('the once-a-day full check of a command that writes', () => {
