@@ -28,7 +28,7 @@ function storeWithHistory(): string {
   const { db } = openDatabase(file);
   const snapshot = createActor(recoveryMachine, { input: {
     serviceName: 'MSExchangeKMS', kmsdata: 'C:\\Exchsrvr\\Kmsdata', backup: 'D:\\backup\\Kmsdata',
-    backupManifest: { fileCount: 1, totalBytes: 1, digest: 'c'.repeat(64) }, kmsdataIdentity: { dev: '1', ino: '2' },
+    backupManifest: { fileCount: 1, totalBytes: 1, digest: 'c'.repeat(64) }, kmsdataIdentity: { dev: '1', ino: '2' }, manual: [],
   } }).getPersistedSnapshot();
   const insertRun = db.prepare(`INSERT INTO runs (id, host, machine_version, definition_hash, adapter, adapter_config, state, phase, snapshot, created_at, updated_at, closed_at,
       server_key, service_name, kmsdata, backup, backup_files, backup_bytes, backup_digest)
