@@ -111,7 +111,10 @@ describe('check-db', () => {
     expect(result.stdout.trim().split('\n')).toHaveLength(1);
     expect(result.stdout).toMatch(/kms-recover\.db: no damage found: every page of its \d+ tables and their indexes checked \([\d.]+ [KMG]B\) in \d+(\.\d)? m?s/);
     expect(fs.readFileSync(file)).toEqual(before); // changes nothing, records nothing
-  }, cliLimit(1));
+    const json = await runCli(['check-db', '--db', file, '--json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ db: file, ok: true, whole: true, tables: expect.arrayContaining(['events', 'runs', 'step_attempts']) });
+  }, cliLimit(2));
 
   it('finds a damaged events page that a reading command, which checks only what it reads, does not meet', async () => {
     const file = storeWithHistory();
