@@ -1,5 +1,6 @@
 // 1. Checkpoint cost: RunStore.checkpoint() (snapshot + event in one transaction, WAL,
-// synchronous=FULL) against a raw better-sqlite3 write of the same bytes with the same durability.
+// synchronous=FULL, the fencing token checked inside the event's own INSERT) against a raw
+// better-sqlite3 write of the same bytes with the same durability: the raw durable write.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -62,19 +63,23 @@ export async function bench() {
     const raw = new Database(path.join(dir, 'raw.db'));
     raw.pragma('journal_mode = WAL');
     raw.pragma('synchronous = FULL');
-    raw.exec(`CREATE TABLE snap (id TEXT PRIMARY KEY, snapshot TEXT NOT NULL);
+    // The row's time changes with every write, as the tool's updated_at does: SQLite skips
+    // rewriting a row whose bytes did not change, so a snapshot alone, written again unchanged,
+    // would be no page write at all.
+    raw.exec(`CREATE TABLE snap (id TEXT PRIMARY KEY, snapshot TEXT NOT NULL, updated_at TEXT NOT NULL);
       CREATE TABLE ev (run_id TEXT NOT NULL, seq INTEGER NOT NULL, event TEXT NOT NULL, from_state TEXT, to_state TEXT NOT NULL,
         at TEXT NOT NULL, detail TEXT, PRIMARY KEY (run_id, seq)) WITHOUT ROWID;`);
     const snapshotJson = JSON.stringify(snapshot);
     const detailJson = JSON.stringify(detail);
-    raw.prepare('INSERT INTO snap VALUES (?, ?)').run(runId, snapshotJson);
-    const updateSnap = raw.prepare('UPDATE snap SET snapshot = ? WHERE id = ?');
+    raw.prepare('INSERT INTO snap VALUES (?, ?, ?)').run(runId, snapshotJson, new Date().toISOString());
+    const updateSnap = raw.prepare('UPDATE snap SET snapshot = ?, updated_at = ? WHERE id = ?');
     const insertEv = raw.prepare('INSERT INTO ev VALUES (?, ?, ?, ?, ?, ?, ?)');
     let rawSeq = 0;
     const rawTransition = raw.transaction(() => {
-      updateSnap.run(snapshotJson, runId);
+      const at = new Date().toISOString();
+      updateSnap.run(snapshotJson, at, runId);
       rawSeq += 1;
-      insertEv.run(runId, rawSeq, event, 'cleared', 'restored', new Date().toISOString(), detailJson);
+      insertEv.run(runId, rawSeq, event, 'cleared', 'restored', at, detailJson);
     });
 
     const times = await interleave({
@@ -93,8 +98,8 @@ export async function bench() {
     const perTransition = (list) => list.map((ms) => ms / PER_SAMPLE);
     return table(`1. Checkpoint cost (one transition; ${PER_SAMPLE} per sample, snapshot ${snapshotJson.length} B + detail ${detailJson.length} B)`, [
       row({
-        name: 'RunStore.checkpoint() with its fencing token', tool: perTransition(times.tool), baseline: perTransition(times.raw),
-        baselineName: 'raw UPDATE snapshot + INSERT event, 1 tx, WAL, synchronous=FULL', target: 1.3,
+        name: 'RunStore.checkpoint() with its fencing token (checked inside the write\'s own statement)', tool: perTransition(times.tool), baseline: perTransition(times.raw),
+        baselineName: 'raw durable write: UPDATE snapshot and its time + INSERT event, 1 tx, WAL, synchronous=FULL', target: 1.15,
       }),
     ]);
   } finally {

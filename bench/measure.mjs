@@ -86,7 +86,7 @@ function markdownTable(title, rows) {
     '',
     '| measure | n | tool median | baseline | baseline median | ratio | target | result |',
     '|---|---:|---:|---|---:|---:|---:|---|',
-    ...rows.map((r) => `| ${r.name} | ${r.samples} | ${fmt(r.toolMedian, r.unit)} | ${r.baselineName} | ${fmt(r.baseMedian, r.unit)} | ${r.ratio.toFixed(2)}× | ${r.target === null ? '—' : `≤ ${r.target.toFixed(1)}×`} | ${r.verdict} |`),
+    ...rows.map((r) => `| ${r.name} | ${r.samples} | ${fmt(r.toolMedian, r.unit)} | ${r.baselineName} | ${fmt(r.baseMedian, r.unit)} | ${r.ratio.toFixed(2)}× | ${r.target === null ? '—' : `≤ ${r.target.toFixed(Number.isInteger(r.target * 10) ? 1 : 2)}×`} | ${r.verdict} |`),
   ];
   const notes = rows.filter((r) => r.note).map((r) => `- ${r.name}: ${r.note}`);
   if (notes.length > 0) lines.push('', ...notes);

@@ -89,6 +89,10 @@ const EXAMPLES: Record<string, readonly [string, string][]> = {
     ['Everything that happened to the latest run, oldest first:', 'kms-recover history'],
     ['The same of one run, times in UTC:', 'kms-recover history 3f9a1c2e --utc'],
   ],
+  'check-db': [
+    ['Check the whole database for damage (it changes nothing):', 'kms-recover check-db'],
+    ['The same of a database named by its path:', 'kms-recover check-db --db C:\\ProgramData\\kms-recover\\kms-recover.db'],
+  ],
   report: [
     ['The incident report of the latest run, as one HTML file in this folder:', 'kms-recover report'],
     ['The same in Markdown, to paste into a ticket:', 'kms-recover report 3f9a1c2e --format md -o -'],

@@ -191,6 +191,13 @@ program.command('report')
   .addOption(dbOption())
   .action(run(async (runId: string | undefined, opts) => (await import('./commands/report.js')).reportCommand(runId, opts)));
 
+program.command('check-db')
+  .description('check the whole database for damage now (every table and index; other commands check what they read, and a command that writes the whole file once a day); changes nothing')
+  .addOption(dbOption())
+  .option('--json', 'print as JSON')
+  .addHelpText('after', `\nExit 0 when no damage is found; ${EXIT.DATABASE} (DB_CORRUPT) when the database is damaged.`)
+  .action(run(async (opts) => (await import('./commands/check-db.js')).checkDbCommand(opts)));
+
 program.command('diagram')
   .description('the recovery as one chain of the six KB steps, with where a run stands; --detail: the full state machine for engineers')
   .addOption(new Option('--format <format>', 'text (the default: plain text for the terminal), mermaid, dot or svg').choices(['text', 'mermaid', 'dot', 'svg']))

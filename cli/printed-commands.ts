@@ -17,7 +17,7 @@ export interface PrintedContext {
 }
 
 /** The commands of kms-recover; `--help` and `--version` too, which name none. */
-const COMMANDS = ['start', 'resume', 'confirm', 'abandon', 'takeover', 'status', 'watch', 'list', 'history', 'report', 'diagram', 'demo', 'sim', '--help', '--version'];
+const COMMANDS = ['start', 'resume', 'confirm', 'abandon', 'takeover', 'status', 'watch', 'list', 'history', 'report', 'check-db', 'diagram', 'demo', 'sim', '--help', '--version'];
 const NO_DATABASE = new Set(['sim', '--help', '--version']);
 /** `kms-recover <command>` where it starts a word (not in `/var/lib/kms-recover/…`), not already after `npx`. */
 const PRINTED = new RegExp(`(?<![\\w./\\\\-])(?<!npx )kms-recover (${COMMANDS.join('|')})(?=$|[\\s,;:.)\`'"])`, 'g');

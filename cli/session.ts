@@ -4,12 +4,14 @@ import { KmsRecoverError } from '../errors/index.js';
 import { checkDatabaseFolder } from '../host/database-folder.js';
 import { currentProcess } from '../host/process-identity.js';
 import type { LeaseHolder } from '../persistence/index.js';
-import { databaseExists as databaseFileExists, openDatabase, RunLeases, RunStore, type Db } from '../persistence/index.js';
+import { databaseExists as databaseFileExists, openDatabase, RunLeases, RunStore, type Db, type IntegrityCheck, type IntegrityReport } from '../persistence/index.js';
 import { logPathFor, resolveDatabase, type DatabasePlace } from './database-location.js';
 
 export interface Session {
   dbPath: string;
   db: Db;
+  /** What the damage check on open read (null: the database was created by this open). */
+  integrity: IntegrityReport | null;
   store: RunStore;
   leases: RunLeases;
   me: LeaseHolder;
@@ -21,17 +23,19 @@ export interface Session {
  * database is "no runs", naming where it was looked for); a command that writes first checks
  * the database's folder lets it write (the -wal and -shm are created beside the database).
  */
-export function openSession(dbOption: string | undefined, options: { mustExist?: boolean; forWriting?: boolean } = {}): Session {
+export function openSession(dbOption: string | undefined, options: { mustExist?: boolean; forWriting?: boolean; integrity?: IntegrityCheck } = {}): Session {
   const place = resolveDatabase(dbOption);
   const dbPath = place.path;
   if (options.mustExist && !databaseFileExists(dbPath)) throw noDatabase(place);
   if (options.forWriting) checkDatabaseFolder(path.dirname(dbPath), { create: false });
   const busy = Number(process.env.KMS_RECOVER_BUSY_TIMEOUT_MS);
-  const { db } = openDatabase(dbPath, {
-    mustExist: options.mustExist, forWriting: options.forWriting, readOnly: options.mustExist === true && !options.forWriting, integrity: options.forWriting ? 'full' : 'runs', busyTimeoutMs: Number.isFinite(busy) && busy >= 0 ? busy : undefined,
+  // The damage check is scoped to what commands read; a command that writes checks the whole
+  // file at most once a day (recorded in the database); check-db asks for it (`full`).
+  const { db, integrity } = openDatabase(dbPath, {
+    mustExist: options.mustExist, forWriting: options.forWriting, readOnly: options.mustExist === true && !options.forWriting, integrity: options.integrity, busyTimeoutMs: Number.isFinite(busy) && busy >= 0 ? busy : undefined,
   });
   return {
-    dbPath, db, store: new RunStore(db), leases: new RunLeases(db), me: currentProcess(),
+    dbPath, db, integrity, store: new RunStore(db), leases: new RunLeases(db), me: currentProcess(),
     close: () => db.close(),
   };
 }

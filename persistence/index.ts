@@ -1,6 +1,6 @@
 export { openDatabase, databaseExists } from './open-database.js';
 export { databaseError } from './database-errors.js';
-export type { Db, MigrationSummary, OpenOptions } from './open-database.js';
+export type { Db, IntegrityCheck, IntegrityReport, MigrationSummary, OpenOptions } from './open-database.js';
 export { RunStore } from './run-store.js';
 export type { RunQueries } from './run-store.js';
 export type { NewRun, RunRecord, RunSummary, RunTimer, EventRecord, Checkpoint, StepAttemptRecord, StepProgressRecord } from './run-store.js';

@@ -214,6 +214,17 @@ export const MIGRATIONS: readonly string[] = [
       AND e.seq < coalesce((SELECT min(n.started_seq) FROM step_attempts n WHERE n.run_id = step_attempts.run_id AND n.step = step_attempts.step AND n.attempt > step_attempts.attempt), 1e18)
     ORDER BY e.seq LIMIT 1);
   `,
+  // v7: when the whole file was last checked for damage (PRAGMA quick_check of every table and
+  // index). That check reads every page, so its cost grows with the history: a command that
+  // writes runs it at most once a day, and records when here (one row; NULL: not since this
+  // upgrade). A new database's first full check is its creation (set by openDatabase).
+  `
+  CREATE TABLE database_checks (
+    id               INTEGER PRIMARY KEY CHECK (id = 1),
+    full_checked_at  TEXT
+  );
+  INSERT INTO database_checks (id, full_checked_at) VALUES (1, NULL);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -264,6 +264,53 @@ describe('run leases', () => {
     new FencedRun(store, 'r1', fresh.token).note('claim.renewed', { claim: 'c' });
   });
 
+  it('checks the fence inside each write\'s own statement: a stale token changes no row, in the same words as the read check', () => {
+    const store = new RunStore(db);
+    createRun(store);
+    const leases = new RunLeases(db);
+    const old = leases.acquire('r1', { host: 'a', pid: 100, processStart: null }, () => true);
+    const stale = new FencedRun(store, 'r1', old.token);
+    stale.progress({ step: 'restoreKmsdata', attempt: 1, activity: 'copy', filesDone: 1, filesTotal: 2, bytesDone: 1, bytesTotal: 2 });
+    leases.breakLease('r1', leases.holder('r1')!);
+    const row = () => db.prepare('SELECT * FROM runs WHERE id = ?').get('r1');
+    const before = { run: row(), events: store.events('r1').length, progress: store.progress('r1') };
+    let words = '';
+    try {
+      stale.assertCurrent();
+    } catch (error) {
+      words = (error as Error).message;
+    }
+    expect(words).toMatch(/run r1 was taken over .*this process held/);
+    for (const write of [
+      () => stale.checkpoint({ snapshot: { changed: true }, state: 'stopped', phase: 'working', event: 'xstate.done.actor.stopService' }),
+      () => stale.progress({ step: 'restoreKmsdata', attempt: 1, activity: 'copy', filesDone: 2, filesTotal: 2, bytesDone: 2, bytesTotal: 2 }),
+      () => stale.migrateDefinition({ machineVersion: 99, definitionHash: 'y', snapshot: {}, phase: 'working' }, {}),
+      () => stale.recordStartRequested('MSExchangeKMS', new Date().toISOString()),
+      () => stale.recordPromoting({ dev: '1', ino: '2' }),
+      () => stale.recordQuarantined([{ storedAs: 'a', name: 'a', kind: 'file', size: 1, sha256: null }]),
+    ]) {
+      expect(write).toThrow(words);
+    }
+    expect({ run: row(), events: store.events('r1').length, progress: store.progress('r1') }).toEqual(before);
+    expect(store.quarantineLedger('r1')).toEqual([]);
+    expect(() => new FencedRun(store, 'nope', 0).checkpoint({ snapshot: {}, state: 'stopped', phase: 'working', event: 'x' }))
+      .toThrow(expect.objectContaining({ code: 'RUN_NOT_FOUND' }));
+  });
+
+  it('records a checkpoint\'s event from the state the run was committed at', () => {
+    const store = new RunStore(db);
+    createRun(store);
+    const { token } = new RunLeases(db).acquire('r1', { host: 'a', pid: 100, processStart: null }, () => true);
+    const run = new FencedRun(store, 'r1', token);
+    const seq = run.checkpoint({ snapshot: {}, state: 'stopped', phase: 'working', event: 'xstate.done.actor.stopService' });
+    const seq2 = run.note('claim.renewed', { claim: 'c' });
+    expect(seq2).toBe(seq + 1);
+    expect(store.events('r1').slice(-2).map((e) => [e.seq, e.event, e.from, e.to])).toEqual([
+      [seq, 'xstate.done.actor.stopService', 'reinstalled', 'stopped'],
+      [seq + 1, 'claim.renewed', 'stopped', 'stopped'],
+    ]);
+  });
+
   it('allows one open run per server in a database, by the schema', () => {
     const store = new RunStore(db);
     createRun(store, 'r1');
