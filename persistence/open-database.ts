@@ -220,7 +220,10 @@ function assertUndamaged(db: Db, file: string, table: string | null): void {
   const check = db.pragma(table === null ? 'quick_check' : `quick_check("${table}")`, { simple: true });
   if (check !== 'ok') {
     const of = table === null ? 'the whole file' : `table ${table}`;
-    throw new KmsRecoverError('DB_CORRUPT', `${file} is damaged (integrity check of ${of}: ${String(check)}); keep a copy and use another --db`, { db: file });
+    // SQLite lists every problem, one per line, often the same one cell after cell: the first says what it is.
+    const problems = String(check).split('\n').map((line) => line.trim()).filter((line) => line && !/^\*\*\* in database \w+ \*\*\*$/.test(line));
+    const found = problems.length > 1 ? `${problems[0]}, and ${problems.length - 1} more` : problems[0] ?? String(check);
+    throw new KmsRecoverError('DB_CORRUPT', `${file} is damaged (integrity check of ${of}: ${found}); keep a copy and use another --db`, { db: file, problems: problems.slice(0, 20) });
   }
 }
 

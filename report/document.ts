@@ -155,7 +155,7 @@ function provedRows(r: RunReport, t: (iso: string | null) => string): FactRow[] 
       evidence: `manifest digest (SHA-256 over every file's path, size and SHA-256): ${r.backup.digest}`,
     },
     {
-      label: 'Kmsdata is the service\'s own', value: `${r.server.kmsdata}, the folder ${r.server.serviceName}'s configuration names, checked at the start and before every step`,
+      label: 'Kmsdata is the service\'s own', value: `${r.server.kmsdata}, the folder ${r.server.serviceName}'s configuration names, checked at the start and again on every resume and confirm`,
       evidence: r.server.kmsdataIdentity ? `pinned identity: device ${r.server.kmsdataIdentity.dev}, inode ${r.server.kmsdataIdentity.ino}` : 'no identity recorded (a run from before folders were pinned)',
     },
     {
@@ -168,7 +168,7 @@ function provedRows(r: RunReport, t: (iso: string | null) => string): FactRow[] 
     },
   ];
   const stopped = r.steps.find((s) => s.step === 'stopService');
-  if (stopped?.status === 'done') rows.push({ label: 'The service stopped', value: `${r.server.serviceName} stopped ${t(stopped.reachedAt)}`, evidence: 'queried from the service control manager, and again before the clear' });
+  if (stopped?.status === 'done') rows.push({ label: 'The service stopped', value: `${r.server.serviceName} stopped ${t(stopped.reachedAt)}`, evidence: `queried from ${r.run.adapter === 'windows' ? 'the Windows service control manager' : 'the simulator\'s service manager'}, and again before the clear and before the alpha string was given` });
   const moved = r.clear.moved;
   if (r.clear.quarantine || moved.length) {
     rows.push({
@@ -182,7 +182,7 @@ function provedRows(r: RunReport, t: (iso: string | null) => string): FactRow[] 
       evidence: r.restore.matchesBackup ? `the restored tree's digest equals the backup manifest's: ${r.restore.digest}` : `DIFFERS from the backup: ${r.restore.mismatches.join('; ') || r.restore.digest}`,
     });
   }
-  if (r.credential) rows.push({ label: 'The alpha string', value: `given as the service's start parameter ${t(r.credential.at)}, from ${sourceWords(r.credential.source)}`, evidence: 'the KMS accepted it: it started and kept running (below); the string itself is never recorded' });
+  if (r.credential) rows.push({ label: 'The alpha string', value: `given as the service's start parameter ${t(r.credential.at)}, from ${sourceWords(r.credential.source)}`, evidence: `${r.settle ? 'the KMS accepted it: it started and kept running on it (below)' : 'not proved: the KMS has not run with it yet'}; the string itself is never recorded` });
   if (r.settle) {
     rows.push({
       label: 'The KMS runs', value: settleProofWords(r.server.serviceName, r.settle) ?? 'the service reported running',

@@ -97,7 +97,7 @@ const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000).toI
 
 function expectDamage(result: CliResult, what: RegExp): void {
   expect(result.code).toBe(6);
-  expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  expect(result.stderr.trim().split('\n'), result.stderr).toHaveLength(1);
   expect(result.stderr).toMatch(/^kms-recover: .*kms-recover\.db is damaged/);
   expect(result.stderr).toMatch(what);
 }

@@ -13,6 +13,7 @@ import { durationWords, timeWords } from '../../present/time-words.js';
 import { boundedRate, workRate } from '../../recovery/work-progress.js';
 import { MACHINE_VERSION, type RecoveryState, type StepName } from '../../machines/index.js';
 import { runRecord } from '../helpers/run-record.js';
+import { manualClock } from '../helpers/manual-clock.js';
 
 const dirs: string[] = [];
 afterEach(() => { for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true }); });
@@ -20,24 +21,6 @@ afterEach(() => { for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true
 describe('progress at a bounded rate', () => {
   const p = (filesDone: number, filesTotal = 10): WorkProgress => ({ filesDone, filesTotal, bytesDone: filesDone * 100, bytesTotal: filesTotal * 100 });
 
-  /** A clock and a timer queue the test moves by hand: no real time passes. */
-  function manualClock() {
-    let now = 1000;
-    const timers: { at: number; fn: () => void; cancelled: boolean }[] = [];
-    return {
-      now: () => now,
-      schedule: (fn: () => void, ms: number) => { const t = { at: now + ms, fn, cancelled: false }; timers.push(t); return () => { t.cancelled = true; }; },
-      advance(ms: number) {
-        now += ms;
-        for (const t of timers.splice(0)) {
-          if (t.cancelled) continue;
-          if (t.at <= now) t.fn();
-          else timers.push(t);
-        }
-      },
-      pending: () => timers.filter((t) => !t.cancelled).length,
-    };
-  }
 
   it('passes the first report, then one per interval, and always the last', () => {
     const clock = manualClock();

@@ -15,6 +15,7 @@ import { boundedRate, STALL_MS } from '../../recovery/work-progress.js';
 import { progressLineOf } from '../../cli/run-words.js';
 import { checklistLines, workLines } from '../../cli/status-screen.js';
 import { runRecord } from '../helpers/run-record.js';
+import { manualClock } from '../helpers/manual-clock.js';
 
 /*
  * Progress that moves within a large file, at a bounded rate, and screens that show no stale
@@ -99,24 +100,6 @@ describe('progress within a large file', () => {
     expect(reports[0]!.filesDone).toBe(0);
   });
 });
-
-/** A clock and a timer queue the test moves by hand: no real time passes. */
-function manualClock() {
-  let now = 1000;
-  const timers: { at: number; fn: () => void; cancelled: boolean }[] = [];
-  return {
-    now: () => now,
-    schedule: (fn: () => void, ms: number) => { const t = { at: now + ms, fn, cancelled: false }; timers.push(t); return () => { t.cancelled = true; }; },
-    advance(ms: number) {
-      now += ms;
-      for (const t of timers.splice(0)) {
-        if (t.cancelled) continue;
-        if (t.at <= now) t.fn();
-        else timers.push(t);
-      }
-    },
-  };
-}
 
 describe('the bytes of a large file reach the database at a bounded rate', () => {
   it('one buffer every 10 ms for 3 s: about one write per 300 ms, the latest bytes each time, and the file\'s end', () => {
