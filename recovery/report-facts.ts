@@ -268,19 +268,24 @@ function settleOf(e: EventRecord, settled: Record<string, unknown> | null, event
 function driversOf(events: EventRecord[]): ReportDriver[] {
   const out: ReportDriver[] = [];
   let takenOver = false;
+  // The process driving now: what the run recorded until another came (or it was taken over) is its work.
+  let current: ReportDriver | null = null;
   for (const e of events) {
-    if (e.event === 'lease.taken-over') takenOver = true;
+    if (e.event === 'lease.taken-over') {
+      takenOver = true;
+      current = null;
+    }
     const d = e.event === 'step.started' || e.event === 'manual.verifying' ? obj(e.detail?.driver) : {};
     const host = str(d.host);
     const pid = num(d.pid);
-    if (!host || pid === null) continue;
-    const last = out.at(-1);
-    if (last && last.host === host && last.pid === pid) {
-      last.lastAt = e.at;
-      continue;
+    if (host && pid !== null && !(current && current.host === host && current.pid === pid)) {
+      const last = out.at(-1);
+      current = last && last.host === host && last.pid === pid ? last
+        : { host, pid, firstAt: e.at, lastAt: e.at, how: out.length === 0 ? 'started' : takenOver ? 'took over' : 'resumed' };
+      if (current !== last) out.push(current);
+      takenOver = false;
     }
-    out.push({ host, pid, firstAt: e.at, lastAt: e.at, how: out.length === 0 ? 'started' : takenOver ? 'took over' : 'resumed' });
-    takenOver = false;
+    if (current) current.lastAt = e.at;
   }
   return out;
 }

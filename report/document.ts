@@ -201,7 +201,9 @@ function sourceWords(source: string): string {
 function deletedBlocks(r: RunReport, t: (iso: string | null) => string): Block[] {
   if (r.clear.moved.length === 0) return [{ kind: 'text', text: r.clear.quarantine ? 'The clear found Kmsdata empty: nothing was moved aside or deleted.' : 'Nothing: the clear has not run.' }];
   const fate = r.clear.deleted
-    ? `Deleted ${t(r.clear.deleted.at)}, after the KMS ran on the restored data, by the ledger: ${countWords(r.clear.deleted.count, 'entry', 'entries')} removed.`
+    ? `Deleted ${t(r.clear.deleted.at)}, after the KMS ran on the restored data, by the ledger: ${r.clear.deleted.count === r.clear.moved.length + 1
+      ? `the ${countWords(r.clear.moved.length, 'entry', 'entries')} below, then the quarantine folder itself`
+      : `${countWords(r.clear.deleted.count, 'entry or folder', 'entries and folders')} removed`}.`
     : r.clear.kept
       ? `Kept ${t(r.clear.kept.at)}: ${r.clear.kept.entries.join(', ')} (${r.clear.kept.reason}).`
       : `Still in ${r.clear.quarantine ?? 'the quarantine'}: nothing is deleted until the KMS runs on the restored data.`;
