@@ -39,6 +39,34 @@ export const realisticDetail = () => ({
   facts: { fileCount: 1000, totalBytes: 209715200, digest: 'c7f1a0d2'.repeat(8), mismatches: [], alreadyRestored: false },
 });
 
+/**
+ * The raw durable write of one transition, the checkpoint's floor: a plain better-sqlite3
+ * database with the product's pragmas (WAL, synchronous=FULL), one transaction that updates the
+ * snapshot and its time and inserts the event. `transition()` writes one; `close()` ends it.
+ */
+export function rawDurableWriter(file, { runId, snapshotJson, detailJson, event }) {
+  const raw = new Database(file);
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('synchronous = FULL');
+  // The row's time changes with every write, as the tool's updated_at does: SQLite skips
+  // rewriting a row whose bytes did not change, so a snapshot alone, written again unchanged,
+  // would be no page write at all.
+  raw.exec(`CREATE TABLE snap (id TEXT PRIMARY KEY, snapshot TEXT NOT NULL, updated_at TEXT NOT NULL);
+    CREATE TABLE ev (run_id TEXT NOT NULL, seq INTEGER NOT NULL, event TEXT NOT NULL, from_state TEXT, to_state TEXT NOT NULL,
+      at TEXT NOT NULL, detail TEXT, PRIMARY KEY (run_id, seq)) WITHOUT ROWID;`);
+  raw.prepare('INSERT INTO snap VALUES (?, ?, ?)').run(runId, snapshotJson, new Date().toISOString());
+  const updateSnap = raw.prepare('UPDATE snap SET snapshot = ?, updated_at = ? WHERE id = ?');
+  const insertEv = raw.prepare('INSERT INTO ev VALUES (?, ?, ?, ?, ?, ?, ?)');
+  let rawSeq = 0;
+  const rawTransition = raw.transaction(() => {
+    const at = new Date().toISOString();
+    updateSnap.run(snapshotJson, at, runId);
+    rawSeq += 1;
+    insertEv.run(runId, rawSeq, event, 'cleared', 'restored', at, detailJson);
+  });
+  return { transition: () => rawTransition.immediate(), close: () => raw.close() };
+}
+
 export async function bench() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kms-bench-ckpt-'));
   try {
@@ -60,27 +88,9 @@ export async function bench() {
     const { token } = new RunLeases(db).acquire(runId, { host: 'KMS01', pid: process.pid, processStart: null }, () => false);
 
     // The baseline: same bytes, same pragmas, same disk, one transaction per transition.
-    const raw = new Database(path.join(dir, 'raw.db'));
-    raw.pragma('journal_mode = WAL');
-    raw.pragma('synchronous = FULL');
-    // The row's time changes with every write, as the tool's updated_at does: SQLite skips
-    // rewriting a row whose bytes did not change, so a snapshot alone, written again unchanged,
-    // would be no page write at all.
-    raw.exec(`CREATE TABLE snap (id TEXT PRIMARY KEY, snapshot TEXT NOT NULL, updated_at TEXT NOT NULL);
-      CREATE TABLE ev (run_id TEXT NOT NULL, seq INTEGER NOT NULL, event TEXT NOT NULL, from_state TEXT, to_state TEXT NOT NULL,
-        at TEXT NOT NULL, detail TEXT, PRIMARY KEY (run_id, seq)) WITHOUT ROWID;`);
     const snapshotJson = JSON.stringify(snapshot);
     const detailJson = JSON.stringify(detail);
-    raw.prepare('INSERT INTO snap VALUES (?, ?, ?)').run(runId, snapshotJson, new Date().toISOString());
-    const updateSnap = raw.prepare('UPDATE snap SET snapshot = ?, updated_at = ? WHERE id = ?');
-    const insertEv = raw.prepare('INSERT INTO ev VALUES (?, ?, ?, ?, ?, ?, ?)');
-    let rawSeq = 0;
-    const rawTransition = raw.transaction(() => {
-      const at = new Date().toISOString();
-      updateSnap.run(snapshotJson, at, runId);
-      rawSeq += 1;
-      insertEv.run(runId, rawSeq, event, 'cleared', 'restored', at, detailJson);
-    });
+    const raw = rawDurableWriter(path.join(dir, 'raw.db'), { runId, snapshotJson, detailJson, event });
 
     const times = await interleave({
       samples: SAMPLES,
@@ -89,7 +99,7 @@ export async function bench() {
         for (let i = 0; i < PER_SAMPLE; i += 1) store.checkpoint(runId, { snapshot, state: 'restored', phase: 'working', event, detail }, token);
       },
       raw: () => {
-        for (let i = 0; i < PER_SAMPLE; i += 1) rawTransition.immediate();
+        for (let i = 0; i < PER_SAMPLE; i += 1) raw.transition();
       },
       },
     });

@@ -1,6 +1,8 @@
 // 6. The clear with its ledger: 1,000 entries of a reinstall's Kmsdata moved into the quarantine,
 // each described (kind, size, SHA-256) and recorded in SQLite first, from inside the pinned
-// folder, the folders flushed; against `mv` of the same entries followed by one `sync`.
+// folder, the folders flushed; against its floor: `sha256sum` of the same entries, their `mv`, then
+// one `sync` (the clear hashes every entry for its ledger, moves it and makes the moves durable).
+// The old baseline, `mv` + `sync` without the hash, is kept for information.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -64,11 +66,18 @@ export async function bench() {
           if (report.removed !== ENTRIES || report.remaining !== 0) throw new Error(`the clear moved ${report.removed} of ${ENTRIES}`);
         },
         mvSync: () => run('sh', ['-c', 'cd "$1/Kmsdata" && mv -- * ../quarantine/ && sync', 'sh', mvRoot]),
+        // The hash reads the files where they are, then moves them: the ledger's order.
+        floor: () => run('sh', ['-c', 'cd "$1/Kmsdata" && find . -type f -exec sha256sum {} + > /dev/null && mv -- * ../quarantine/ && sync', 'sh', mvRoot]),
       },
     });
     db.close();
     return table(`6. The clear with its ledger (${ENTRIES} entries: ${ENTRIES - ENTRIES / 100} files of 4 KiB, ${ENTRIES / 100} folders)`, [
-      row({ name: 'clearKmsdata() with the SQLite ledger, pinned, flushed', tool: times.tool, baseline: times.mvSync, baselineName: '`mv` of the entries, then `sync`', target: 1.5 }),
+      row({
+        name: 'clearKmsdata() with the SQLite ledger, pinned, flushed', tool: times.tool, baseline: times.floor,
+        baselineName: '`sha256sum` of every file of the entries + `mv` of the entries + `sync`', target: 1.2,
+        note: 'floor: what the clear cannot skip: read and hash every entry (the ledger holds each one\'s SHA-256), move it, flush',
+      }),
+      row({ name: 'clearKmsdata() (informational)', tool: times.tool, baseline: times.mvSync, baselineName: '`mv` of the entries, then `sync` (no hash)' }),
     ]);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -6,6 +6,14 @@ import { performance } from 'node:perf_hooks';
 
 export const now = () => performance.now();
 
+/**
+ * `KMS_BENCH_SMOKE=1`: a smoke run that only proves a benchmark runs and prints its rows (one
+ * sample, no warmup, trees scaled down by `smokeScale`); its figures mean nothing.
+ */
+export const SMOKE = process.env.KMS_BENCH_SMOKE === '1';
+export const samplesOf = (samples) => (SMOKE ? 1 : samples);
+export const smokeScale = (bytes) => (SMOKE ? Math.max(1, Math.floor(bytes / 64)) : bytes);
+
 export function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -25,6 +33,7 @@ export async function time(fn) {
  * `before(name)` runs untimed ahead of every sample (cleanup, sync); `warmup` rounds are dropped.
  */
 export async function interleave({ samples, warmup = 1, sides, before }) {
+  if (SMOKE) { samples = 1; warmup = 0; }
   const names = Object.keys(sides);
   const times = Object.fromEntries(names.map((name) => [name, []]));
   for (let round = -warmup; round < samples; round += 1) {
@@ -65,6 +74,22 @@ export function row({ name, tool, baseline, baselineName, target = null, samples
     toolMedian, baseMedian, ratio, target, unit,
     verdict: target === null ? 'info' : ratio <= target ? 'PASS' : 'MISS',
     note,
+  };
+}
+
+/**
+ * A floor made of several physical baselines, each the least the step must do (e.g. copy the
+ * tree to disk, and read and hash it): the slowest of them in this run, by median. Returns the
+ * `baseline` samples and a `baselineName` that says what the floor is and which side it was.
+ * `sides`: label -> samples.
+ */
+export function maxFloor(sides) {
+  const entries = Object.entries(sides).map(([label, samples]) => ({ label, samples, median: median(samples) }));
+  const slowest = entries.reduce((a, b) => (b.median > a.median ? b : a));
+  const others = entries.filter((e) => e !== slowest).map((e) => `${e.label} ${fmtMs(e.median)}`).join(', ');
+  return {
+    baseline: slowest.samples,
+    baselineName: `max(${entries.map((e) => e.label).join(', ')}) = ${slowest.label} in this run (${others})`,
   };
 }
 

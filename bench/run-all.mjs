@@ -1,10 +1,11 @@
 // `npm run bench`: every benchmark, one after the other, each against its baseline measured
 // side by side in the same run. Prints Markdown tables (the body of bench/RESULTS.md), or with
 // `--json` the same figures as one JSON document. Run one alone with `node bench/<name>.mjs`
-// after `npm run build`; `npm run bench -- <name> ...` runs some.
+// after `npm run build`; `npm run bench -- <name> ...` runs some. `KMS_BENCH_SMOKE=1` makes every
+// benchmark that reads it a smoke run (one sample, small trees): it proves the scripts run, no more.
 import os from 'node:os';
 
-const benches = ['checkpoint', 'restore', 'cold-start', 'store-scale', 'verify', 'clear-ledger', 'resume-latency', 'memory'];
+const benches = ['checkpoint', 'restore', 'cold-start', 'store-scale', 'verify', 'clear-ledger', 'resume-latency', 'memory', 'recovery-cost'];
 const args = process.argv.slice(2);
 const json = args.includes('--json');
 const only = args.filter((a) => a !== '--json');
