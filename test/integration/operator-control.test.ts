@@ -325,7 +325,8 @@ describe('versioned definitions', () => {
 
   it('a run the v4 release left waiting at a manual clear (failed, MANUAL_STEP_PENDING) is waiting after v4 -> v5, and a confirm finishes it', async () => {
     const sim = await simFixture();
-    expect((await start(sim, ['--startup-disk', sim.startupDisk, '--manual', 'clear'])).code).toBe(8);
+    const started = await start(sim, ['--startup-disk', sim.startupDisk, '--manual', 'clear']);
+    expect(started.code, `${started.stdout}${started.stderr}`).toBe(8);
     const { runId } = await statusOf(sim);
     // The row as the v4 release (7fbc72d) stored it: its snapshot, with this server's folders and identity.
     const fixture = JSON.parse(fs.readFileSync(new URL('../fixtures/definition-v4/snapshot-waiting-clear.json', import.meta.url), 'utf8')) as
