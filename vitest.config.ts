@@ -34,9 +34,12 @@ export default defineConfig({
     globalSetup: ['test/helpers/global-setup.ts'],
     // Buffers compared with Buffer.equals (test/helpers/setup.ts).
     setupFiles: ['test/helpers/setup.ts'],
-    // Files in parallel, one more than the CPUs: most of a CLI test is waiting for the processes
-    // it started (vitest's default on a 2-CPU machine is ONE worker, every file after another).
-    maxWorkers: os.availableParallelism() + 1,
+    // Files in parallel, one per CPU: most of a CLI test is waiting for the processes it started
+    // (vitest's default on a 2-CPU machine is ONE worker, every file after another). One more
+    // than the CPUs was tried: with this suite's 72 files, two fresh-clone CI runs of 2026-12-04
+    // each met a start that lost a race with the load (a simulated daemon's refusal read as
+    // another failure; a start that ended in exit 1), so the files share the CPUs, no more.
+    maxWorkers: os.availableParallelism(),
     // Time limits (test/helpers/time-limit.ts): a test that starts CLI processes says how many
     // (cliLimit); one that starts none, and every hook, gets these.
     testTimeout: IN_PROCESS_MS,
