@@ -165,6 +165,13 @@ function assertSqliteHeader(file: string): void {
 
 /** SQLite's header: bytes 60-63 hold user_version, 68-71 application_id (big-endian). */
 function assertOursByHeader(file: string): void {
+  // A new database of ours may still have its first pages only in its WAL (a writer killed before
+  // any checkpoint leaves the file's header empty of our id): then SQLite must tell. The WAL is
+  // looked for BEFORE the header is read: another reader's close may checkpoint the WAL into the
+  // file and delete it at any moment, and a header read before that, checked against the WAL's
+  // absence after it, read a database of ours as another program's (issue 24: `watch --json`
+  // beside `status` on a run whose driver was killed). A checkpoint only ever writes our header.
+  const hasWal = fs.existsSync(`${file}-wal`);
   const header = Buffer.alloc(100);
   const fd = fs.openSync(file, 'r');
   let read: number;
@@ -173,8 +180,6 @@ function assertOursByHeader(file: string): void {
   } finally {
     fs.closeSync(fd);
   }
-  // A new database of ours may still have its first pages only in its WAL: then SQLite must tell.
-  const hasWal = fs.existsSync(`${file}-wal`);
   if (read === 0 && !hasWal) {
     throw new KmsRecoverError('DB_FOREIGN', `${file} is an empty file, not a kms-recover database`, { db: file });
   }
