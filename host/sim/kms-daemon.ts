@@ -20,7 +20,10 @@
  * error 1 (WIN32_EXIT_CODE 1066, SERVICE_EXIT_CODE 1), as KB Q151689 describes.
  *
  * What it reports of itself (its pid, the kmsId of the database it opened, how it ended) goes to
- * `kms-daemon.state.json` beside the log, written atomically: the service manager reads it.
+ * `kms-daemon.state.json` beside the log, written atomically: the service manager reads it. A
+ * refused start is written there too (`refused`: its code and message) before it is reported on
+ * stdout and the daemon exits, so the manager has the reason even when it reads no line (it met
+ * its deadline first under load, or the process ended before its pipe was read).
  */
 import { appendFileSync, closeSync, existsSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -110,8 +113,15 @@ function report(line: object): Promise<void> {
   });
 }
 
-async function fail(log: (m: string) => void, code: FailCode, message: string): Promise<never> {
+/** The state file beside the log (`--log`), where the manager looks for how this daemon ended. */
+function stateFileOf(log: string): string {
+  return path.join(path.dirname(log), DAEMON_STATE_FILE);
+}
+
+/** A refused start: written to the state file, then reported on stdout, then the exit. */
+async function fail(log: (m: string) => void, code: FailCode, message: string, stateFile?: string): Promise<never> {
   log(`start failed (${code}): ${message}`);
+  if (stateFile) writeState(stateFile, { pid: process.pid, stoppedAt: new Date().toISOString(), refused: { code, message } });
   await report({ ok: false, code, message });
   process.exit(1);
 }
@@ -127,17 +137,18 @@ async function main(): Promise<void> {
     return;
   }
   const { kmsdata } = args;
+  const stateFile = stateFileOf(args.log);
   log(`starting with Kmsdata ${kmsdata}`);
 
   const alpha = await readFirstLine();
   if (!alpha) {
-    await fail(log, 'SERVICE_START_FAILED', 'the KMS needs its alpha string as start parameter');
+    await fail(log, 'SERVICE_START_FAILED', 'the KMS needs its alpha string as start parameter', stateFile);
     return;
   }
 
   const check = readKmsCheck(kmsdata);
   if (!check) {
-    await fail(log, 'SERVICE_START_FAILED', `KMS database not found in ${kmsdata}`);
+    await fail(log, 'SERVICE_START_FAILED', `KMS database not found in ${kmsdata}`, stateFile);
     return;
   }
   const scm = path.dirname(args.log);
@@ -145,7 +156,7 @@ async function main(): Promise<void> {
   const alphaOk = alphaMatches(check, alpha);
   if (!alphaOk && failAfter === undefined) {
     await fail(log, 'ALPHA_REJECTED',
-      `the Key Management Server did not start: the alpha string does not match the KMS database in ${kmsdata}`);
+      `the Key Management Server did not start: the alpha string does not match the KMS database in ${kmsdata}`, stateFile);
     return;
   }
 
@@ -153,11 +164,10 @@ async function main(): Promise<void> {
   try {
     fd = openSync(path.join(kmsdata, 'kmsdata.edb'), 'r+');
   } catch {
-    await fail(log, 'SERVICE_START_FAILED', `KMS database not found in ${kmsdata}`);
+    await fail(log, 'SERVICE_START_FAILED', `KMS database not found in ${kmsdata}`, stateFile);
     return;
   }
 
-  const stateFile = path.join(scm, DAEMON_STATE_FILE);
   const startedAt = new Date().toISOString();
   const hangFile = path.join(scm, HANG_STOP_FILE);
   let stopping = false;
@@ -208,7 +218,9 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   const message = error instanceof Error ? error.message : String(error);
-  makeLogger(parseArgs(process.argv.slice(2))?.log)(`internal error: ${message}`);
+  const log = parseArgs(process.argv.slice(2))?.log;
+  makeLogger(log)(`internal error: ${message}`);
+  if (log) writeState(stateFileOf(log), { pid: process.pid, stoppedAt: new Date().toISOString(), refused: { code: 'SERVICE_START_FAILED', message } });
   process.stdout.write(`${JSON.stringify({ ok: false, code: 'SERVICE_START_FAILED', message })}\n`, () => process.exit(1));
 });
 

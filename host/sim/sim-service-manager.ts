@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { KmsRecoverError } from '../../errors/index.js';
 import type { ChangeGuard, ServiceControl, ServiceStatus } from '../types.js';
@@ -150,8 +151,12 @@ export class SimServiceManager implements ServiceControl {
     // stopped, a refused start returns after the daemon exited (it held kmsdata.edb open).
     const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
 
-    const reply = await new Promise<DaemonReply>((resolve) => {
-      let buffer = '';
+    let buffer = '';
+    const firstLine = (): string | undefined => {
+      const newline = buffer.indexOf('\n');
+      return newline >= 0 ? buffer.slice(0, newline) : undefined;
+    };
+    let reply = await new Promise<DaemonReply>((resolve) => {
       let settled = false;
       const settle = (value: DaemonReply): void => {
         if (settled) return;
@@ -167,22 +172,38 @@ export class SimServiceManager implements ServiceControl {
       child.stdout.setEncoding('utf8');
       child.stdout.on('data', (chunk: string) => {
         buffer += chunk;
-        const newline = buffer.indexOf('\n');
-        if (newline >= 0) settle({ kind: 'line', line: buffer.slice(0, newline) });
+        const line = firstLine();
+        if (line !== undefined) settle({ kind: 'line', line });
       });
       child.on('error', (error) => settle({ kind: 'error', error }));
       child.on('close', (code, sig) => settle({ kind: 'closed', code, signal: sig }));
     });
-    child.stdout.destroy();
-    child.unref();
 
     const detail = { service: key, kmsdata };
     if (reply.kind === 'aborted') {
+      child.stdout.destroy();
+      child.unref();
       // Not recorded: the daemon, if it comes up, is adopted by the next look (reconcile).
       throw guard.signal?.reason ?? new KmsRecoverError('SERVICE_START_FAILED', `the start of ${key} was called off`, detail);
     }
     if (reply.kind === 'timeout') {
       signal(child.pid, 'SIGKILL');
+      // The deadline and the daemon's answer can fall due in the same turn of this process's event
+      // loop (a manager that did not get the CPU for a while), and timers are served before
+      // input: what the daemon said before it was killed is still its answer. A refusal is kept;
+      // a late "running" is not (the daemon is killed: the start timed out).
+      await Promise.race([exited, sleep(KILL_GRACE_MS)]);
+      const late = firstLine();
+      if (late !== undefined && !/"ok"\s*:\s*true/.test(late)) reply = { kind: 'line', line: late };
+    }
+    child.stdout.destroy();
+    child.unref();
+    if (reply.kind === 'timeout' || reply.kind === 'closed') {
+      // A daemon that refused its start wrote why to its state file before it said so on stdout.
+      const refused = await readRefusal(this.paths.daemonState, child.pid);
+      if (refused) throw new KmsRecoverError(refused.code, refused.message, detail);
+    }
+    if (reply.kind === 'timeout') {
       throw new KmsRecoverError('SERVICE_START_FAILED',
         `the service ${key} did not report running within ${Math.round(this.startTimeoutMs / 1000)} s`, detail);
     }
@@ -313,6 +334,27 @@ export class SimServiceManager implements ServiceControl {
     }
     return next;
   }
+}
+
+/**
+ * The refusal daemon `pid` wrote to its state file (kms-daemon.ts `fail`) before it reported it
+ * and exited; undefined when that file holds another process's report, or none.
+ */
+async function readRefusal(file: string, pid: number | undefined): Promise<{ code: 'ALPHA_REJECTED' | 'SERVICE_START_FAILED'; message: string } | undefined> {
+  let state: unknown;
+  try {
+    state = JSON.parse(await readFile(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  if (pid === undefined || !isRecord(state) || state.pid !== pid || !isRecord(state.refused)) return undefined;
+  const { code, message } = state.refused;
+  if (typeof message !== 'string' || !message) return undefined;
+  return { code: code === 'ALPHA_REJECTED' ? 'ALPHA_REJECTED' : 'SERVICE_START_FAILED', message };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
 }
 
 function signal(pid: number | undefined, sig: NodeJS.Signals): void {

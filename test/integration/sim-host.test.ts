@@ -167,7 +167,7 @@ describe('process-level KMS simulator', { timeout: cliLimit(5) }, () => {
 
     // The ORIGINAL alpha does not fit the reinstall's data.
     const rejected = await rejection(scm.startService(KMS_SERVICE_NAME, [originalAlpha], {}));
-    expect(rejected.code).toBe('ALPHA_REJECTED');
+    expect(rejected.code, rejected.message).toBe('ALPHA_REJECTED');
     expect(rejected.message).toBe(
       `the Key Management Server did not start: the alpha string does not match the KMS database in ${sim.kmsdata}`);
     expect((await scm.queryService(KMS_SERVICE_NAME)).state).toBe('stopped');
@@ -183,6 +183,35 @@ describe('process-level KMS simulator', { timeout: cliLimit(5) }, () => {
     const other = new SimServiceManager(root);
     expect(await other.queryService(KMS_SERVICE_NAME)).toEqual(recovered);
     expect(await other.lockedFiles(sim.kmsdata)).toEqual([path.join(sim.kmsdata, 'kmsdata.edb')]);
+  });
+
+  it('a refusal is kept when the start\'s deadline comes due with it (the manager did not get the CPU for a while), and written where the manager reads it', async () => {
+    const sim = await initSimHost(root);
+    const originalAlpha = await readAlpha(sim.startupDisk);
+    const startTimeoutMs = 2000;
+    const scm = new SimServiceManager(root, { startTimeoutMs });
+    await scm.stopService(KMS_SERVICE_NAME, {});
+    const refusing = rejection(scm.startService(KMS_SERVICE_NAME, [originalAlpha], {}));
+    // The daemon is spawned (its deadline set); it has not answered yet (a node process takes longer to start).
+    let daemon: number | undefined;
+    await until('the daemon to be spawned', async () => (daemon = (await findDaemonPids(sim.kmsdata))[0]) !== undefined, { everyMs: 5 });
+    // This process, the manager, gets no turn until the daemon has refused and exited and the
+    // deadline is past, as on a loaded machine: both fall due in the same turn of its event loop.
+    const log = simPaths(root).daemonLog;
+    const blockedUntil = Date.now() + startTimeoutMs + 500;
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    while (Date.now() < blockedUntil || !readFileSync(log, 'utf8').includes('start failed (ALPHA_REJECTED)') || isAlive(daemon!)) {
+      Atomics.wait(pause, 0, 0, 20);
+    }
+    const rejected = await refusing;
+    expect(rejected.code, rejected.message).toBe('ALPHA_REJECTED');
+    expect(rejected.message).toBe(
+      `the Key Management Server did not start: the alpha string does not match the KMS database in ${sim.kmsdata}`);
+    // The daemon wrote its refusal before it exited: what the manager reads when no line reached it.
+    expect(JSON.parse(readFileSync(simPaths(root).daemonState, 'utf8'))).toMatchObject({
+      refused: { code: 'ALPHA_REJECTED', message: rejected.message },
+    });
+    expect((await scm.queryService(KMS_SERVICE_NAME)).state).toBe('stopped');
   });
 
   it('start refuses no alpha, a missing service, and an empty Kmsdata', async () => {
