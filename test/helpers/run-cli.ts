@@ -84,10 +84,11 @@ export const UNWRAPPED_COLUMNS = '1000';
  * The environment a test's CLI process gets: none of the operator's kms-recover variables, no
  * crash injection from the caller's shell, a state folder of the tests' own, unwrapped screens
  * (UNWRAPPED_COLUMNS), and the built CLI as `kms-recover` first on the PATH (not marked as
- * started by npx, even under `npx vitest`), unless given.
+ * started by npx, even under `npx vitest`), unless given. KMS_RECOVER_DEBUG: an internal error
+ * (exit 1, a bug) prints its stack on stderr, so a test that meets one once, under load, says where.
  */
 export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, XDG_STATE_HOME: testStateHome(), KMS_RECOVER_HOME: path.join(testStateHome(), 'kms-recover'), COLUMNS: UNWRAPPED_COLUMNS };
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_STATE_HOME: testStateHome(), KMS_RECOVER_HOME: path.join(testStateHome(), 'kms-recover'), COLUMNS: UNWRAPPED_COLUMNS, KMS_RECOVER_DEBUG: '1' };
   // Windows spells it Path; a copy of process.env no longer ignores the case.
   const pathKey = Object.keys(env).find((k) => k.toUpperCase() === 'PATH') ?? 'PATH';
   env[pathKey] = `${kmsRecoverBinDir()}${path.delimiter}${env[pathKey] ?? ''}`;
