@@ -19,8 +19,32 @@ export async function procArgv(pid: number): Promise<string[] | undefined> {
   }
 }
 
-/** Whether `pid` is a live simulator daemon: it exists and, where /proc exists, runs kms-daemon. */
-export async function isDaemonAlive(pid: number): Promise<boolean> {
+/** The value of `flag` in a daemon's argv (`--kmsdata <dir>`, `--log <file>`), resolved; undefined when it is not a daemon's. */
+function daemonArg(argv: readonly string[], flag: '--kmsdata' | '--log'): string | undefined {
+  if (!argv.some((part) => part.includes(DAEMON_MARKER))) return undefined;
+  const at = argv.indexOf(flag);
+  const value = at >= 0 ? argv[at + 1] : undefined;
+  return value === undefined ? undefined : path.resolve(value);
+}
+
+/** Whether `pid` is a process, not another process's thread (Linux answers kill(2) and /proc/<tid> for threads too). */
+async function isProcess(pid: number): Promise<boolean> {
+  try {
+    return new RegExp(`^Tgid:\\s*${pid}$`, 'm').test(await fsp.readFile(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether `pid` is a live simulator daemon of the host whose daemon log is `log` (every daemon of
+ * a host is started with `--log <root>/scm/MSExchangeKMS.log`): it exists and, where /proc exists,
+ * is a process (not a thread) running kms-daemon with that `--log`. A recorded pid is only a
+ * number: once its daemon is gone, the system hands it (pids wrap at pid_max, 32768 on many
+ * machines, and every thread takes one) to another process, another host's daemon or one of its
+ * threads included, which must never be taken for this host's, nor stopped or killed as it.
+ */
+export async function isDaemonAlive(pid: number, log: string): Promise<boolean> {
   try {
     process.kill(pid, 0);
   } catch (error) {
@@ -28,7 +52,7 @@ export async function isDaemonAlive(pid: number): Promise<boolean> {
   }
   if (!hasProcFs()) return true;
   const argv = await procArgv(pid);
-  return !!argv && argv.some((part) => part.includes(DAEMON_MARKER));
+  return !!argv && daemonArg(argv, '--log') === path.resolve(log) && await isProcess(pid);
 }
 
 /**
@@ -51,10 +75,7 @@ export async function findDaemonPids(kmsdata: string): Promise<number[]> {
     const pid = Number(entry);
     if (pid === process.pid) continue;
     const argv = await procArgv(pid);
-    if (!argv || !argv.some((part) => part.includes(DAEMON_MARKER))) continue;
-    const at = argv.indexOf('--kmsdata');
-    const dir = at >= 0 ? argv[at + 1] : undefined;
-    if (dir !== undefined && path.resolve(dir) === wanted) pids.push(pid);
+    if (argv && daemonArg(argv, '--kmsdata') === wanted) pids.push(pid);
   }
   return pids.sort((a, b) => a - b);
 }

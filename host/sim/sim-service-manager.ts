@@ -107,7 +107,7 @@ export class SimServiceManager implements ServiceControl {
     if (pids.size === 0) return toStatus(key, await this.record(key, { state: 'stopped', pid: null, startedAt: null }));
     for (const pid of pids) signal(pid, 'SIGTERM');
     // As Windows' service control manager, never kill a service that does not stop: say so.
-    const alive = await waitDead([...pids], this.stopTimeoutMs, guard.signal);
+    const alive = await waitDead([...pids], this.paths.daemonLog, this.stopTimeoutMs, guard.signal);
     if (alive.length) {
       throw new KmsRecoverError('SERVICE_STOP_FAILED',
         `the service ${key} did not stop within ${Math.round(this.stopTimeoutMs / 100) / 10} s: process ${alive.join(', ')} hangs while stopping; end it, then run kms-recover resume`,
@@ -267,7 +267,7 @@ export class SimServiceManager implements ServiceControl {
     const state = await readServicesFile(this.paths.servicesFile);
     const pids = await this.livePids(state);
     for (const pid of pids) signal(pid, 'SIGKILL');
-    const alive = await waitDead(pids, KILL_GRACE_MS);
+    const alive = await waitDead(pids, this.paths.daemonLog, KILL_GRACE_MS);
     if (alive.length) {
       throw new KmsRecoverError('SERVICE_STOP_FAILED', `process ${alive.join(', ')} survived SIGKILL`, { pids: alive });
     }
@@ -290,7 +290,7 @@ export class SimServiceManager implements ServiceControl {
     const current = state ?? await readServicesFile(this.paths.servicesFile);
     const pids: number[] = [];
     for (const record of Object.values(current.services)) {
-      if (record.state === 'running' && record.pid !== null && await isDaemonAlive(record.pid)) pids.push(record.pid);
+      if (record.state === 'running' && record.pid !== null && await isDaemonAlive(record.pid, this.paths.daemonLog)) pids.push(record.pid);
     }
     for (const pid of await findDaemonPids(await this.kmsDataFolder())) if (!pids.includes(pid)) pids.push(pid);
     return pids;
@@ -315,7 +315,7 @@ export class SimServiceManager implements ServiceControl {
     const state = await readServicesFile(this.paths.servicesFile);
     const record = state.services[key];
     if (!record) throw serviceMissing(key);
-    if (record.state === 'running' && record.pid !== null && await isDaemonAlive(record.pid)) return record;
+    if (record.state === 'running' && record.pid !== null && await isDaemonAlive(record.pid, this.paths.daemonLog)) return record;
     const orphan = await this.servingDaemon();
     if (orphan !== undefined) return { ...record, state: 'running', pid: orphan, startedAt: record.startedAt ?? new Date().toISOString() };
     if (record.state === 'running') return { ...record, state: 'stopped', pid: null, startedAt: null };
@@ -366,14 +366,14 @@ function signal(pid: number | undefined, sig: NodeJS.Signals): void {
   }
 }
 
-/** Poll until every pid is gone; returns those still alive after `timeoutMs`. */
-async function waitDead(pids: readonly number[], timeoutMs: number, abort?: AbortSignal): Promise<number[]> {
+/** Poll until every daemon (of the host whose daemon log is `log`) among `pids` is gone; returns those still alive after `timeoutMs`. */
+async function waitDead(pids: readonly number[], log: string, timeoutMs: number, abort?: AbortSignal): Promise<number[]> {
   const deadline = Date.now() + timeoutMs;
   let alive = [...pids];
   for (;;) {
     abort?.throwIfAborted();
     const still: number[] = [];
-    for (const pid of alive) if (await isDaemonAlive(pid)) still.push(pid);
+    for (const pid of alive) if (await isDaemonAlive(pid, log)) still.push(pid);
     alive = still;
     if (alive.length === 0 || Date.now() >= deadline) return alive;
     await sleep(POLL_MS);

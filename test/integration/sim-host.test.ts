@@ -1,5 +1,5 @@
 import { fsKmsdataOperations } from '../../host/fs/index.js';
-import { existsSync, promises as fsp, readFileSync } from 'node:fs';
+import { existsSync, promises as fsp, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -18,11 +18,15 @@ import { until } from '../helpers/wait.js';
 
 const DISK = /^\[config\]\r\npwd=([A-Z0-9]{14})\r\n$/;
 
-/** Alive and a simulator daemon (a killed child can linger as a zombie, with an empty cmdline). */
-function isAlive(pid: number): boolean {
+/**
+ * Alive and a simulator daemon of `kmsdata` (a killed child can linger as a zombie, with an empty
+ * cmdline; a pid that is gone is soon another process's, another test's daemon included).
+ */
+function isDaemonOf(kmsdata: string, pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('kms-daemon');
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return argv.some((part) => part.includes('kms-daemon')) && argv[argv.indexOf('--kmsdata') + 1] === kmsdata;
   } catch {
     return false;
   }
@@ -51,12 +55,16 @@ describe('process-level KMS simulator', { timeout: cliLimit(5) }, () => {
     root = path.join(tmp, 'host');
   });
 
+  /** Alive and a daemon of this test's simulated host. */
+  const isAlive = (pid: number) => isDaemonOf(simPaths(root).kmsdata, pid);
+
   afterEach(async () => {
-    // No daemon may outlive its test: recorded pids, and any daemon serving this Kmsdata.
+    // No daemon may outlive its test: recorded pids, and any daemon serving this Kmsdata. Only
+    // this host's: a recorded pid whose daemon is gone may name another test's process by now.
     const pids = new Set<number>(await findDaemonPids(simPaths(root).kmsdata));
     if (existsSync(simPaths(root).servicesFile)) {
       for (const record of Object.values((await readServicesFile(simPaths(root).servicesFile)).services)) {
-        if (record.pid !== null) pids.add(record.pid);
+        if (record.pid !== null && isAlive(record.pid)) pids.add(record.pid);
       }
     }
     for (const pid of pids) {
@@ -246,6 +254,42 @@ describe('process-level KMS simulator', { timeout: cliLimit(5) }, () => {
     expect(await scm.stopService(KMS_SERVICE_NAME, {})).toEqual({ name: KMS_SERVICE_NAME, state: 'stopped', startType: 'auto' });
     expect((await readServicesFile(simPaths(root).servicesFile)).services.MSExchangeKMS)
       .toMatchObject({ state: 'stopped', pid: null, startedAt: null });
+  });
+
+  it('a recorded pid that now names another host\'s daemon, or one of its threads (pids are reused), is not this host\'s: stopped, and neither stopped nor killed', async () => {
+    const sim = await initSimHost(root);
+    const otherRoot = path.join(tmp, 'other');
+    const otherKmsdata = (await initSimHost(otherRoot)).kmsdata;
+    const other = new SimServiceManager(otherRoot);
+    const otherPid = (await other.queryService(KMS_SERVICE_NAME)).pid!;
+    try {
+      // This host's daemon dies outside its service manager (a crash, a kill) ...
+      const scm = new SimServiceManager(root);
+      const { pid } = await scm.queryService(KMS_SERVICE_NAME);
+      process.kill(pid!, 'SIGKILL');
+      await until(`daemon ${pid} to be gone`, () => !isAlive(pid!), { everyMs: 20 });
+      // ... and the system hands its pid to the other host's daemon, or to one of that daemon's threads.
+      const thread = readdirSync(`/proc/${otherPid}/task`).map(Number).find((tid) => tid !== otherPid)!;
+      expect(thread).toBeDefined();
+      const paths = simPaths(root);
+      const recordRunning = async (reused: number) => {
+        const state = await readServicesFile(paths.servicesFile);
+        state.services.MSExchangeKMS = { ...state.services.MSExchangeKMS!, state: 'running', pid: reused };
+        await fsp.writeFile(paths.servicesFile, JSON.stringify(state));
+      };
+      for (const reused of [otherPid, thread]) {
+        await recordRunning(reused);
+        expect(await scm.queryService(KMS_SERVICE_NAME), `pid ${reused}`).toEqual({ name: KMS_SERVICE_NAME, state: 'stopped', startType: 'auto' });
+        expect(await scm.lockedFiles(sim.kmsdata)).toEqual([]);
+        expect(await scm.stopService(KMS_SERVICE_NAME, {})).toEqual({ name: KMS_SERVICE_NAME, state: 'stopped', startType: 'auto' });
+        await recordRunning(reused);
+        expect(await scm.killAll(), `pid ${reused}`).toBeNull();
+        expect(isDaemonOf(otherKmsdata, otherPid), `the other host's daemon, after this host's stop and kill with pid ${reused} recorded`).toBe(true);
+      }
+      expect(await other.queryService(KMS_SERVICE_NAME)).toMatchObject({ state: 'running', pid: otherPid });
+    } finally {
+      await other.killAll();
+    }
   });
 
   it('adopts a running daemon the state file lost (its starter died before recording it)', async () => {
