@@ -15,8 +15,9 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
-// commander is CommonJS: required as such, it is not parsed again for ESM's named exports
-// (node's CommonJS lexer, loaded for that alone; better-sqlite3 is required the same way).
+// commander is CommonJS: required as such, node does not load its CommonJS lexer to find named
+// exports for an ESM import (a few ms of every command's start; better-sqlite3 is required the
+// same way, persistence/open-database.ts).
 const { Command, CommanderError, Option }: typeof import('commander') = createRequire(import.meta.url)('commander');
 type Command = CommandType;
 type Option = OptionType;
