@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-import { Command, CommanderError, Option } from 'commander';
+import { createRequire } from 'node:module';
+import type { Command as CommandType, Option as OptionType } from 'commander';
 import { EXIT, KmsRecoverError } from '../errors/index.js';
 import { configureLeaseStaleness } from '../recovery/lease-policy.js';
 import { DEFAULT_SETTLE_SECONDS } from '../recovery/settle-window.js';
 import { databasePlace } from './database-location.js';
-import { handleError } from './handle-error.js';
 import { examplesHelp, RANGES, STEP_NAME_WORDS, stepsHelp } from './help-text.js';
 import { parseRunId } from './run-id.js';
 import { TOOL_VERSION } from './version.js';
@@ -14,6 +14,18 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   throw error;
 });
+
+// commander is CommonJS: required as such, node does not load its CommonJS lexer to find named
+// exports for an ESM import (a few ms of every command's start; better-sqlite3 is required the
+// same way, persistence/open-database.ts).
+const { Command, CommanderError, Option }: typeof import('commander') = createRequire(import.meta.url)('commander');
+type Command = CommandType;
+type Option = OptionType;
+
+/** The one error handler (cli/handle-error.ts), loaded when something fails. */
+async function handleError(error: unknown, options: { json?: boolean; command?: string }): Promise<void> {
+  (await import('./handle-error.js')).handleError(error, options);
+}
 
 // Each command loads its own modules on use: `status` must not pay for pino or XState's runtime.
 const program = new Command()
@@ -41,7 +53,8 @@ const requiredOption = (flags: string, description: string) => {
   mandatory.add(option);
   return option;
 };
-const dbOption = () => new Option('--db <file>', `the kms-recover database (default: $KMS_RECOVER_DB, else a kms-recover.db in the current folder, else ${databasePlace(undefined).defaultPath})`);
+const dbHelp = `the kms-recover database (default: $KMS_RECOVER_DB, else a kms-recover.db in the current folder, else ${databasePlace(undefined).defaultPath})`;
+const dbOption = () => new Option('--db <file>', dbHelp);
 
 /** Runs an action; any failure goes to the one error handler. */
 function run<A extends unknown[]>(action: (...args: A) => Promise<void> | void) {
@@ -53,7 +66,7 @@ function run<A extends unknown[]>(action: (...args: A) => Promise<void> | void) 
       configureLeaseStaleness(process.env.KMS_RECOVER_LEASE_STALE_SECONDS);
       await action(...args);
     } catch (error) {
-      handleError(await asToolError(error, opts.db), { json: Boolean(opts.json), command: command instanceof Command ? commandPath(command) : undefined });
+      await handleError(await asToolError(error, opts.db), { json: Boolean(opts.json), command: command instanceof Command ? commandPath(command) : undefined });
     }
   };
 }
@@ -256,10 +269,11 @@ sim.command('reboot')
   .action(run(async (dir: string, opts) => (await import('./commands/sim.js')).simRebootCommand(dir, opts)));
 
 // Every command's help ends with examples; start's and resume's list the steps and ranges first.
+// Built when a help is shown, not on every start.
 for (const command of [program, ...program.commands, ...sim.commands]) {
   const name = commandPath(command);
-  if (name === 'start' || name === 'resume') command.addHelpText('after', stepsHelp());
-  command.addHelpText('after', examplesHelp(name));
+  if (name === 'start' || name === 'resume') command.addHelpText('after', () => stepsHelp());
+  command.addHelpText('after', () => examplesHelp(name));
 }
 
 // The required options, once commander has refused unknown options and wrong arguments.
@@ -281,11 +295,11 @@ try {
     if (error.exitCode === 0 || error.code === 'commander.help' || error.code === 'commander.helpDisplayed') {
       process.exitCode = error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     } else {
-      handleError(usageError(error.message), { json, command: commandOf(argv) });
+      await handleError(usageError(error.message), { json, command: commandOf(argv) });
     }
   } else {
     // A run id refused while the arguments were parsed (cli/run-id.ts), or a failure of ours.
-    handleError(error, { json, command: commandOf(argv) });
+    await handleError(error, { json, command: commandOf(argv) });
   }
 }
 

@@ -29,4 +29,3 @@ export function fitted(line: string, stream: { isTTY?: boolean; columns?: number
   return wrap(printed(line), screenWidth(stream)).join('\n');
 }
 
-export { formatBytes } from '../present/byte-words.js';

@@ -2,7 +2,8 @@ import type { Host } from '../host/types.js';
 import { kbLabel } from '../machines/recovery.kb-steps.js';
 import { planRun } from '../recovery/plan-run.js';
 import type { PreparedRun } from '../recovery/start-run.js';
-import { formatBytes, printJson, printLine } from './output.js';
+import { formatBytes } from '../present/byte-words.js';
+import { printJson, printLine } from './output.js';
 
 /** `start --dry-run`: the preflight passed; print what each step would touch. Changes nothing. */
 export async function printPlan(host: Host, prepared: PreparedRun, json: boolean): Promise<void> {

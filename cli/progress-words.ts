@@ -1,7 +1,7 @@
 import type { WorkProgress } from '../host/types.js';
 import type { WorkActivity, WorkRate } from '../recovery/work-progress.js';
 import { durationWords } from '../present/time-words.js';
-import { formatBytes } from './output.js';
+import { formatBytes } from '../present/byte-words.js';
 
 /** What a long step is doing, in words: the terminal line, `status` and `watch` say the same. */
 export const ACTIVITY_WORDS: Record<WorkActivity, { doing: string; unit: string }> = {

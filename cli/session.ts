@@ -3,8 +3,10 @@ import type { Logger } from 'pino';
 import { KmsRecoverError } from '../errors/index.js';
 import { checkDatabaseFolder } from '../host/database-folder.js';
 import { currentProcess } from '../host/process-identity.js';
-import type { LeaseHolder } from '../persistence/index.js';
-import { databaseExists as databaseFileExists, openDatabase, RunLeases, RunStore, type Db, type IntegrityCheck, type IntegrityReport } from '../persistence/index.js';
+// Each from its own module: persistence/index.ts would load every other one too (start-up time).
+import { databaseExists as databaseFileExists, openDatabase, type Db, type IntegrityCheck, type IntegrityReport } from '../persistence/open-database.js';
+import { RunLeases, type LeaseHolder } from '../persistence/run-lease.js';
+import { RunStore } from '../persistence/run-store.js';
 import { logPathFor, resolveDatabase, type DatabasePlace } from './database-location.js';
 
 export interface Session {

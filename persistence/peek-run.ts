@@ -1,6 +1,6 @@
 import fs from 'node:fs';
-import Database from 'better-sqlite3';
 import { APPLICATION_ID } from './migrations.js';
+import { Database, type Db } from './open-database.js';
 import { RunLeases } from './run-lease.js';
 
 import type { LeaseRecord } from './run-lease.js';
@@ -17,7 +17,7 @@ export type PeekedRun =
  * Read-only first; a database whose writer was killed may need its WAL recovered, which only a
  * read-write connection does (it changes the WAL index, not the runs): then only if it is ours.
  */
-function openForPeek(dbPath: string): Database.Database {
+function openForPeek(dbPath: string): Db {
   try {
     const db = new Database(dbPath, { readonly: true, fileMustExist: true });
     db.prepare('SELECT 1 FROM runs LIMIT 1').get();
@@ -34,7 +34,7 @@ function openForPeek(dbPath: string): Database.Database {
 
 export function peekRun(dbPath: string, runId: string): PeekedRun {
   if (!fs.existsSync(dbPath)) return { found: false, why: 'no-database' };
-  let db: Database.Database | undefined;
+  let db: Db | undefined;
   try {
     db = openForPeek(dbPath);
     const row = db.prepare('SELECT state, phase, closed_at FROM runs WHERE id = ?').get(runId) as

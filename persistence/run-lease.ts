@@ -1,4 +1,5 @@
-import { momentWords, type ProcessHolder } from '../domain/index.js';
+import type { ProcessHolder } from '../domain/index.js';
+import { momentWords } from '../domain/moment.js';
 import { KmsRecoverError } from '../errors/index.js';
 import type { Db } from './open-database.js';
 import { translatingDatabaseErrors } from './database-errors.js';

@@ -4,14 +4,14 @@
  * are on (`timesNote`); `--json` and the log keep ISO strings.
  */
 
-import { localTime, utcOffset } from '../domain/index.js';
+import { localTime, utcOffset } from '../domain/moment.js';
 
 export interface TimeOptions {
   /** Times in UTC instead of this machine's local time. */
   utc?: boolean;
 }
 
-export { localTime, momentWords, utcOffset } from '../domain/index.js';
+export { localTime, momentWords, utcOffset } from '../domain/moment.js';
 
 const two = (n: number) => String(n).padStart(2, '0');
 

@@ -1,5 +1,6 @@
 import { KmsRecoverError } from '../errors/index.js';
-import { fsKmsdataOperations } from '../host/fs/index.js';
+import { recoveryRecordNow } from '../host/fs/recovery-record.js';
+import { serverClaimNow } from '../host/fs/server-claim.js';
 import type { RunLeases, RunRecord, RunQueries } from '../persistence/index.js';
 import { serverClaimView } from './claim-rule.js';
 import { runStatus, type RunStatus } from './run-status.js';
@@ -19,7 +20,8 @@ export function namedOrLatestRun(store: RunQueries, runId: string | undefined, d
 }
 
 export function loadRunView(db: { store: RunQueries; leases: RunLeases }, run: RunRecord, now: number = Date.now()): RunView {
-  // The server's claim is read as it stands now (read-only), so a run another run superseded says so.
-  const server = serverClaimView(fsKmsdataOperations, db.store, run);
+  // The server's claim is read as it stands now (read-only), so a run another run superseded says
+  // so. Its two readers come from their own modules: host/fs/index.ts would load every operation's.
+  const server = serverClaimView({ serverClaimNow, recoveryRecordNow }, db.store, run);
   return runStatus(run, db.store.events(run.id), db.leases.holder(run.id), db.store.timer(run.id), db.store.progress(run.id), now, server);
 }

@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { stallPoint } from '../host/fail-point.js';
 import { KmsRecoverError } from '../errors/index.js';
 import type { FolderIdentity, Host, KmsObservation, ProgressCallback } from '../host/types.js';
 import type { RunOptions } from './step-policy.js';
@@ -154,7 +153,8 @@ export async function settleWindow(request: SettleRequest): Promise<SettleProof>
     if (why) throw failure(request, await whenItStops(request, last, pid), why, watchedMs);
     request.onProgress?.({ filesDone: Math.min(total, Math.floor(watchedMs / 1000)), filesTotal: total, bytesDone: 0, bytesTotal: 0 });
     // Where a test holds the window to look at its countdown (test/helpers/hold.ts), once.
-    await stallPoint('settle-watching');
+    // Loaded here, not at the top: `status` imports this file for settleSecondsOf (cold start).
+    await (await import('../host/fail-point.js')).stallPoint('settle-watching');
     if (watchedMs >= windowMs) break;
     // Cut short by the signal (the step's time limit, Ctrl-C, a lost lease): its reason is the error.
     await sleep(Math.min(request.pollMs ?? SETTLE_POLL_MS, windowMs - watchedMs), undefined, { signal: request.signal })

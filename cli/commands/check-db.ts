@@ -1,4 +1,5 @@
-import { formatBytes, printJson, printLine } from '../output.js';
+import { formatBytes } from '../../present/byte-words.js';
+import { printJson, printLine } from '../output.js';
 import { openSession } from '../session.js';
 
 /**

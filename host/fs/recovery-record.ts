@@ -4,8 +4,10 @@ import path from 'node:path';
 import { KmsRecoverError } from '../../errors/index.js';
 import type { ServerRecovery } from '../types.js';
 import { besideKmsdata, hasStringFields } from './beside-kmsdata.js';
-import { fsyncDir } from './durable.js';
 import { errnoOf } from './file-errors.js';
+
+// durable.ts is loaded when a record is written: `status` only reads it (cold start).
+const fsyncDir = async (dir: string) => (await import('./durable.js')).fsyncDir(dir);
 
 /**
  * The record a finished recovery leaves beside Kmsdata, in `Exchsrvr`: which run recovered the

@@ -7,9 +7,10 @@ import { KmsRecoverError } from '../../errors/index.js';
 import type { ClaimOutcome, ServerClaim } from '../types.js';
 import { pidExists } from '../process-identity.js';
 import { besideKmsdata, hasStringFields } from './beside-kmsdata.js';
-import { fsyncDir } from './durable.js';
-import { PRIVATE_FILE_MODE } from '../private-file.js';
 import { errnoOf, fileError, isDiskError } from './file-errors.js';
+
+// The writers' modules are loaded when a claim is written: `status` only reads it (cold start).
+const fsyncDir = async (dir: string) => (await import('./durable.js')).fsyncDir(dir);
 
 /**
  * The claim on a server lives beside Kmsdata, in `Exchsrvr`, so it is seen by every run that
@@ -129,6 +130,7 @@ async function removeStaleTemps(dir: string): Promise<void> {
 
 async function writeDurably(file: string, text: string, flags: 'w' | 'wx'): Promise<void> {
   // Its owner's only (Windows: the folder's permissions), as the database and the log.
+  const { PRIVATE_FILE_MODE } = await import('../private-file.js');
   const handle = await open(file, flags, PRIVATE_FILE_MODE);
   try {
     await handle.writeFile(text);
