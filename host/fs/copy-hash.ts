@@ -151,8 +151,19 @@ export function keepProtection(target: number, stats: { mode: number; uid: numbe
  * no read past them to find its end), and how many there were; nothing written. At once when
  * the file is read before the event loop's turn is due (a small one), else a promise of it.
  */
-export function hashOpenFile(fd: number, size: number, reader: Reader): CopyOutcome | Promise<CopyOutcome> {
-  return pass(fd, null, reader, size);
+export function hashOpenFile(fd: number, size: number, reader: Reader, within: HashWithin = {}): CopyOutcome | Promise<CopyOutcome> {
+  return pass(fd, null, reader, size, within);
+}
+
+/** What a long hash tells and heeds on its way: the bytes so far (after every buffer), and a stop (at the event loop's turns). */
+export interface HashWithin {
+  onBytes?: (bytesSoFar: number) => void;
+  signal?: AbortSignal;
+}
+
+/** A failed outcome as the error it came from (its errno code and system call kept), for the caller's words. */
+export function failureCause(outcome: Extract<CopyOutcome, { ok: false }>): Error {
+  return Object.assign(new Error(outcome.message), outcome.code === undefined ? {} : { code: outcome.code }, outcome.syscall === undefined ? {} : { syscall: outcome.syscall });
 }
 
 /** Writes `n` bytes of `buf` at `position`, in libuv's pool; resolves to the error, if any (never rejects). */
@@ -208,6 +219,7 @@ interface Pass {
   limit: number;
   hash: Hash;
   size: number;
+  within: HashWithin;
 }
 
 /**
@@ -215,14 +227,16 @@ interface Pass {
  * it to `target` if given: the outcome at once if the event loop's turn does not come due
  * meanwhile, else a promise of it.
  */
-function pass(source: number, target: number | null, reader: Reader, limit = Infinity): CopyOutcome | Promise<CopyOutcome> {
-  const state: Pass = { source, target, limit, hash: createHash('sha256'), size: 0 };
+function pass(source: number, target: number | null, reader: Reader, limit = Infinity, within: HashWithin = {}): CopyOutcome | Promise<CopyOutcome> {
+  const state: Pass = { source, target, limit, hash: createHash('sha256'), size: 0, within };
   return advance(state, reader) ?? finish(state, reader);
 }
 
 async function finish(state: Pass, reader: Reader): Promise<CopyOutcome> {
   for (;;) {
     await reader.turns.take();
+    // Told to stop (Ctrl-C, the time limit): within a large file, not at its end.
+    state.within.signal?.throwIfAborted();
     const outcome = advance(state, reader);
     if (outcome) return outcome;
   }
@@ -251,6 +265,7 @@ function advance(state: Pass, { buf, turns }: Reader): CopyOutcome | null {
       }
     }
     state.size += n;
+    state.within.onBytes?.(state.size);
   }
   return { ok: true, size: state.size, sha256: state.hash.digest('hex') };
 }

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, lstatSync } from 'node:fs';
+import { closeSync, lstatSync, openSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { KmsRecoverError } from '../../errors/index.js';
 import type { Manifest, ManifestFile, ProgressCallback, VerifyReport } from '../types.js';
-import { Turns } from './copy-hash.js';
+import { COPY_BUFFER_BYTES, failureCause, hashOpenFile, newReader, Turns, type HashWithin, type Reader } from './copy-hash.js';
 import { errnoOf, fileError } from './file-errors.js';
 
 export type TreeEntryKind = 'file' | 'dir' | 'symlink' | 'other';
@@ -58,9 +58,6 @@ export function progressCounter(filesTotal: number, bytesTotal: number, onProgre
     },
   };
 }
-
-/** The read size of a hash: a large file is hashed (and its progress told) a MiB at a time. */
-const HASH_CHUNK_BYTES = 1024 * 1024;
 
 /** Plain code-unit order, so the sort never depends on the locale. */
 export function comparePaths(a: string, b: string): number {
@@ -124,24 +121,29 @@ export async function listTree(root: string, options: { sizes?: boolean } = {}):
   return entries.sort((a, b) => comparePaths(a.path, b.path));
 }
 
-/** Streams a file through SHA-256; the size is the number of bytes actually hashed. */
-export async function sha256File(file: string, within: { onBytes?: (bytesSoFar: number) => void; signal?: AbortSignal } = {}): Promise<{ size: number; sha256: string }> {
-  const hash = createHash('sha256');
-  let size = 0;
+/**
+ * The reader every hash of a manifest goes through: one buffer for the process. A read stream
+ * allocated and copied a buffer per MiB, and its garbage collection took longer than the hashing
+ * (a 200 MiB tree: 870 ms, against 120 ms of SHA-256).
+ */
+let hashReader: Reader | undefined;
+
+/** A file through SHA-256, to its end; the size is the number of bytes actually hashed. */
+export async function sha256File(file: string, within: HashWithin = {}): Promise<{ size: number; sha256: string }> {
+  within.signal?.throwIfAborted();
+  let fd: number;
   try {
-    for await (const chunk of createReadStream(file, { highWaterMark: HASH_CHUNK_BYTES })) {
-      const bytes = chunk as Buffer;
-      size += bytes.length;
-      hash.update(bytes);
-      within.onBytes?.(size);
-      // Told to stop (Ctrl-C, the time limit): at the next MiB of a large file, not at its end.
-      if (within.signal?.aborted) break;
-    }
+    fd = openSync(file, 'r');
   } catch (error) {
     throw readError(error, file);
   }
-  within.signal?.throwIfAborted();
-  return { size, sha256: hash.digest('hex') };
+  try {
+    const outcome = await hashOpenFile(fd, Infinity, (hashReader ??= newReader()), within);
+    if (!outcome.ok) throw readError(failureCause(outcome), file);
+    return { size: outcome.size, sha256: outcome.sha256 };
+  } finally {
+    try { closeSync(fd); } catch { /* read-only: nothing to lose */ }
+  }
 }
 
 /** SHA-256 over `F <path> <size> <sha>` lines (sorted by path), then `D <path>` lines (sorted). */
@@ -214,7 +216,7 @@ export async function compareToManifest(
     // A time limit or a lost lease stops the hashing at the next file.
     options.signal?.throwIfAborted();
     const { size, sha256 } = await sha256File(found.fullPath, {
-      onBytes: f.size > HASH_CHUNK_BYTES ? (bytes) => progress.within(Math.min(bytes, f.size)) : undefined, signal: options.signal,
+      onBytes: f.size > COPY_BUFFER_BYTES ? (bytes) => progress.within(Math.min(bytes, f.size)) : undefined, signal: options.signal,
     });
     if (size !== f.size) note(f.path, `size ${size}, expected ${f.size}`);
     else if (sha256 !== f.sha256) note(f.path, 'content differs');

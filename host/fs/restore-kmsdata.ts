@@ -6,7 +6,7 @@ import type { FolderIdentity, Manifest, ManifestFile, RestoreOptions, RestoreRep
 import { folderIdentity, replaced, sameIdentity } from './pinned-folder.js';
 import { assertBackupPath, assertKmsdataName, assertKmsdataPath } from './kmsdata-path.js';
 import { compareToManifest, manifestDigest, progressCounter } from './manifest.js';
-import { copyAndHash, keepProtection, newReader } from './copy-hash.js';
+import { copyAndHash, failureCause, keepProtection, newReader } from './copy-hash.js';
 import type { CopyOutcome } from './copy-hash.js';
 import { flushThen, fsyncDir } from './durable.js';
 import { errnoOf, fileError, retryWhileInUse } from './file-errors.js';
@@ -195,7 +195,7 @@ async function fsyncStaging(staging: string, manifest: Manifest): Promise<void> 
  */
 function verifyCopy(src: string, dst: string, expected: ManifestFile, outcome: CopyOutcome): ManifestFile {
   if (!outcome.ok) {
-    const cause = Object.assign(new Error(outcome.message), outcome.code === undefined ? {} : { code: outcome.code }, outcome.syscall === undefined ? {} : { syscall: outcome.syscall });
+    const cause = failureCause(outcome);
     switch (outcome.kind) {
       case 'missing': throw backupChanged(src, 'it is missing', cause);
       case 'not-file': throw backupChanged(src, 'it is no longer a regular file');
