@@ -14,9 +14,10 @@
  * STEP_FAILED naming the file.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, fchmodSync, fchownSync, futimesSync, lstatSync, openSync, readSync, write, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, fstatSync, futimesSync, lstatSync, openSync, readSync, write, writeSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { errnoOf } from './file-errors.js';
+import { fileMark, type FileMark } from './file-stamp.js';
 
 /** One read buffer per copy: large enough that a 5-40 MiB file takes few system calls. */
 export const COPY_BUFFER_BYTES = 1024 * 1024;
@@ -30,7 +31,7 @@ const TURN_MS = 5;
 export type CopyFailureKind = 'missing' | 'not-file' | 'read' | 'write';
 
 export type CopyOutcome =
-  | { ok: true; size: number; sha256: string }
+  | { ok: true; size: number; sha256: string; mark?: FileMark }
   | { ok: false; kind: CopyFailureKind; code?: string; syscall?: string; message: string };
 
 function failure(kind: CopyFailureKind, error?: unknown): CopyOutcome {
@@ -115,6 +116,8 @@ export async function copyAndHash(src: string, created: Promise<number>, reader:
         try { futimesSync(target, stats.atime, stats.mtime); } catch { /* times are best effort, as before */ }
         try {
           keepProtection(target, stats);
+          // The file as it is left (its times and protection set): what later checks compare with.
+          outcome.mark = fileMark(fstatSync(target, { bigint: true }));
         } catch (error) {
           outcome = failure('write', error);
         }

@@ -6,6 +6,7 @@ import { KmsRecoverError } from '../../errors/index.js';
 import type { Manifest, ManifestFile, ProgressCallback, VerifyReport } from '../types.js';
 import { COPY_BUFFER_BYTES, failureCause, hashOpenFile, newReader, Turns, type HashWithin, type Reader } from './copy-hash.js';
 import { errnoOf, fileError } from './file-errors.js';
+import { fileMark, stampOf, type FileMark } from './file-stamp.js';
 
 export type TreeEntryKind = 'file' | 'dir' | 'symlink' | 'other';
 
@@ -16,6 +17,8 @@ export interface TreeEntry {
   fullPath: string;
   kind: TreeEntryKind;
   size: number;
+  /** A file's identity and times, when the walk was asked for them (`marks`). */
+  mark?: FileMark;
 }
 
 
@@ -76,8 +79,9 @@ export function readError(error: unknown, file: string): KmsRecoverError {
  * Every entry under `root` (not `root` itself), sorted by relative path. Symlinks are reported,
  * never followed, so a link cannot lead the walk outside the tree.
  */
-export async function listTree(root: string, options: { sizes?: boolean } = {}): Promise<TreeEntry[]> {
-  const withSizes = options.sizes ?? true;
+export async function listTree(root: string, options: { sizes?: boolean; marks?: boolean } = {}): Promise<TreeEntry[]> {
+  const withMarks = options.marks ?? false;
+  const withSizes = withMarks || (options.sizes ?? true);
   const turns = new Turns();
   const base = path.resolve(root);
   const entries: TreeEntry[] = [];
@@ -111,7 +115,13 @@ export async function listTree(root: string, options: { sizes?: boolean } = {}):
       for (const entry of files) {
         if (turns.due) await turns.take();
         try {
-          entry.size = lstatSync(entry.fullPath).size;
+          if (withMarks) {
+            const stats = lstatSync(entry.fullPath, { bigint: true });
+            entry.size = Number(stats.size);
+            entry.mark = fileMark(stats);
+          } else {
+            entry.size = lstatSync(entry.fullPath).size;
+          }
         } catch (error) {
           throw readError(error, entry.fullPath);
         }
@@ -187,15 +197,18 @@ export async function buildManifest(dir: string): Promise<Manifest> {
  * Compares what is on disk at `dir` with `manifest`. Each difference starts with the relative path,
  * then says what differs, e.g. `a/b.dat (missing)`; sorted by path. `contents: false` compares
  * names, kinds and sizes only (for a tree whose bytes were just hashed while being written).
+ * `unchangedSince`: the stamp the restore left (file-stamp.ts); when the names, kinds and sizes
+ * match and every file still has that identity and those times, no byte is read again.
  */
 export async function compareToManifest(
   dir: string,
   manifest: Manifest,
-  options: { contents?: boolean; onProgress?: ProgressCallback; signal?: AbortSignal } = {},
+  options: { contents?: boolean; unchangedSince?: string | null; onProgress?: ProgressCallback; signal?: AbortSignal } = {},
 ): Promise<VerifyReport> {
   const hashContents = options.contents ?? true;
   const progress = progressCounter(manifest.fileCount, manifest.totalBytes, options.onProgress);
-  const entries = await listTree(dir);
+  // The stamp is taken before any byte is read: a file changed while it is hashed changes it.
+  const entries = await listTree(dir, { marks: true });
   const actual = new Map(entries.map((e) => [e.path, e]));
   const differences: { path: string; text: string }[] = [];
   const note = (p: string, reason: string): void => { differences.push({ path: p, text: `${p} (${reason})` }); };
@@ -206,25 +219,32 @@ export async function compareToManifest(
     if (!found) note(d, 'missing folder');
     else if (found.kind !== 'dir') note(d, `a ${found.kind === 'file' ? 'file' : found.kind}, expected a folder`);
   }
+  const toHash: { file: ManifestFile; found: TreeEntry }[] = [];
   for (const f of manifest.files) {
     const found = actual.get(f.path);
     actual.delete(f.path);
     if (!found) { note(f.path, 'missing'); continue; }
     if (found.kind !== 'file') { note(f.path, `a ${found.kind === 'dir' ? 'folder' : found.kind}, expected a file`); continue; }
     if (found.size !== f.size) { note(f.path, `size ${found.size}, expected ${f.size}`); continue; }
-    if (!hashContents) continue;
-    // A time limit or a lost lease stops the hashing at the next file.
-    options.signal?.throwIfAborted();
-    const { size, sha256 } = await sha256File(found.fullPath, {
-      onBytes: f.size > COPY_BUFFER_BYTES ? (bytes) => progress.within(Math.min(bytes, f.size)) : undefined, signal: options.signal,
-    });
-    if (size !== f.size) note(f.path, `size ${size}, expected ${f.size}`);
-    else if (sha256 !== f.sha256) note(f.path, 'content differs');
-    progress.done(f.size);
+    toHash.push({ file: f, found });
   }
   for (const extra of actual.values()) {
     note(extra.path, extra.kind === 'dir' ? 'extra folder' : extra.kind === 'file' ? 'extra' : `extra ${extra.kind}`);
   }
+  const stamp = differences.length === 0 ? stampOf(toHash.map(({ file, found }) => ({ path: file.path, size: file.size, mark: found.mark }))) : null;
+  const unchanged = stamp !== null && stamp === options.unchangedSince;
+  if (hashContents && !unchanged) {
+    for (const { file: f, found } of toHash) {
+      // A time limit or a lost lease stops the hashing at the next file.
+      options.signal?.throwIfAborted();
+      const { size, sha256 } = await sha256File(found.fullPath, {
+        onBytes: f.size > COPY_BUFFER_BYTES ? (bytes) => progress.within(Math.min(bytes, f.size)) : undefined, signal: options.signal,
+      });
+      if (size !== f.size) note(f.path, `size ${size}, expected ${f.size}`);
+      else if (sha256 !== f.sha256) note(f.path, 'content differs');
+      progress.done(f.size);
+    }
+  }
   differences.sort((a, b) => comparePaths(a.path, b.path));
-  return { matches: differences.length === 0, differences: differences.map((d) => d.text) };
+  return { matches: differences.length === 0, differences: differences.map((d) => d.text), ...(unchanged ? { by: 'identity' as const } : hashContents ? { by: 'contents' as const } : {}), stamp };
 }

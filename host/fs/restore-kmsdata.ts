@@ -9,6 +9,7 @@ import { compareToManifest, manifestDigest, progressCounter } from './manifest.j
 import { copyAndHash, failureCause, keepProtection, newReader } from './copy-hash.js';
 import type { CopyOutcome } from './copy-hash.js';
 import { flushThen, fsyncDir } from './durable.js';
+import { stampOf, type FileMark } from './file-stamp.js';
 import { errnoOf, fileError, retryWhileInUse } from './file-errors.js';
 
 /** The copy is built in a per-run folder beside Kmsdata, and renamed into place only once complete. */
@@ -270,9 +271,10 @@ async function promoteStaging(staging: string, kmsdata: string): Promise<void> {
 }
 
 /** `files` were verified to be the manifest's (validateManifest, and the digest check after a copy). */
-function report(manifest: Manifest, files: readonly ManifestFile[], alreadyRestored: boolean, identity: FolderIdentity): RestoreReport {
+function report(manifest: Manifest, files: readonly ManifestFile[], alreadyRestored: boolean, identity: FolderIdentity, stamp: string | null): RestoreReport {
   return {
     identity,
+    stamp,
     fileCount: files.length,
     totalBytes: files.reduce((sum, f) => sum + f.size, 0),
     digest: manifest.digest,
@@ -346,7 +348,7 @@ export async function restoreKmsdata(backup: string, kmsdata: string, manifest: 
     mayAct();
     await rm(staging, { recursive: true, force: true });
     await fsyncDir(path.dirname(dir));
-    return report(manifest, manifest.files, true, pinned);
+    return report(manifest, manifest.files, true, pinned, current.stamp ?? null);
   }
 
   // A staging folder that already holds exactly the manifest (hashes checked now) only needs the rename.
@@ -357,13 +359,18 @@ export async function restoreKmsdata(backup: string, kmsdata: string, manifest: 
       // backup's modes: do both now.
       await keepBackupProtection(await assertBackupPath(backup, dir), staging, manifest, true);
       await fsyncStaging(staging, manifest);
-      return report(manifest, manifest.files, false, await promote());
+      const identity = await promote();
+      // Their protection was set just now: the stamp is taken of the files as they are left.
+      return report(manifest, manifest.files, false, identity, (await compareToManifest(dir, manifest, { contents: false })).stamp ?? null);
     }
   }
 
   const copied: ManifestFile[] = [];
+  /** Each copied file's identity and times as the copy left it (copy-hash.ts). */
+  const marks: (FileMark | undefined)[] = [];
   const syncs = new FsyncQueue();
   let creates: AheadCreates | undefined;
+  let stamp: string | null = null;
   const progress = progressCounter(manifest.fileCount, manifest.totalBytes, options.onProgress);
   const source = await assertBackupPath(backup, dir);
   mayAct();
@@ -385,13 +392,18 @@ export async function restoreKmsdata(backup: string, kmsdata: string, manifest: 
         options.signal?.throwIfAborted();
         progress.within(Math.min(bytes, file.size));
       };
-      copied.push(verifyCopy(src, dst, file, await copyAndHash(src, creates.take(index), reader, within)));
+      const outcome = await copyAndHash(src, creates.take(index), reader, within);
+      copied.push(verifyCopy(src, dst, file, outcome));
+      marks.push(outcome.ok ? outcome.mark : undefined);
       syncs.add(dst);
       progress.done(file.size);
       await options.onFileCopied?.(file.path, index);
       mayAct();
     }
-    const staged = await compareToManifest(staging, manifest, { contents: false });
+    // Every staged file must still be the one the copy wrote (its stamp): then no byte is read
+    // again; a file changed since is hashed, and a difference stops the restore.
+    stamp = stampOf(copied.map((f, i) => ({ path: f.path, size: f.size, mark: marks[i] })));
+    const staged = await compareToManifest(staging, manifest, stamp === null ? { contents: false } : { unchangedSince: stamp });
     if (!staged.matches) {
       throw new KmsRecoverError('RESTORE_MISMATCH',
         `staging folder ${staging} does not match the backup manifest: ${staged.differences.length} differences, first ${staged.differences[0] ?? ''}`,
@@ -409,5 +421,5 @@ export async function restoreKmsdata(backup: string, kmsdata: string, manifest: 
     await rm(staging, { recursive: true, force: true }).catch(() => undefined);
     throw error;
   }
-  return report(manifest, copied, false, await promote());
+  return report(manifest, copied, false, await promote(), stamp);
 }
