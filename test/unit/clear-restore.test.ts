@@ -354,7 +354,9 @@ describe('restoreKmsdata', () => {
     setImmediate(tick);
     const outcome = await copyAndHash(src, Promise.resolve(openSync(dst, 'wx')), { buf: Buffer.allocUnsafe(COPY_BUFFER_BYTES), spare: Buffer.allocUnsafe(COPY_BUFFER_BYTES), turns: always });
     copying = false;
-    expect(ran).toBeGreaterThanOrEqual(4);
+    // A copy that kept the thread would let none run. Four writes: at least three turns, as a
+    // write that completes within the poll phase it was issued in shares its turn with the next.
+    expect(ran).toBeGreaterThanOrEqual(3);
     expect(outcome).toMatchObject({ ok: true, size: 3 * 1024 * 1024 + 17, sha256: manifest.files.find((f) => f.path === 'KMSMAIL.EDB')!.sha256 });
     expect(Buffer.compare(await readFile(dst), await readFile(src))).toBe(0);
   });
