@@ -106,37 +106,85 @@ export async function copyAndHash(src: string, created: Promise<number>, reader:
     return opened;
   }
   const { fd: source, stats } = opened;
+  let copied: CopyOutcome;
   try {
-    let outcome: CopyOutcome | undefined;
-    try {
-      // A file of more than one buffer is hashed on this thread while its previous buffer is
-      // written out on libuv's: with the page cache fast, hashing is the copy's floor.
-      outcome = stats.size > COPY_BUFFER_BYTES ? await overlappedPass(source, target, reader, onBytes) : await pass(source, target, reader);
-      if (outcome.ok) {
-        try { futimesSync(target, stats.atime, stats.mtime); } catch { /* times are best effort, as before */ }
-        try {
-          keepProtection(target, stats);
-          // The file as it is left (its times and protection set): what later checks compare with.
-          outcome.mark = fileMark(fstatSync(target, { bigint: true }));
-        } catch (error) {
-          outcome = failure('write', error);
-        }
-      }
-    } finally {
-      try {
-        closeSync(target);
-      } catch (error) {
-        if (outcome === undefined || outcome.ok) outcome = failure('write', error);
-      }
-    }
-    return outcome;
+    // A file of more than one buffer is hashed on this thread while its previous buffer is
+    // written out on libuv's: with the page cache fast, hashing is the copy's floor.
+    copied = stats.size > COPY_BUFFER_BYTES ? await overlappedPass(source, target, reader, onBytes) : await pass(source, target, reader);
+  } catch (error) {
+    // Told to stop within the file (onBytes threw): its files closed, the stop goes on up.
+    try { closeSync(target); } catch { /* the copy stopped already */ }
+    throw error;
   } finally {
     try { closeSync(source); } catch { /* read-only: nothing to lose */ }
   }
+  return finishCopy(target, stats, copied);
 }
 
 const isWindows = process.platform === 'win32';
 const isRoot = process.getuid?.() === 0;
+
+/**
+ * Copies a file smaller than `buf` with one read: read and hashed on this thread at once, then
+ * written out in libuv's pool while the caller reads the next files, then finished here (times,
+ * protection, closed). The digest is that of the bytes written. `buf` is the caller's again once
+ * the promise resolves (it never rejects); the destination is closed then.
+ * A file grown past `buf` since the manifest is reported at `buf`'s size: the caller's size check
+ * finds it changed.
+ */
+export async function copySmallAndHash(src: string, created: Promise<number>, buf: Buffer): Promise<CopyOutcome> {
+  let target: number;
+  try {
+    target = await created;
+  } catch (error) {
+    return failure('write', error);
+  }
+  const opened = openSource(src);
+  if ('ok' in opened) {
+    try { closeSync(target); } catch { /* the copy failed already */ }
+    return opened;
+  }
+  const { fd: source, stats } = opened;
+  let n: number;
+  try {
+    n = readSync(source, buf, 0, buf.length, 0);
+  } catch (error) {
+    try { closeSync(target); } catch { /* the copy failed already */ }
+    return failure('read', error);
+  } finally {
+    try { closeSync(source); } catch { /* read-only: nothing to lose */ }
+  }
+  const sha256 = createHash('sha256').update(buf.subarray(0, n)).digest('hex');
+  const writeError = await writeOut(target, buf, n, 0);
+  return finishCopy(target, stats, writeError ? failure('write', writeError) : { ok: true, size: n, sha256 });
+}
+
+/**
+ * The end of a copy, on this thread (one trip to libuv's pool per call cost more than the calls):
+ * the destination gets the source's times (best effort) and protection, is looked at as it is
+ * left (its mark, what later checks compare with), and is closed, whatever happened.
+ */
+function finishCopy(target: number, stats: Stats, copied: CopyOutcome): CopyOutcome {
+  let outcome = copied;
+  try {
+    if (outcome.ok) {
+      try { futimesSync(target, stats.atime, stats.mtime); } catch { /* times are best effort, as before */ }
+      try {
+        keepProtection(target, stats);
+        outcome.mark = fileMark(fstatSync(target, { bigint: true }));
+      } catch (error) {
+        outcome = failure('write', error);
+      }
+    }
+  } finally {
+    try {
+      closeSync(target);
+    } catch (error) {
+      if (outcome.ok) outcome = failure('write', error);
+    }
+  }
+  return outcome;
+}
 
 /**
  * The copy keeps the backup file's protection: its owner and group where the tool runs as root

@@ -6,7 +6,7 @@ import type { FolderIdentity, Manifest, ManifestFile, RestoreOptions, RestoreRep
 import { folderIdentity, replaced, sameIdentity } from './pinned-folder.js';
 import { assertBackupPath, assertKmsdataName, assertKmsdataPath } from './kmsdata-path.js';
 import { compareToManifest, manifestDigest, progressCounter } from './manifest.js';
-import { copyAndHash, failureCause, keepProtection, newReader, Turns } from './copy-hash.js';
+import { COPY_BUFFER_BYTES, copyAndHash, copySmallAndHash, failureCause, keepProtection, newReader, Turns } from './copy-hash.js';
 import type { CopyOutcome } from './copy-hash.js';
 import { flushThen, fsyncDir } from './durable.js';
 import { stampOf, type FileMark } from './file-stamp.js';
@@ -135,6 +135,12 @@ class FsyncQueue {
  * The rename into Kmsdata, the change, is always asked for (promote).
  */
 const MAY_ACT_EVERY_MS = 100;
+
+/**
+ * How many small files (one read each) are written out at once while the next ones are read and
+ * hashed: each holds a buffer of COPY_BUFFER_BYTES until its write is done.
+ */
+const SMALL_COPIES = 4;
 
 /** How many staging files are created ahead of the one being copied. */
 const CREATE_AHEAD = 8;
@@ -383,6 +389,9 @@ export async function restoreKmsdata(backup: string, kmsdata: string, manifest: 
   const syncs = new FsyncQueue();
   let creates: AheadCreates | undefined;
   let stamp: string | null = null;
+  /** The small files whose writes are under way, oldest first, each with the buffer it holds. */
+  const small: { index: number; buf: Buffer; done: Promise<CopyOutcome> }[] = [];
+  let spares: Buffer[] = [];
   const progress = progressCounter(manifest.fileCount, manifest.totalBytes, options.onProgress);
   const source = await assertBackupPath(backup, dir);
   mayAct();
@@ -391,22 +400,19 @@ export async function restoreKmsdata(backup: string, kmsdata: string, manifest: 
   await mkdir(staging, PRIVATE_DIR_MODE);
   try {
     await makeDirs(staging, manifest.dirs);
-    // One file after the other, in manifest order, through one buffer (copy-hash.ts), into files
-    // created ahead (AheadCreates); each file is flushed in the background (FsyncQueue) while the
-    // next ones are copied.
+    // In manifest order, into files created ahead (AheadCreates): a large file through the
+    // reader's two buffers (copy-hash.ts), a small one read at once into one of SMALL_COPIES
+    // buffers and written out while the next are read; each file is flushed in the background
+    // (FsyncQueue) while the next ones are copied.
     const reader = newReader();
     const target = (index: number): string => toNative(staging, manifest.files[index]!.path);
+    spares = Array.from({ length: SMALL_COPIES }, () => Buffer.allocUnsafe(COPY_BUFFER_BYTES));
     creates = new AheadCreates(manifest.files.length, target);
-    for (const [index, file] of manifest.files.entries()) {
-      const src = toNative(source, file.path);
+    // A file once copied, in manifest order: checked against the manifest, flushed in the
+    // background, counted, told to the hook; then, at most every MAY_ACT_EVERY_MS, may we go on?
+    const copiedOne = async (index: number, file: ManifestFile, outcome: CopyOutcome): Promise<void> => {
       const dst = target(index);
-      // Within a large file: its progress, and a stop (Ctrl-C, the time limit) heeded at its next buffer, not at its end.
-      const within = (bytes: number): void => {
-        options.signal?.throwIfAborted();
-        progress.within(Math.min(bytes, file.size));
-      };
-      const outcome = await copyAndHash(src, creates.take(index), reader, within);
-      copied.push(verifyCopy(src, dst, file, outcome));
+      copied.push(verifyCopy(toNative(source, file.path), dst, file, outcome));
       marks.push(outcome.ok ? outcome.mark : undefined);
       syncs.add(dst);
       progress.done(file.size);
@@ -417,7 +423,32 @@ export async function restoreKmsdata(backup: string, kmsdata: string, manifest: 
       } else {
         options.signal?.throwIfAborted();
       }
+    };
+    const oldest = async (): Promise<void> => {
+      const copy = small.shift()!;
+      const outcome = await copy.done;
+      spares.push(copy.buf);
+      await copiedOne(copy.index, manifest.files[copy.index]!, outcome);
+    };
+    for (const [index, file] of manifest.files.entries()) {
+      options.signal?.throwIfAborted();
+      const src = toNative(source, file.path);
+      if (file.size < COPY_BUFFER_BYTES) {
+        // Read and hashed now; written out in libuv's pool while the next files are read.
+        if (spares.length === 0) await oldest();
+        const buf = spares.pop()!;
+        small.push({ index, buf, done: copySmallAndHash(src, creates.take(index), buf) });
+        continue;
+      }
+      while (small.length > 0) await oldest();
+      // Within a large file: its progress, and a stop (Ctrl-C, the time limit) heeded at its next buffer, not at its end.
+      const within = (bytes: number): void => {
+        options.signal?.throwIfAborted();
+        progress.within(Math.min(bytes, file.size));
+      };
+      await copiedOne(index, file, await copyAndHash(src, creates.take(index), reader, within));
     }
+    while (small.length > 0) await oldest();
     // Every staged file must still be the one the copy wrote (its stamp): then no byte is read
     // again; a file changed since is hashed, and a difference stops the restore.
     stamp = stampOf(copied.map((f, i) => ({ path: f.path, size: f.size, mark: marks[i] })));
@@ -437,6 +468,8 @@ export async function restoreKmsdata(backup: string, kmsdata: string, manifest: 
     await keepBackupProtection(source, staging, manifest, false);
     await fsyncStagingDirs(staging, manifest);
   } catch (error) {
+    // The small copies under way close their files first.
+    await Promise.all(small.map((copy) => copy.done));
     await creates?.settle();
     await syncs.settle();
     await rm(staging, { recursive: true, force: true }).catch(() => undefined);
