@@ -37,7 +37,11 @@ function serviceWindows(dbFile, runId) {
       if (!started || !done) throw new Error(`run ${runId} has no ${step} step from start to done`);
       return Date.parse(done.at) - Date.parse(started.at);
     };
-    return { stopMs: span('stopService'), startMs: span('startService'), events: events.length };
+    const phases = Object.fromEntries(['clearKmsdata', 'restoreKmsdata', 'setCredential'].map((step) => [step, span(step)]));
+    return {
+      stopMs: span('stopService'), startMs: span('startService'), events: events.length, phases,
+      createdAt: Date.parse(events[0].at), finishedAt: Date.parse(events.at(-1).at),
+    };
   } finally {
     db.close();
   }
@@ -107,11 +111,14 @@ export async function bench() {
       sides: {
         recovery: () => {
           const started = now();
+          const spawnedAt = Date.now();
           const result = cli(['start', '--adapter', 'sim', '--sim-root', sim, '--kmsdata', path.join(sim, 'Exchsrvr', 'Kmsdata'),
             '--backup', path.join(sim, 'backup', 'Kmsdata'), '--startup-disk', path.join(sim, 'A', 'Kmspwd.ini'), '--settle', '0', '--json'], { env, cwd: sim });
           const wall = now() - started;
+          const exitedAt = Date.now();
           const { runId } = JSON.parse(result.stdout);
-          windows.push({ wall, ...serviceWindows(dbFile, runId) });
+          const run = serviceWindows(dbFile, runId);
+          windows.push({ wall, ...run, beforeRunMs: run.createdAt - spawnedAt, afterRunMs: exitedAt - run.finishedAt });
         },
         restoreCpSync: () => { run('cp', ['-a', backupFloor, cpDest]); run('sync', []); },
         restoreSha256sum: () => run('sh', ['-c', 'find "$1" -type f -exec sha256sum {} + > /dev/null', 'sh', backupFloor]),
@@ -133,11 +140,15 @@ export async function bench() {
     const floorName = `restore floor ${restoreFloor.baselineName}, ${fmtMs(median(restoreFloor.baseline))}`
       + ` + clear floor (\`sha256sum\` + \`mv\` + \`sync\` of the reinstall's entries), ${fmtMs(median(times.clear))}`
       + ` + ${events} events × raw durable write (${fmtMs(median(perWrite))} each)`;
+    const med = (pick) => fmtMs(median(measured.map(pick)));
+    const phaseNote = `where the own time went (medians): from the process's spawn to the run's creation (Node's start, the modules, the checks, the backup read and hashed once) ${med((w) => w.beforeRunMs)}; `
+      + `the clear ${med((w) => w.phases.clearKmsdata)}; the restore ${med((w) => w.phases.restoreKmsdata)}; the credential (Kmsdata checked again) ${med((w) => w.phases.setCredential)}; `
+      + `from the run's last event to the process's exit ${med((w) => w.afterRunMs)}; the rest between the steps`;
     const serviceNote = `the simulated service's stop took ${fmtMs(median(measured.map((w) => w.stopMs)))} and its start with the settle window (0 s) ${fmtMs(median(measured.map((w) => w.startMs)))} (medians, from the event log), subtracted; \`sim init\` ${fmtMs(median(initTimes))} (not part of the recovery)`;
     return table(`9. A recovery's own cost (\`kms-recover start\` on the simulator, settle 0; backup: the restore's tree, ${files.length} files + the simulator's 8, ${(treeBytes / MiB).toFixed(0)} MiB)`, [
       row({
         name: '`start`, wall time minus the service\'s stop and start + settle window', tool: own, baseline: floor, baselineName: floorName, target: 1.5,
-        note: `floor: the sum of the step floors on the same tree, each measured side by side in this run; ${serviceNote}`,
+        note: `floor: the sum of the step floors on the same tree, each measured side by side in this run; ${serviceNote}; ${phaseNote}`,
       }),
       row({ name: 'the demo end to end: `sim init` + `start`, service windows included (informational)', tool: demo, baseline: floor, baselineName: 'the same sum of step floors' }),
     ]);

@@ -37,6 +37,11 @@ export interface ChangeGuard {
 /** A read-only check of a tree that reports how far it is. */
 export interface VerifyOptions extends ChangeGuard {
   onProgress?: ProgressCallback;
+  /**
+   * The files' stamp (host/fs/file-stamp.ts) the restore left: when every file still has the same
+   * identity, size and times, its bytes are not read again; anything else, and they are hashed.
+   */
+  unchangedSince?: string | null;
 }
 
 export interface RestoreOptions extends ChangeGuard {
@@ -123,12 +128,24 @@ export interface RestoreReport {
   mismatches: string[];
   /** True when Kmsdata already matched the manifest and nothing was copied. */
   alreadyRestored: boolean;
+  /**
+   * The stamp of the files as the restore left them (each one's device, inode, size and times;
+   * host/fs/file-stamp.ts), for the later checks; null where the file system cannot give one.
+   */
+  stamp: string | null;
 }
 
 export interface VerifyReport {
   matches: boolean;
   /** Missing, extra or differing relative paths. */
   differences: string[];
+  /**
+   * How a match was proved: `contents`, every file hashed; `identity`, every file the very one
+   * the restore wrote, unchanged since (the stamp given as `unchangedSince`).
+   */
+  by?: 'contents' | 'identity';
+  /** The files' stamp taken before they were read (null where the file system cannot give one). */
+  stamp?: string | null;
 }
 
 /** The trees a run must keep apart, and the files it keeps (host/fs/tree-identity.ts). */

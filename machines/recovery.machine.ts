@@ -213,7 +213,7 @@ export const recoveryMachine = recoverySetup.createMachine({
       (facts) => ({ code: 'KMSDATA_NOT_EMPTY', message: `${facts.remaining} entries are still in Kmsdata after the clear` })),
     cleared: stepState('cleared', 'restoreKmsdata', (context) => ({ serviceName: context.serviceName, kmsdata: context.kmsdata, backup: context.backup, kmsdataIdentity: context.kmsdataIdentity }),
       (facts) => ({ code: 'RESTORE_MISMATCH', message: `the restored Kmsdata does not match the backup read before the clear (${facts.mismatches.length} differing files)` }), { errors: [redoAfterDrift()], alsoOnAccept: 'recordRestoredFolder' }),
-    restored: stepState('restored', 'setCredential', (context) => ({ serviceName: context.serviceName, kmsdata: context.kmsdata }),
+    restored: stepState('restored', 'setCredential', (context) => ({ serviceName: context.serviceName, kmsdata: context.kmsdata, restoredStamp: context.facts.restored?.stamp ?? null }),
       (facts) => ({
         code: 'ALPHA_INVALID',
         message: facts.source === 'operator'
@@ -222,6 +222,7 @@ export const recoveryMachine = recoverySetup.createMachine({
       }), { errors: [redoAfterDrift()] }),
     'credential-set': stepState('credential-set', 'startService', (context) => ({
       serviceName: context.serviceName, kmsdata: context.kmsdata, backup: context.backup, restoredDatabase: context.facts.restored?.database ?? null,
+      restoredStamp: context.facts.restored?.stamp ?? null,
     }),
       (facts, context) => ({ code: 'SERVICE_START_FAILED', message: `${context.serviceName} is ${facts.serviceState} after the start, not running` }), { errors: [redoAfterDrift(), alphaRejected()] }),
     running: {

@@ -45,6 +45,11 @@ export interface RestoreFacts {
   digest: string;
   mismatches: string[];
   alreadyRestored: boolean;
+  /**
+   * The stamp of the restored files (each one's identity, size and times): a later check whose
+   * files still have it need not read them again. Null or absent: every check hashes them.
+   */
+  stamp?: string | null;
 }
 /**
  * Where the alpha string came from and its length: never the string itself. `operator`: the
@@ -59,8 +64,8 @@ export interface StepInputs {
   stopService: { serviceName: string };
   clearKmsdata: { serviceName: string; kmsdata: string; backup: string; kmsdataIdentity: FolderIdentity | null };
   restoreKmsdata: { serviceName: string; kmsdata: string; backup: string; kmsdataIdentity: FolderIdentity | null };
-  setCredential: { serviceName: string; kmsdata: string };
-  startService: { serviceName: string; kmsdata: string; backup?: string; restoredDatabase?: FolderIdentity | null };
+  setCredential: { serviceName: string; kmsdata: string; restoredStamp?: string | null };
+  startService: { serviceName: string; kmsdata: string; backup?: string; restoredDatabase?: FolderIdentity | null; restoredStamp?: string | null };
 }
 export interface StepOutputs {
   stopService: ServiceFacts;

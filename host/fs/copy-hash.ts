@@ -14,9 +14,10 @@
  * STEP_FAILED naming the file.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, fchmodSync, fchownSync, futimesSync, lstatSync, openSync, readSync, write, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, fstatSync, futimesSync, lstatSync, openSync, readSync, write, writeSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { errnoOf } from './file-errors.js';
+import { fileMark, type FileMark } from './file-stamp.js';
 
 /** One read buffer per copy: large enough that a 5-40 MiB file takes few system calls. */
 export const COPY_BUFFER_BYTES = 1024 * 1024;
@@ -30,7 +31,7 @@ const TURN_MS = 5;
 export type CopyFailureKind = 'missing' | 'not-file' | 'read' | 'write';
 
 export type CopyOutcome =
-  | { ok: true; size: number; sha256: string }
+  | { ok: true; size: number; sha256: string; mark?: FileMark }
   | { ok: false; kind: CopyFailureKind; code?: string; syscall?: string; message: string };
 
 function failure(kind: CopyFailureKind, error?: unknown): CopyOutcome {
@@ -105,35 +106,85 @@ export async function copyAndHash(src: string, created: Promise<number>, reader:
     return opened;
   }
   const { fd: source, stats } = opened;
+  let copied: CopyOutcome;
   try {
-    let outcome: CopyOutcome | undefined;
-    try {
-      // A file of more than one buffer is hashed on this thread while its previous buffer is
-      // written out on libuv's: with the page cache fast, hashing is the copy's floor.
-      outcome = stats.size > COPY_BUFFER_BYTES ? await overlappedPass(source, target, reader, onBytes) : await pass(source, target, reader);
-      if (outcome.ok) {
-        try { futimesSync(target, stats.atime, stats.mtime); } catch { /* times are best effort, as before */ }
-        try {
-          keepProtection(target, stats);
-        } catch (error) {
-          outcome = failure('write', error);
-        }
-      }
-    } finally {
-      try {
-        closeSync(target);
-      } catch (error) {
-        if (outcome === undefined || outcome.ok) outcome = failure('write', error);
-      }
-    }
-    return outcome;
+    // A file of more than one buffer is hashed on this thread while its previous buffer is
+    // written out on libuv's: with the page cache fast, hashing is the copy's floor.
+    copied = stats.size > COPY_BUFFER_BYTES ? await overlappedPass(source, target, reader, onBytes) : await pass(source, target, reader);
+  } catch (error) {
+    // Told to stop within the file (onBytes threw): its files closed, the stop goes on up.
+    try { closeSync(target); } catch { /* the copy stopped already */ }
+    throw error;
   } finally {
     try { closeSync(source); } catch { /* read-only: nothing to lose */ }
   }
+  return finishCopy(target, stats, copied);
 }
 
 const isWindows = process.platform === 'win32';
 const isRoot = process.getuid?.() === 0;
+
+/**
+ * Copies a file smaller than `buf` with one read: read and hashed on this thread at once, then
+ * written out in libuv's pool while the caller reads the next files, then finished here (times,
+ * protection, closed). The digest is that of the bytes written. `buf` is the caller's again once
+ * the promise resolves (it never rejects); the destination is closed then.
+ * A file grown past `buf` since the manifest is reported at `buf`'s size: the caller's size check
+ * finds it changed.
+ */
+export async function copySmallAndHash(src: string, created: Promise<number>, buf: Buffer): Promise<CopyOutcome> {
+  let target: number;
+  try {
+    target = await created;
+  } catch (error) {
+    return failure('write', error);
+  }
+  const opened = openSource(src);
+  if ('ok' in opened) {
+    try { closeSync(target); } catch { /* the copy failed already */ }
+    return opened;
+  }
+  const { fd: source, stats } = opened;
+  let n: number;
+  try {
+    n = readSync(source, buf, 0, buf.length, 0);
+  } catch (error) {
+    try { closeSync(target); } catch { /* the copy failed already */ }
+    return failure('read', error);
+  } finally {
+    try { closeSync(source); } catch { /* read-only: nothing to lose */ }
+  }
+  const sha256 = createHash('sha256').update(buf.subarray(0, n)).digest('hex');
+  const writeError = await writeOut(target, buf, n, 0);
+  return finishCopy(target, stats, writeError ? failure('write', writeError) : { ok: true, size: n, sha256 });
+}
+
+/**
+ * The end of a copy, on this thread (one trip to libuv's pool per call cost more than the calls):
+ * the destination gets the source's times (best effort) and protection, is looked at as it is
+ * left (its mark, what later checks compare with), and is closed, whatever happened.
+ */
+function finishCopy(target: number, stats: Stats, copied: CopyOutcome): CopyOutcome {
+  let outcome = copied;
+  try {
+    if (outcome.ok) {
+      try { futimesSync(target, stats.atime, stats.mtime); } catch { /* times are best effort, as before */ }
+      try {
+        keepProtection(target, stats);
+        outcome.mark = fileMark(fstatSync(target, { bigint: true }));
+      } catch (error) {
+        outcome = failure('write', error);
+      }
+    }
+  } finally {
+    try {
+      closeSync(target);
+    } catch (error) {
+      if (outcome.ok) outcome = failure('write', error);
+    }
+  }
+  return outcome;
+}
 
 /**
  * The copy keeps the backup file's protection: its owner and group where the tool runs as root
@@ -151,8 +202,19 @@ export function keepProtection(target: number, stats: { mode: number; uid: numbe
  * no read past them to find its end), and how many there were; nothing written. At once when
  * the file is read before the event loop's turn is due (a small one), else a promise of it.
  */
-export function hashOpenFile(fd: number, size: number, reader: Reader): CopyOutcome | Promise<CopyOutcome> {
-  return pass(fd, null, reader, size);
+export function hashOpenFile(fd: number, size: number, reader: Reader, within: HashWithin = {}): CopyOutcome | Promise<CopyOutcome> {
+  return pass(fd, null, reader, size, within);
+}
+
+/** What a long hash tells and heeds on its way: the bytes so far (after every buffer), and a stop (at the event loop's turns). */
+export interface HashWithin {
+  onBytes?: (bytesSoFar: number) => void;
+  signal?: AbortSignal;
+}
+
+/** A failed outcome as the error it came from (its errno code and system call kept), for the caller's words. */
+export function failureCause(outcome: Extract<CopyOutcome, { ok: false }>): Error {
+  return Object.assign(new Error(outcome.message), outcome.code === undefined ? {} : { code: outcome.code }, outcome.syscall === undefined ? {} : { syscall: outcome.syscall });
 }
 
 /** Writes `n` bytes of `buf` at `position`, in libuv's pool; resolves to the error, if any (never rejects). */
@@ -208,6 +270,7 @@ interface Pass {
   limit: number;
   hash: Hash;
   size: number;
+  within: HashWithin;
 }
 
 /**
@@ -215,14 +278,16 @@ interface Pass {
  * it to `target` if given: the outcome at once if the event loop's turn does not come due
  * meanwhile, else a promise of it.
  */
-function pass(source: number, target: number | null, reader: Reader, limit = Infinity): CopyOutcome | Promise<CopyOutcome> {
-  const state: Pass = { source, target, limit, hash: createHash('sha256'), size: 0 };
+function pass(source: number, target: number | null, reader: Reader, limit = Infinity, within: HashWithin = {}): CopyOutcome | Promise<CopyOutcome> {
+  const state: Pass = { source, target, limit, hash: createHash('sha256'), size: 0, within };
   return advance(state, reader) ?? finish(state, reader);
 }
 
 async function finish(state: Pass, reader: Reader): Promise<CopyOutcome> {
   for (;;) {
     await reader.turns.take();
+    // Told to stop (Ctrl-C, the time limit): within a large file, not at its end.
+    state.within.signal?.throwIfAborted();
     const outcome = advance(state, reader);
     if (outcome) return outcome;
   }
@@ -251,6 +316,7 @@ function advance(state: Pass, { buf, turns }: Reader): CopyOutcome | null {
       }
     }
     state.size += n;
+    state.within.onBytes?.(state.size);
   }
   return { ok: true, size: state.size, sha256: state.hash.digest('hex') };
 }

@@ -43,7 +43,7 @@ export const fsKmsdataOperations: KmsdataOperations = {
   kmsdataEntries: async (kmsdata) => (await readdir(await (await paths()).assertKmsdataPath(kmsdata))).sort(),
   verifyKmsdata: async (kmsdata, manifest, options) => {
     const [{ assertKmsdataPath }, { compareToManifest }] = await Promise.all([paths(), manifests()]);
-    return compareToManifest(await assertKmsdataPath(kmsdata), manifest, { onProgress: options?.onProgress, signal: options?.signal });
+    return compareToManifest(await assertKmsdataPath(kmsdata), manifest, { onProgress: options?.onProgress, signal: options?.signal, unchangedSince: options?.unchangedSince });
   },
 };
 

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, lstatSync } from 'node:fs';
+import { closeSync, lstatSync, openSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { KmsRecoverError } from '../../errors/index.js';
 import type { Manifest, ManifestFile, ProgressCallback, VerifyReport } from '../types.js';
-import { Turns } from './copy-hash.js';
+import { COPY_BUFFER_BYTES, failureCause, hashOpenFile, newReader, Turns, type HashWithin, type Reader } from './copy-hash.js';
 import { errnoOf, fileError } from './file-errors.js';
+import { fileMark, stampOf, type FileMark } from './file-stamp.js';
 
 export type TreeEntryKind = 'file' | 'dir' | 'symlink' | 'other';
 
@@ -16,6 +17,8 @@ export interface TreeEntry {
   fullPath: string;
   kind: TreeEntryKind;
   size: number;
+  /** A file's identity and times, when the walk was asked for them (`marks`). */
+  mark?: FileMark;
 }
 
 
@@ -59,9 +62,6 @@ export function progressCounter(filesTotal: number, bytesTotal: number, onProgre
   };
 }
 
-/** The read size of a hash: a large file is hashed (and its progress told) a MiB at a time. */
-const HASH_CHUNK_BYTES = 1024 * 1024;
-
 /** Plain code-unit order, so the sort never depends on the locale. */
 export function comparePaths(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -79,8 +79,9 @@ export function readError(error: unknown, file: string): KmsRecoverError {
  * Every entry under `root` (not `root` itself), sorted by relative path. Symlinks are reported,
  * never followed, so a link cannot lead the walk outside the tree.
  */
-export async function listTree(root: string, options: { sizes?: boolean } = {}): Promise<TreeEntry[]> {
-  const withSizes = options.sizes ?? true;
+export async function listTree(root: string, options: { sizes?: boolean; marks?: boolean } = {}): Promise<TreeEntry[]> {
+  const withMarks = options.marks ?? false;
+  const withSizes = withMarks || (options.sizes ?? true);
   const turns = new Turns();
   const base = path.resolve(root);
   const entries: TreeEntry[] = [];
@@ -114,7 +115,13 @@ export async function listTree(root: string, options: { sizes?: boolean } = {}):
       for (const entry of files) {
         if (turns.due) await turns.take();
         try {
-          entry.size = lstatSync(entry.fullPath).size;
+          if (withMarks) {
+            const stats = lstatSync(entry.fullPath, { bigint: true });
+            entry.size = Number(stats.size);
+            entry.mark = fileMark(stats);
+          } else {
+            entry.size = lstatSync(entry.fullPath).size;
+          }
         } catch (error) {
           throw readError(error, entry.fullPath);
         }
@@ -124,24 +131,29 @@ export async function listTree(root: string, options: { sizes?: boolean } = {}):
   return entries.sort((a, b) => comparePaths(a.path, b.path));
 }
 
-/** Streams a file through SHA-256; the size is the number of bytes actually hashed. */
-export async function sha256File(file: string, within: { onBytes?: (bytesSoFar: number) => void; signal?: AbortSignal } = {}): Promise<{ size: number; sha256: string }> {
-  const hash = createHash('sha256');
-  let size = 0;
+/**
+ * The reader every hash of a manifest goes through: one buffer for the process. A read stream
+ * allocated and copied a buffer per MiB, and its garbage collection took longer than the hashing
+ * (a 200 MiB tree: 870 ms, against 120 ms of SHA-256).
+ */
+let hashReader: Reader | undefined;
+
+/** A file through SHA-256, to its end; the size is the number of bytes actually hashed. */
+export async function sha256File(file: string, within: HashWithin = {}): Promise<{ size: number; sha256: string }> {
+  within.signal?.throwIfAborted();
+  let fd: number;
   try {
-    for await (const chunk of createReadStream(file, { highWaterMark: HASH_CHUNK_BYTES })) {
-      const bytes = chunk as Buffer;
-      size += bytes.length;
-      hash.update(bytes);
-      within.onBytes?.(size);
-      // Told to stop (Ctrl-C, the time limit): at the next MiB of a large file, not at its end.
-      if (within.signal?.aborted) break;
-    }
+    fd = openSync(file, 'r');
   } catch (error) {
     throw readError(error, file);
   }
-  within.signal?.throwIfAborted();
-  return { size, sha256: hash.digest('hex') };
+  try {
+    const outcome = await hashOpenFile(fd, Infinity, (hashReader ??= newReader()), within);
+    if (!outcome.ok) throw readError(failureCause(outcome), file);
+    return { size: outcome.size, sha256: outcome.sha256 };
+  } finally {
+    try { closeSync(fd); } catch { /* read-only: nothing to lose */ }
+  }
 }
 
 /** SHA-256 over `F <path> <size> <sha>` lines (sorted by path), then `D <path>` lines (sorted). */
@@ -185,15 +197,18 @@ export async function buildManifest(dir: string): Promise<Manifest> {
  * Compares what is on disk at `dir` with `manifest`. Each difference starts with the relative path,
  * then says what differs, e.g. `a/b.dat (missing)`; sorted by path. `contents: false` compares
  * names, kinds and sizes only (for a tree whose bytes were just hashed while being written).
+ * `unchangedSince`: the stamp the restore left (file-stamp.ts); when the names, kinds and sizes
+ * match and every file still has that identity and those times, no byte is read again.
  */
 export async function compareToManifest(
   dir: string,
   manifest: Manifest,
-  options: { contents?: boolean; onProgress?: ProgressCallback; signal?: AbortSignal } = {},
+  options: { contents?: boolean; unchangedSince?: string | null; onProgress?: ProgressCallback; signal?: AbortSignal } = {},
 ): Promise<VerifyReport> {
   const hashContents = options.contents ?? true;
   const progress = progressCounter(manifest.fileCount, manifest.totalBytes, options.onProgress);
-  const entries = await listTree(dir);
+  // The stamp is taken before any byte is read: a file changed while it is hashed changes it.
+  const entries = await listTree(dir, { marks: true });
   const actual = new Map(entries.map((e) => [e.path, e]));
   const differences: { path: string; text: string }[] = [];
   const note = (p: string, reason: string): void => { differences.push({ path: p, text: `${p} (${reason})` }); };
@@ -204,25 +219,32 @@ export async function compareToManifest(
     if (!found) note(d, 'missing folder');
     else if (found.kind !== 'dir') note(d, `a ${found.kind === 'file' ? 'file' : found.kind}, expected a folder`);
   }
+  const toHash: { file: ManifestFile; found: TreeEntry }[] = [];
   for (const f of manifest.files) {
     const found = actual.get(f.path);
     actual.delete(f.path);
     if (!found) { note(f.path, 'missing'); continue; }
     if (found.kind !== 'file') { note(f.path, `a ${found.kind === 'dir' ? 'folder' : found.kind}, expected a file`); continue; }
     if (found.size !== f.size) { note(f.path, `size ${found.size}, expected ${f.size}`); continue; }
-    if (!hashContents) continue;
-    // A time limit or a lost lease stops the hashing at the next file.
-    options.signal?.throwIfAborted();
-    const { size, sha256 } = await sha256File(found.fullPath, {
-      onBytes: f.size > HASH_CHUNK_BYTES ? (bytes) => progress.within(Math.min(bytes, f.size)) : undefined, signal: options.signal,
-    });
-    if (size !== f.size) note(f.path, `size ${size}, expected ${f.size}`);
-    else if (sha256 !== f.sha256) note(f.path, 'content differs');
-    progress.done(f.size);
+    toHash.push({ file: f, found });
   }
   for (const extra of actual.values()) {
     note(extra.path, extra.kind === 'dir' ? 'extra folder' : extra.kind === 'file' ? 'extra' : `extra ${extra.kind}`);
   }
+  const stamp = differences.length === 0 ? stampOf(toHash.map(({ file, found }) => ({ path: file.path, size: file.size, mark: found.mark }))) : null;
+  const unchanged = stamp !== null && stamp === options.unchangedSince;
+  if (hashContents && !unchanged) {
+    for (const { file: f, found } of toHash) {
+      // A time limit or a lost lease stops the hashing at the next file.
+      options.signal?.throwIfAborted();
+      const { size, sha256 } = await sha256File(found.fullPath, {
+        onBytes: f.size > COPY_BUFFER_BYTES ? (bytes) => progress.within(Math.min(bytes, f.size)) : undefined, signal: options.signal,
+      });
+      if (size !== f.size) note(f.path, `size ${size}, expected ${f.size}`);
+      else if (sha256 !== f.sha256) note(f.path, 'content differs');
+      progress.done(f.size);
+    }
+  }
   differences.sort((a, b) => comparePaths(a.path, b.path));
-  return { matches: differences.length === 0, differences: differences.map((d) => d.text) };
+  return { matches: differences.length === 0, differences: differences.map((d) => d.text), ...(unchanged ? { by: 'identity' as const } : hashContents ? { by: 'contents' as const } : {}), stamp };
 }

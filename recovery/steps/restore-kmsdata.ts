@@ -22,7 +22,10 @@ export function restoreKmsdataStep(env: StepEnvironment, checks: ServerChecks): 
       const manifest = checks.backupManifest();
       const check = await env.host.verifyKmsdata(kmsdata, manifest, { ...guard, onProgress: track('verify') });
       if (!check.matches) throw checks.unverified('restoreKmsdata', `${kmsdata} does not match the backup (${differencesWords(check.differences)})`);
-      return { fileCount: manifest.fileCount, totalBytes: manifest.totalBytes, digest: manifest.digest, mismatches: [], alreadyRestored: true, database: await env.host.databaseIdentity(kmsdata) };
+      return {
+        fileCount: manifest.fileCount, totalBytes: manifest.totalBytes, digest: manifest.digest, mismatches: [], alreadyRestored: true,
+        database: await env.host.databaseIdentity(kmsdata), stamp: check.stamp ?? null,
+      };
     },
   };
 }

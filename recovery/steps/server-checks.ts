@@ -33,8 +33,8 @@ export function serverChecks(env: StepEnvironment) {
    * Before the operator gives the alpha string or starts the service, Kmsdata is checked as for
    * the tool's own steps (not once the operator has started the KMS on it: it is in use).
    */
-  async function assertRestoredBeforeOperator(name: StepName, input: { serviceName: string; kmsdata: string }, guard: ChangeGuard, track: Track): Promise<void> {
-    if ((await env.host.queryService(input.serviceName)).state !== 'running') await assertStillRestored(input.kmsdata, name, guard, track);
+  async function assertRestoredBeforeOperator(name: StepName, input: { serviceName: string; kmsdata: string; restoredStamp?: string | null }, guard: ChangeGuard, track: Track): Promise<void> {
+    if ((await env.host.queryService(input.serviceName)).state !== 'running') await assertStillRestored(input, name, guard, track);
   }
 
   /**
@@ -61,12 +61,19 @@ export function serverChecks(env: StepEnvironment) {
   /**
    * Facts in the checkpoint say what happened, not what is true now: before the alpha string is
    * given and before the service starts, Kmsdata must equal the backup's manifest (sizes and
-   * SHA-256), on every attempt and resume. A difference is drift: recorded, and the machine sends
-   * the run back to clear and restore again.
+   * SHA-256), on every attempt and resume. Read on the server each time: every file still the one
+   * the restore wrote, with its size and times (the restore's stamp), or else every file hashed
+   * again. A difference is drift: recorded, and the machine sends the run back to clear and
+   * restore again.
    */
-  async function assertStillRestored(kmsdata: string, step: StepName, guard: ChangeGuard, track: Track): Promise<void> {
-    const check = await env.host.verifyKmsdata(kmsdata, backupManifest(), { ...guard, onProgress: track('verify') });
-    if (check.matches) return;
+  async function assertStillRestored({ kmsdata, restoredStamp }: { kmsdata: string; restoredStamp?: string | null }, step: StepName, guard: ChangeGuard, track: Track): Promise<void> {
+    const check = await env.host.verifyKmsdata(kmsdata, backupManifest(), { ...guard, onProgress: track('verify'), unchangedSince: restoredStamp ?? null });
+    if (check.matches) {
+      env.logger.info({ runId: env.runId, step, by: check.by }, check.by === 'identity'
+        ? 'Kmsdata checked: every file is the one the restore wrote, unchanged since (identity, size and times)'
+        : 'Kmsdata checked: every file hashed and equal to the backup');
+      return;
+    }
     const differences = check.differences.slice(0, 20);
     env.fenced.note('drift.kmsdata', { step, differences, count: check.differences.length });
     env.logger.warn({ runId: env.runId, step, differences: check.differences.length }, 'Kmsdata differs from the backup after the restore');

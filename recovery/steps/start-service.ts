@@ -9,7 +9,7 @@ export function startServiceStep(env: StepEnvironment, checks: ServerChecks): St
       const alpha = await checks.requireAlpha();
       let since = checks.startRequestedAt();
       if ((await env.host.queryService(serviceName)).state !== 'running') {
-        await checks.assertStillRestored(kmsdata, 'startService', guard, track);
+        await checks.assertStillRestored(input, 'startService', guard, track);
         guard.assertMayAct?.();
         since = new Date();
         env.fenced.recordStartRequested(serviceName, since.toISOString());

@@ -347,7 +347,7 @@ describe('process-level KMS simulator', { timeout: cliLimit(5) }, () => {
       removeQuarantine: async () => ({ removed: [], kept: [] }),
       restoreKmsdata: async (): Promise<RestoreReport> => {
         calls.push('restore');
-        return { identity: { dev: '1', ino: '1' }, fileCount: 0, totalBytes: 0, digest: '', mismatches: [], alreadyRestored: false };
+        return { identity: { dev: '1', ino: '1' }, fileCount: 0, totalBytes: 0, digest: '', mismatches: [], alreadyRestored: false, stamp: null };
       },
       checkBackupAgainstManifest: async () => ({ matches: true, differences: [] }),
       verifyKmsdata: async () => ({ matches: true, differences: [] }),

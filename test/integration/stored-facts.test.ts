@@ -25,6 +25,17 @@ const TAMPERS: [string, (sim: SimFixture) => void][] = [
   ['a file changed', (sim) => fs.appendFileSync(firstFile(sim), 'tampered')],
   ['a file deleted', (sim) => fs.rmSync(firstFile(sim))],
   ['a file added', (sim) => fs.writeFileSync(path.join(sim.kmsdata, 'extra.dat'), 'not from the backup')],
+  // Its size and times as they were: only its change time (which no program can set) and its bytes say so.
+  ['a file rewritten in place, its size and times put back', (sim) => {
+    const file = firstFile(sim);
+    const before = fs.statSync(file);
+    const fd = fs.openSync(file, 'r+');
+    const first = Buffer.alloc(1);
+    fs.readSync(fd, first, 0, 1, 0);
+    fs.writeSync(fd, Buffer.from([first[0]! ^ 0xff]), 0, 1, 0);
+    fs.closeSync(fd);
+    fs.utimesSync(file, before.atime, before.mtime);
+  }],
 ];
 
 describe('Kmsdata is checked again before the alpha string and the start', () => {

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { clearKmsdata, removeQuarantine } from '../../host/fs/clear-kmsdata.js';
-import { buildManifest } from '../../host/fs/manifest.js';
+import { buildManifest, compareToManifest } from '../../host/fs/manifest.js';
 import { COPY_BUFFER_BYTES, copyAndHash, newReader, Turns } from '../../host/fs/copy-hash.js';
 import { describeEntry } from '../../host/fs/quarantine-ledger.js';
 import { restoreKmsdata, stagingPathFor } from '../../host/fs/restore-kmsdata.js';
@@ -174,7 +174,10 @@ describe('restoreKmsdata', () => {
       digest: manifest.digest,
       mismatches: [],
       alreadyRestored: false,
+      // The files' stamp as the copy left them: what a look at them now finds.
+      stamp: (await compareToManifest(kmsdata, manifest, { contents: false })).stamp,
     });
+    expect(report.stamp).toMatch(/^[0-9a-f]{64}$/);
     await expectSameTree(kmsdata, backup);
     const restored = await snapshot(kmsdata);
     expect(restored.get('empty')).toBe('dir');
@@ -351,8 +354,10 @@ describe('restoreKmsdata', () => {
     setImmediate(tick);
     const outcome = await copyAndHash(src, Promise.resolve(openSync(dst, 'wx')), { buf: Buffer.allocUnsafe(COPY_BUFFER_BYTES), spare: Buffer.allocUnsafe(COPY_BUFFER_BYTES), turns: always });
     copying = false;
-    expect(ran).toBeGreaterThanOrEqual(4);
-    expect(outcome).toEqual({ ok: true, size: 3 * 1024 * 1024 + 17, sha256: manifest.files.find((f) => f.path === 'KMSMAIL.EDB')!.sha256 });
+    // A copy that kept the thread would let none run. Four writes: at least three turns, as a
+    // write that completes within the poll phase it was issued in shares its turn with the next.
+    expect(ran).toBeGreaterThanOrEqual(3);
+    expect(outcome).toMatchObject({ ok: true, size: 3 * 1024 * 1024 + 17, sha256: manifest.files.find((f) => f.path === 'KMSMAIL.EDB')!.sha256 });
     expect(Buffer.compare(await readFile(dst), await readFile(src))).toBe(0);
   });
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -88,7 +88,7 @@ describe('buildManifest', () => {
 describe('compareToManifest', () => {
   it('matches the tree it was built from', async () => {
     const manifest = await buildManifest(tree);
-    await expect(compareToManifest(tree, manifest)).resolves.toEqual({ matches: true, differences: [] });
+    await expect(compareToManifest(tree, manifest)).resolves.toMatchObject({ matches: true, differences: [], by: 'contents' });
   });
 
   it('reports missing, extra, resized and changed entries, sorted by path', async () => {
@@ -114,8 +114,47 @@ describe('compareToManifest', () => {
   it('compares names and sizes only when asked not to read contents', async () => {
     const manifest = await buildManifest(tree);
     await writeFile(path.join(tree, 'sub', 'nested', 'mgrent.dat'), 'abd');
-    await expect(compareToManifest(tree, manifest, { contents: false })).resolves.toEqual({ matches: true, differences: [] });
-    await expect(compareToManifest(tree, manifest)).resolves.toEqual({ matches: false, differences: ['sub/nested/mgrent.dat (content differs)'] });
+    await expect(compareToManifest(tree, manifest, { contents: false })).resolves.toMatchObject({ matches: true, differences: [] });
+    await expect(compareToManifest(tree, manifest)).resolves.toMatchObject({ matches: false, differences: ['sub/nested/mgrent.dat (content differs)'] });
+  });
+
+  it('takes the files\' stamp (identity, size and times), the same on every look at an unchanged tree', async () => {
+    const manifest = await buildManifest(tree);
+    const first = await compareToManifest(tree, manifest, { contents: false });
+    expect(first.stamp).toMatch(/^[0-9a-f]{64}$/);
+    expect((await compareToManifest(tree, manifest)).stamp).toBe(first.stamp);
+  });
+
+  it('with the stamp the files still have, matches by their identity, without hashing them', async () => {
+    const manifest = await buildManifest(tree);
+    const { stamp } = await compareToManifest(tree, manifest, { contents: false });
+    const check = await compareToManifest(tree, manifest, { unchangedSince: stamp });
+    expect(check).toMatchObject({ matches: true, by: 'identity', stamp });
+  });
+
+  it('hashes every file again when one was rewritten in place, its size and times put back', async () => {
+    const file = path.join(tree, 'KMSMAIL.EDB');
+    // Whole seconds, so that the times put back are exactly the same.
+    await utimes(file, 946_684_800, 946_684_800);
+    const manifest = await buildManifest(tree);
+    const { stamp } = await compareToManifest(tree, manifest, { contents: false });
+    const before = await stat(file);
+    await new Promise((resolve) => setTimeout(resolve, 20)); // past a coarse clock's tick
+    const handle = await open(file, 'r+');
+    await handle.write(Buffer.from([8]), 0, 1, 100);
+    await handle.close();
+    await utimes(file, before.atime, before.mtime);
+    expect((await stat(file)).size).toBe(before.size);
+    const check = await compareToManifest(tree, manifest, { unchangedSince: stamp });
+    expect(check).toMatchObject({ matches: false, by: 'contents', differences: ['KMSMAIL.EDB (content differs)'] });
+    expect(check.stamp).not.toBe(stamp);
+  });
+
+  it('hashes every file when the stamp given is not theirs (another restore\'s, or none)', async () => {
+    const manifest = await buildManifest(tree);
+    for (const unchangedSince of ['0'.repeat(64), null]) {
+      expect(await compareToManifest(tree, manifest, { unchangedSince })).toMatchObject({ matches: true, by: 'contents' });
+    }
   });
 
   it('reports a file where a folder was expected', async () => {
