@@ -5,7 +5,7 @@ import { KmsRecoverError } from '../../errors/index.js';
 import type { FolderIdentity, Manifest, ManifestFile, RestoreOptions, RestoreReport } from '../types.js';
 import { folderIdentity, replaced, sameIdentity } from './pinned-folder.js';
 import { assertBackupPath, assertKmsdataName, assertKmsdataPath } from './kmsdata-path.js';
-import { compareToManifest, manifestDigest, progressCounter } from './manifest.js';
+import { compareToManifest, listTree, manifestDigest, progressCounter } from './manifest.js';
 import { COPY_BUFFER_BYTES, copyAndHash, copySmallAndHash, failureCause, keepProtection, newReader, Turns } from './copy-hash.js';
 import type { CopyOutcome } from './copy-hash.js';
 import { flushThen, fsyncDir } from './durable.js';
@@ -288,6 +288,23 @@ async function promoteStaging(staging: string, kmsdata: string): Promise<void> {
   await fsyncDir(path.dirname(kmsdata));
 }
 
+/**
+ * The entries of `dir` that are not the manifest's, by name and kind (`a/b.edb (extra)`,
+ * `logs (missing folder)`): a listing only, no file looked at one by one.
+ */
+async function namesDiffer(dir: string, manifest: Manifest): Promise<string[]> {
+  const expected = new Map<string, 'file' | 'dir'>([...manifest.dirs.map((d) => [d, 'dir'] as const), ...manifest.files.map((f) => [f.path, 'file'] as const)]);
+  const differences: string[] = [];
+  for (const entry of await listTree(dir, { sizes: false })) {
+    const kind = expected.get(entry.path);
+    expected.delete(entry.path);
+    if (kind === undefined) differences.push(`${entry.path} (extra)`);
+    else if (kind !== entry.kind) differences.push(`${entry.path} (a ${entry.kind}, expected a ${kind === 'dir' ? 'folder' : 'file'})`);
+  }
+  for (const [rel, kind] of expected) differences.push(`${rel} (missing${kind === 'dir' ? ' folder' : ''})`);
+  return differences.sort();
+}
+
 /** `files` were verified to be the manifest's (validateManifest, and the digest check after a copy). */
 function report(manifest: Manifest, files: readonly ManifestFile[], alreadyRestored: boolean, identity: FolderIdentity, stamp: string | null): RestoreReport {
   return {
@@ -449,17 +466,17 @@ export async function restoreKmsdata(backup: string, kmsdata: string, manifest: 
       await copiedOne(index, file, await copyAndHash(src, creates.take(index), reader, within));
     }
     while (small.length > 0) await oldest();
-    // Every staged file must still be the one the copy wrote (its stamp): then no byte is read
-    // again; a file changed since is hashed, and a difference stops the restore.
+    // Each file's size and bytes were checked as they were written, and its mark taken as it was
+    // closed (the stamp the later checks compare with); the staging folder must hold nothing else.
     stamp = stampOf(copied.map((f, i) => ({ path: f.path, size: f.size, mark: marks[i] })));
-    // The files are flushed in libuv's pool while this thread looks at them.
+    // The files are flushed in libuv's pool while this thread looks at the names.
     const flushed = syncs.drain();
     flushed.catch(() => undefined); // awaited below; a failure before then is settled in the catch
-    const staged = await compareToManifest(staging, manifest, stamp === null ? { contents: false } : { unchangedSince: stamp });
-    if (!staged.matches) {
+    const differences = await namesDiffer(staging, manifest);
+    if (differences.length > 0) {
       throw new KmsRecoverError('RESTORE_MISMATCH',
-        `staging folder ${staging} does not match the backup manifest: ${staged.differences.length} differences, first ${staged.differences[0] ?? ''}`,
-        { path: staging, mismatches: staged.differences });
+        `staging folder ${staging} does not match the backup manifest: ${differences.length} differences, first ${differences[0] ?? ''}`,
+        { path: staging, mismatches: differences });
     }
     if (manifestDigest(copied, manifest.dirs) !== manifest.digest) {
       throw new KmsRecoverError('RESTORE_MISMATCH', `staging folder ${staging} does not match the backup manifest digest`, { path: staging });
