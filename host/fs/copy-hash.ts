@@ -88,12 +88,8 @@ function openSource(src: string): { fd: number; stats: Stats } | CopyOutcome {
   }
 }
 
-/**
- * Copies `src` (a regular file, opened read-only) into its destination, `created` by the caller
- * (exclusively: it did not exist; see restore-kmsdata.ts), hashing every byte on its way; the
- * destination keeps the source's times and is closed, whatever happens.
- */
-export async function copyAndHash(src: string, created: Promise<number>, reader: Reader, onBytes?: (bytesSoFar: number) => void): Promise<CopyOutcome> {
+/** The destination (once created) and the source, both open; or why the copy cannot start (the destination closed then). */
+async function openPair(src: string, created: Promise<number>): Promise<{ target: number; source: number; stats: Stats } | CopyOutcome> {
   let target: number;
   try {
     target = await created;
@@ -105,7 +101,18 @@ export async function copyAndHash(src: string, created: Promise<number>, reader:
     try { closeSync(target); } catch { /* the copy failed already */ }
     return opened;
   }
-  const { fd: source, stats } = opened;
+  return { target, source: opened.fd, stats: opened.stats };
+}
+
+/**
+ * Copies `src` (a regular file, opened read-only) into its destination, `created` by the caller
+ * (exclusively: it did not exist; see restore-kmsdata.ts), hashing every byte on its way; the
+ * destination keeps the source's times and is closed, whatever happens.
+ */
+export async function copyAndHash(src: string, created: Promise<number>, reader: Reader, onBytes?: (bytesSoFar: number) => void): Promise<CopyOutcome> {
+  const pair = await openPair(src, created);
+  if ('ok' in pair) return pair;
+  const { target, source, stats } = pair;
   let copied: CopyOutcome;
   try {
     // A file of more than one buffer is hashed on this thread while its previous buffer is
@@ -133,18 +140,9 @@ const isRoot = process.getuid?.() === 0;
  * finds it changed.
  */
 export async function copySmallAndHash(src: string, created: Promise<number>, buf: Buffer): Promise<CopyOutcome> {
-  let target: number;
-  try {
-    target = await created;
-  } catch (error) {
-    return failure('write', error);
-  }
-  const opened = openSource(src);
-  if ('ok' in opened) {
-    try { closeSync(target); } catch { /* the copy failed already */ }
-    return opened;
-  }
-  const { fd: source, stats } = opened;
+  const pair = await openPair(src, created);
+  if ('ok' in pair) return pair;
+  const { target, source, stats } = pair;
   let n: number;
   try {
     n = readSync(source, buf, 0, buf.length, 0);
@@ -286,7 +284,6 @@ function pass(source: number, target: number | null, reader: Reader, limit = Inf
 async function finish(state: Pass, reader: Reader): Promise<CopyOutcome> {
   for (;;) {
     await reader.turns.take();
-    // Told to stop (Ctrl-C, the time limit): within a large file, not at its end.
     state.within.signal?.throwIfAborted();
     const outcome = advance(state, reader);
     if (outcome) return outcome;
@@ -317,6 +314,8 @@ function advance(state: Pass, { buf, turns }: Reader): CopyOutcome | null {
     }
     state.size += n;
     state.within.onBytes?.(state.size);
+    // Told to stop (Ctrl-C, the time limit): at the next buffer of a large file, not at its end.
+    state.within.signal?.throwIfAborted();
   }
   return { ok: true, size: state.size, sha256: state.hash.digest('hex') };
 }
