@@ -1,11 +1,8 @@
 import path from 'node:path';
 import { KmsRecoverError } from '../errors/index.js';
 import { fsKmsdataOperations } from './fs/index.js';
-import { createSimHost } from './sim/sim-host.js';
-import { assertSimRoot } from './sim/sim-layout.js';
 import type { Host } from './types.js';
 import { checkServerName } from './windows/remote-target.js';
-import { createWindowsHost } from './windows/windows-host.js';
 
 export const ADAPTERS = ['sim', 'windows'] as const;
 export type AdapterName = (typeof ADAPTERS)[number];
@@ -59,9 +56,11 @@ export function chooseAdapter(
   return { name: 'sim', config: { simRoot } };
 }
 
+/** Each adapter's code is loaded only when it is the one chosen (a resume on the simulator loaded the Windows adapter's 11 modules). */
 export async function createHost(choice: { name: string; config: Record<string, unknown> }): Promise<Host> {
   if (choice.name === 'sim') {
     const root = String(choice.config.simRoot ?? '');
+    const [{ assertSimRoot }, { createSimHost }] = await Promise.all([import('./sim/sim-layout.js'), import('./sim/sim-host.js')]);
     await assertSimRoot(root);
     return createSimHost(root, fsKmsdataOperations);
   }
@@ -69,6 +68,7 @@ export async function createHost(choice: { name: string; config: Record<string, 
     // Also on resume: a run started on Windows is not continued from elsewhere.
     assertAdapterSupported('windows');
     const server = choice.config.server;
+    const { createWindowsHost } = await import('./windows/windows-host.js');
     return createWindowsHost(typeof server === 'string' ? { server } : {});
   }
   throw unknownAdapter(choice.name);
