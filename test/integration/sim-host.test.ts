@@ -196,7 +196,9 @@ describe('process-level KMS simulator', { timeout: cliLimit(5) }, () => {
   it('a refusal is kept when the start\'s deadline comes due with it (the manager did not get the CPU for a while), and written where the manager reads it', async () => {
     const sim = await initSimHost(root);
     const originalAlpha = await readAlpha(sim.startupDisk);
-    const startTimeoutMs = 2000;
+    // Long enough for the daemon to be seen alive before the deadline kills it on a loaded machine
+    // (the load lane: at 2 s, it was started, killed and gone before the first look found it).
+    const startTimeoutMs = 10_000;
     const scm = new SimServiceManager(root, { startTimeoutMs });
     await scm.stopService(KMS_SERVICE_NAME, {});
     const refusing = rejection(scm.startService(KMS_SERVICE_NAME, [originalAlpha], {}));
