@@ -65,7 +65,9 @@ export async function driveActor(options: DriveOptions, run: RunRecord, fenced: 
     lastWritten = json;
     failPoint(`after-checkpoint:${position.state}`);
     logger.info({ runId: run.id, event: event.type, from: previous.state, to: position.state, phase: position.phase }, 'checkpoint');
-    if (position.state !== previous.state && position.phase !== 'failed' && position.phase !== 'waiting') {
+    // A state reached is told even when the next step waits for the operator: `[3/5] restored`
+    // comes before "waiting for you at KB steps 5-7", not never.
+    if (position.state !== previous.state && position.phase !== 'failed') {
       progress.reached(position.state, factsOf(snapshot, position.state));
     }
     const lastError = snapshot.context.lastError;

@@ -151,10 +151,13 @@ describe('manual steps', () => {
     const sim = await simFixture();
     const first = await start(sim, ['--manual', 'startService']); // no disk, no variable, no terminal
     expect(first.code).toBe(8);
+    // The step done before the operator's is told, as every other: the restore's line, then the wait.
+    expect(first.stderr, first.stderr).toMatch(/\[3\/5\] restored +KB step 4/);
     const { runId, state } = await statusOf(sim);
     expect(state).toBe('restored');
     const credential = await runCli(['confirm', runId, 'credential', '--db', sim.db]);
     expect(credential.code).toBe(8);
+    expect(credential.stderr, credential.stderr).toMatch(/\[4\/5\] credential-set/);
     expect(credential.stdout).toMatch(/do KB step 7 by hand: Start the Microsoft Key Management Server service/);
     await runCli(['sim', 'start', sim.root, '--startup-disk', sim.startupDisk]);
     const started = await runCli(['confirm', runId, 'start', '--db', sim.db]);
