@@ -16,6 +16,11 @@ export interface NoteDetails {
   'claim.renewed': { claim: string };
   'drift.service-running': { step: StepName; service: string; serviceState: string };
   'drift.kmsdata': { step: StepName; differences: string[]; count: number };
+  /**
+   * Kmsdata found equal to the backup before a step that depends on it: `identity`, every file
+   * still the one the restore wrote (device, inode, size, times); `contents`, every file hashed.
+   */
+  'kmsdata.checked': { step: StepName; by: 'identity' | 'contents'; files: number };
   'quarantine.removed': { kmsdata: string; of: string; removed: number };
   'quarantine.kept': { kmsdata: string; of: string; kept: string[]; reason: string };
   'recovery.recorded': { kmsdata: string };

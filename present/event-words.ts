@@ -51,6 +51,9 @@ export const EVENT_WORDS: Record<WordedEvent, Words> = {
   RETRY: () => 'the failed step is tried again',
   'retry.scheduled': (d) => `retry of ${stepName(str(d.step))} (attempt ${num(d.attempt)}) scheduled in ${seconds(d.delayMs)}, after ${typeof d.after === 'string' ? codeWords(d.after) : 'an error'}`,
   'drift.service-running': (d) => `${text(d.service, 'the service')} found ${text(d.serviceState, 'running')} before ${stepName(str(d.step))} (a reboot?): stopped again`,
+  'kmsdata.checked': (d) => `Kmsdata checked before ${stepName(str(d.step))}: ${d.by === 'identity'
+    ? `${count(d.files, 'file')}, each the one the restore wrote, unchanged since (same device, inode, size and times)`
+    : `${count(d.files, 'file')} read again, sizes and SHA-256 equal to the backup`}`,
   'drift.kmsdata': (d) => `Kmsdata differs from the backup before ${stepName(str(d.step))} (${count(d.count, 'difference')}): cleared and restored again`,
   'lease.taken-over': (d) => `took the run over from pid ${num(d.fromPid)} on ${text(d.fromHost, '?')}, ${takenFromWords(d)}`,
   'claim.taken': () => 'claimed the server (its claim file beside Kmsdata)',

@@ -116,6 +116,11 @@ export interface RunReport {
     kept: { at: string; entries: string[]; reason: string } | null;
   };
   drift: { at: string; kind: 'service-running' | 'kmsdata'; step: string | null; detail: string }[];
+  /**
+   * Kmsdata found equal to the backup again, before a step that depends on it (the alpha string,
+   * the start): `identity`, every file still the one the restore wrote; `contents`, every file hashed.
+   */
+  rechecks: { at: string; step: string | null; by: 'identity' | 'contents'; files: number }[];
   rewinds: { at: string; from: string; to: string }[];
   drivers: ReportDriver[];
   takeovers: RunStatus['takeovers'];
@@ -185,6 +190,9 @@ export function reportFacts(input: ReportInput): RunReport {
       detail: e.event === 'drift.kmsdata'
         ? strings(e.detail?.differences).join('; ')
         : `${str(e.detail?.service) ?? 'the service'} was ${str(e.detail?.serviceState) ?? 'running'}`,
+    })),
+    rechecks: events.filter((e) => e.event === 'kmsdata.checked').map((e) => ({
+      at: e.at, step: str(e.detail?.step), by: e.detail?.by === 'identity' ? 'identity' as const : 'contents' as const, files: num(e.detail?.files) ?? 0,
     })),
     rewinds: events.filter((e) => e.event === 'REWIND').map((e) => ({ at: e.at, from: str(e.detail?.from) ?? e.from ?? '?', to: str(e.detail?.to) ?? e.to })),
     drivers: driversOf(events),

@@ -182,6 +182,13 @@ function provedRows(r: RunReport, t: (iso: string | null) => string): FactRow[] 
       evidence: r.restore.matchesBackup ? `the restored tree's digest equals the backup manifest's: ${r.restore.digest}` : `DIFFERS from the backup: ${r.restore.mismatches.join('; ') || r.restore.digest}`,
     });
   }
+  for (const c of r.rechecks) {
+    rows.push({
+      label: 'Kmsdata checked again', value: `${t(c.at)}, before ${c.step === 'setCredential' ? 'the alpha string was given' : c.step === 'startService' ? 'the service was started' : c.step ?? 'a step'}: ${countWords(c.files, 'file')} equal to the backup`,
+      evidence: c.by === 'identity' ? 'each file still the one the restore wrote (same device, inode, size, modification and change times); its bytes were not read again'
+        : 'each file read again: its size and SHA-256 equal to the backup manifest\'s',
+    });
+  }
   if (r.credential) rows.push({ label: 'The alpha string', value: `given as the service's start parameter ${t(r.credential.at)}, from ${sourceWords(r.credential.source)}`, evidence: `${r.settle ? 'the KMS accepted it: it started and kept running on it (below)' : 'not proved: the KMS has not run with it yet'}; the string itself is never recorded` });
   if (r.settle) {
     rows.push({

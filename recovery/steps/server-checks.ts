@@ -69,6 +69,8 @@ export function serverChecks(env: StepEnvironment) {
   async function assertStillRestored({ kmsdata, restoredStamp }: { kmsdata: string; restoredStamp?: string | null }, step: StepName, guard: ChangeGuard, track: Track): Promise<void> {
     const check = await env.host.verifyKmsdata(kmsdata, backupManifest(), { ...guard, onProgress: track('verify'), unchangedSince: restoredStamp ?? null });
     if (check.matches) {
+      // Said in the run's record (history, report), not only the log: what was proved, and how.
+      if (check.by) env.fenced.note('kmsdata.checked', { step, by: check.by, files: backupManifest().fileCount });
       env.logger.info({ runId: env.runId, step, by: check.by }, check.by === 'identity'
         ? 'Kmsdata checked: every file is the one the restore wrote, unchanged since (identity, size and times)'
         : 'Kmsdata checked: every file hashed and equal to the backup');

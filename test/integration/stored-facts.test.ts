@@ -60,6 +60,32 @@ describe('Kmsdata is checked again before the alpha string and the start', () =>
     }
   }
 
+  it('the record says how each check proved it: the files the restore wrote, or every file hashed once one was touched', async () => {
+    const sim = await simFixture();
+    const killed = await runCli(startWithDiskArgs(sim), { env: { KMS_RECOVER_FAIL_AT: 'after-checkpoint:restored' } });
+    expect(killed.signal).toBe('SIGKILL');
+    // Its protection changed and put back: the same bytes, but no longer provably the restore's file.
+    const file = firstFile(sim);
+    const mode = fs.statSync(file).mode & 0o7777;
+    fs.chmodSync(file, 0o600);
+    fs.chmodSync(file, mode);
+    const resumed = await resume(sim);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const checks = eventRows(sim.db).filter((e) => e.event === 'kmsdata.checked').map((e) => e.detail ?? {});
+    // A change time moved: the files are no longer provably the restore's, so both checks hash them, and say so.
+    expect(checks.map((c) => [c.step, c.by])).toEqual([['setCredential', 'contents'], ['startService', 'contents']]);
+    expect(eventRows(sim.db).some((e) => e.event === 'drift.kmsdata')).toBe(false);
+    const history = await runCli(['history', '--db', sim.db]);
+    expect(history.stdout).toMatch(/Kmsdata checked before alpha string: \d+ files read again, sizes and SHA-256\s+equal to the backup/);
+  }, cliLimit(3));
+
+  it('an untouched recovery: both checks proved by the files the restore wrote, and the record says so', async () => {
+    const sim = await simFixture();
+    expect((await runCli(startWithDiskArgs(sim))).code).toBe(0);
+    const checks = eventRows(sim.db).filter((e) => e.event === 'kmsdata.checked').map((e) => e.detail ?? {});
+    expect(checks.map((c) => [c.step, c.by])).toEqual([['setCredential', 'identity'], ['startService', 'identity']]);
+  }, cliLimit(1));
+
   it('a file changed while the run waits for a manual credential and start is caught at confirm', async () => {
     const sim = await simFixture();
     const waiting = await runCli(startWithDiskArgs(sim, ['--manual', 'setCredential', '--manual', 'startService']));

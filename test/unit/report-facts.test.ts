@@ -141,6 +141,21 @@ describe('the facts of a report', () => {
     expect(md).toContain('Went back');
   });
 
+  it('Kmsdata checked again before the alpha string and the start: said with how it was proved', () => {
+    const log = eventLog();
+    const events = logThrough(log, 'setCredential');
+    events.push(log('kmsdata.checked', 'restored', 'restored', { step: 'setCredential', by: 'identity', files: 3 }));
+    events.push(log('kmsdata.checked', 'credential-set', 'credential-set', { step: 'startService', by: 'contents', files: 3 }));
+    const r = facts(events, 'credential-set', 'working');
+    expect(r.rechecks).toEqual([
+      { at: expect.any(String), step: 'setCredential', by: 'identity', files: 3 },
+      { at: expect.any(String), step: 'startService', by: 'contents', files: 3 },
+    ]);
+    const md = reportMarkdown(reportDocument(r, []), r, 'overview');
+    expect(md).toMatch(/Kmsdata checked again:\*\* .*before the alpha string was given: 3 files equal to the backup _\(each file still the one the restore wrote/);
+    expect(md).toMatch(/before the service was started: 3 files equal to the backup _\(each file read again: its size and SHA-256/);
+  });
+
   it('abandoned while waiting for a manual step: the wait drawn until the abandon, said at the top', () => {
     const log = eventLog();
     const events = logThrough(log, 'clearKmsdata');
