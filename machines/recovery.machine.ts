@@ -1,4 +1,4 @@
-import { assign, fromPromise, setup } from 'xstate';
+import { assign, fromPromise, setup } from './xstate-runtime.js';
 import { ALPHA_STRING_LENGTH } from '../domain/index.js';
 import { toErrorRecord, type ErrorCode } from '../errors/index.js';
 import { awaitsOperator, confirmationsBefore, confirmCovers } from './recovery.manual.js';

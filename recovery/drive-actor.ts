@@ -1,4 +1,5 @@
-import { createActor, type InspectionEvent } from 'xstate';
+import type { InspectionEvent } from 'xstate';
+import { createActor } from '../machines/xstate-runtime.js';
 import { toErrorRecord } from '../errors/index.js';
 import { failPoint } from '../host/fail-point.js';
 import { FACTS_OF_STATE, positionOf, recoveryMachine, type RecoveryPosition, type RecoverySnapshot, type RecoveryState } from '../machines/index.js';

@@ -1,4 +1,4 @@
-import { transition } from 'xstate';
+import { transition } from '../machines/xstate-runtime.js';
 import { KmsRecoverError } from '../errors/index.js';
 import { positionOf, recoveryMachine, STEP_NAMES, type RecoveryState } from '../machines/index.js';
 import type { FencedRun, RunOptions, RunRecord } from '../persistence/index.js';

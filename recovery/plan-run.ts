@@ -1,4 +1,5 @@
-import { initialTransition, transition, type AnyEventObject } from 'xstate';
+import type { AnyEventObject } from 'xstate';
+import { initialTransition, transition } from '../machines/xstate-runtime.js';
 import { KB_STEPS, positionOf, recoveryMachine, STEP_OF_STATE, type RecoveryInput, type RecoveryState, type StepName, type StepOutputs } from '../machines/index.js';
 import type { PreparedRun } from './start-run.js';
 import type { RunOptions } from './step-policy.js';

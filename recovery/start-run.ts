@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createActor } from 'xstate';
+import { createActor } from '../machines/xstate-runtime.js';
 import { MACHINE_VERSION, positionOf, recoveryMachine } from '../machines/index.js';
 import type { AlphaString } from './alpha-string.js';
 import { definitionHash } from './definition-hash.js';

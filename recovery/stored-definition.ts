@@ -1,4 +1,4 @@
-import { createActor } from 'xstate';
+import { createActor } from '../machines/xstate-runtime.js';
 import { KmsRecoverError } from '../errors/index.js';
 import { isRestorableSnapshot, MACHINE_VERSION, positionOfStored, migrateSnapshot, recoveryMachine, type MigrationFacts, type RecoveryInput } from '../machines/index.js';
 import { parseContext, type FencedRun, type RunRecord } from '../persistence/index.js';

@@ -1,4 +1,4 @@
-import { existsSync, promises as fsp } from 'node:fs';
+import { existsSync, promises as fsp, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** The marker every simulator daemon has in its command line (its script name). */
@@ -8,16 +8,23 @@ export function hasProcFs(): boolean {
   return existsSync('/proc/self/fd');
 }
 
-/** The argv of a process from /proc, or undefined when it is gone (or a zombie: empty). */
-export async function procArgv(pid: number): Promise<string[] | undefined> {
+/**
+ * The argv of a process from /proc, or undefined when it is gone (or a zombie: empty).
+ * Synchronous: a read of /proc is a few microseconds, a promise's trip through libuv's thread
+ * pool (open, stat, read, close) far more; every look at the service scans every process.
+ */
+export function procArgv(pid: number): string[] | undefined {
   try {
-    const raw = await fsp.readFile(`/proc/${pid}/cmdline`, 'utf8');
+    const raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
     if (!raw) return undefined;
     return raw.split('\0').filter((part, i, all) => part !== '' || i < all.length - 1);
   } catch {
     return undefined;
   }
 }
+
+/** Processes read between two turns of the event loop in a scan of /proc (a loaded machine has thousands). */
+const PROCS_PER_TURN = 256;
 
 /** The value of `flag` in a daemon's argv (`--kmsdata <dir>`, `--log <file>`), resolved; undefined when it is not a daemon's. */
 function daemonArg(argv: readonly string[], flag: '--kmsdata' | '--log'): string | undefined {
@@ -51,7 +58,7 @@ export async function isDaemonAlive(pid: number, log: string): Promise<boolean> 
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
   if (!hasProcFs()) return true;
-  const argv = await procArgv(pid);
+  const argv = procArgv(pid);
   return !!argv && daemonArg(argv, '--log') === path.resolve(log) && await isProcess(pid);
 }
 
@@ -65,16 +72,18 @@ export async function findDaemonPids(kmsdata: string): Promise<number[]> {
   const wanted = path.resolve(kmsdata);
   let entries: string[];
   try {
-    entries = await fsp.readdir('/proc');
+    entries = readdirSync('/proc');
   } catch {
     return [];
   }
   const pids: number[] = [];
+  let read = 0;
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
     if (pid === process.pid) continue;
-    const argv = await procArgv(pid);
+    if (++read % PROCS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
+    const argv = procArgv(pid);
     if (argv && daemonArg(argv, '--kmsdata') === wanted) pids.push(pid);
   }
   return pids.sort((a, b) => a - b);

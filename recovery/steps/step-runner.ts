@@ -1,4 +1,4 @@
-import { fromPromise } from 'xstate';
+import { fromPromise } from '../../machines/xstate-runtime.js';
 import { KmsRecoverError } from '../../errors/index.js';
 import { failPoint, injectedFault } from '../../host/fail-point.js';
 import { asFileIoError } from '../../host/fs/file-errors.js';
