@@ -118,6 +118,16 @@ describe('compareToManifest', () => {
     await expect(compareToManifest(tree, manifest)).resolves.toMatchObject({ matches: false, differences: ['sub/nested/mgrent.dat (content differs)'] });
   });
 
+  it('without a stamp (the backup\'s check: names and sizes), proves nothing unchanged: a later check hashes', async () => {
+    const manifest = await buildManifest(tree);
+    const named = await compareToManifest(tree, manifest, { contents: false, stamp: false });
+    expect(named).toMatchObject({ matches: true, stamp: null });
+    await writeFile(path.join(tree, 'extra.dat'), 'x');
+    await expect(compareToManifest(tree, manifest, { contents: false, stamp: false })).resolves.toMatchObject({ matches: false, differences: ['extra.dat (extra)'] });
+    await rm(path.join(tree, 'extra.dat'));
+    expect(await compareToManifest(tree, manifest, { unchangedSince: named.stamp })).toMatchObject({ matches: true, by: 'contents' });
+  });
+
   it('takes the files\' stamp (identity, size and times), the same on every look at an unchanged tree', async () => {
     const manifest = await buildManifest(tree);
     const first = await compareToManifest(tree, manifest, { contents: false });
