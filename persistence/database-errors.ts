@@ -88,25 +88,17 @@ export function databaseError(error: unknown, file: string, operation?: string):
  * methods are not wrapped again.
  */
 export function translatingDatabaseErrors<T extends object>(target: T, file: string, operations: Readonly<Record<string, string>>, otherwise: string): T {
-  // Each method's wrapper is made once, on its first call, not on every call (a checkpoint is a
-  // few tens of µs of CPU: bench/checkpoint.mjs).
-  const wrappers = new Map<string, { method: unknown; wrapper: (...args: unknown[]) => unknown }>();
   return new Proxy(target, {
     get(object, key, receiver) {
       const value: unknown = Reflect.get(object, key, receiver);
       if (typeof value !== 'function' || typeof key !== 'string' || key === 'constructor') return value;
-      const made = wrappers.get(key);
-      if (made?.method === value) return made.wrapper;
-      const operation = operations[key] ?? otherwise;
-      const wrapper = (...args: unknown[]): unknown => {
+      return (...args: unknown[]) => {
         try {
           return (value as (...a: unknown[]) => unknown).apply(object, args);
         } catch (error) {
-          throw databaseError(error, file, operation);
+          throw databaseError(error, file, operations[key] ?? otherwise);
         }
       };
-      wrappers.set(key, { method: value, wrapper });
-      return wrapper;
     },
   });
 }
