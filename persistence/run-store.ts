@@ -493,8 +493,8 @@ export class RunStore {
    * RUN_NOT_FOUND), in the words of current(). Called inside the write's IMMEDIATE transaction,
    * so the sequence number read just before is still the next one when the row is written. (The
    * number is read by its own statement: an INSERT whose SELECT reads `events` itself makes
-   * SQLite gather its rows in a temporary table first, and RETURNING another, a third of the
-   * checkpoint's CPU; bench/checkpoint.mjs.)
+   * SQLite gather its rows in a temporary table first, and RETURNING another: ~5 µs of the
+   * checkpoint's ~40 µs of CPU; bench/checkpoint.mjs.)
    */
   private fencedEvent(runId: string, token: number, event: string, at: string, detail: Record<string, unknown> | undefined, to?: string): number {
     const seq = this.nextSeq(runId);
