@@ -1,11 +1,15 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { STEP_NAMES } from '../../machines/recovery.order.js';
 import { STEP_ALIASES } from '../../recovery/step-policy.js';
 import { eventRows } from '../helpers/event-rows.js';
 import { runCli } from '../helpers/run-cli.js';
 import { runIdOf, startArgs, startWithDiskArgs } from '../helpers/sim-cli.js';
-import { simFixture } from '../helpers/sim-fixture.js';
+import { cleanupSimFixtures, simFixture } from '../helpers/sim-fixture.js';
 import { cliLimit } from '../helpers/time-limit.js';
+
+// Its simulated servers (a KMS daemon each) are stopped and removed after each test: left, each
+// run of the suite kept two daemons running and two folders in the temporary folder.
+afterEach(cleanupSimFixtures);
 
 /** The command names of a help's `Commands:` section (without `help`). */
 function commandsOf(help: string): string[] {
