@@ -19,7 +19,9 @@
  * Points: `after-checkpoint:<state>`, `before-step:<step>`, `after-step:<step>` (side effect
  * done, its checkpoint not yet written), `restore-after-file:<n>`, `backoff-wait:<step>` (a retry
  * is scheduled and committed, its wait not yet over), `backoff-resume:<step>` (a resumed run
- * resting in a failed step is about to read what remains of its scheduled wait).
+ * resting in a failed step is about to read what remains of its scheduled wait),
+ * `quarantine-deleting` (after `running`: the reinstall's files proved and moved aside in the
+ * quarantine, their deletion not begun).
  */
 import fs from 'node:fs';
 import { KmsRecoverError } from '../errors/index.js';

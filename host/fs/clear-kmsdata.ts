@@ -1,10 +1,10 @@
 import { lstatSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
-import { lstat, readdir, rm, rmdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { KmsRecoverError } from '../../errors/index.js';
 import type { ClearOptions, ClearReport, LedgerEntry, QuarantineRemoval, RunFolder } from '../types.js';
 import { withinPinnedFolder } from './pinned-folder.js';
-import { describeEntry, matchesLedger } from './quarantine-ledger.js';
+import { describeEntry } from './quarantine-ledger.js';
 import { newReader } from './copy-hash.js';
 import { entryKind, progressCounter } from './manifest.js';
 import { fsyncDir } from './durable.js';
@@ -102,49 +102,6 @@ export async function clearKmsdata(kmsdata: string, runId: string, options: Clea
     const remaining = readdirSync('.').length;
     return { removed, remaining, quarantine };
   });
-}
-
-/**
- * Deletes a run's staging folder and, of its quarantine, the entries that are exactly as the
- * ledger recorded them (after a run of this server reached `running`); an entry that differs or
- * that the ledger does not know is kept, and so is the quarantine folder holding it.
- */
-export async function removeQuarantine(kmsdata: string, runId: string, ledger: readonly LedgerEntry[]): Promise<QuarantineRemoval> {
-  const removed: string[] = [];
-  const kept: string[] = [];
-  const staging = stagingPathFor(kmsdata, runId);
-  if (await plainFolder(staging)) {
-    await rm(staging, { recursive: true, force: true, maxRetries: 2, retryDelay: 100 });
-    removed.push(staging);
-  }
-  const quarantine = quarantinePathFor(kmsdata, runId);
-  if (await plainFolder(quarantine)) {
-    const byName = new Map(ledger.map((e) => [e.storedAs, e]));
-    const reader = newReader();
-    for (const name of await readdir(quarantine)) {
-      const full = path.join(quarantine, name);
-      const recorded = byName.get(name);
-      if (recorded && matchesLedger(await describeEntry(full, recorded.name, name, reader), recorded)) {
-        await rm(full, { recursive: true, force: true, maxRetries: 2, retryDelay: 100 });
-        removed.push(full);
-      } else {
-        kept.push(full);
-      }
-    }
-    if (kept.length === 0) {
-      await rmdir(quarantine);
-      removed.push(quarantine);
-    }
-  }
-  if (removed.length > 0) await fsyncDir(path.dirname(path.resolve(kmsdata)));
-  return { removed, kept };
-}
-
-async function plainFolder(p: string): Promise<boolean> {
-  const stats = await lstat(p).catch(() => null);
-  if (!stats) return false;
-  if (!stats.isDirectory() || stats.isSymbolicLink()) throw new KmsRecoverError('PATH_UNSAFE', `${p} is not a folder; left as is`, { path: p });
-  return true;
 }
 
 /** The quarantine and staging folders of every run, found beside Kmsdata. Read-only. */

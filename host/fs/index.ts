@@ -21,7 +21,7 @@ export const fsKmsdataOperations: KmsdataOperations = {
   checkOneVolume: async (kmsdata) => (await import('./tree-identity.js')).assertOneVolume(kmsdata),
   manifest: async (dir) => (await manifests()).buildManifest(dir),
   clearKmsdata: async (kmsdata, runId, options) => (await clearing()).clearKmsdata(kmsdata, runId, options),
-  removeQuarantine: async (kmsdata, runId, ledger) => (await clearing()).removeQuarantine(kmsdata, runId, ledger),
+  removeQuarantine: async (kmsdata, runId, ledger) => (await import('./remove-quarantine.js')).removeQuarantine(kmsdata, runId, ledger),
   kmsdataIdentity: async (kmsdata) => {
     const [{ assertKmsdataPath }, { folderIdentity }] = await Promise.all([paths(), import('./pinned-folder.js')]);
     return folderIdentity(await assertKmsdataPath(kmsdata));

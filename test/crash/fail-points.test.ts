@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, describe, it } from 'vitest';
 import { readDb, SIX_STATES } from '../helpers/event-log.js';
 import { cleanupSimFixtures, disposeSimFixture, simFixture } from '../helpers/sim-fixture.js';
@@ -44,6 +46,7 @@ const POINTS: Point[] = [
   { name: 'restore-after-file:1', stateAtKill: 'cleared' },
   { name: `restore-after-file:${Math.ceil(BACKUP_FILES / 2)}`, stateAtKill: 'cleared' },
   { name: `restore-after-file:${BACKUP_FILES}`, stateAtKill: 'cleared' }, // every file staged, nothing verified or renamed yet
+  { name: 'quarantine-deleting', stateAtKill: 'running' }, // the reinstall's files proved and moved aside in the quarantine, not yet deleted
 ];
 
 const SLOTS = crashSlots();
@@ -89,4 +92,27 @@ describe('a SIGKILL at each fail point, then resume', () => {
       await disposeSimFixture(sim);
     }
   }));
+});
+
+describe('a SIGKILL inside the deletion of the quarantine, then resume', () => {
+  it('a folder of the reinstall left part-deleted by the kill is deleted by the resume, not kept as if someone had changed it', { timeout: cliLimit(3) }, async ({ expect }) => {
+    const sim = await simFixture(SIM_ARGS);
+    try {
+      const backupBefore = treeDigest(sim.backup);
+      const killed = await startCli(sim, { KMS_RECOVER_FAIL_AT: 'quarantine-deleting' });
+      expect(killed.signal, killed.stderr).toBe('SIGKILL');
+      // What a kill a moment later leaves: one file of the reinstall's certs folder deleted, the rest not.
+      const exchsrvr = path.dirname(sim.kmsdata);
+      const quarantine = path.join(exchsrvr, fs.readdirSync(exchsrvr).find((n) => n.startsWith('Kmsdata.quarantine-'))!);
+      const certs = path.join(quarantine, '.kms-recover-deleting', 'certs');
+      fs.rmSync(path.join(certs, fs.readdirSync(certs)[0]!));
+
+      const resumed = await resumeCli(sim);
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(resumed.stderr).not.toMatch(/left as is/);
+      await expectRecovered(expect, sim, backupBefore, { takeovers: 1 });
+    } finally {
+      await disposeSimFixture(sim);
+    }
+  });
 });

@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { openSync, readdirSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { clearKmsdata, removeQuarantine } from '../../host/fs/clear-kmsdata.js';
+import { clearKmsdata } from '../../host/fs/clear-kmsdata.js';
+import { deletionFolderName, removeQuarantine } from '../../host/fs/remove-quarantine.js';
 import { buildManifest, compareToManifest } from '../../host/fs/manifest.js';
 import { COPY_BUFFER_BYTES, copyAndHash, newReader, Turns } from '../../host/fs/copy-hash.js';
 import { describeEntry } from '../../host/fs/quarantine-ledger.js';
@@ -150,6 +151,47 @@ describe('clearKmsdata', () => {
     const error = await rejection(clearKmsdata(other, 'run1', clearOptions()));
     expect(error.code).toBe('NOT_KMSDATA');
     expect(await readdir(other)).toEqual(['priv.edb']);
+  });
+});
+
+describe('removeQuarantine', () => {
+  /** A Kmsdata with a folder of several files, cleared into run1's quarantine. */
+  async function clearedWithFolder(): Promise<string> {
+    await writeFile(path.join(kmsdata, 'kmsmail.edb'), 'database');
+    await mkdir(path.join(kmsdata, 'certs'));
+    for (const name of ['ca.cer', 'kms.cer', 'old.cer']) await writeFile(path.join(kmsdata, 'certs', name), name);
+    return (await clearKmsdata(kmsdata, 'run1', clearOptions())).quarantine;
+  }
+
+  it('finishes a deletion a crash cut off half-way through a folder: nothing is left, nothing is kept', async () => {
+    const quarantine = await clearedWithFolder();
+    // What a SIGKILL inside the deletion leaves: the entries proved and moved aside, one of them
+    // (a folder) part-deleted, which no longer matches its ledger entry.
+    const deletion = path.join(quarantine, deletionFolderName(ledger));
+    await mkdir(deletion);
+    await rename(path.join(quarantine, 'certs'), path.join(deletion, 'certs'));
+    await rm(path.join(deletion, 'certs', 'ca.cer'));
+    const removal = await removeQuarantine(kmsdata, 'run1', ledger);
+    expect(removal.kept).toEqual([]);
+    expect(removal.removed).toEqual([path.join(quarantine, 'kmsmail.edb'), deletion, quarantine]);
+    expect(await exists(quarantine)).toBe(false);
+  });
+
+  it('keeps a part-deleted folder found in the quarantine itself: it is not as the ledger recorded it', async () => {
+    const quarantine = await clearedWithFolder();
+    await rm(path.join(quarantine, 'certs', 'ca.cer'));
+    const removal = await removeQuarantine(kmsdata, 'run1', ledger);
+    expect(removal.kept).toEqual([path.join(quarantine, 'certs')]);
+    expect(await readdir(quarantine)).toEqual(['certs']);
+  });
+
+  it('takes a deletion folder name that no entry of the ledger has, and deletes an entry of that name as recorded', async () => {
+    await writeFile(path.join(kmsdata, '.kms-recover-deleting'), 'a file of the reinstall with that name');
+    const { quarantine } = await clearKmsdata(kmsdata, 'run1', clearOptions());
+    expect(deletionFolderName(ledger)).toBe('.kms-recover-deleting.1');
+    const removal = await removeQuarantine(kmsdata, 'run1', ledger);
+    expect(removal.kept).toEqual([]);
+    expect(await exists(quarantine)).toBe(false);
   });
 });
 
