@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { COMMAND_NAMES } from '../present/command-names.js';
 import { ownInvocation, thisInvocationFacts, type Invocation } from '../host/own-invocation.js';
 
 /**
@@ -16,8 +17,7 @@ export interface PrintedContext {
   db: string | null;
 }
 
-/** The commands of kms-recover; `--help` and `--version` too, which name none. */
-const COMMANDS = ['start', 'resume', 'confirm', 'abandon', 'takeover', 'status', 'watch', 'list', 'history', 'report', 'check-db', 'diagram', 'demo', 'sim', '--help', '--version'];
+const COMMANDS = COMMAND_NAMES;
 const NO_DATABASE = new Set(['sim', '--help', '--version']);
 /** `kms-recover <command>` where it starts a word (not in `/var/lib/kms-recover/…`), not already after `npx`. */
 const PRINTED = new RegExp(`(?<![\\w./\\\\-])(?<!npx )kms-recover (${COMMANDS.join('|')})(?=$|[\\s,;:.)\`'"])`, 'g');

@@ -1,8 +1,11 @@
+import { COMMAND_NAMES } from './command-names.js';
+
 /**
  * Text laid out to a width, for every screen: lines break only where there is a space, so a
  * word, a path or a quoted argument is never split (one longer than the width stays whole on a
- * line of its own), and a command inside a sentence starts on a new line rather than breaking,
- * unless it is longer than a line. Continuation lines hang under the first line's text.
+ * line of its own), and a command inside a sentence starts on a new line rather than breaking;
+ * one longer than a line stands whole on a line of its own, to be copied and pasted as one.
+ * Continuation lines hang under the first line's text.
  */
 
 /** The width a screen uses when it cannot tell (not a terminal, no COLUMNS). */
@@ -51,15 +54,14 @@ function wrapLine(line: string, width: number, hang?: number): string[] {
       place(unit.words[0]!.gap, whole);
       continue;
     }
-    // A command longer than a line: it starts on a line of its own and breaks between its arguments.
-    if (!fresh && current.trim() !== '') {
-      out.push(current);
-      current = indent;
-      fresh = true;
-    }
-    for (const w of unit.words) place(w.gap, w.word);
+    // A command longer than a line stands whole on a line of its own, wider than the screen (the
+    // terminal wraps it): broken between its arguments, a paste would run each line on its own.
+    if (current.trim() !== '') out.push(current);
+    out.push((current.trim() === '' ? current : indent) + whole);
+    current = indent;
+    fresh = true;
   }
-  out.push(current);
+  if (!fresh || out.length === 0) out.push(current);
   return out;
 }
 
@@ -68,18 +70,37 @@ interface Word { gap: string; word: string }
 /** Words that end a command written inside a sentence (`run kms-recover resume 1a2b to go on`). */
 const AFTER_COMMAND = new Set(['to', 'then', 'if', 'when', 'otherwise', 'and', 'or', '(or', 'it', '(it', 'which', 'once', 'shows', 'for', 'before', 'after', 'with', 'in', 'is', 'until']);
 
+const COMMAND = new Set<string>(COMMAND_NAMES);
+
 /**
- * The line's words, a command (`kms-recover …`, `npx kms-recover …`) grouped as one unit: it is
- * kept whole on a line when it fits one. It ends at a word ending a clause (`;` `,` `:` `)` `.`)
- * or before a word of the sentence around it. A date and its time, a number and its unit, are
+ * Whether words[i] starts a command, as the CLI prints them (cli/printed-commands.ts):
+ * `kms-recover <command>`, `npx kms-recover`, `node <its script> <command>`; or the one other
+ * command a message prints, `mkdir` of the database's folder. `kms-recover` followed by anything
+ * else is a word of a sentence (`no kms-recover database at …`).
+ */
+function commandStartsAt(words: readonly Word[], i: number): boolean {
+  const word = words[i]!.word.replace(/^[(`'"]/, '');
+  const next = words[i + 1]?.word;
+  if (next === undefined) return false;
+  if (word === 'kms-recover') return COMMAND.has(next);
+  if (word === 'npx') return next === 'kms-recover';
+  if (word === 'node') return /\.[cm]?js['"]?$/.test(next) && COMMAND.has(words[i + 2]?.word ?? '');
+  return word === 'mkdir';
+}
+
+/**
+ * The line's words, a command (commandStartsAt) grouped as one unit: it is kept whole on a line.
+ * It ends at a word ending a clause (`;` `,` `:` `)` `.`) or before a word of the sentence
+ * around it. A date and its time, a number and its unit, are
  * one unit too.
  */
 function unitsOf(text: string): { words: Word[] }[] {
-  const words: Word[] = [...text.matchAll(/( *)(\S+)/g)].map((m) => ({ gap: m[1] ?? '', word: m[2] ?? '' }));
+  // A quoted word (a path with spaces, as quoteWord prints it) is one word.
+  const words: Word[] = [...text.matchAll(/( *)("[^"]*"\S*|\S+)/g)].map((m) => ({ gap: m[1] ?? '', word: m[2] ?? '' }));
   const units: { words: Word[] }[] = [];
   for (let i = 0; i < words.length; i++) {
     const first = words[i]!;
-    const startsCommand = /^[(`'"]?kms-recover$/.test(first.word) || (/^[(`'"]?npx$/.test(first.word) && words[i + 1]?.word === 'kms-recover');
+    const startsCommand = commandStartsAt(words, i);
     // A date with its time, a number with its unit (`26 seconds`, `3 s`).
     if ((/^\(?\d{4}-\d\d-\d\d$/.test(first.word) && /^\d\d:\d\d:\d\d/.test(words[i + 1]?.word ?? ''))
       || (/^\(?\d+(\.\d+)?$/.test(first.word) && /^[a-zA-Z]/.test(words[i + 1]?.word ?? ''))) {
@@ -101,8 +122,7 @@ function unitsOf(text: string): { words: Word[] }[] {
 
 /**
  * `label` and `value` on one line when they fit; else the label alone and the value on the lines
- * under it, indented, so a command starts whole on a line of its own and breaks only between its
- * arguments.
+ * under it, indented, so a command starts whole on a line of its own (and stays whole there).
  */
 export function labelled(label: string, value: string, width: number, indent = 2): string[] {
   const one = `${label} ${value}`;

@@ -278,6 +278,28 @@ describe('every printed command works as printed', () => {
   }, cliLimit(6));
 });
 
+describe('a screen narrower than its commands', () => {
+  it('at 80 columns a command longer than the screen is printed whole on one line: each line pasted at a prompt, the confirm finishes the run', async () => {
+    const sim = await simFixture();
+    const db = madeDb(sim);
+    const started = await runCli(startWithDiskArgs(sim, ['--manual', 'clear'], db), { env: { COLUMNS: '80' } });
+    expect(started.code, started.stderr).toBe(8);
+    const { runId } = await statusOf(sim, expect, db);
+    const confirm = printedCommand(`kms-recover confirm ${runId} clearKmsdata --startup-disk ${sim.startupDisk}`, db);
+    expect(confirm.length, 'the command is longer than the screen').toBeGreaterThan(80);
+    // The lines of the screen from `Next:` on, as an administrator selects and pastes them.
+    const lines = started.stdout.split('\n');
+    const next = lines.findIndex((l) => l.startsWith('Next:'));
+    expect(next, started.stdout).toBeGreaterThanOrEqual(0);
+    const pasted = lines.slice(next).map((l) => l.replace(/^Next:/, '').trim()).filter((l) => l !== '');
+    expect(pasted, started.stdout).toEqual([confirm]);
+    for (const entry of fs.readdirSync(sim.kmsdata)) fs.rmSync(path.join(sim.kmsdata, entry), { recursive: true });
+    const ran = await typed(pasted.join('\n'));
+    expect(ran.code, `${ran.stdout}${ran.stderr}`).toBe(0);
+    expect(await statusOf(sim, expect, db)).toMatchObject({ situation: 'finished' });
+  }, cliLimit(4));
+});
+
 describe('the manual clear, as printed', () => {
   it('names the real folder, a refused confirm names what is left, and the printed confirm finishes the run', async () => {
     const sim = await simFixture();

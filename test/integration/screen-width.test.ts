@@ -12,8 +12,8 @@ afterEach(cleanupSimFixtures);
  * One width and one time format (issue 22, items 6 and 7), with real processes: for a run in each
  * situation the simulator makes, `status`, `history`, `list`, `watch` and an error, at 80 and 120
  * columns (COLUMNS, as off a terminal) and on a pseudo-terminal of 120 columns. No line is wider
- * than the screen; no word was split to get there (every word of a narrow screen is a word of the
- * same screen unwrapped, and every path of the run appears whole); times are local without their
+ * than the screen but a command longer than it, alone on its line; no word was split to get
+ * there (every word of a narrow screen is a word of the same screen unwrapped, and every path of the run appears whole); times are local without their
  * offset, which each screen says once; no ISO time reaches the screen.
  */
 
@@ -96,6 +96,8 @@ async function screens(made: Made, runId: string, columns: number): Promise<Reco
 }
 
 const lines = (text: string) => text.split('\n');
+/** A line that holds one command and nothing else: `kms-recover …`, as the tests' CLI prints it (run-cli.ts). */
+const COMMAND_LINE = /^ *kms-recover [a-z]+ [^ ]+( [^ ]+)*$/;
 /** The words of a screen, without the times, counts and `3 seconds ago` that move between two looks at the run. */
 const MOVING = /^(\(?just|now\)?|ago\)?|\(?less|than|a|seconds?|minutes?|hours?)$/;
 const words = (text: string) => text.split(/\s+/).filter((w) => w !== '' && !/^[\d:.,;()-]+$/.test(w) && !MOVING.test(w));
@@ -113,7 +115,8 @@ describe('one width, one time format', () => {
         const narrow = await screens(made, status.runId, columns);
         for (const [name, text] of Object.entries(narrow)) {
           const where = `${name} at ${columns} columns:\n${text}`;
-          expect(lines(text).filter((l) => l.length > columns), where).toEqual([]);
+          // Wider than the screen: only a command alone on its line, whole to be pasted (the terminal wraps it).
+          expect(lines(text).filter((l) => l.length > columns && !COMMAND_LINE.test(l)), where).toEqual([]);
           expect(text, where).not.toMatch(ISO_TIME);
           const unwrapped = new Set(words(wide[name]!));
           expect(words(text).filter((w) => !unwrapped.has(w) && !LAYOUT_WORDS.has(w)), `${where}\nwords not in the unwrapped screen`).toEqual([]);
@@ -154,7 +157,7 @@ describe.runIf(hasScript)('on a terminal', () => {
     const text = screen.replace(/\r/g, '').replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
     expect(text).toContain('waiting for you');
     expect(text).toContain(`kms-recover watch ${status.runId}`);
-    expect(lines(text).filter((l) => l.length > 120), text).toEqual([]);
+    expect(lines(text).filter((l) => l.length > 120 && !COMMAND_LINE.test(l)), text).toEqual([]);
     // Wider than 80: the terminal's width is used, not the default.
     expect(lines(text).some((l) => l.length > 80), text).toBe(true);
   }, cliLimit(2 + 4));
