@@ -80,19 +80,18 @@ const COMMAND = new Set<string>(COMMAND_NAMES);
  */
 function commandStartsAt(words: readonly Word[], i: number): boolean {
   const word = words[i]!.word.replace(/^[(`'"]/, '');
-  const next = words[i + 1]?.word;
+  const next = words[i + 1]?.word.replace(/[`'".,;:)]+$/, '');
   if (next === undefined) return false;
   if (word === 'kms-recover') return COMMAND.has(next);
   if (word === 'npx') return next === 'kms-recover';
-  if (word === 'node') return /\.[cm]?js['"]?$/.test(next) && COMMAND.has(words[i + 2]?.word ?? '');
+  if (word === 'node') return /\.[cm]?js$/.test(next) && COMMAND.has(words[i + 2]?.word.replace(/[`'".,;:)]+$/, '') ?? '');
   return word === 'mkdir';
 }
 
 /**
  * The line's words, a command (commandStartsAt) grouped as one unit: it is kept whole on a line.
  * It ends at a word ending a clause (`;` `,` `:` `)` `.`) or before a word of the sentence
- * around it. A date and its time, a number and its unit, are
- * one unit too.
+ * around it. A date and its time, a number and its unit, are one unit too.
  */
 function unitsOf(text: string): { words: Word[] }[] {
   // A quoted word (a path with spaces, as quoteWord prints it) is one word.
