@@ -8,17 +8,26 @@ export interface FailedAt {
   step: StepName;
 }
 
+/** Each step as a moment of the recovery, for `when …`, `during …`, `before …` (the report's re-checks). */
+export const STEP_MOMENTS: Record<StepName, string> = {
+  stopService: 'the service was stopped',
+  clearKmsdata: 'the clear',
+  restoreKmsdata: 'the restore',
+  setCredential: 'the alpha string was given',
+  startService: 'the service was started',
+};
+
 /**
  * When the error came from another step than the one the run rests at: the KMS refuses a wrong
  * alpha string only when it starts (KB step 7), and the run goes back to KB steps 5-6 to be given
  * the right one. The failed step is the one the run does again; these words say where it showed.
  */
 const FOUND_WHEN: Record<StepName, string> = {
-  stopService: 'when the service was stopped',
-  clearKmsdata: 'during the clear',
-  restoreKmsdata: 'during the restore',
-  setCredential: 'when the alpha string was given',
-  startService: 'when the service was started',
+  stopService: `when ${STEP_MOMENTS.stopService}`,
+  clearKmsdata: `during ${STEP_MOMENTS.clearKmsdata}`,
+  restoreKmsdata: `during ${STEP_MOMENTS.restoreKmsdata}`,
+  setCredential: `when ${STEP_MOMENTS.setCredential}`,
+  startService: `when ${STEP_MOMENTS.startService}`,
 };
 
 /**
