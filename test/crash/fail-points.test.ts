@@ -95,7 +95,7 @@ describe('a SIGKILL at each fail point, then resume', () => {
 });
 
 describe('a SIGKILL inside the deletion of the quarantine, then resume', () => {
-  it('a folder of the reinstall left part-deleted by the kill is deleted by the resume, not kept as if someone had changed it', { timeout: cliLimit(3) }, async ({ expect }) => {
+  it('a folder of the reinstall left part-deleted by the kill is deleted by the resume, not kept as if someone had changed it', { timeout: cliLimit(4) }, async ({ expect }) => {
     const sim = await simFixture(SIM_ARGS);
     try {
       const backupBefore = treeDigest(sim.backup);
