@@ -17,10 +17,9 @@ export interface PrintedContext {
   db: string | null;
 }
 
-const COMMANDS = COMMAND_NAMES;
 const NO_DATABASE = new Set(['sim', '--help', '--version']);
 /** `kms-recover <command>` where it starts a word (not in `/var/lib/kms-recover/…`), not already after `npx`. */
-const PRINTED = new RegExp(`(?<![\\w./\\\\-])(?<!npx )kms-recover (${COMMANDS.join('|')})(?=$|[\\s,;:.)\`'"])`, 'g');
+const PRINTED = new RegExp(`(?<![\\w./\\\\-])(?<!npx )kms-recover (${COMMAND_NAMES.join('|')})(?=$|[\\s,;:.)\`'"])`, 'g');
 
 /** A path as one word for a POSIX shell and for cmd.exe. */
 export function quoteWord(word: string): string {

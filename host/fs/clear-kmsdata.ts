@@ -2,14 +2,14 @@ import { lstatSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { KmsRecoverError } from '../../errors/index.js';
-import type { ClearOptions, ClearReport, LedgerEntry, QuarantineRemoval, RunFolder } from '../types.js';
+import type { ClearOptions, ClearReport, LedgerEntry, RunFolder } from '../types.js';
 import { withinPinnedFolder } from './pinned-folder.js';
 import { describeEntry } from './quarantine-ledger.js';
 import { newReader } from './copy-hash.js';
 import { entryKind, progressCounter } from './manifest.js';
 import { fsyncDir } from './durable.js';
 import { fileError, retryWhileInUse } from './file-errors.js';
-import { STAGING_PREFIX, stagingPathFor } from './restore-kmsdata.js';
+import { STAGING_PREFIX } from './restore-kmsdata.js';
 import { assertKmsdataPath } from './kmsdata-path.js';
 
 const QUARANTINE_PREFIX = 'Kmsdata.quarantine-';
