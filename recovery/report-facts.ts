@@ -120,7 +120,7 @@ export interface RunReport {
    * Kmsdata found equal to the backup again, before a step that depends on it (the alpha string,
    * the start): `identity`, every file still the one the restore wrote; `contents`, every file hashed.
    */
-  rechecks: { at: string; step: string | null; by: 'identity' | 'contents'; files: number }[];
+  rechecks: { at: string; step: StepName | null; by: 'identity' | 'contents'; files: number }[];
   rewinds: { at: string; from: string; to: string }[];
   drivers: ReportDriver[];
   takeovers: RunStatus['takeovers'];
@@ -138,6 +138,11 @@ export interface ReportInput {
   tool: RunReport['tool'];
   database: string;
   generatedAt: string;
+}
+
+/** A step's name read from an event's detail, if it is one. */
+function stepOrNull(value: unknown): StepName | null {
+  return isStepName(value) ? value : null;
 }
 
 export function reportFacts(input: ReportInput): RunReport {
@@ -192,7 +197,7 @@ export function reportFacts(input: ReportInput): RunReport {
         : `${str(e.detail?.service) ?? 'the service'} was ${str(e.detail?.serviceState) ?? 'running'}`,
     })),
     rechecks: events.filter((e) => e.event === 'kmsdata.checked').map((e) => ({
-      at: e.at, step: str(e.detail?.step), by: e.detail?.by === 'identity' ? 'identity' as const : 'contents' as const, files: num(e.detail?.files) ?? 0,
+      at: e.at, step: stepOrNull(e.detail?.step), by: e.detail?.by === 'identity' ? 'identity' as const : 'contents' as const, files: num(e.detail?.files) ?? 0,
     })),
     rewinds: events.filter((e) => e.event === 'REWIND').map((e) => ({ at: e.at, from: str(e.detail?.from) ?? e.from ?? '?', to: str(e.detail?.to) ?? e.to })),
     drivers: driversOf(events),

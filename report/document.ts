@@ -1,5 +1,4 @@
 import type { RunReport } from '../recovery/report-facts.js';
-import { isStepName } from '../machines/recovery.order.js';
 import { formatBytes } from '../present/byte-words.js';
 import { STEP_MOMENTS } from '../present/failure-words.js';
 import { countWords } from '../present/count-words.js';
@@ -186,7 +185,7 @@ function provedRows(r: RunReport, t: (iso: string | null) => string): FactRow[] 
   }
   for (const c of r.rechecks) {
     rows.push({
-      label: 'Kmsdata checked again', value: `${t(c.at)}, before ${c.step !== null && isStepName(c.step) ? STEP_MOMENTS[c.step] : c.step ?? 'a step'}: ${countWords(c.files, 'file')} equal to the backup`,
+      label: 'Kmsdata checked again', value: `${t(c.at)}, before ${c.step ? STEP_MOMENTS[c.step] : 'a step'}: ${countWords(c.files, 'file')} equal to the backup`,
       evidence: c.by === 'identity' ? 'each file still the one the restore wrote (same device, inode, size, modification and change times); its bytes were not read again'
         : 'each file read again: its size and SHA-256 equal to the backup manifest\'s',
     });
