@@ -403,7 +403,9 @@ export class RunStore {
 
   /**
    * Closes a run: `abandoned` by the operator, or finished (its clean-up after `running` done).
-   * A closed run is never driven again and no longer holds its server in this database.
+   * A closed run is never driven again and no longer holds its server in this database. Its
+   * lease goes in the same transaction: released after it, a kill in between left a dead
+   * driver's lease on a finished run that no command would ever take over.
    */
   close(runId: string, how: { abandoned: boolean; event: CloseEvent; detail: Record<string, unknown> }, token: number): void {
     this.immediately(() => {
@@ -411,6 +413,7 @@ export class RunStore {
       this.fencedEvent(runId, token, how.event, at, how.detail);
       this.db.prepare(`UPDATE runs SET closed_at = ?, updated_at = ?${how.abandoned ? ", phase = 'abandoned'" : ''} WHERE id = ? AND closed_at IS NULL`)
         .run(at, at, runId);
+      this.cached('DELETE FROM leases WHERE run_id = ?').run(runId);
     });
   }
 

@@ -235,6 +235,15 @@ describe('run leases', () => {
     expect(leases.holder('r1')).toBeNull();
   });
 
+  it('closing a run releases its lease in the same transaction: a driver killed right after the close leaves no lease on a finished run', () => {
+    const store = new RunStore(db);
+    createRun(store);
+    const leases = new RunLeases(db);
+    const lease = leases.acquire('r1', { host: 'h', pid: 100, processStart: null }, () => true);
+    new FencedRun(store, 'r1', lease.token).close({ abandoned: false, event: 'run.finished', detail: {} });
+    expect(leases.holder('r1')).toBeNull();
+  });
+
   it('fences every write: a driver whose lease was taken over writes nothing more (LEASE_LOST)', () => {
     const store = new RunStore(db);
     createRun(store);
